@@ -1,0 +1,190 @@
+//! `std::sync::mpsc`: `channel()` for unbounded, `sync_channel(n)` for
+//! bounded and rendezvous. Single consumer; [`StdMpscShared`] is the common
+//! emulation of a multi-consumer queue, named separately so no report hides
+//! it.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chanlab_contract::{
+    Api, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError, SyncFlavor,
+    TryRecvError, TrySendError, UnsupportedError,
+};
+
+/// `std::sync::mpsc` as it is: one receiver.
+pub struct StdMpsc;
+
+/// `std::sync::mpsc` with its receiver shared behind `Arc<Mutex<Receiver>>`,
+/// the usual way to feed a worker pool from it.
+pub struct StdMpscShared;
+
+impl SyncFlavor for StdMpsc {
+    type Sender<T: Send + 'static> = Sender<T>;
+    type Receiver<T: Send + 'static> = Receiver<T>;
+
+    const INFO: FlavorInfo = FlavorInfo {
+        name: "std-mpsc",
+        library: "std",
+        api: Api::Sync,
+        capabilities: Capabilities {
+            multi_consumer: false,
+            rendezvous: true,
+            unbounded: true,
+            select: false,
+        },
+        note: None,
+    };
+
+    fn channel<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(Sender<T>, Receiver<T>), UnsupportedError> {
+        Ok(new_channel(capacity))
+    }
+}
+
+impl SyncFlavor for StdMpscShared {
+    type Sender<T: Send + 'static> = Sender<T>;
+    type Receiver<T: Send + 'static> = SharedReceiver<T>;
+
+    const INFO: FlavorInfo = FlavorInfo {
+        name: "std-mpsc-shared",
+        library: "std",
+        api: Api::Sync,
+        capabilities: Capabilities {
+            multi_consumer: true,
+            ..StdMpsc::INFO.capabilities
+        },
+        note: Some("multi-consumer emulated: receiver shared behind Arc<Mutex<Receiver>>"),
+    };
+
+    fn channel<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(Sender<T>, SharedReceiver<T>), UnsupportedError> {
+        let (tx, rx) = new_channel(capacity);
+        Ok((
+            tx,
+            SharedReceiver {
+                inner: Arc::new(Mutex::new(rx.0)),
+            },
+        ))
+    }
+}
+
+fn new_channel<T>(capacity: Capacity) -> (Sender<T>, Receiver<T>) {
+    match capacity {
+        Capacity::Unbounded => {
+            let (tx, rx) = mpsc::channel();
+            (Sender::Unbounded(tx), Receiver(rx))
+        }
+        Capacity::Bounded(n) => {
+            let (tx, rx) = mpsc::sync_channel(n);
+            (Sender::Bounded(tx), Receiver(rx))
+        }
+    }
+}
+
+/// Either of std's two sender types.
+pub enum Sender<T> {
+    /// From `mpsc::channel()`.
+    Unbounded(mpsc::Sender<T>),
+    /// From `mpsc::sync_channel(n)`.
+    Bounded(mpsc::SyncSender<T>),
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Sender::Unbounded(tx) => Sender::Unbounded(tx.clone()),
+            Sender::Bounded(tx) => Sender::Bounded(tx.clone()),
+        }
+    }
+}
+
+impl<T: Send + 'static> chanlab_contract::Sender<T> for Sender<T> {
+    fn send(&self, value: T) -> Result<(), SendError<T>> {
+        match self {
+            Sender::Unbounded(tx) => tx.send(value),
+            Sender::Bounded(tx) => tx.send(value),
+        }
+        .map_err(|mpsc::SendError(value)| SendError::new(value))
+    }
+
+    fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match self {
+            Sender::Unbounded(tx) => tx
+                .send(value)
+                .map_err(|mpsc::SendError(value)| TrySendError::Disconnected(value)),
+            Sender::Bounded(tx) => tx.try_send(value).map_err(|err| match err {
+                mpsc::TrySendError::Full(value) => TrySendError::Full(value),
+                mpsc::TrySendError::Disconnected(value) => TrySendError::Disconnected(value),
+            }),
+        }
+    }
+}
+
+/// std's receiver.
+pub struct Receiver<T>(mpsc::Receiver<T>);
+
+impl<T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<T> {
+    fn recv(&mut self) -> Result<T, RecvError> {
+        self.0.recv().map_err(|mpsc::RecvError| RecvError)
+    }
+
+    fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        self.0.try_recv().map_err(map_try_recv)
+    }
+
+    fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.0.recv_timeout(timeout).map_err(map_recv_timeout)
+    }
+
+    fn try_clone(&self) -> Option<Self> {
+        None
+    }
+}
+
+/// std's receiver behind a mutex, so it can be cloned.
+pub struct SharedReceiver<T> {
+    inner: Arc<Mutex<mpsc::Receiver<T>>>,
+}
+
+impl<T: Send + 'static> chanlab_contract::Receiver<T> for SharedReceiver<T> {
+    fn recv(&mut self) -> Result<T, RecvError> {
+        let rx = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        rx.recv().map_err(|mpsc::RecvError| RecvError)
+    }
+
+    fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let rx = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        rx.try_recv().map_err(map_try_recv)
+    }
+
+    fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        // Waiting for the lock counts against the timeout too.
+        let deadline = Instant::now().checked_add(timeout);
+        let rx = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let remaining = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+        rx.recv_timeout(remaining).map_err(map_recv_timeout)
+    }
+
+    fn try_clone(&self) -> Option<Self> {
+        Some(SharedReceiver {
+            inner: self.inner.clone(),
+        })
+    }
+}
+
+fn map_try_recv(err: mpsc::TryRecvError) -> TryRecvError {
+    match err {
+        mpsc::TryRecvError::Empty => TryRecvError::Empty,
+        mpsc::TryRecvError::Disconnected => TryRecvError::Disconnected,
+    }
+}
+
+fn map_recv_timeout(err: mpsc::RecvTimeoutError) -> RecvTimeoutError {
+    match err {
+        mpsc::RecvTimeoutError::Timeout => RecvTimeoutError::Timeout,
+        mpsc::RecvTimeoutError::Disconnected => RecvTimeoutError::Disconnected,
+    }
+}

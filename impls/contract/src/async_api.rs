@@ -1,0 +1,52 @@
+//! The async family of the contract: channels used from futures.
+
+use std::future::Future;
+
+use crate::{
+    Capacity, FlavorInfo, RecvError, SendError, TryRecvError, TrySendError, UnsupportedError,
+};
+
+/// A channel implementation used from async code. The futures it returns are
+/// `Send`, so they run on multi-threaded runtimes.
+pub trait AsyncFlavor: 'static {
+    /// The sending half for messages of type `T`.
+    type Sender<T: Send + 'static>: AsyncSender<T>;
+    /// The receiving half for messages of type `T`.
+    type Receiver<T: Send + 'static>: AsyncReceiver<T>;
+
+    /// Name and declared capabilities.
+    const INFO: FlavorInfo;
+
+    /// Creates a channel, or fails when the capacity is not declared in
+    /// [`FlavorInfo::capabilities`]. It never panics on an unsupported
+    /// capacity.
+    fn channel<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(Self::Sender<T>, Self::Receiver<T>), UnsupportedError>;
+}
+
+/// The sending half of an async channel.
+pub trait AsyncSender<T>: Clone + Send + Sync + 'static {
+    /// Sends `value`, waiting while a bounded channel is full. Fails, handing
+    /// the value back, when every receiver is gone.
+    fn send(&self, value: T) -> impl Future<Output = Result<(), SendError<T>>> + Send;
+
+    /// Sends `value` only if that needs no waiting.
+    fn try_send(&self, value: T) -> Result<(), TrySendError<T>>;
+}
+
+/// The receiving half of an async channel.
+pub trait AsyncReceiver<T>: Send + 'static {
+    /// Waits for a message. Once every sender is gone, returns what is still
+    /// buffered, then [`RecvError`].
+    fn recv(&mut self) -> impl Future<Output = Result<T, RecvError>> + Send;
+
+    /// Takes a message only if one is ready now.
+    fn try_recv(&mut self) -> Result<T, TryRecvError>;
+
+    /// A second receiver on the same queue, where the flavor declares
+    /// `multi_consumer`; `None` otherwise.
+    fn try_clone(&self) -> Option<Self>
+    where
+        Self: Sized;
+}

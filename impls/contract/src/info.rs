@@ -1,0 +1,129 @@
+//! What a flavor is and what it can do: capacities, capabilities, and the
+//! visitor through which generic code is run over a list of flavors.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::{AsyncFlavor, SyncFlavor, UnsupportedError};
+
+/// How many messages a channel buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capacity {
+    /// At most this many buffered messages; `Bounded(0)` is a rendezvous
+    /// channel, where a send completes only when a receiver takes the value.
+    Bounded(usize),
+    /// No limit: a send never waits.
+    Unbounded,
+}
+
+impl Capacity {
+    /// The rendezvous capacity, `Bounded(0)`.
+    pub const RENDEZVOUS: Capacity = Capacity::Bounded(0);
+
+    /// The bound, or `None` when unbounded.
+    pub fn bound(self) -> Option<usize> {
+        match self {
+            Capacity::Bounded(n) => Some(n),
+            Capacity::Unbounded => None,
+        }
+    }
+}
+
+impl fmt::Display for Capacity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Capacity::Bounded(0) => f.write_str("rendezvous (bounded(0))"),
+            Capacity::Bounded(n) => write!(f, "bounded({n})"),
+            Capacity::Unbounded => f.write_str("unbounded"),
+        }
+    }
+}
+
+/// What an implementation can honestly do. Patterns and reports never run a
+/// cell that needs a capability the flavor does not declare, and the
+/// conformance suite checks that every declaration is true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Receivers can be cloned, and clones share one queue (MPMC).
+    pub multi_consumer: bool,
+    /// `Capacity::Bounded(0)` is supported.
+    pub rendezvous: bool,
+    /// `Capacity::Unbounded` is supported.
+    pub unbounded: bool,
+    /// The library has its own select over several receivers.
+    pub select: bool,
+}
+
+impl Capabilities {
+    /// Whether a channel of this capacity can be built.
+    pub fn supports(&self, capacity: Capacity) -> bool {
+        match capacity {
+            Capacity::Bounded(0) => self.rendezvous,
+            Capacity::Bounded(_) => true,
+            Capacity::Unbounded => self.unbounded,
+        }
+    }
+}
+
+/// Which family of the contract a flavor implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Api {
+    /// Blocking calls on OS threads ([`SyncFlavor`]).
+    Sync,
+    /// Futures on an async runtime ([`AsyncFlavor`]).
+    Async,
+}
+
+impl fmt::Display for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Api::Sync => "sync",
+            Api::Async => "async",
+        })
+    }
+}
+
+/// The identity and declared capabilities of a flavor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FlavorInfo {
+    /// Short unique name used in reports and filters, e.g. `flume-async`.
+    pub name: &'static str,
+    /// The crate that provides the channel, e.g. `flume`.
+    pub library: &'static str,
+    /// The family of the contract this flavor implements.
+    pub api: Api,
+    /// What it can do.
+    pub capabilities: Capabilities,
+    /// How this flavor differs from the library's plain API, when it does:
+    /// an emulated capability or an operation built from other ones. Reports
+    /// print it beside every result so nothing measured is hidden.
+    pub note: Option<&'static str>,
+}
+
+impl FlavorInfo {
+    /// Fails with [`UnsupportedError`] unless the flavor declares `capacity`.
+    pub fn check(&self, capacity: Capacity) -> Result<(), UnsupportedError> {
+        if self.capabilities.supports(capacity) {
+            Ok(())
+        } else {
+            Err(UnsupportedError {
+                flavor: self.name,
+                capacity,
+            })
+        }
+    }
+}
+
+/// Runs generic code over a list of flavors chosen at run time.
+///
+/// A registry (such as `chanlab_impls::visit_all`) calls one of these methods
+/// per flavor; the visitor monomorphizes its generic work for each.
+pub trait FlavorVisitor {
+    /// Called once for a blocking flavor.
+    fn visit_sync<F: SyncFlavor>(&mut self);
+    /// Called once for an async flavor.
+    fn visit_async<F: AsyncFlavor>(&mut self);
+}
