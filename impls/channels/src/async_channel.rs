@@ -122,7 +122,11 @@ impl<T: Send + 'static> chanlab_contract::AsyncSender<T> for Sender<T> {
 impl<T: Send + 'static> chanlab_contract::AsyncReceiver<T> for Receiver<T> {
     fn recv(&mut self) -> impl Future<Output = Result<T, RecvError>> + Send {
         let receiving = self.0.recv();
-        async move { receiving.await.map_err(|async_channel::RecvError| RecvError) }
+        async move {
+            receiving
+                .await
+                .map_err(|async_channel::RecvError| RecvError)
+        }
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
@@ -159,9 +163,9 @@ impl<T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<T> {
 
     fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         match block_on_timeout(timeout, self.0.recv()) {
-            Some(received) => received.map_err(|async_channel::RecvError| {
-                RecvTimeoutError::Disconnected
-            }),
+            Some(received) => {
+                received.map_err(|async_channel::RecvError| RecvTimeoutError::Disconnected)
+            }
             None => Err(RecvTimeoutError::Timeout),
         }
     }

@@ -70,7 +70,9 @@ impl<T: Send + 'static> chanlab_contract::Sender<T> for Sender<T> {
 
 impl<T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<T> {
     fn recv(&mut self) -> Result<T, RecvError> {
-        self.0.recv().map_err(|crossbeam_channel::RecvError| RecvError)
+        self.0
+            .recv()
+            .map_err(|crossbeam_channel::RecvError| RecvError)
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {

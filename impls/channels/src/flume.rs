@@ -109,7 +109,9 @@ impl<T: Send + 'static> chanlab_contract::Sender<T> for Sender<T> {
 
 impl<T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<T> {
     fn recv(&mut self) -> Result<T, RecvError> {
-        self.0.recv().map_err(|flume::RecvError::Disconnected| RecvError)
+        self.0
+            .recv()
+            .map_err(|flume::RecvError::Disconnected| RecvError)
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {

@@ -114,7 +114,11 @@ impl<T> State<T> {
 }
 
 impl<T> Shared<T> {
-    fn wait<'a>(&self, condvar: &Condvar, guard: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
+    fn wait<'a>(
+        &self,
+        condvar: &Condvar,
+        guard: MutexGuard<'a, State<T>>,
+    ) -> MutexGuard<'a, State<T>> {
         condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
     }
 

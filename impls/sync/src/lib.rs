@@ -27,9 +27,7 @@ mod imp {
 
 #[cfg(chanlab_loom)]
 mod imp {
-    pub use loom::sync::{
-        Arc, Condvar, LockResult, Mutex, MutexGuard, RwLock, WaitTimeoutResult,
-    };
+    pub use loom::sync::{Arc, Condvar, LockResult, Mutex, MutexGuard, RwLock, WaitTimeoutResult};
     pub use loom::thread;
     pub use std::sync::PoisonError;
 

@@ -1,0 +1,286 @@
+//! Deliberately broken channels. A checker that cannot fail proves nothing,
+//! so every checker in chanlab is run against these twins and must reject
+//! each one. They are never part of a default run.
+//!
+//! Each twin is chanlab's reference channel with one [`Fault`] injected in
+//! a thin wrapper, so everything else about it is correct and the fault is
+//! the only thing a checker can catch.
+
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chanlab_conformance::payload::Stamp;
+use chanlab_contract::{
+    Api, Capabilities, Capacity, FlavorInfo, FlavorVisitor, RecvError, RecvTimeoutError, SendError,
+    SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
+};
+use chanlab_impls::reference;
+
+/// The one thing a twin gets wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Every 7th accepted message is silently discarded.
+    Loses,
+    /// Every 7th received message is delivered twice (for the plain
+    /// `Copy` message types the checks and patterns send).
+    Duplicates,
+    /// Every 5th receive swaps a message with the one behind it.
+    Reorders,
+    /// Receivers never see the senders disconnect.
+    NeverDisconnects,
+    /// Values still buffered when the last receiver leaves are leaked.
+    Leaks,
+    /// A bounded channel accepts without limit.
+    IgnoresCapacity,
+    /// A rendezvous channel secretly buffers one message.
+    FakesRendezvous,
+    /// A send that fails drops the value instead of handing it back.
+    SwallowsRefusedValue,
+    /// `recv_timeout` gives up after a tenth of the timeout.
+    TimesOutEarly,
+}
+
+/// Names a fault at the type level, so each twin is its own flavor.
+pub trait FaultKind: Send + Sync + 'static {
+    /// The fault this twin has.
+    const FAULT: Fault;
+    /// The twin's flavor name.
+    const NAME: &'static str;
+}
+
+macro_rules! twins {
+    ($($kind:ident => $name:literal,)+) => {
+        $(
+            #[doc = concat!("Marker for the `", $name, "` twin ([`Fault::", stringify!($kind), "`]).")]
+            pub struct $kind;
+            impl FaultKind for $kind {
+                const FAULT: Fault = Fault::$kind;
+                const NAME: &'static str = $name;
+            }
+        )+
+
+        /// Calls `visitor` once for every broken twin.
+        pub fn visit_all(visitor: &mut impl FlavorVisitor) {
+            $(visitor.visit_sync::<Broken<$kind>>();)+
+        }
+    };
+}
+
+twins! {
+    Loses => "broken-loses",
+    Duplicates => "broken-duplicates",
+    Reorders => "broken-reorders",
+    NeverDisconnects => "broken-never-disconnects",
+    Leaks => "broken-leaks",
+    IgnoresCapacity => "broken-ignores-capacity",
+    FakesRendezvous => "broken-fakes-rendezvous",
+    SwallowsRefusedValue => "broken-swallows-refused-value",
+    TimesOutEarly => "broken-times-out-early",
+}
+
+/// The reference channel with fault `K` injected.
+pub struct Broken<K>(PhantomData<K>);
+
+impl<K: FaultKind> SyncFlavor for Broken<K> {
+    type Sender<T: Send + 'static> = Sender<K, T>;
+    type Receiver<T: Send + 'static> = Receiver<K, T>;
+
+    const INFO: FlavorInfo = FlavorInfo {
+        name: K::NAME,
+        library: "chanlab-broken",
+        api: Api::Sync,
+        capabilities: Capabilities {
+            multi_consumer: true,
+            rendezvous: true,
+            unbounded: true,
+            select: false,
+        },
+        note: Some("deliberately broken"),
+    };
+
+    fn channel<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(Self::Sender<T>, Self::Receiver<T>), UnsupportedError> {
+        let inner_capacity = match (K::FAULT, capacity) {
+            (Fault::IgnoresCapacity, Capacity::Bounded(n)) if n > 0 => Capacity::Unbounded,
+            (Fault::FakesRendezvous, Capacity::Bounded(0)) => Capacity::Bounded(1),
+            _ => capacity,
+        };
+        let (tx, rx) = reference::channel(inner_capacity);
+        let keepalive = (K::FAULT == Fault::NeverDisconnects).then(|| tx.clone());
+        let sender = Sender {
+            inner: tx,
+            accepted: Arc::new(AtomicUsize::new(0)),
+            kind: PhantomData,
+        };
+        let receiver = Receiver {
+            inner: rx,
+            received: 0,
+            held_back: None,
+            keepalive,
+            receivers: Arc::new(AtomicUsize::new(1)),
+            kind: PhantomData,
+        };
+        Ok((sender, receiver))
+    }
+}
+
+/// Sending half of a twin.
+pub struct Sender<K, T> {
+    inner: reference::Sender<T>,
+    /// Messages accepted through any clone, for [`Fault::Loses`].
+    accepted: Arc<AtomicUsize>,
+    kind: PhantomData<K>,
+}
+
+/// Receiving half of a twin.
+pub struct Receiver<K: FaultKind, T: Send + 'static> {
+    inner: reference::Receiver<T>,
+    /// Messages this handle has returned.
+    received: usize,
+    /// For [`Fault::Reorders`] and [`Fault::Duplicates`]: the next message
+    /// to hand out.
+    held_back: Option<T>,
+    /// For [`Fault::NeverDisconnects`]: a sender nobody can see.
+    keepalive: Option<reference::Sender<T>>,
+    /// Live receiver handles, for [`Fault::Leaks`].
+    receivers: Arc<AtomicUsize>,
+    kind: PhantomData<K>,
+}
+
+impl<K, T> Clone for Sender<K, T> {
+    fn clone(&self) -> Self {
+        Sender {
+            inner: self.inner.clone(),
+            accepted: self.accepted.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<K: FaultKind, T> Sender<K, T> {
+    /// Whether the message just accepted is one [`Fault::Loses`] discards.
+    fn loses_this_one(&self) -> bool {
+        K::FAULT == Fault::Loses && self.accepted.fetch_add(1, Ordering::Relaxed) % 7 == 6
+    }
+}
+
+impl<K: FaultKind, T: Send + 'static> chanlab_contract::Sender<T> for Sender<K, T> {
+    fn send(&self, value: T) -> Result<(), SendError<T>> {
+        if self.loses_this_one() {
+            return Ok(());
+        }
+        match chanlab_contract::Sender::send(&self.inner, value) {
+            Err(_) if K::FAULT == Fault::SwallowsRefusedValue => Err(SendError::value_lost()),
+            other => other,
+        }
+    }
+
+    fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        if self.loses_this_one() {
+            return Ok(());
+        }
+        chanlab_contract::Sender::try_send(&self.inner, value)
+    }
+}
+
+impl<K: FaultKind, T: Send + 'static> Receiver<K, T> {
+    /// Applies the receive-side faults to a message just taken from the
+    /// inner channel.
+    fn deliver(&mut self, value: T) -> T {
+        self.received += 1;
+        match K::FAULT {
+            Fault::Duplicates if self.received % 7 == 0 => {
+                if let Some(copy) = duplicate(&value) {
+                    self.held_back = Some(copy);
+                }
+                value
+            }
+            Fault::Reorders if self.received % 5 == 0 => {
+                match chanlab_contract::Receiver::try_recv(&mut self.inner) {
+                    Ok(next) => {
+                        self.held_back = Some(value);
+                        next
+                    }
+                    Err(_) => value,
+                }
+            }
+            _ => value,
+        }
+    }
+}
+
+impl<K: FaultKind, T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<K, T> {
+    fn recv(&mut self) -> Result<T, RecvError> {
+        if let Some(value) = self.held_back.take() {
+            return Ok(value);
+        }
+        let value = chanlab_contract::Receiver::recv(&mut self.inner)?;
+        Ok(self.deliver(value))
+    }
+
+    fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        if let Some(value) = self.held_back.take() {
+            return Ok(value);
+        }
+        let value = chanlab_contract::Receiver::try_recv(&mut self.inner)?;
+        Ok(self.deliver(value))
+    }
+
+    fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        if let Some(value) = self.held_back.take() {
+            return Ok(value);
+        }
+        let timeout = if K::FAULT == Fault::TimesOutEarly {
+            timeout / 10
+        } else {
+            timeout
+        };
+        let value = chanlab_contract::Receiver::recv_timeout(&mut self.inner, timeout)?;
+        Ok(self.deliver(value))
+    }
+
+    fn try_clone(&self) -> Option<Self> {
+        let inner = chanlab_contract::Receiver::try_clone(&self.inner)?;
+        self.receivers.fetch_add(1, Ordering::SeqCst);
+        Some(Receiver {
+            inner,
+            received: 0,
+            held_back: None,
+            keepalive: self.keepalive.clone(),
+            receivers: self.receivers.clone(),
+            kind: PhantomData,
+        })
+    }
+}
+
+impl<K: FaultKind, T: Send + 'static> Drop for Receiver<K, T> {
+    fn drop(&mut self) {
+        let last = self.receivers.fetch_sub(1, Ordering::SeqCst) == 1;
+        if last && K::FAULT == Fault::Leaks {
+            while let Ok(value) = chanlab_contract::Receiver::try_recv(&mut self.inner) {
+                std::mem::forget(value);
+            }
+        }
+    }
+}
+
+/// A copy of `value` if it is one of the plain message types checks send.
+fn duplicate<T: 'static>(value: &T) -> Option<T> {
+    let value: &dyn Any = value;
+    let copy: Box<dyn Any> = if let Some(stamp) = value.downcast_ref::<Stamp>() {
+        Box::new(*stamp)
+    } else if let Some(n) = value.downcast_ref::<u64>() {
+        Box::new(*n)
+    } else if let Some(n) = value.downcast_ref::<u32>() {
+        Box::new(*n)
+    } else if let Some(n) = value.downcast_ref::<usize>() {
+        Box::new(*n)
+    } else {
+        return None;
+    };
+    copy.downcast::<T>().ok().map(|copy| *copy)
+}

@@ -1,0 +1,290 @@
+//! Single-channel behaviour: declared capabilities, order, capacity,
+//! rendezvous and `recv_timeout` (rules R1, R2, R4, R5, R8).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use chanlab_contract::{
+    Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
+};
+
+use super::{Budget, Outcome, Pending, buffering, capacities, open, pause};
+use crate::spec::ensure;
+use crate::{Rule, Settings, Violation};
+
+/// R1: declared capacities build, undeclared ones are refused without a
+/// panic, and receiver clones exist exactly when declared (and share the
+/// queue, R3).
+pub(crate) fn capabilities_are_honest<F: SyncFlavor>(_: &Settings) -> Result<Outcome, Violation> {
+    let declared = F::INFO.capabilities;
+    for capacity in [
+        Capacity::RENDEZVOUS,
+        Capacity::Bounded(1),
+        Capacity::Bounded(16),
+        Capacity::Unbounded,
+    ] {
+        let built = catch_unwind(AssertUnwindSafe(|| F::channel::<u32>(capacity).is_ok()));
+        let Ok(built) = built else {
+            return Err(Violation::new(
+                Rule::Capabilities,
+                format!("channel({capacity}) panicked instead of returning UnsupportedError"),
+            ));
+        };
+        ensure(
+            built == declared.supports(capacity),
+            Rule::Capabilities,
+            || {
+                format!(
+                    "channel({capacity}) {} but the flavor declares it {}",
+                    if built { "succeeded" } else { "failed" },
+                    if declared.supports(capacity) {
+                        "supported"
+                    } else {
+                        "unsupported"
+                    },
+                )
+            },
+        )?;
+    }
+
+    let (tx, rx) = open::<F, u32>(Capacity::Bounded(16))?;
+    let second = rx.try_clone();
+    ensure(
+        second.is_some() == declared.multi_consumer,
+        Rule::Capabilities,
+        || {
+            format!(
+                "try_clone() returned {} but multi_consumer is declared {}",
+                if second.is_some() {
+                    "a receiver"
+                } else {
+                    "None"
+                },
+                declared.multi_consumer
+            )
+        },
+    )?;
+    if let Some(mut second) = second {
+        let mut first = rx;
+        for value in [1, 2] {
+            tx.try_send(value).map_err(|err| {
+                Violation::new(
+                    Rule::Capacity,
+                    format!("try_send on an empty bounded(16) channel: {err}"),
+                )
+            })?;
+        }
+        let a = first.try_recv();
+        let b = second.try_recv();
+        ensure(a == Ok(1) && b == Ok(2), Rule::ExactlyOnce, || {
+            format!("cloned receivers do not share one queue: got {a:?} then {b:?} for sends 1, 2")
+        })?;
+    }
+    Ok(Outcome::Pass)
+}
+
+/// R2: one sender's messages arrive in send order, sequentially and across
+/// threads, at every declared capacity.
+pub(crate) fn fifo_in_order<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
+    for capacity in buffering::<F>(16) {
+        let (tx, mut rx) = open::<F, u64>(capacity)?;
+        for value in 0..16 {
+            tx.try_send(value).map_err(|err| {
+                Violation::new(
+                    Rule::Capacity,
+                    format!("{capacity}: try_send #{value} failed: {err}"),
+                )
+            })?;
+        }
+        for expected in 0..16 {
+            let got = rx.try_recv();
+            ensure(got == Ok(expected), Rule::Fifo, || {
+                format!("{capacity}: sent 0..16 sequentially, receive #{expected} gave {got:?}")
+            })?;
+        }
+    }
+    for capacity in capacities::<F>() {
+        let (tx, mut rx) = open::<F, u64>(capacity)?;
+        let budget = Budget::start(settings.stress_budget);
+        let producer = Pending::start(move || {
+            let mut sent = 0u64;
+            while !budget.spent(sent) && tx.send(sent).is_ok() {
+                sent += 1;
+            }
+            sent
+        });
+        let mut expected = 0u64;
+        while let Ok(value) = rx.recv() {
+            let rule = if value > expected {
+                Rule::ExactlyOnce
+            } else {
+                Rule::Fifo
+            };
+            ensure(value == expected, rule, || {
+                format!(
+                    "{capacity}: one producer sent 0, 1, 2, …; receive #{expected} gave {value}"
+                )
+            })?;
+            expected += 1;
+        }
+        let sent = producer.join()?;
+        ensure(expected == sent, Rule::ExactlyOnce, || {
+            format!("{capacity}: {sent} sent but {expected} received before disconnection")
+        })?;
+    }
+    Ok(Outcome::Pass)
+}
+
+/// R4: exactly n messages fit a bounded(n) channel, a blocking send waits
+/// for room, and an unbounded channel never reports `Full`.
+pub(crate) fn capacity_is_exact<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
+    for n in [1usize, 4, 16] {
+        let (tx, mut rx) = open::<F, usize>(Capacity::Bounded(n))?;
+        for value in 0..n {
+            let sent = tx.try_send(value);
+            ensure(sent.is_ok(), Rule::Capacity, || {
+                format!(
+                    "bounded({n}): try_send #{} of {n} failed: {sent:?}",
+                    value + 1
+                )
+            })?;
+        }
+        let over = tx.try_send(n);
+        ensure(
+            matches!(over, Err(TrySendError::Full(v)) if v == n),
+            Rule::Capacity,
+            || {
+                format!(
+                    "bounded({n}) holding {n}: try_send gave {over:?}, want Full handing back the value"
+                )
+            },
+        )?;
+        let first = rx.try_recv();
+        ensure(first == Ok(0), Rule::Fifo, || {
+            format!("bounded({n}): first receive gave {first:?}")
+        })?;
+        let refill = tx.try_send(n);
+        ensure(refill.is_ok(), Rule::Capacity, || {
+            format!("bounded({n}): try_send after one receive made room gave {refill:?}")
+        })?;
+    }
+
+    if F::INFO.capabilities.unbounded {
+        let (tx, _rx) = open::<F, usize>(Capacity::Unbounded)?;
+        for value in 0..10_000 {
+            let sent = tx.try_send(value);
+            ensure(sent.is_ok(), Rule::Capacity, || {
+                format!("unbounded: try_send #{value} gave {sent:?}")
+            })?;
+        }
+    }
+
+    let (tx, mut rx) = open::<F, usize>(Capacity::Bounded(1))?;
+    tx.try_send(0).map_err(|err| {
+        Violation::new(Rule::Capacity, format!("bounded(1): first try_send: {err}"))
+    })?;
+    let blocked = Pending::start(move || tx.send(1).is_ok());
+    pause(settings.settle);
+    ensure(!blocked.finished(), Rule::Capacity, || {
+        "bounded(1) holding 1: a blocking send returned without any receive".into()
+    })?;
+    let first = rx.recv();
+    let completed = blocked.join()?;
+    let second = rx.recv();
+    ensure(
+        first == Ok(0) && completed && second == Ok(1),
+        Rule::Capacity,
+        || {
+            format!(
+                "bounded(1): after the receive that made room, got {first:?}, send ok = {completed}, then {second:?}"
+            )
+        },
+    )?;
+    Ok(Outcome::Pass)
+}
+
+/// R5: a rendezvous channel buffers nothing.
+pub(crate) fn rendezvous_hands_off<F: SyncFlavor>(
+    settings: &Settings,
+) -> Result<Outcome, Violation> {
+    if !F::INFO.capabilities.rendezvous {
+        return Ok(Outcome::NotApplicable("rendezvous not declared"));
+    }
+    let (tx, mut rx) = open::<F, u32>(Capacity::RENDEZVOUS)?;
+    let alone = tx.try_send(7);
+    ensure(
+        matches!(alone, Err(TrySendError::Full(7))),
+        Rule::Rendezvous,
+        || format!("try_send with no receiver waiting gave {alone:?}, want Full(7)"),
+    )?;
+    let empty = rx.try_recv();
+    ensure(empty == Err(TryRecvError::Empty), Rule::Rendezvous, || {
+        format!("try_recv after a refused try_send gave {empty:?}, want Empty")
+    })?;
+
+    let blocked_tx = tx.clone();
+    let blocked = Pending::start(move || blocked_tx.send(8).is_ok());
+    pause(settings.settle);
+    ensure(!blocked.finished(), Rule::Rendezvous, || {
+        "a blocking send returned before any receiver took the value".into()
+    })?;
+    let got = rx.recv();
+    let completed = blocked.join()?;
+    ensure(got == Ok(8) && completed, Rule::Rendezvous, || {
+        format!("receive gave {got:?}, send ok = {completed}")
+    })?;
+
+    // A receiver blocked in recv makes room for exactly one try_send.
+    let waiting = Pending::start(move || rx.recv());
+    let deadline = Instant::now() + settings.watchdog / 2;
+    let accepted = loop {
+        match tx.try_send(9) {
+            Ok(()) => break true,
+            Err(TrySendError::Full(_)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(_) => break false,
+        }
+    };
+    ensure(accepted, Rule::Rendezvous, || {
+        "try_send never succeeded while a receiver was blocked in recv".into()
+    })?;
+    let got = waiting.join()?;
+    ensure(got == Ok(9), Rule::ExactlyOnce, || {
+        format!("the waiting receiver got {got:?}, want Ok(9)")
+    })?;
+    Ok(Outcome::Pass)
+}
+
+/// R8: `recv_timeout` times out on an empty channel, not early, and returns
+/// a message that arrives in time.
+pub(crate) fn recv_timeout_behaves<F: SyncFlavor>(
+    settings: &Settings,
+) -> Result<Outcome, Violation> {
+    for capacity in capacities::<F>() {
+        let (tx, mut rx) = open::<F, u32>(capacity)?;
+        let timeout = settings.settle;
+        let started = Instant::now();
+        let got = rx.recv_timeout(timeout);
+        let waited = started.elapsed();
+        ensure(
+            got == Err(RecvTimeoutError::Timeout),
+            Rule::RecvTimeout,
+            || format!("{capacity}: recv_timeout on an empty channel gave {got:?}, want Timeout"),
+        )?;
+        ensure(waited >= timeout, Rule::RecvTimeout, || {
+            format!("{capacity}: recv_timeout({timeout:?}) returned Timeout after only {waited:?}")
+        })?;
+
+        let late = Pending::start(move || {
+            pause(timeout);
+            tx.send(5).is_ok()
+        });
+        let got = rx.recv_timeout(settings.watchdog / 2);
+        let sent = late.join()?;
+        ensure(got == Ok(5) && sent, Rule::RecvTimeout, || {
+            format!("{capacity}: a message sent during recv_timeout: got {got:?}, send ok = {sent}")
+        })?;
+    }
+    Ok(Outcome::Pass)
+}

@@ -1,0 +1,135 @@
+//! The checks, grouped by the part of the spec they exercise. Each check is
+//! a generic function over the flavor; [`crate::suite`] lists them.
+
+pub(crate) mod basics;
+pub(crate) mod disconnect;
+pub(crate) mod drops;
+pub(crate) mod stress;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chanlab_contract::{Capacity, SyncFlavor};
+
+use crate::{Rule, Violation};
+
+/// What a check concluded when it found no violation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every rule the check exercises held.
+    Pass,
+    /// The check does not apply to this flavor; the reason says why.
+    NotApplicable(&'static str),
+}
+
+/// The capacities the suite exercises, as far as `F` declares them.
+pub(crate) fn capacities<F: SyncFlavor>() -> Vec<Capacity> {
+    [
+        Capacity::RENDEZVOUS,
+        Capacity::Bounded(1),
+        Capacity::Bounded(16),
+        Capacity::Unbounded,
+    ]
+    .into_iter()
+    .filter(|&capacity| F::INFO.capabilities.supports(capacity))
+    .collect()
+}
+
+/// Declared capacities that buffer at least `n` messages.
+pub(crate) fn buffering<F: SyncFlavor>(n: usize) -> Vec<Capacity> {
+    [Capacity::Bounded(n), Capacity::Unbounded]
+        .into_iter()
+        .filter(|&capacity| F::INFO.capabilities.supports(capacity))
+        .collect()
+}
+
+/// Builds a channel of a capacity the flavor declares.
+pub(crate) fn open<F: SyncFlavor, T: Send + 'static>(
+    capacity: Capacity,
+) -> Result<(F::Sender<T>, F::Receiver<T>), Violation> {
+    F::channel(capacity).map_err(|err| {
+        Violation::new(
+            Rule::Capabilities,
+            format!("declared {capacity} but channel() failed: {err}"),
+        )
+    })
+}
+
+/// A blocking operation started on another thread, so the check can see
+/// whether it is still blocked.
+pub(crate) struct Pending<R> {
+    finished: Arc<AtomicBool>,
+    handle: thread::JoinHandle<R>,
+}
+
+impl<R: Send + 'static> Pending<R> {
+    /// Starts `op` on a new thread.
+    pub(crate) fn start(op: impl FnOnce() -> R + Send + 'static) -> Self {
+        let finished = Arc::new(AtomicBool::new(false));
+        let flag = finished.clone();
+        let handle = thread::spawn(move || {
+            let result = op();
+            flag.store(true, Ordering::SeqCst);
+            result
+        });
+        Pending { finished, handle }
+    }
+
+    /// Whether the operation has returned yet.
+    pub(crate) fn finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
+    }
+
+    /// Waits up to `limit` for the operation; `None` if it is still
+    /// blocked then, in which case its thread is left behind.
+    pub(crate) fn join_within(self, limit: Duration) -> Result<Option<R>, Violation> {
+        let deadline = Instant::now() + limit;
+        while !self.finished() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
+        }
+        if self.finished() {
+            self.join().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Waits for the operation (the check's watchdog bounds this wait).
+    pub(crate) fn join(self) -> Result<R, Violation> {
+        self.handle
+            .join()
+            .map_err(|_| Violation::new(Rule::Liveness, "an operation panicked on a helper thread"))
+    }
+}
+
+/// Gives a started blocking operation time to (wrongly) complete.
+pub(crate) fn pause(settle: Duration) {
+    thread::sleep(settle);
+}
+
+/// A stress phase's time budget: workloads are sized by time, not by a
+/// message count, because a rendezvous hand-off can cost a thousand times
+/// what a buffered one does.
+#[derive(Clone, Copy)]
+pub(crate) struct Budget {
+    deadline: Instant,
+}
+
+impl Budget {
+    /// Most messages one producer sends in a phase, whatever the budget.
+    const MAX_MESSAGES: u64 = 1 << 20;
+
+    pub(crate) fn start(budget: Duration) -> Self {
+        Budget {
+            deadline: Instant::now() + budget,
+        }
+    }
+
+    /// Whether a producer that has sent `sent` messages should stop. The
+    /// clock is read every 64 messages.
+    pub(crate) fn spent(&self, sent: u64) -> bool {
+        sent >= Self::MAX_MESSAGES || (sent % 64 == 0 && Instant::now() >= self.deadline)
+    }
+}

@@ -1,0 +1,69 @@
+//! Runs a check on its own thread with a deadline, so a hung or panicking
+//! implementation becomes a named failure instead of a stuck or aborted run.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use crate::{Rule, Violation};
+
+/// Runs `body` on a new thread and waits at most `deadline` for it.
+///
+/// A panic becomes a [`Rule::Liveness`] violation carrying the panic message.
+/// On a hang the thread cannot be stopped: it is left blocked, the violation
+/// says so, and a process-per-check runner (nextest, `chanlab conformance`)
+/// reclaims it when the process ends.
+pub fn guarded<R: Send + 'static>(
+    what: &str,
+    deadline: Duration,
+    body: impl FnOnce() -> Result<R, Violation> + Send + 'static,
+) -> Result<R, Violation> {
+    let (done_tx, done_rx) = mpsc::channel();
+    let spawned = thread::Builder::new()
+        .name(format!("chanlab-check-{what}"))
+        .spawn(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(body));
+            // The watchdog may have given up already; then nobody listens.
+            let _ = done_tx.send(outcome);
+        });
+    let handle = match spawned {
+        Ok(handle) => handle,
+        Err(err) => {
+            return Err(Violation::new(
+                Rule::Liveness,
+                format!("{what}: could not start the check thread: {err}"),
+            ));
+        }
+    };
+    match done_rx.recv_timeout(deadline) {
+        Ok(outcome) => {
+            // The thread has sent its last message and is ending.
+            let _ = handle.join();
+            match outcome {
+                Ok(result) => result,
+                Err(panic) => Err(Violation::new(
+                    Rule::Liveness,
+                    format!("{what}: panicked: {}", panic_message(&*panic)),
+                )),
+            }
+        }
+        Err(_) => Err(Violation::new(
+            Rule::Liveness,
+            format!(
+                "{what}: did not finish within {deadline:?} (hung; its threads are left blocked)"
+            ),
+        )),
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    if let Some(message) = panic.downcast_ref::<&str>() {
+        message
+    } else if let Some(message) = panic.downcast_ref::<String>() {
+        message
+    } else {
+        "(non-string panic payload)"
+    }
+}
