@@ -15,7 +15,7 @@ use std::time::Duration;
 use chanlab_conformance::payload::Stamp;
 use chanlab_contract::{
     Api, Capabilities, Capacity, FlavorInfo, FlavorVisitor, RecvError, RecvTimeoutError, SendError,
-    SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
+    SyncChannel, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 use chanlab_impls::reference;
 
@@ -103,7 +103,7 @@ impl<K: FaultKind> SyncFlavor for Broken<K> {
 
     fn channel<T: Send + 'static>(
         capacity: Capacity,
-    ) -> Result<(Self::Sender<T>, Self::Receiver<T>), UnsupportedError> {
+    ) -> Result<SyncChannel<Self, T>, UnsupportedError> {
         let inner_capacity = match (K::FAULT, capacity) {
             (Fault::IgnoresCapacity, Capacity::Bounded(n)) if n > 0 => Capacity::Unbounded,
             (Fault::FakesRendezvous, Capacity::Bounded(0)) => Capacity::Bounded(1),

@@ -142,14 +142,12 @@ impl<T> Receiver<T> {
 }
 
 impl<T: Send + 'static> chanlab_contract::AsyncSender<T> for Sender<T> {
-    fn send(&self, value: T) -> impl Future<Output = Result<(), SendError<T>>> + Send {
-        async move {
-            match self {
-                Sender::Bounded(tx) => tx.send(value).await,
-                Sender::Unbounded(tx) => tx.send(value),
-            }
-            .map_err(|mpsc::error::SendError(value)| SendError::new(value))
+    async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        match self {
+            Sender::Bounded(tx) => tx.send(value).await,
+            Sender::Unbounded(tx) => tx.send(value),
         }
+        .map_err(|mpsc::error::SendError(value)| SendError::new(value))
     }
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {

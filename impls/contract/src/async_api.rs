@@ -8,7 +8,7 @@ use crate::{
 
 /// A channel implementation used from async code. The futures it returns are
 /// `Send`, so they run on multi-threaded runtimes.
-pub trait AsyncFlavor: 'static {
+pub trait AsyncFlavor: Sized + 'static {
     /// The sending half for messages of type `T`.
     type Sender<T: Send + 'static>: AsyncSender<T>;
     /// The receiving half for messages of type `T`.
@@ -22,7 +22,7 @@ pub trait AsyncFlavor: 'static {
     /// capacity.
     fn channel<T: Send + 'static>(
         capacity: Capacity,
-    ) -> Result<(Self::Sender<T>, Self::Receiver<T>), UnsupportedError>;
+    ) -> Result<AsyncChannel<Self, T>, UnsupportedError>;
 }
 
 /// The sending half of an async channel.
@@ -50,3 +50,9 @@ pub trait AsyncReceiver<T>: Send + 'static {
     where
         Self: Sized;
 }
+
+/// The two halves of a channel of flavor `F` carrying `T`.
+pub type AsyncChannel<F, T> = (
+    <F as AsyncFlavor>::Sender<T>,
+    <F as AsyncFlavor>::Receiver<T>,
+);

@@ -32,9 +32,9 @@ pub mod error;
 mod info;
 mod sync_api;
 
-pub use async_api::{AsyncFlavor, AsyncReceiver, AsyncSender};
+pub use async_api::{AsyncChannel, AsyncFlavor, AsyncReceiver, AsyncSender};
 pub use error::{
     RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError, UnsupportedError,
 };
 pub use info::{Api, Capabilities, Capacity, FlavorInfo, FlavorVisitor};
-pub use sync_api::{Receiver, Sender, SyncFlavor};
+pub use sync_api::{Receiver, Sender, SyncChannel, SyncFlavor};

@@ -8,7 +8,7 @@ use crate::{
 };
 
 /// A channel implementation used with blocking calls.
-pub trait SyncFlavor: 'static {
+pub trait SyncFlavor: Sized + 'static {
     /// The sending half for messages of type `T`.
     type Sender<T: Send + 'static>: Sender<T>;
     /// The receiving half for messages of type `T`.
@@ -22,7 +22,7 @@ pub trait SyncFlavor: 'static {
     /// capacity.
     fn channel<T: Send + 'static>(
         capacity: Capacity,
-    ) -> Result<(Self::Sender<T>, Self::Receiver<T>), UnsupportedError>;
+    ) -> Result<SyncChannel<Self, T>, UnsupportedError>;
 }
 
 /// The sending half of a blocking channel. Clones send into the same channel;
@@ -55,3 +55,6 @@ pub trait Receiver<T>: Send + 'static {
     where
         Self: Sized;
 }
+
+/// The two halves of a channel of flavor `F` carrying `T`.
+pub type SyncChannel<F, T> = (<F as SyncFlavor>::Sender<T>, <F as SyncFlavor>::Receiver<T>);

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chanlab_contract::{Capacity, SyncFlavor};
+use chanlab_contract::{Capacity, SyncChannel, SyncFlavor};
 
 use crate::{Rule, Violation};
 
@@ -48,7 +48,7 @@ pub(crate) fn buffering<F: SyncFlavor>(n: usize) -> Vec<Capacity> {
 /// Builds a channel of a capacity the flavor declares.
 pub(crate) fn open<F: SyncFlavor, T: Send + 'static>(
     capacity: Capacity,
-) -> Result<(F::Sender<T>, F::Receiver<T>), Violation> {
+) -> Result<SyncChannel<F, T>, Violation> {
     F::channel(capacity).map_err(|err| {
         Violation::new(
             Rule::Capabilities,

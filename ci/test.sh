@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test gate: formatting, lints, doc tests, then every test under
+# nextest (one process per test, so a hung check cannot stall the others).
+# The README's test command and .ci/run both call this script.
+set -euo pipefail
+cd "$(dirname "$0")"/..
+
+command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+
+started=$SECONDS
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --release -- -D warnings
+cargo test --workspace --release --doc
+cargo nextest run --workspace --release --no-fail-fast
+echo "ci/test.sh: gate passed in $((SECONDS - started))s"

@@ -1,0 +1,342 @@
+//! `chanlab conformance`: the conformance suite on every implementation,
+//! printed as a table of implementations x checks.
+//!
+//! Each flavor's suite runs in a child process of this same binary, so a
+//! flavor that hangs is killed and reported, one that crashes the process
+//! (a double free, an abort) is reported with its exit status, and the run
+//! goes on with the next flavor either way.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chanlab_conformance::{CHECKS, CheckResult, Outcome, Settings};
+use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
+use serde::{Deserialize, Serialize};
+
+use crate::suites::{self, FlavorSuite};
+
+/// Options of `chanlab conformance`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Only these implementations (repeatable; see `chanlab list --broken`).
+    #[arg(long = "impl", value_name = "NAME")]
+    impls: Vec<String>,
+    /// Also run the deliberately broken twins, to see the suite fail.
+    #[arg(long)]
+    broken: bool,
+    /// Write the results as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Exit with status 1 when any implementation fails a check.
+    #[arg(long)]
+    strict: bool,
+    /// Milliseconds each stress configuration spends sending.
+    #[arg(long, default_value_t = 60)]
+    stress_ms: u64,
+    /// Seconds one check may take before it counts as hung.
+    #[arg(long, default_value_t = 30)]
+    watchdog_secs: u64,
+    /// Random operation sequences the model check tries.
+    #[arg(long, default_value_t = 64)]
+    model_cases: u32,
+    /// Run one implementation in this process and print JSON (used by the
+    /// parent run for each child).
+    #[arg(long, hide = true)]
+    worker: bool,
+}
+
+impl Args {
+    fn settings(&self) -> Settings {
+        Settings {
+            stress_budget: Duration::from_millis(self.stress_ms),
+            watchdog: Duration::from_secs(self.watchdog_secs),
+            model_cases: self.model_cases,
+            ..Settings::default()
+        }
+    }
+}
+
+/// One check's verdict, as stored and printed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum Verdict {
+    Pass,
+    NotApplicable { reason: String },
+    Fail { rule: String, detail: String },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CheckRow {
+    check: String,
+    verdict: Verdict,
+}
+
+/// What became of one implementation's suite.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum SuiteOutcome {
+    Checked { checks: Vec<CheckRow> },
+    Hung { after_secs: u64 },
+    Crashed { exit: String, stderr_tail: String },
+}
+
+#[derive(Debug, Serialize)]
+struct FlavorRow {
+    flavor: &'static str,
+    library: &'static str,
+    api: String,
+    note: Option<&'static str>,
+    #[serde(flatten)]
+    outcome: SuiteOutcome,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let selected = select(&args)?;
+    if args.worker {
+        let [suite] = selected.as_slice() else {
+            bail!("--worker runs exactly one implementation; pass one --impl");
+        };
+        let rows: Vec<CheckRow> = (suite.run)(&args.settings()).into_iter().map(row).collect();
+        serde_json::to_writer(std::io::stdout().lock(), &rows)
+            .context("writing worker results to stdout")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let exe = std::env::current_exe().context("locating the chanlab executable")?;
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    for (index, suite) in selected.iter().enumerate() {
+        eprint!("[{}/{}] {:<30}", index + 1, selected.len(), suite.info.name);
+        let outcome = run_child(&exe, suite, &args)?;
+        eprintln!(" {}", summary(&outcome));
+        rows.push(FlavorRow {
+            flavor: suite.info.name,
+            library: suite.info.library,
+            api: suite.info.api.to_string(),
+            note: suite.info.note,
+            outcome,
+        });
+        // Written after every flavor, so an interrupted run keeps its results.
+        if let Some(path) = &args.json {
+            write_json(path, &rows)?;
+        }
+    }
+    print_table(&rows);
+    eprintln!(
+        "conformance run took {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    let failed = rows.iter().any(|row| !passed(&row.outcome));
+    Ok(if failed && args.strict {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn select(args: &Args) -> anyhow::Result<Vec<FlavorSuite>> {
+    if args.impls.is_empty() {
+        return Ok(suites::all(args.broken));
+    }
+    // Naming a broken twin is enough to select it.
+    let all = suites::all(true);
+    args.impls
+        .iter()
+        .map(|name| {
+            all.iter()
+                .find(|s| s.info.name == name)
+                .copied()
+                .with_context(|| {
+                    let known: Vec<_> = all.iter().map(|s| s.info.name).collect();
+                    format!(
+                        "unknown implementation {name:?}; known: {}",
+                        known.join(", ")
+                    )
+                })
+        })
+        .collect()
+}
+
+fn row(result: CheckResult) -> CheckRow {
+    let verdict = match result.verdict {
+        Ok(Outcome::Pass) => Verdict::Pass,
+        Ok(Outcome::NotApplicable(reason)) => Verdict::NotApplicable {
+            reason: reason.into(),
+        },
+        Err(violation) => Verdict::Fail {
+            rule: violation.rule.id().into(),
+            detail: violation.detail,
+        },
+    };
+    CheckRow {
+        check: result.check.name.into(),
+        verdict,
+    }
+}
+
+fn run_child(exe: &PathBuf, suite: &FlavorSuite, args: &Args) -> anyhow::Result<SuiteOutcome> {
+    let mut child = Command::new(exe)
+        .args(["conformance", "--worker", "--impl", suite.info.name])
+        .args(["--stress-ms", &args.stress_ms.to_string()])
+        .args(["--watchdog-secs", &args.watchdog_secs.to_string()])
+        .args(["--model-cases", &args.model_cases.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting a worker for {}", suite.info.name))?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    // Each check has its own watchdog; this bounds a worker that ignores it.
+    let limit = Duration::from_secs(args.watchdog_secs * (CHECKS.len() as u64 + 1));
+    let status = wait_or_kill(&mut child, limit)?;
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    Ok(match status {
+        None => SuiteOutcome::Hung {
+            after_secs: limit.as_secs(),
+        },
+        Some(status) if status.success() => SuiteOutcome::Checked {
+            checks: serde_json::from_slice(&stdout).with_context(|| {
+                format!("reading the results of the {} worker", suite.info.name)
+            })?,
+        },
+        Some(status) => SuiteOutcome::Crashed {
+            exit: status.to_string(),
+            stderr_tail: tail(&String::from_utf8_lossy(&stderr), 8),
+        },
+    })
+}
+
+/// Reads a child's pipe to the end on its own thread, so neither pipe can
+/// fill up and stall the child.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buffer = Vec::new();
+        if let Some(mut pipe) = pipe {
+            // A read error leaves what was read so far, which is reported.
+            let _ = pipe.read_to_end(&mut buffer);
+        }
+        buffer
+    })
+}
+
+/// Waits for `child` up to `limit`; kills it and returns `None` past that.
+fn wait_or_kill(
+    child: &mut Child,
+    limit: Duration,
+) -> anyhow::Result<Option<std::process::ExitStatus>> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().context("waiting for a worker")? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            child.kill().context("killing a hung worker")?;
+            child.wait().context("reaping a killed worker")?;
+            return Ok(None);
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn passed(outcome: &SuiteOutcome) -> bool {
+    match outcome {
+        SuiteOutcome::Checked { checks } => checks
+            .iter()
+            .all(|c| !matches!(c.verdict, Verdict::Fail { .. })),
+        SuiteOutcome::Hung { .. } | SuiteOutcome::Crashed { .. } => false,
+    }
+}
+
+fn summary(outcome: &SuiteOutcome) -> String {
+    match outcome {
+        SuiteOutcome::Checked { checks } => {
+            let count = |f: fn(&Verdict) -> bool| checks.iter().filter(|c| f(&c.verdict)).count();
+            format!(
+                "{} pass, {} fail, {} n/a",
+                count(|v| matches!(v, Verdict::Pass)),
+                count(|v| matches!(v, Verdict::Fail { .. })),
+                count(|v| matches!(v, Verdict::NotApplicable { .. })),
+            )
+        }
+        SuiteOutcome::Hung { after_secs } => format!("HUNG (worker killed after {after_secs}s)"),
+        SuiteOutcome::Crashed { exit, .. } => format!("CRASHED ({exit})"),
+    }
+}
+
+fn write_json(path: &PathBuf, rows: &[FlavorRow]) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(rows).context("serializing conformance results")?;
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn print_table(rows: &[FlavorRow]) {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    let mut header = vec![Cell::new("implementation")];
+    header.extend((1..=CHECKS.len()).map(Cell::new));
+    table.set_header(header);
+    let mut failures = Vec::new();
+    for row in rows {
+        let mut cells = vec![Cell::new(row.flavor)];
+        match &row.outcome {
+            SuiteOutcome::Checked { checks } => {
+                for check in checks {
+                    cells.push(match &check.verdict {
+                        Verdict::Pass => Cell::new("pass").fg(Color::Green),
+                        Verdict::NotApplicable { .. } => Cell::new("n/a"),
+                        Verdict::Fail { rule, detail } => {
+                            failures.push(format!(
+                                "{} / {}: [{rule}] {detail}",
+                                row.flavor, check.check
+                            ));
+                            Cell::new("FAIL").fg(Color::Red)
+                        }
+                    });
+                }
+            }
+            other => {
+                let text = summary(other);
+                if let SuiteOutcome::Crashed { stderr_tail, .. } = other {
+                    failures.push(format!("{}: {text}\n{stderr_tail}", row.flavor));
+                } else {
+                    failures.push(format!("{}: {text}", row.flavor));
+                }
+                cells.push(Cell::new(text).fg(Color::Red));
+            }
+        }
+        table.add_row(cells);
+    }
+    println!("{table}");
+    println!("checks:");
+    for (number, check) in CHECKS.iter().enumerate() {
+        let rules: Vec<_> = check.rules.iter().map(|rule| rule.id()).collect();
+        println!(
+            "  {:>2}  {:<32} {}",
+            number + 1,
+            check.name,
+            rules.join(", ")
+        );
+    }
+    if !failures.is_empty() {
+        println!("\nfailures:");
+        for failure in failures {
+            println!("  {failure}");
+        }
+    }
+    for row in rows.iter().filter(|row| row.note.is_some()) {
+        if let Some(note) = row.note {
+            println!("note: {}: {note}", row.flavor);
+        }
+    }
+}

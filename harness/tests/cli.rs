@@ -1,0 +1,93 @@
+//! The `chanlab` binary as a user runs it.
+
+use std::process::{Command, Output};
+
+fn chanlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chanlab"))
+        .args(args)
+        .output()
+        .expect("the chanlab binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn list_names_every_shipped_implementation() {
+    let output = chanlab(&["list"]);
+    assert!(output.status.success(), "{}", text(&output));
+    for name in [
+        "reference",
+        "std-mpsc",
+        "crossbeam",
+        "flume-async",
+        "tokio-mpsc",
+        "kanal",
+        "async-channel",
+    ] {
+        assert!(
+            text(&output).contains(name),
+            "{name} missing from:\n{}",
+            text(&output)
+        );
+    }
+}
+
+#[test]
+fn strict_conformance_fails_on_a_broken_twin_and_names_the_rule() {
+    let output = chanlab(&[
+        "conformance",
+        "--impl",
+        "broken-leaks",
+        "--strict",
+        "--stress-ms",
+        "10",
+        "--model-cases",
+        "8",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("R9 drop-once"), "{}", text(&output));
+}
+
+#[test]
+fn a_hung_implementation_is_reported_and_the_run_goes_on() {
+    let output = chanlab(&[
+        "conformance",
+        "--impl",
+        "broken-never-disconnects",
+        "--impl",
+        "reference",
+        "--watchdog-secs",
+        "1",
+        "--stress-ms",
+        "10",
+        "--model-cases",
+        "8",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let report = text(&output);
+    assert!(
+        report.contains("R10 liveness") && report.contains("did not finish"),
+        "{report}"
+    );
+    assert!(
+        report.contains("[2/2] reference") && report.contains("10 pass"),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_unknown_implementation_is_a_clear_error() {
+    let output = chanlab(&["conformance", "--impl", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).contains("unknown implementation \"nope\""),
+        "{}",
+        text(&output)
+    );
+}
