@@ -2,6 +2,7 @@
 //! code; each subcommand lives in its own module under `cmd/`.
 
 mod cmd;
+mod output;
 mod suites;
 
 use std::process::ExitCode;

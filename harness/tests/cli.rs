@@ -63,7 +63,7 @@ fn a_hung_implementation_is_reported_and_the_run_goes_on() {
         "--impl",
         "reference",
         "--watchdog-secs",
-        "1",
+        "3",
         "--stress-ms",
         "10",
         "--model-cases",

@@ -7,7 +7,7 @@
 //! goes on with the next flavor either way.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -40,6 +40,10 @@ pub struct Args {
     /// Seconds one check may take before it counts as hung.
     #[arg(long, default_value_t = 30)]
     watchdog_secs: u64,
+    /// Milliseconds a check waits to see a blocked operation stay blocked
+    /// (raise it on a slow or heavily loaded machine).
+    #[arg(long, default_value_t = 30)]
+    settle_ms: u64,
     /// Random operation sequences the model check tries.
     #[arg(long, default_value_t = 64)]
     model_cases: u32,
@@ -54,8 +58,8 @@ impl Args {
         Settings {
             stress_budget: Duration::from_millis(self.stress_ms),
             watchdog: Duration::from_secs(self.watchdog_secs),
+            settle: Duration::from_millis(self.settle_ms),
             model_cases: self.model_cases,
-            ..Settings::default()
         }
     }
 }
@@ -126,7 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             write_json(path, &rows)?;
         }
     }
-    print_table(&rows);
+    crate::output::print(&render_table(&rows))?;
     eprintln!(
         "conformance run took {:.1}s",
         started.elapsed().as_secs_f64()
@@ -179,11 +183,12 @@ fn row(result: CheckResult) -> CheckRow {
     }
 }
 
-fn run_child(exe: &PathBuf, suite: &FlavorSuite, args: &Args) -> anyhow::Result<SuiteOutcome> {
+fn run_child(exe: &Path, suite: &FlavorSuite, args: &Args) -> anyhow::Result<SuiteOutcome> {
     let mut child = Command::new(exe)
         .args(["conformance", "--worker", "--impl", suite.info.name])
         .args(["--stress-ms", &args.stress_ms.to_string()])
         .args(["--watchdog-secs", &args.watchdog_secs.to_string()])
+        .args(["--settle-ms", &args.settle_ms.to_string()])
         .args(["--model-cases", &args.model_cases.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -201,10 +206,12 @@ fn run_child(exe: &PathBuf, suite: &FlavorSuite, args: &Args) -> anyhow::Result<
         None => SuiteOutcome::Hung {
             after_secs: limit.as_secs(),
         },
-        Some(status) if status.success() => SuiteOutcome::Checked {
-            checks: serde_json::from_slice(&stdout).with_context(|| {
-                format!("reading the results of the {} worker", suite.info.name)
-            })?,
+        Some(status) if status.success() => match serde_json::from_slice(&stdout) {
+            Ok(checks) => SuiteOutcome::Checked { checks },
+            Err(err) => SuiteOutcome::Crashed {
+                exit: format!("{status}, with unreadable results ({err})"),
+                stderr_tail: tail(&String::from_utf8_lossy(&stderr), 8),
+            },
         },
         Some(status) => SuiteOutcome::Crashed {
             exit: status.to_string(),
@@ -275,12 +282,14 @@ fn summary(outcome: &SuiteOutcome) -> String {
     }
 }
 
-fn write_json(path: &PathBuf, rows: &[FlavorRow]) -> anyhow::Result<()> {
+fn write_json(path: &Path, rows: &[FlavorRow]) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(rows).context("serializing conformance results")?;
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-fn print_table(rows: &[FlavorRow]) {
+fn render_table(rows: &[FlavorRow]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     let mut header = vec![Cell::new("implementation")];
@@ -317,11 +326,12 @@ fn print_table(rows: &[FlavorRow]) {
         }
         table.add_row(cells);
     }
-    println!("{table}");
-    println!("checks:");
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "{table}\nchecks:");
     for (number, check) in CHECKS.iter().enumerate() {
         let rules: Vec<_> = check.rules.iter().map(|rule| rule.id()).collect();
-        println!(
+        let _ = writeln!(
+            out,
             "  {:>2}  {:<32} {}",
             number + 1,
             check.name,
@@ -329,14 +339,15 @@ fn print_table(rows: &[FlavorRow]) {
         );
     }
     if !failures.is_empty() {
-        println!("\nfailures:");
+        let _ = writeln!(out, "\nfailures:");
         for failure in failures {
-            println!("  {failure}");
+            let _ = writeln!(out, "  {failure}");
         }
     }
-    for row in rows.iter().filter(|row| row.note.is_some()) {
+    for row in rows {
         if let Some(note) = row.note {
-            println!("note: {}: {note}", row.flavor);
+            let _ = writeln!(out, "note: {}: {note}", row.flavor);
         }
     }
+    out
 }

@@ -43,6 +43,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             info.note.unwrap_or(""),
         ]);
     }
-    println!("{table}");
+    crate::output::print(&format!("{table}\n"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use chanlab_contract::{
     SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 
-use crate::block_on::block_on_timeout;
+use crate::block_on::recv_timeout;
 
 /// async-channel from async code.
 pub struct AsyncChannel;
@@ -87,7 +87,7 @@ impl<T> Clone for Sender<T> {
 }
 
 impl<T> Sender<T> {
-    fn try_send_now(&self, value: T) -> Result<(), TrySendError<T>> {
+    fn nonblocking_send(&self, value: T) -> Result<(), TrySendError<T>> {
         self.0.try_send(value).map_err(|err| match err {
             async_channel::TrySendError::Full(value) => TrySendError::Full(value),
             async_channel::TrySendError::Closed(value) => TrySendError::Disconnected(value),
@@ -96,7 +96,7 @@ impl<T> Sender<T> {
 }
 
 impl<T> Receiver<T> {
-    fn try_recv_now(&mut self) -> Result<T, TryRecvError> {
+    fn nonblocking_recv(&mut self) -> Result<T, TryRecvError> {
         self.0.try_recv().map_err(|err| match err {
             async_channel::TryRecvError::Empty => TryRecvError::Empty,
             async_channel::TryRecvError::Closed => TryRecvError::Disconnected,
@@ -115,7 +115,7 @@ impl<T: Send + 'static> chanlab_contract::AsyncSender<T> for Sender<T> {
     }
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.try_send_now(value)
+        self.nonblocking_send(value)
     }
 }
 
@@ -130,7 +130,7 @@ impl<T: Send + 'static> chanlab_contract::AsyncReceiver<T> for Receiver<T> {
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.try_recv_now()
+        self.nonblocking_recv()
     }
 
     fn try_clone(&self) -> Option<Self> {
@@ -146,7 +146,7 @@ impl<T: Send + 'static> chanlab_contract::Sender<T> for Sender<T> {
     }
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.try_send_now(value)
+        self.nonblocking_send(value)
     }
 }
 
@@ -158,16 +158,16 @@ impl<T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<T> {
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.try_recv_now()
+        self.nonblocking_recv()
     }
 
     fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        match block_on_timeout(timeout, self.0.recv()) {
-            Some(received) => {
-                received.map_err(|async_channel::RecvError| RecvTimeoutError::Disconnected)
-            }
-            None => Err(RecvTimeoutError::Timeout),
-        }
+        let receiving = self.0.recv();
+        recv_timeout(timeout, async move {
+            receiving
+                .await
+                .map_err(|async_channel::RecvError| RecvError)
+        })
     }
 
     fn try_clone(&self) -> Option<Self> {

@@ -33,12 +33,28 @@ pub fn block_on_timeout<F: Future>(timeout: Duration, future: F) -> Option<F::Ou
     block_on(async { tokio::time::timeout(timeout, future).await.ok() })
 }
 
+/// Waits at most `timeout` for a receive future: the blocking
+/// `recv_timeout` of flavors whose blocking API lacks one. When the timer
+/// fires, the library's receive future is dropped, so this relies on it
+/// being cancel-safe (a value is never taken by a dropped receive).
+pub fn recv_timeout<T>(
+    timeout: Duration,
+    receive: impl Future<Output = Result<T, RecvError>>,
+) -> Result<T, RecvTimeoutError> {
+    match block_on_timeout(timeout, receive) {
+        Some(received) => Ok(received?),
+        None => Err(RecvTimeoutError::Timeout),
+    }
+}
+
 /// The blocking view of an async flavor: every operation runs the flavor's
 /// own future to completion on the calling thread.
 ///
 /// The conformance suite checks async flavors through this view, so the
-/// futures under test are the library's real ones. Its `INFO` is the async
-/// flavor's own.
+/// futures under test are the library's real ones; `recv_timeout` (see
+/// [`recv_timeout`]) also exercises the cancel-safety of the library's
+/// receive future. Its `INFO` is the async flavor's own: this view is a
+/// checking device, never a flavor that reports measure.
 pub struct BlockOn<A>(PhantomData<A>);
 
 /// Sender half of [`BlockOn`].
@@ -87,10 +103,7 @@ impl<T, R: AsyncReceiver<T>> chanlab_contract::Receiver<T> for BlockOnReceiver<R
     }
 
     fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        match block_on_timeout(timeout, self.0.recv()) {
-            Some(received) => Ok(received?),
-            None => Err(RecvTimeoutError::Timeout),
-        }
+        recv_timeout(timeout, self.0.recv())
     }
 
     fn try_clone(&self) -> Option<Self> {

@@ -109,8 +109,9 @@ fn try_send_keeping<T>(
         (Ok(true), _) => Ok(()),
         (Ok(false), Some(value)) => Err(TrySendError::Full(value)),
         (Err(_), Some(value)) => Err(TrySendError::Disconnected(value)),
-        // kanal took the value and still reported failure.
-        (Ok(false) | Err(_), None) => Ok(()),
+        (Ok(false) | Err(_), None) => {
+            unreachable!("kanal's try_send_option took the value yet reported failure")
+        }
     }
 }
 

@@ -3,8 +3,10 @@
 //!
 //! It is written to be read and model-checked, not to be fast. All state sits
 //! behind one [`Mutex`]; blocked receivers wait on `not_empty`, blocked
-//! senders on `ready`. It is built on the [`chanlab_sync`] facade, so the
-//! loom models check this exact code.
+//! senders on `ready`. It is built on the [`chanlab_sync`] facade so that
+//! loom models can check this exact code; `recv_timeout` reads the real
+//! clock and is outside what loom can model (loom's `wait_timeout` never
+//! times out).
 //!
 //! # Rendezvous
 //!
@@ -13,7 +15,10 @@
 //! `queue.len() < waiting_receivers`. A waiting receiver always takes what is
 //! queued before it gives up (on timeout or spurious wake-up), so an admitted
 //! value is never stranded. A sender therefore never needs to take its value
-//! back, and every value in the queue belongs to the receivers.
+//! back, and every value in the queue belongs to the receivers. A blocked
+//! sender hands off only to a receiver waiting in `recv` or `recv_timeout`;
+//! `try_recv` does not see it (crossbeam's zero-capacity channel differs
+//! here; the spec allows both).
 //!
 //! # Invariants (hold whenever the lock is free)
 //! - `queue.len() <= capacity` for a bounded channel with capacity > 0;
@@ -225,8 +230,10 @@ impl<T> Receiver<T> {
                 },
             };
             state.waiting_receivers += 1;
-            // A rendezvous sender may be waiting for exactly this.
-            shared.ready.notify_one();
+            if state.capacity == Some(0) {
+                // A rendezvous sender may be waiting for exactly this.
+                shared.ready.notify_one();
+            }
             state = match remaining {
                 None => shared.wait(&shared.not_empty, state),
                 Some(remaining) => {

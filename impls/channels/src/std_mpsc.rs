@@ -3,9 +3,11 @@
 //! emulation of a multi-consumer queue, named separately so no report hides
 //! it.
 
+use std::sync::Arc;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 use chanlab_contract::{
     Api, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError, SyncFlavor,
@@ -16,7 +18,9 @@ use chanlab_contract::{
 pub struct StdMpsc;
 
 /// `std::sync::mpsc` with its receiver shared behind `Arc<Mutex<Receiver>>`,
-/// the usual way to feed a worker pool from it.
+/// the usual way to feed a worker pool from it. The mutex is parking_lot's,
+/// for its timed lock: `try_recv` never waits for a clone blocked in `recv`,
+/// and `recv_timeout` counts the wait for the lock against its timeout.
 pub struct StdMpscShared;
 
 impl SyncFlavor for StdMpsc {
@@ -55,7 +59,9 @@ impl SyncFlavor for StdMpscShared {
             multi_consumer: true,
             ..StdMpsc::INFO.capabilities
         },
-        note: Some("multi-consumer emulated: receiver shared behind Arc<Mutex<Receiver>>"),
+        note: Some(
+            "multi-consumer emulated: receiver shared behind Arc<parking_lot::Mutex<Receiver>>",
+        ),
     };
 
     fn channel<T: Send + 'static>(
@@ -151,20 +157,27 @@ pub struct SharedReceiver<T> {
 
 impl<T: Send + 'static> chanlab_contract::Receiver<T> for SharedReceiver<T> {
     fn recv(&mut self) -> Result<T, RecvError> {
-        let rx = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        rx.recv().map_err(|mpsc::RecvError| RecvError)
+        self.inner
+            .lock()
+            .recv()
+            .map_err(|mpsc::RecvError| RecvError)
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let rx = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        rx.try_recv().map_err(map_try_recv)
+        // Another clone holding the lock is receiving: nothing is ready now.
+        match self.inner.try_lock() {
+            Some(rx) => rx.try_recv().map_err(map_try_recv),
+            None => Err(TryRecvError::Empty),
+        }
     }
 
     fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        // Waiting for the lock counts against the timeout too.
-        let deadline = Instant::now().checked_add(timeout);
-        let rx = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let remaining = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+        let started = Instant::now();
+        let rx = self
+            .inner
+            .try_lock_for(timeout)
+            .ok_or(RecvTimeoutError::Timeout)?;
+        let remaining = timeout.saturating_sub(started.elapsed());
         rx.recv_timeout(remaining).map_err(map_recv_timeout)
     }
 

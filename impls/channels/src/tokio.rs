@@ -11,7 +11,7 @@ use chanlab_contract::{
 };
 use tokio::sync::mpsc;
 
-use crate::block_on::block_on_timeout;
+use crate::block_on::recv_timeout;
 
 /// tokio's mpsc channel from async code.
 pub struct TokioMpsc;
@@ -107,7 +107,7 @@ impl<T> Clone for Sender<T> {
 }
 
 impl<T> Sender<T> {
-    fn try_send_now(&self, value: T) -> Result<(), TrySendError<T>> {
+    fn nonblocking_send(&self, value: T) -> Result<(), TrySendError<T>> {
         match self {
             Sender::Bounded(tx) => tx.try_send(value).map_err(|err| match err {
                 mpsc::error::TrySendError::Full(value) => TrySendError::Full(value),
@@ -121,7 +121,7 @@ impl<T> Sender<T> {
 }
 
 impl<T> Receiver<T> {
-    fn try_recv_now(&mut self) -> Result<T, TryRecvError> {
+    fn nonblocking_recv(&mut self) -> Result<T, TryRecvError> {
         match self {
             Receiver::Bounded(rx) => rx.try_recv(),
             Receiver::Unbounded(rx) => rx.try_recv(),
@@ -151,7 +151,7 @@ impl<T: Send + 'static> chanlab_contract::AsyncSender<T> for Sender<T> {
     }
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.try_send_now(value)
+        self.nonblocking_send(value)
     }
 }
 
@@ -161,7 +161,7 @@ impl<T: Send + 'static> chanlab_contract::AsyncReceiver<T> for Receiver<T> {
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.try_recv_now()
+        self.nonblocking_recv()
     }
 
     fn try_clone(&self) -> Option<Self> {
@@ -179,7 +179,7 @@ impl<T: Send + 'static> chanlab_contract::Sender<T> for Sender<T> {
     }
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.try_send_now(value)
+        self.nonblocking_send(value)
     }
 }
 
@@ -193,14 +193,11 @@ impl<T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<T> {
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.try_recv_now()
+        self.nonblocking_recv()
     }
 
     fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        match block_on_timeout(timeout, self.recv_async()) {
-            Some(received) => Ok(received?),
-            None => Err(RecvTimeoutError::Timeout),
-        }
+        recv_timeout(timeout, self.recv_async())
     }
 
     fn try_clone(&self) -> Option<Self> {

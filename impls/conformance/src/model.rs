@@ -106,6 +106,7 @@ impl Model {
 
 /// Runs the model check with `settings.model_cases` random sequences.
 pub(crate) fn agrees_with_model<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
+    // Bounded(3) rather than 16: short sequences should reach "full".
     let capacities: Vec<Capacity> = [
         Capacity::RENDEZVOUS,
         Capacity::Bounded(1),
@@ -165,7 +166,7 @@ fn run<F: SyncFlavor>(capacity: Capacity, ops: &[Op]) -> Result<(), Violation> {
     };
     let mut next_value = 0u32;
     for (step, &op) in ops.iter().enumerate() {
-        let at = |expected: Answer, actual: Answer, rule: Rule| {
+        let mismatch = |expected: Answer, actual: Answer, rule: Rule| {
             Violation::new(
                 rule,
                 format!("step {step} {op:?}: the model says {expected}, the channel gave {actual}"),
@@ -202,7 +203,7 @@ fn run<F: SyncFlavor>(capacity: Capacity, ops: &[Op]) -> Result<(), Violation> {
                         _ if capacity == Capacity::RENDEZVOUS => Rule::Rendezvous,
                         _ => Rule::Capacity,
                     };
-                    return Err(at(expected, actual, rule));
+                    return Err(mismatch(expected, actual, rule));
                 }
             }
             Op::TryRecv(i) | Op::Recv(i) | Op::RecvTimeout(i) => {
@@ -239,7 +240,7 @@ fn run<F: SyncFlavor>(capacity: Capacity, ops: &[Op]) -> Result<(), Violation> {
                         (_, Answer::Timeout) | (Answer::Timeout, _) => Rule::RecvTimeout,
                         _ => Rule::ExactlyOnce,
                     };
-                    return Err(at(expected, actual, rule));
+                    return Err(mismatch(expected, actual, rule));
                 }
             }
             Op::CloneSender(i) => {

@@ -28,8 +28,9 @@ pub enum Rule {
     /// reports `Full`.
     Capacity,
     /// R5: a rendezvous channel (capacity 0) buffers nothing: `try_send`
-    /// fails with `Full` while no receiver is waiting, and a blocking `send`
-    /// does not return before a receiver takes the value.
+    /// fails with `Full` while no receiver is waiting and succeeds once one
+    /// is blocked in `recv`, and a blocking `send` does not return before a
+    /// receiver has taken the value or is committed to take it.
     Rendezvous,
     /// R6: when every sender is gone, receivers still get every buffered
     /// message, then `Disconnected` from `recv`, `try_recv` and

@@ -13,8 +13,9 @@ use crate::{Rule, Violation};
 ///
 /// A panic becomes a [`Rule::Liveness`] violation carrying the panic message.
 /// On a hang the thread cannot be stopped: it is left blocked, the violation
-/// says so, and a process-per-check runner (nextest, `chanlab conformance`)
-/// reclaims it when the process ends.
+/// says so, and the thread lives until its process ends. nextest runs each
+/// test in its own process and `chanlab conformance` each flavor's suite, so
+/// a hung check's threads do not outlive them.
 pub fn guarded<R: Send + 'static>(
     what: &str,
     deadline: Duration,

@@ -8,7 +8,7 @@ use chanlab_contract::{
     Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
-use super::{Budget, Outcome, Pending, buffering, capacities, open, pause};
+use super::{Budget, Outcome, PROBED_CAPACITIES, Pending, buffering, capacities, let_settle, open};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
 
@@ -17,12 +17,7 @@ use crate::{Rule, Settings, Violation};
 /// queue, R3).
 pub(crate) fn capabilities_are_honest<F: SyncFlavor>(_: &Settings) -> Result<Outcome, Violation> {
     let declared = F::INFO.capabilities;
-    for capacity in [
-        Capacity::RENDEZVOUS,
-        Capacity::Bounded(1),
-        Capacity::Bounded(16),
-        Capacity::Unbounded,
-    ] {
+    for capacity in PROBED_CAPACITIES {
         let built = catch_unwind(AssertUnwindSafe(|| F::channel::<u32>(capacity).is_ok()));
         let Ok(built) = built else {
             return Err(Violation::new(
@@ -184,7 +179,7 @@ pub(crate) fn capacity_is_exact<F: SyncFlavor>(settings: &Settings) -> Result<Ou
         Violation::new(Rule::Capacity, format!("bounded(1): first try_send: {err}"))
     })?;
     let blocked = Pending::start(move || tx.send(1).is_ok());
-    pause(settings.settle);
+    let_settle(settings.settle);
     ensure(!blocked.finished(), Rule::Capacity, || {
         "bounded(1) holding 1: a blocking send returned without any receive".into()
     })?;
@@ -224,7 +219,7 @@ pub(crate) fn rendezvous_hands_off<F: SyncFlavor>(
 
     let blocked_tx = tx.clone();
     let blocked = Pending::start(move || blocked_tx.send(8).is_ok());
-    pause(settings.settle);
+    let_settle(settings.settle);
     ensure(!blocked.finished(), Rule::Rendezvous, || {
         "a blocking send returned before any receiver took the value".into()
     })?;
@@ -277,7 +272,7 @@ pub(crate) fn recv_timeout_behaves<F: SyncFlavor>(
         })?;
 
         let late = Pending::start(move || {
-            pause(timeout);
+            let_settle(timeout);
             tx.send(5).is_ok()
         });
         let got = rx.recv_timeout(settings.watchdog / 2);

@@ -4,7 +4,7 @@ use chanlab_contract::{
     Capacity, Receiver, RecvError, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
-use super::{Outcome, Pending, buffering, capacities, open, pause};
+use super::{Outcome, Pending, buffering, capacities, let_settle, open};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
 
@@ -89,7 +89,7 @@ pub(crate) fn senders_gone_disconnects<F: SyncFlavor>(
             .into_iter()
             .map(|mut rx| Pending::start(move || rx.recv()))
             .collect();
-        pause(settings.settle);
+        let_settle(settings.settle);
         drop(tx);
         for (index, receiver) in blocked.into_iter().enumerate() {
             let got = receiver.join_within(settings.watchdog / 2)?;
@@ -183,7 +183,7 @@ pub(crate) fn receivers_gone_disconnects<F: SyncFlavor>(
             }
         }
         let blocked = Pending::start(move || tx.send(99).map_err(|err| err.into_inner()));
-        pause(settings.settle);
+        let_settle(settings.settle);
         drop(rx);
         let outcome = blocked.join()?;
         ensure(outcome == Err(Some(99)), Rule::ReceiversGone, || {

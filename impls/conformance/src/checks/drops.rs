@@ -3,7 +3,7 @@
 
 use chanlab_contract::{Capacity, Receiver, Sender, SyncFlavor};
 
-use super::{Outcome, Pending, buffering, capacities, open, pause};
+use super::{Outcome, Pending, buffering, capacities, let_settle, open};
 use crate::payload::{Ledger, Tracked};
 use crate::{Rule, Settings, Violation};
 
@@ -90,7 +90,7 @@ pub(crate) fn values_dropped_once<F: SyncFlavor>(
                     }
                 }
             });
-            pause(settings.settle);
+            let_settle(settings.settle);
             drop(rx);
             blocked.join()?;
             verify(

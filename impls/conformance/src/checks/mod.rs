@@ -1,5 +1,5 @@
 //! The checks, grouped by the part of the spec they exercise. Each check is
-//! a generic function over the flavor; [`crate::suite`] lists them.
+//! a generic function over the flavor; [`crate::CHECKS`] lists them.
 
 pub(crate) mod basics;
 pub(crate) mod disconnect;
@@ -24,17 +24,20 @@ pub enum Outcome {
     NotApplicable(&'static str),
 }
 
+/// One capacity of each kind: rendezvous, minimal, buffered, unbounded.
+pub(crate) const PROBED_CAPACITIES: [Capacity; 4] = [
+    Capacity::RENDEZVOUS,
+    Capacity::Bounded(1),
+    Capacity::Bounded(16),
+    Capacity::Unbounded,
+];
+
 /// The capacities the suite exercises, as far as `F` declares them.
 pub(crate) fn capacities<F: SyncFlavor>() -> Vec<Capacity> {
-    [
-        Capacity::RENDEZVOUS,
-        Capacity::Bounded(1),
-        Capacity::Bounded(16),
-        Capacity::Unbounded,
-    ]
-    .into_iter()
-    .filter(|&capacity| F::INFO.capabilities.supports(capacity))
-    .collect()
+    PROBED_CAPACITIES
+        .into_iter()
+        .filter(|&capacity| F::INFO.capabilities.supports(capacity))
+        .collect()
 }
 
 /// Declared capacities that buffer at least `n` messages.
@@ -65,15 +68,22 @@ pub(crate) struct Pending<R> {
 }
 
 impl<R: Send + 'static> Pending<R> {
-    /// Starts `op` on a new thread.
+    /// Starts `op` on a new thread and returns once that thread is about to
+    /// call it, so a later "still blocked?" look is not fooled by a thread
+    /// that simply has not started.
     pub(crate) fn start(op: impl FnOnce() -> R + Send + 'static) -> Self {
+        let started = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
-        let flag = finished.clone();
+        let (started_flag, finished_flag) = (started.clone(), finished.clone());
         let handle = thread::spawn(move || {
+            started_flag.store(true, Ordering::SeqCst);
             let result = op();
-            flag.store(true, Ordering::SeqCst);
+            finished_flag.store(true, Ordering::SeqCst);
             result
         });
+        while !started.load(Ordering::SeqCst) {
+            thread::yield_now();
+        }
         Pending { finished, handle }
     }
 
@@ -105,7 +115,7 @@ impl<R: Send + 'static> Pending<R> {
 }
 
 /// Gives a started blocking operation time to (wrongly) complete.
-pub(crate) fn pause(settle: Duration) {
+pub(crate) fn let_settle(settle: Duration) {
     thread::sleep(settle);
 }
 
