@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use chanlab_conformance::payload::Stamp;
 use chanlab_contract::{
-    Api, Capabilities, Capacity, FlavorInfo, FlavorVisitor, RecvError, RecvTimeoutError, SendError,
-    SyncChannel, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
+    Api, Capacity, FlavorInfo, FlavorVisitor, RecvError, RecvTimeoutError, SendError, SyncChannel,
+    SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 use chanlab_impls::reference;
 
@@ -92,12 +92,7 @@ impl<K: FaultKind> SyncFlavor for Broken<K> {
         name: K::NAME,
         library: "chanlab-broken",
         api: Api::Sync,
-        capabilities: Capabilities {
-            multi_consumer: true,
-            rendezvous: true,
-            unbounded: true,
-            select: false,
-        },
+        capabilities: chanlab_impls::Reference::INFO.capabilities,
         note: Some("deliberately broken"),
     };
 
