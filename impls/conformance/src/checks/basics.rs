@@ -8,7 +8,9 @@ use chanlab_contract::{
     Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
-use super::{Budget, Outcome, PROBED_CAPACITIES, Pending, buffering, capacities, let_settle, open};
+use super::{
+    Budget, Outcome, PROBED_CAPACITIES, Pending, buffering, capacities, fill, let_settle, open,
+};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
 
@@ -61,14 +63,7 @@ pub(crate) fn capabilities_are_honest<F: SyncFlavor>(_: &Settings) -> Result<Out
     )?;
     if let Some(mut second) = second {
         let mut first = rx;
-        for value in [1, 2] {
-            tx.try_send(value).map_err(|err| {
-                Violation::new(
-                    Rule::Capacity,
-                    format!("try_send on an empty bounded(16) channel: {err}"),
-                )
-            })?;
-        }
+        fill(&tx, [1, 2], "an empty bounded(16) channel")?;
         let a = first.try_recv();
         let b = second.try_recv();
         ensure(a == Ok(1) && b == Ok(2), Rule::ExactlyOnce, || {
@@ -83,14 +78,7 @@ pub(crate) fn capabilities_are_honest<F: SyncFlavor>(_: &Settings) -> Result<Out
 pub(crate) fn fifo_in_order<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
     for capacity in buffering::<F>(16) {
         let (tx, mut rx) = open::<F, u64>(capacity)?;
-        for value in 0..16 {
-            tx.try_send(value).map_err(|err| {
-                Violation::new(
-                    Rule::Capacity,
-                    format!("{capacity}: try_send #{value} failed: {err}"),
-                )
-            })?;
-        }
+        fill(&tx, 0..16, &capacity.to_string())?;
         for expected in 0..16 {
             let got = rx.try_recv();
             ensure(got == Ok(expected), Rule::Fifo, || {
@@ -175,14 +163,13 @@ pub(crate) fn capacity_is_exact<F: SyncFlavor>(settings: &Settings) -> Result<Ou
     }
 
     let (tx, mut rx) = open::<F, usize>(Capacity::Bounded(1))?;
-    tx.try_send(0).map_err(|err| {
-        Violation::new(Rule::Capacity, format!("bounded(1): first try_send: {err}"))
-    })?;
+    fill(&tx, [0], "bounded(1)")?;
     let blocked = Pending::start(move || tx.send(1).is_ok());
-    let_settle(settings.settle);
-    ensure(!blocked.finished(), Rule::Capacity, || {
-        "bounded(1) holding 1: a blocking send returned without any receive".into()
-    })?;
+    ensure(
+        blocked.still_blocked_after(settings.settle),
+        Rule::Capacity,
+        || "bounded(1) holding 1: a blocking send returned without any receive".into(),
+    )?;
     let first = rx.recv();
     let completed = blocked.join()?;
     let second = rx.recv();
@@ -219,10 +206,11 @@ pub(crate) fn rendezvous_hands_off<F: SyncFlavor>(
 
     let blocked_tx = tx.clone();
     let blocked = Pending::start(move || blocked_tx.send(8).is_ok());
-    let_settle(settings.settle);
-    ensure(!blocked.finished(), Rule::Rendezvous, || {
-        "a blocking send returned before any receiver took the value".into()
-    })?;
+    ensure(
+        blocked.still_blocked_after(settings.settle),
+        Rule::Rendezvous,
+        || "a blocking send returned before any receiver took the value".into(),
+    )?;
     let got = rx.recv();
     let completed = blocked.join()?;
     ensure(got == Ok(8) && completed, Rule::Rendezvous, || {

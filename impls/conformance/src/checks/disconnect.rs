@@ -4,7 +4,7 @@ use chanlab_contract::{
     Capacity, Receiver, RecvError, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
-use super::{Outcome, Pending, buffering, capacities, let_settle, open};
+use super::{Outcome, Pending, buffering, capacities, fill, let_settle, open};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
 
@@ -152,9 +152,7 @@ pub(crate) fn receivers_gone_disconnects<F: SyncFlavor>(
     }
 
     let (tx, rx) = open::<F, u32>(Capacity::Bounded(1))?;
-    tx.try_send(0).map_err(|err| {
-        Violation::new(Rule::Capacity, format!("bounded(1): first try_send: {err}"))
-    })?;
+    fill(&tx, [0], "bounded(1)")?;
     drop(rx);
     let tried = tx.try_send(1);
     ensure(
@@ -172,16 +170,8 @@ pub(crate) fn receivers_gone_disconnects<F: SyncFlavor>(
         .filter(|c| c.bound().is_some())
     {
         let (tx, rx) = open::<F, u32>(capacity)?;
-        if let Some(room) = capacity.bound() {
-            for value in 0..room as u32 {
-                tx.try_send(value).map_err(|err| {
-                    Violation::new(
-                        Rule::Capacity,
-                        format!("{capacity}: filling: try_send #{value}: {err}"),
-                    )
-                })?;
-            }
-        }
+        let room = capacity.bound().unwrap_or(0) as u32;
+        fill(&tx, 0..room, &capacity.to_string())?;
         let blocked = Pending::start(move || tx.send(99).map_err(|err| err.into_inner()));
         let_settle(settings.settle);
         drop(rx);

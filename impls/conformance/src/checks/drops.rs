@@ -1,9 +1,9 @@
 //! Drop accounting (rule R9): every value is dropped exactly once, wherever
 //! its life ends.
 
-use chanlab_contract::{Capacity, Receiver, Sender, SyncFlavor};
+use chanlab_contract::{Receiver, Sender, SyncFlavor};
 
-use super::{Outcome, Pending, buffering, capacities, let_settle, open};
+use super::{Outcome, Pending, buffering, capacities, fill, let_settle, open};
 use crate::payload::{Ledger, Tracked};
 use crate::{Rule, Settings, Violation};
 
@@ -16,9 +16,11 @@ pub(crate) fn values_dropped_once<F: SyncFlavor>(
         // Some received, the rest still buffered when both halves go.
         let ledger = Ledger::leak(8);
         let (tx, mut rx) = open::<F, Tracked>(capacity)?;
-        for id in 0..8 {
-            send_or_violate(&tx, ledger.value(id), capacity)?;
-        }
+        fill(
+            &tx,
+            (0..8).map(|id| ledger.value(id)),
+            &capacity.to_string(),
+        )?;
         for _ in 0..3 {
             drop(rx.try_recv());
         }
@@ -32,9 +34,11 @@ pub(crate) fn values_dropped_once<F: SyncFlavor>(
         // Receivers go first, then senders.
         let ledger = Ledger::leak(4);
         let (tx, rx) = open::<F, Tracked>(capacity)?;
-        for id in 0..4 {
-            send_or_violate(&tx, ledger.value(id), capacity)?;
-        }
+        fill(
+            &tx,
+            (0..4).map(|id| ledger.value(id)),
+            &capacity.to_string(),
+        )?;
         drop(rx);
         drop(tx);
         verify(
@@ -100,19 +104,6 @@ pub(crate) fn values_dropped_once<F: SyncFlavor>(
         }
     }
     Ok(Outcome::Pass)
-}
-
-fn send_or_violate<S: Sender<Tracked>>(
-    tx: &S,
-    value: Tracked,
-    capacity: Capacity,
-) -> Result<(), Violation> {
-    tx.try_send(value).map_err(|err| {
-        Violation::new(
-            Rule::Capacity,
-            format!("{capacity}: try_send within capacity failed: {err}"),
-        )
-    })
 }
 
 fn verify(ledger: &Ledger, situation: &str) -> Result<(), Violation> {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chanlab_contract::{Capacity, SyncChannel, SyncFlavor};
+use chanlab_contract::{Capacity, Sender, SyncChannel, SyncFlavor};
 
 use crate::{Rule, Violation};
 
@@ -87,6 +87,12 @@ impl<R: Send + 'static> Pending<R> {
         Pending { finished, handle }
     }
 
+    /// Waits `settle`, then tells whether the operation is still blocked.
+    pub(crate) fn still_blocked_after(&self, settle: Duration) -> bool {
+        let_settle(settle);
+        !self.finished()
+    }
+
     /// Whether the operation has returned yet.
     pub(crate) fn finished(&self) -> bool {
         self.finished.load(Ordering::SeqCst)
@@ -112,6 +118,24 @@ impl<R: Send + 'static> Pending<R> {
             .join()
             .map_err(|_| Violation::new(Rule::Liveness, "an operation panicked on a helper thread"))
     }
+}
+
+/// Sends `values` with `try_send` into a channel that has room for all of
+/// them; a refusal breaks R4.
+pub(crate) fn fill<T, S: Sender<T>>(
+    tx: &S,
+    values: impl IntoIterator<Item = T>,
+    situation: &str,
+) -> Result<(), Violation> {
+    for (index, value) in values.into_iter().enumerate() {
+        tx.try_send(value).map_err(|err| {
+            Violation::new(
+                Rule::Capacity,
+                format!("{situation}: try_send #{index} within capacity failed: {err}"),
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Gives a started blocking operation time to (wrongly) complete.
