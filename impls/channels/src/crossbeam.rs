@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use chanlab_contract::{
-    Api, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError, SyncFlavor,
-    TryRecvError, TrySendError, UnsupportedError,
+    Api, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SelectError, SelectWait,
+    Selected, SendError, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 
 /// crossbeam-channel's blocking API.
@@ -36,6 +36,32 @@ impl SyncFlavor for Crossbeam {
             Capacity::Unbounded => crossbeam_channel::unbounded(),
         };
         Ok((Sender(tx), Receiver(rx)))
+    }
+
+    /// crossbeam's dynamic `Select`, the machinery under `select!`.
+    fn select<T: Send + 'static>(
+        receivers: &mut [Receiver<T>],
+        wait: SelectWait,
+    ) -> Result<Selected<T>, SelectError> {
+        if receivers.is_empty() {
+            return Err(SelectError::NotReady);
+        }
+        let mut select = crossbeam_channel::Select::new();
+        for receiver in receivers.iter() {
+            select.recv(&receiver.0);
+        }
+        let operation = match wait {
+            SelectWait::Forever => select.select(),
+            SelectWait::Timeout(timeout) => select
+                .select_timeout(timeout)
+                .map_err(|_| SelectError::NotReady)?,
+            SelectWait::NoWait => select.try_select().map_err(|_| SelectError::NotReady)?,
+        };
+        let index = operation.index();
+        let message = operation
+            .recv(&receivers[index].0)
+            .map_err(|crossbeam_channel::RecvError| RecvError);
+        Ok(Selected { index, message })
     }
 }
 

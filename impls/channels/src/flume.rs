@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use chanlab_contract::{
-    Api, AsyncFlavor, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError,
-    SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
+    Api, AsyncFlavor, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SelectError,
+    SelectWait, Selected, SendError, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 
 /// flume's blocking API.
@@ -39,6 +39,34 @@ impl SyncFlavor for Flume {
         capacity: Capacity,
     ) -> Result<(Sender<T>, Receiver<T>), UnsupportedError> {
         Ok(new_channel(capacity))
+    }
+
+    /// flume's `Selector`, one `recv` arm per receiver.
+    fn select<T: Send + 'static>(
+        receivers: &mut [Receiver<T>],
+        wait: SelectWait,
+    ) -> Result<Selected<T>, SelectError> {
+        if receivers.is_empty() {
+            return Err(SelectError::NotReady);
+        }
+        let selector = receivers.iter().enumerate().fold(
+            flume::Selector::new(),
+            |selector, (index, receiver)| {
+                selector.recv(&receiver.0, move |message| Selected {
+                    index,
+                    message: message.map_err(|flume::RecvError::Disconnected| RecvError),
+                })
+            },
+        );
+        match wait {
+            SelectWait::Forever => Ok(selector.wait()),
+            SelectWait::Timeout(timeout) => selector
+                .wait_timeout(timeout)
+                .map_err(|_| SelectError::NotReady),
+            SelectWait::NoWait => selector
+                .wait_timeout(Duration::ZERO)
+                .map_err(|_| SelectError::NotReady),
+        }
     }
 }
 

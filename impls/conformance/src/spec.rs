@@ -11,7 +11,8 @@ pub enum Rule {
     /// R1: the declared capabilities are true. A declared capacity builds a
     /// channel; an undeclared one fails with `UnsupportedError` and does not
     /// panic; `try_clone` on a receiver succeeds exactly when
-    /// `multi_consumer` is declared.
+    /// `multi_consumer` is declared; a blocking flavor's `select` works
+    /// exactly when `select` is declared.
     Capabilities,
     /// R2: messages from one sender are received in the order they were
     /// sent, by every receiver (each receiver sees an increasing subsequence

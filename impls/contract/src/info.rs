@@ -52,7 +52,10 @@ pub struct Capabilities {
     pub rendezvous: bool,
     /// `Capacity::Unbounded` is supported.
     pub unbounded: bool,
-    /// The library has its own select over several receivers.
+    /// Select over several receivers. For a blocking flavor: the library's
+    /// own select, behind `SyncFlavor::select`. For an async flavor: its
+    /// receive future may be dropped without losing a message (it is
+    /// cancel-safe), so it can be raced in `tokio::select!`.
     pub select: bool,
 }
 

@@ -30,6 +30,7 @@
 mod async_api;
 pub mod error;
 mod info;
+mod select;
 mod sync_api;
 
 pub use async_api::{AsyncChannel, AsyncFlavor, AsyncReceiver, AsyncSender};
@@ -37,4 +38,5 @@ pub use error::{
     RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError, UnsupportedError,
 };
 pub use info::{Api, Capabilities, Capacity, FlavorInfo, FlavorVisitor};
+pub use select::{SelectError, SelectWait, Selected};
 pub use sync_api::{Receiver, Sender, SyncChannel, SyncFlavor};

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::{
-    Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError,
-    UnsupportedError,
+    Capacity, FlavorInfo, RecvError, RecvTimeoutError, SelectError, SelectWait, Selected,
+    SendError, TryRecvError, TrySendError, UnsupportedError,
 };
 
 /// A channel implementation used with blocking calls.
@@ -23,6 +23,20 @@ pub trait SyncFlavor: Sized + 'static {
     fn channel<T: Send + 'static>(
         capacity: Capacity,
     ) -> Result<SyncChannel<Self, T>, UnsupportedError>;
+
+    /// Waits on all of `receivers` with the library's own select and receives
+    /// from the first that is ready. Flavors that declare
+    /// [`Capabilities::select`](crate::Capabilities) override it; the default
+    /// reports [`SelectError::Unsupported`].
+    fn select<T: Send + 'static>(
+        receivers: &mut [Self::Receiver<T>],
+        wait: SelectWait,
+    ) -> Result<Selected<T>, SelectError> {
+        let _ = (receivers, wait);
+        Err(SelectError::Unsupported {
+            flavor: Self::INFO.name,
+        })
+    }
 }
 
 /// The sending half of a blocking channel. Clones send into the same channel;

@@ -5,7 +5,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use chanlab_contract::{
-    Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
+    Api, Capacity, Receiver, RecvError, RecvTimeoutError, SelectError, SelectWait, Selected,
+    Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
 use super::{
@@ -70,7 +71,54 @@ pub(crate) fn capabilities_are_honest<F: SyncFlavor>(_: &Settings) -> Result<Out
             format!("cloned receivers do not share one queue: got {a:?} then {b:?} for sends 1, 2")
         })?;
     }
+    if F::INFO.api == Api::Sync {
+        select_is_honest::<F>(declared.select)?;
+    }
     Ok(Outcome::Pass)
+}
+
+/// R1 for a blocking flavor's select: it works exactly when declared. It
+/// reports nothing ready on empty channels, picks the receiver that has a
+/// message, and reports a disconnected receiver as ready.
+fn select_is_honest<F: SyncFlavor>(declared: bool) -> Result<(), Violation> {
+    let (first_tx, first_rx) = open::<F, u32>(Capacity::Bounded(4))?;
+    let (second_tx, second_rx) = open::<F, u32>(Capacity::Bounded(4))?;
+    let mut receivers = [first_rx, second_rx];
+    let idle = F::select(&mut receivers, SelectWait::NoWait);
+    if !declared {
+        return ensure(
+            matches!(idle, Err(SelectError::Unsupported { .. })),
+            Rule::Capabilities,
+            || format!("select is not declared but returned {idle:?} instead of Unsupported"),
+        );
+    }
+    ensure(
+        idle == Err(SelectError::NotReady),
+        Rule::Capabilities,
+        || format!("select on two empty channels returned {idle:?}, not NotReady"),
+    )?;
+    fill(&second_tx, [7], "an empty bounded(4) channel")?;
+    let ready = F::select(&mut receivers, SelectWait::Timeout(Duration::from_secs(5)));
+    let expected = Selected {
+        index: 1,
+        message: Ok(7),
+    };
+    ensure(ready == Ok(expected), Rule::Capabilities, || {
+        format!("select returned {ready:?} after a send on the second channel")
+    })?;
+    drop((first_tx, second_tx));
+    let gone = F::select(&mut receivers, SelectWait::Timeout(Duration::from_secs(5)));
+    ensure(
+        matches!(
+            gone,
+            Ok(Selected {
+                message: Err(RecvError),
+                ..
+            })
+        ),
+        Rule::SendersGone,
+        || format!("select over two disconnected, empty channels returned {gone:?}"),
+    )
 }
 
 /// R2: one sender's messages arrive in send order, sequentially and across
