@@ -1,0 +1,249 @@
+//! [`CancelToken`]: Go's `context` for threads. Cancelling a token cancels
+//! every token derived from it, never its parent or siblings, and a token
+//! may carry a deadline on a [`Clock`].
+
+use std::fmt;
+use std::mem;
+use std::time::{Duration, Instant};
+
+use chanlab_sync::{Arc, Condvar, Mutex, lock};
+
+use super::SharedClock;
+
+/// Why a token is cancelled (Go's `context.Canceled` and
+/// `context.DeadlineExceeded`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelReason {
+    /// [`CancelToken::cancel`] was called on it or an ancestor.
+    Cancelled,
+    /// Its deadline, or an ancestor's, has passed.
+    DeadlineExceeded,
+}
+
+/// A handle on one node of a cancellation tree. Clones share the node.
+///
+/// A deadline is observed when the token is asked ([`reason`],
+/// [`is_cancelled`], [`wait_timeout`]); nothing runs in the background.
+///
+/// [`reason`]: CancelToken::reason
+/// [`is_cancelled`]: CancelToken::is_cancelled
+/// [`wait_timeout`]: CancelToken::wait_timeout
+#[derive(Clone)]
+pub struct CancelToken {
+    node: Arc<Node>,
+}
+
+struct Node {
+    state: Mutex<State>,
+    /// Signalled once, when the node is cancelled.
+    cancelled: Condvar,
+    deadline: Option<Deadline>,
+}
+
+struct State {
+    reason: Option<CancelReason>,
+    /// Derived nodes still to cancel with this one. Cancelled children are
+    /// pruned when a new child is added, and the list is emptied on cancel,
+    /// so nodes hold no cycles and the list does not grow without bound.
+    children: Vec<Arc<Node>>,
+}
+
+#[derive(Clone)]
+struct Deadline {
+    clock: SharedClock,
+    at: Duration,
+}
+
+impl CancelToken {
+    /// A root token: cancelled only by [`cancel`](CancelToken::cancel).
+    pub fn new() -> Self {
+        CancelToken {
+            node: Node::new(None),
+        }
+    }
+
+    /// A token cancelled with this one (and its deadline), or on its own.
+    pub fn child(&self) -> CancelToken {
+        self.derive(self.node.deadline.clone())
+    }
+
+    /// A child that is also cancelled `timeout` from now on `clock`. The
+    /// earlier of this deadline and the parent's applies; a tree should use
+    /// one clock.
+    pub fn child_with_timeout(&self, clock: SharedClock, timeout: Duration) -> CancelToken {
+        let at = clock.now().saturating_add(timeout);
+        let deadline = match &self.node.deadline {
+            Some(parent) if parent.at <= at => parent.clone(),
+            _ => Deadline { clock, at },
+        };
+        self.derive(Some(deadline))
+    }
+
+    fn derive(&self, deadline: Option<Deadline>) -> CancelToken {
+        let child = Node::new(deadline);
+        let mut state = lock(&self.node.state);
+        match state.reason {
+            Some(reason) => lock(&child.state).reason = Some(reason),
+            None => {
+                state
+                    .children
+                    .retain(|node| lock(&node.state).reason.is_none());
+                state.children.push(Arc::clone(&child));
+            }
+        }
+        drop(state);
+        CancelToken { node: child }
+    }
+
+    /// Cancels this token and every token derived from it. Idempotent.
+    pub fn cancel(&self) {
+        self.node.cancel(CancelReason::Cancelled);
+    }
+
+    /// Why the token is cancelled, or `None` while it is not.
+    pub fn reason(&self) -> Option<CancelReason> {
+        if let Some(reason) = lock(&self.node.state).reason {
+            return Some(reason);
+        }
+        let deadline = self.node.deadline.as_ref()?;
+        if deadline.clock.now() >= deadline.at {
+            self.node.cancel(CancelReason::DeadlineExceeded);
+            return lock(&self.node.state).reason;
+        }
+        None
+    }
+
+    /// Whether the token is cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.reason().is_some()
+    }
+
+    /// Blocks until the token is cancelled. A deadline alone does not end
+    /// the wait; use [`wait_timeout`](CancelToken::wait_timeout) for that.
+    pub fn wait(&self) -> CancelReason {
+        let mut state = lock(&self.node.state);
+        loop {
+            if let Some(reason) = state.reason {
+                return reason;
+            }
+            state = self
+                .node
+                .cancelled
+                .wait(state)
+                .unwrap_or_else(chanlab_sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Blocks until the token is cancelled or `timeout` of real time has
+    /// passed, then reports [`reason`](CancelToken::reason).
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<CancelReason> {
+        let deadline = Instant::now() + timeout;
+        let mut state = lock(&self.node.state);
+        while state.reason.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = self
+                .node
+                .cancelled
+                .wait_timeout(state, left)
+                .unwrap_or_else(chanlab_sync::PoisonError::into_inner)
+                .0;
+        }
+        drop(state);
+        self.reason()
+    }
+}
+
+impl Default for CancelToken {
+    fn default() -> Self {
+        CancelToken::new()
+    }
+}
+
+impl fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelToken")
+            .field("reason", &lock(&self.node.state).reason)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    fn new(deadline: Option<Deadline>) -> Arc<Node> {
+        Arc::new(Node {
+            state: Mutex::new(State {
+                reason: None,
+                children: Vec::new(),
+            }),
+            cancelled: Condvar::new(),
+            deadline,
+        })
+    }
+
+    fn cancel(&self, reason: CancelReason) {
+        let children = {
+            let mut state = lock(&self.state);
+            if state.reason.is_some() {
+                return;
+            }
+            state.reason = Some(reason);
+            mem::take(&mut state.children)
+        };
+        self.cancelled.notify_all();
+        for child in children {
+            child.cancel(reason);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coord::ManualClock;
+
+    #[test]
+    fn cancel_reaches_descendants_only() {
+        let root = CancelToken::new();
+        let left = root.child();
+        let right = root.child();
+        let grandchild = left.child();
+        left.cancel();
+        assert_eq!(grandchild.reason(), Some(CancelReason::Cancelled));
+        assert!(!root.is_cancelled() && !right.is_cancelled());
+        root.cancel();
+        assert!(right.is_cancelled());
+        assert!(
+            root.child().is_cancelled(),
+            "a child of a cancelled token starts cancelled"
+        );
+    }
+
+    #[test]
+    fn deadline_is_inherited_and_earliest_wins() {
+        let clock = std::sync::Arc::new(ManualClock::new());
+        let root = CancelToken::new();
+        let soon = root.child_with_timeout(clock.clone(), Duration::from_secs(1));
+        let later = soon.child_with_timeout(clock.clone(), Duration::from_secs(5));
+        let plain = soon.child();
+        clock.advance(Duration::from_millis(999));
+        assert!(!later.is_cancelled() && !plain.is_cancelled());
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(later.reason(), Some(CancelReason::DeadlineExceeded));
+        assert_eq!(plain.reason(), Some(CancelReason::DeadlineExceeded));
+        assert!(!root.is_cancelled());
+    }
+
+    #[test]
+    fn wait_wakes_on_cancel() {
+        let token = CancelToken::new();
+        let waiter = {
+            let token = token.clone();
+            std::thread::spawn(move || token.wait())
+        };
+        token.child();
+        token.cancel();
+        assert_eq!(waiter.join().ok(), Some(CancelReason::Cancelled));
+    }
+}

@@ -1,0 +1,90 @@
+//! Time as a dependency. Code whose logic depends on time (deadlines, rate
+//! limits, backoff) takes a [`Clock`], so tests and loom models run it on a
+//! [`ManualClock`] deterministically, and real runs use [`SystemClock`].
+
+use std::time::{Duration, Instant};
+
+use chanlab_sync::{Mutex, lock};
+
+/// A clock shared between threads. It is `std`'s `Arc` even under loom:
+/// loom's `Arc` cannot hold a trait object, and a clock's reference count is
+/// not synchronization chanlab needs checked.
+pub type SharedClock = std::sync::Arc<dyn Clock>;
+
+/// A source of time: elapsed time since the clock's origin, and a way to
+/// wait.
+pub trait Clock: Send + Sync + 'static {
+    /// Time since the clock's origin.
+    fn now(&self) -> Duration;
+    /// Waits for `duration` of this clock's time.
+    fn sleep(&self, duration: Duration);
+}
+
+/// Real time, from the moment the clock was made.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock {
+    origin: Instant,
+}
+
+impl SystemClock {
+    /// A clock whose origin is now.
+    pub fn new() -> Self {
+        SystemClock {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock::new()
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// Virtual time that moves only when told: [`ManualClock::advance`], or a
+/// [`Clock::sleep`], which advances it by the time slept and returns at
+/// once.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<Duration>,
+}
+
+impl ManualClock {
+    /// A clock at time zero.
+    pub fn new() -> Self {
+        ManualClock {
+            now: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    /// Moves the clock forward by `duration`.
+    pub fn advance(&self, duration: Duration) {
+        *lock(&self.now) += duration;
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        ManualClock::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        *lock(&self.now)
+    }
+
+    fn sleep(&self, duration: Duration) {
+        self.advance(duration);
+    }
+}

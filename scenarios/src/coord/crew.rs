@@ -1,0 +1,82 @@
+//! [`Crew`]: chanlab's wait group. It starts threads, counts them, and
+//! joins every one, so no pattern leaves a thread running.
+
+use std::any::Any;
+
+use chanlab_sync::thread::{self, JoinHandle};
+
+use crate::ScenarioError;
+
+/// A set of threads started together and joined together.
+///
+/// Dropping a crew joins the threads it still holds, so an early return
+/// cannot leave one running. Declare the crew *before* the channel ends its
+/// threads wait on: locals drop in reverse order, so the channel ends go
+/// first and the threads see the disconnection they need to finish.
+pub struct Crew<T> {
+    handles: Vec<JoinHandle<T>>,
+}
+
+impl<T: Send + 'static> Crew<T> {
+    /// A crew with no threads.
+    pub fn new() -> Self {
+        Crew {
+            handles: Vec::new(),
+        }
+    }
+
+    /// Starts `work` on a new thread of this crew.
+    pub fn spawn(&mut self, work: impl FnOnce() -> T + Send + 'static) {
+        self.handles.push(thread::spawn(work));
+    }
+
+    /// Threads started so far.
+    pub fn started(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Joins every thread, in start order, and returns their results. All
+    /// threads are joined even when one panicked; the first panic is then
+    /// reported.
+    pub fn join(mut self) -> Result<Vec<T>, ScenarioError> {
+        let mut results = Vec::with_capacity(self.handles.len());
+        let mut panic = None;
+        for handle in self.handles.drain(..) {
+            match handle.join() {
+                Ok(value) => results.push(value),
+                Err(payload) => {
+                    panic.get_or_insert_with(|| panic_message(payload.as_ref()));
+                }
+            }
+        }
+        match panic {
+            None => Ok(results),
+            Some(message) => Err(ScenarioError::Panicked(message)),
+        }
+    }
+}
+
+impl<T: Send + 'static> Default for Crew<T> {
+    fn default() -> Self {
+        Crew::new()
+    }
+}
+
+impl<T> Drop for Crew<T> {
+    fn drop(&mut self) {
+        for handle in self.handles.drain(..) {
+            // The thread's result or panic was not asked for; joining is what
+            // matters here.
+            let _ = handle.join();
+        }
+    }
+}
+
+/// The message of a panic payload, when it has one.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}

@@ -1,0 +1,135 @@
+//! [`ErrGroup`]: Go's `errgroup`. Tasks run on their own threads under one
+//! cancellation token; the first error cancels the token, and
+//! [`ErrGroup::wait`] joins every task and returns that error.
+
+use std::num::NonZeroUsize;
+
+use chanlab_sync::{Arc, Mutex, lock};
+
+use super::{CancelToken, Crew, Semaphore};
+use crate::ScenarioError;
+
+/// A group of fallible tasks sharing a cancellation token.
+pub struct ErrGroup<E> {
+    token: CancelToken,
+    first_error: Arc<Mutex<Option<E>>>,
+    limit: Option<Semaphore>,
+    crew: Crew<()>,
+}
+
+impl<E: Send + 'static> ErrGroup<E> {
+    /// A group whose token is a child of `parent`.
+    pub fn new(parent: &CancelToken) -> Self {
+        ErrGroup {
+            token: parent.child(),
+            first_error: Arc::new(Mutex::new(None)),
+            limit: None,
+            crew: Crew::new(),
+        }
+    }
+
+    /// A group that runs at most `limit` tasks at once: [`spawn`] waits for
+    /// a running task to finish (Go's `SetLimit`).
+    ///
+    /// [`spawn`]: ErrGroup::spawn
+    pub fn with_limit(parent: &CancelToken, limit: NonZeroUsize) -> Self {
+        ErrGroup {
+            limit: Some(Semaphore::new(limit.get())),
+            ..ErrGroup::new(parent)
+        }
+    }
+
+    /// The group's token: cancelled by the first error, or by the parent.
+    pub fn token(&self) -> &CancelToken {
+        &self.token
+    }
+
+    /// Starts `task` with the group's token, first waiting for a free slot
+    /// when the group has a limit.
+    pub fn spawn(&mut self, task: impl FnOnce(CancelToken) -> Result<(), E> + Send + 'static) {
+        let permit = self.limit.as_ref().map(Semaphore::acquire);
+        let token = self.token.clone();
+        let first_error = Arc::clone(&self.first_error);
+        self.crew.spawn(move || {
+            let _permit = permit;
+            let _cancel_on_panic = CancelOnPanic(token.clone());
+            if let Err(error) = task(token.clone()) {
+                let mut first = lock(&first_error);
+                if first.is_none() {
+                    *first = Some(error);
+                    drop(first);
+                    token.cancel();
+                }
+            }
+        });
+    }
+
+    /// Tasks started so far.
+    pub fn started(&self) -> usize {
+        self.crew.started()
+    }
+
+    /// Joins every task, cancels the token (Go does too), and returns the
+    /// first error. A task that panicked is reported as
+    /// [`ScenarioError::Panicked`] in the outer result.
+    pub fn wait(self) -> Result<Result<(), E>, ScenarioError> {
+        let joined = self.crew.join();
+        self.token.cancel();
+        joined?;
+        Ok(match lock(&self.first_error).take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        })
+    }
+}
+
+/// Cancels the group when a task unwinds, so the others stop and `wait`
+/// can report the panic instead of waiting for them forever.
+struct CancelOnPanic(CancelToken);
+
+impl Drop for CancelOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.cancel();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_error_cancels_the_rest_and_is_returned() {
+        let mut group = ErrGroup::new(&CancelToken::new());
+        group.spawn(|token| {
+            token.wait();
+            Err("cancelled")
+        });
+        group.spawn(|_| Err("first"));
+        assert_eq!(group.wait(), Ok(Err("first")));
+    }
+
+    #[test]
+    fn a_panic_cancels_the_rest_and_is_reported() {
+        let mut group = ErrGroup::<()>::new(&CancelToken::new());
+        group.spawn(|token| {
+            token.wait();
+            Ok(())
+        });
+        group.spawn(|_| panic!("task failed"));
+        assert_eq!(
+            group.wait(),
+            Err(ScenarioError::Panicked("task failed".into()))
+        );
+    }
+
+    #[test]
+    fn no_error_is_ok() {
+        let mut group = ErrGroup::<()>::with_limit(&CancelToken::new(), NonZeroUsize::MIN);
+        for _ in 0..3 {
+            group.spawn(|_| Ok(()));
+        }
+        assert_eq!(group.wait(), Ok(Ok(())));
+    }
+}

@@ -1,0 +1,218 @@
+//! [`Pool`]: a bounded pool of reusable resources. Acquire waits (with a
+//! timeout) while all are in use; a resource goes back on drop of its
+//! [`Pooled`] guard, and one marked broken is discarded so the next acquire
+//! creates a fresh one.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
+
+use chanlab_sync::{Arc, Condvar, Mutex, PoisonError, lock};
+
+/// A pool of at most `size` resources made by a factory on demand.
+pub struct Pool<R> {
+    inner: Arc<Inner<R>>,
+}
+
+struct Inner<R> {
+    state: Mutex<State<R>>,
+    /// Signalled when a resource is returned or a slot frees.
+    released: Condvar,
+    size: usize,
+    factory: Box<dyn Fn() -> R + Send + Sync>,
+}
+
+struct State<R> {
+    idle: Vec<R>,
+    /// Resources that exist: idle plus lent out plus being created.
+    live: usize,
+}
+
+/// No resource became free in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no pooled resource was free within {0:?}")]
+pub struct AcquireTimeout(pub Duration);
+
+/// A resource lent by the pool; it goes back when this guard drops.
+pub struct Pooled<R> {
+    resource: Option<R>,
+    broken: bool,
+    pool: Arc<Inner<R>>,
+}
+
+impl<R: Send + 'static> Pool<R> {
+    /// A pool of at most `size` resources, each made by `factory` when
+    /// first needed. A pool of size 0 can lend nothing.
+    pub fn new(size: usize, factory: impl Fn() -> R + Send + Sync + 'static) -> Self {
+        Pool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    idle: Vec::new(),
+                    live: 0,
+                }),
+                released: Condvar::new(),
+                size,
+                factory: Box::new(factory),
+            }),
+        }
+    }
+
+    /// Waits for a resource, however long it takes.
+    pub fn acquire(&self) -> Pooled<R> {
+        self.acquire_until(None)
+            .unwrap_or_else(|_| unreachable!("an acquire without deadline does not time out"))
+    }
+
+    /// Waits at most `timeout` for a resource.
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<Pooled<R>, AcquireTimeout> {
+        self.acquire_until(Some(Instant::now() + timeout))
+            .map_err(|()| AcquireTimeout(timeout))
+    }
+
+    fn acquire_until(&self, deadline: Option<Instant>) -> Result<Pooled<R>, ()> {
+        let mut state = lock(&self.inner.state);
+        loop {
+            if let Some(resource) = state.idle.pop() {
+                return Ok(self.lend(resource));
+            }
+            if state.live < self.inner.size {
+                state.live += 1;
+                drop(state);
+                let slot = Slot(&self.inner);
+                let resource = (self.inner.factory)();
+                std::mem::forget(slot);
+                return Ok(self.lend(resource));
+            }
+            state = match deadline {
+                None => self
+                    .inner
+                    .released
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(());
+                    }
+                    self.inner
+                        .released
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+
+    fn lend(&self, resource: R) -> Pooled<R> {
+        Pooled {
+            resource: Some(resource),
+            broken: false,
+            pool: Arc::clone(&self.inner),
+        }
+    }
+
+    /// Resources that exist now (idle or lent out).
+    pub fn live(&self) -> usize {
+        lock(&self.inner.state).live
+    }
+
+    /// Resources waiting in the pool now.
+    pub fn idle(&self) -> usize {
+        lock(&self.inner.state).idle.len()
+    }
+}
+
+/// Gives a reserved slot back if the factory panics.
+struct Slot<'a, R>(&'a Inner<R>);
+
+impl<R> Drop for Slot<'_, R> {
+    fn drop(&mut self) {
+        lock(&self.0.state).live -= 1;
+        self.0.released.notify_one();
+    }
+}
+
+impl<R> Pooled<R> {
+    /// Marks the resource broken: it is discarded instead of returned, and
+    /// its slot is freed for a new one.
+    pub fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+}
+
+impl<R> Deref for Pooled<R> {
+    type Target = R;
+    fn deref(&self) -> &R {
+        self.resource
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("the resource is only taken on drop"))
+    }
+}
+
+impl<R> DerefMut for Pooled<R> {
+    fn deref_mut(&mut self) -> &mut R {
+        self.resource
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("the resource is only taken on drop"))
+    }
+}
+
+impl<R> Drop for Pooled<R> {
+    fn drop(&mut self) {
+        let Some(resource) = self.resource.take() else {
+            return;
+        };
+        let mut state = lock(&self.pool.state);
+        if self.broken {
+            state.live -= 1;
+            drop(state);
+            drop(resource);
+        } else {
+            state.idle.push(resource);
+            drop(state);
+        }
+        // Either way exactly one waiter can now proceed.
+        self.pool.released.notify_one();
+    }
+}
+
+impl<R: fmt::Debug> fmt::Debug for Pooled<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pooled")
+            .field("resource", &self.resource)
+            .field("broken", &self.broken)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exhausted_pool_times_out_and_broken_is_replaced() {
+        let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let pool = {
+            let made = made.clone();
+            Pool::new(1, move || {
+                made.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            })
+        };
+        let mut first = pool.acquire();
+        assert_eq!(*first, 0);
+        assert_eq!(
+            pool.acquire_timeout(Duration::from_millis(5)).err(),
+            Some(AcquireTimeout(Duration::from_millis(5)))
+        );
+        first.mark_broken();
+        drop(first);
+        assert_eq!(
+            *pool.acquire(),
+            1,
+            "a broken resource is replaced, not reused"
+        );
+        assert_eq!(*pool.acquire(), 1, "a healthy one is reused");
+        assert_eq!((pool.live(), pool.idle()), (1, 1));
+    }
+}

@@ -1,0 +1,167 @@
+//! Rate limiters on a [`Clock`]: a [`TokenBucket`] with a burst, and a
+//! fixed-interval [`Ticker`] that delivers ticks on a channel, as Go's
+//! `time.Ticker` does.
+
+use std::time::Duration;
+
+use chanlab_contract::{Capacity, Sender, SyncFlavor, TrySendError, UnsupportedError};
+use chanlab_sync::{Mutex, lock};
+
+use super::{Clock, SharedClock};
+
+/// The rate was not a positive, finite number of permits per second, or
+/// the burst was zero.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid rate limit: {0}")]
+pub struct InvalidRate(String);
+
+/// The time between two permits at `per_second` permits per second.
+pub fn interval_of(per_second: f64) -> Result<Duration, InvalidRate> {
+    if !(per_second.is_finite() && per_second > 0.0) {
+        return Err(InvalidRate(format!(
+            "{per_second} is not a positive number of permits per second"
+        )));
+    }
+    match Duration::try_from_secs_f64(1.0 / per_second) {
+        Ok(interval) if !interval.is_zero() => Ok(interval),
+        _ => Err(InvalidRate(format!(
+            "{per_second} per second is too fast to time"
+        ))),
+    }
+}
+
+/// A token bucket: permits accrue one per `interval`, up to `burst` saved.
+///
+/// It is kept as the GCRA does, by the theoretical arrival time of the
+/// next permit: a request at `now` is admitted when
+/// `tat - now <= (burst - 1) * interval`, and then `tat` moves one interval
+/// on from `max(tat, now)`. Over any window of length `w`, at most
+/// `burst + w / interval` permits are admitted.
+pub struct TokenBucket<C> {
+    clock: C,
+    interval: Duration,
+    /// How far ahead of `now` the theoretical arrival time may run.
+    tolerance: Duration,
+    tat: Mutex<Duration>,
+}
+
+impl<C: Clock> TokenBucket<C> {
+    /// A bucket of `per_second` permits per second with `burst` saved at
+    /// most (and at the start).
+    pub fn new(clock: C, per_second: f64, burst: u32) -> Result<Self, InvalidRate> {
+        let interval = interval_of(per_second)?;
+        if burst == 0 {
+            return Err(InvalidRate("burst must be at least 1".into()));
+        }
+        let tolerance = interval.saturating_mul(burst - 1);
+        let tat = clock.now();
+        Ok(TokenBucket {
+            clock,
+            interval,
+            tolerance,
+            tat: Mutex::new(tat),
+        })
+    }
+
+    /// Takes a permit if one is available now and returns the clock's time
+    /// of the admission; otherwise says how long until one is. The clock is
+    /// read under the bucket's lock, so admissions are ordered by time.
+    pub fn try_acquire(&self) -> Result<Duration, Duration> {
+        let mut tat = lock(&self.tat);
+        let now = self.clock.now();
+        let earliest = tat.saturating_sub(self.tolerance);
+        if now < earliest {
+            return Err(earliest - now);
+        }
+        *tat = (*tat).max(now) + self.interval;
+        Ok(now)
+    }
+
+    /// Takes a permit, sleeping on the clock until one is available, and
+    /// returns the clock's time of the admission.
+    pub fn acquire(&self) -> Duration {
+        loop {
+            match self.try_acquire() {
+                Ok(admitted) => return admitted,
+                Err(wait) => self.clock.sleep(wait),
+            }
+        }
+    }
+
+    /// The time between two permits.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// The bucket's clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+}
+
+/// Ticks on a channel of capacity 1 every `interval`, dropping ticks the
+/// receiver is not ready for, as Go's `time.Ticker` does. Each tick carries
+/// the clock's time when it was sent. The ticker stops when the receiver is
+/// dropped.
+pub struct Ticker;
+
+impl Ticker {
+    /// Builds the tick channel on flavor `F` and returns the work of the
+    /// ticking thread (for the caller's crew to run) and the receiver.
+    pub fn start<F: SyncFlavor>(
+        clock: SharedClock,
+        interval: Duration,
+    ) -> Result<(impl FnOnce() -> u64 + Send + 'static, F::Receiver<Duration>), UnsupportedError>
+    {
+        let (ticks, receiver) = F::channel::<Duration>(Capacity::Bounded(1))?;
+        let run = move || {
+            let mut sent = 0;
+            loop {
+                clock.sleep(interval);
+                match ticks.try_send(clock.now()) {
+                    Ok(()) => sent += 1,
+                    Err(TrySendError::Full(_)) => {}
+                    Err(TrySendError::Disconnected(_)) => return sent,
+                }
+            }
+        };
+        Ok((run, receiver))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coord::ManualClock;
+
+    #[test]
+    fn burst_then_one_per_interval() {
+        let bucket = TokenBucket::new(ManualClock::new(), 10.0, 3).unwrap();
+        for _ in 0..3 {
+            assert_eq!(bucket.try_acquire(), Ok(Duration::ZERO));
+        }
+        assert_eq!(bucket.try_acquire(), Err(Duration::from_millis(100)));
+        bucket.clock().advance(Duration::from_millis(100));
+        assert_eq!(bucket.try_acquire(), Ok(Duration::from_millis(100)));
+        assert!(bucket.try_acquire().is_err());
+        bucket.clock().advance(Duration::from_secs(10));
+        for _ in 0..3 {
+            assert!(
+                bucket.try_acquire().is_ok(),
+                "idle time saves up to the burst"
+            );
+        }
+        assert!(bucket.try_acquire().is_err());
+    }
+
+    #[test]
+    fn zero_or_silly_rates_are_refused() {
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e300] {
+            assert!(
+                TokenBucket::new(ManualClock::new(), rate, 1).is_err(),
+                "{rate}"
+            );
+        }
+        assert!(TokenBucket::new(ManualClock::new(), 1.0, 0).is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! The Go concurrency patterns, each written once over chanlab's contract
+//! and run on every implementation whose capabilities allow it.
+//!
+//! A *scenario* is a [`Pattern`] with workload [`Params`]. Running one
+//! returns an [`Outcome`] only after the pattern's oracle has checked the
+//! run: every job done exactly once, order kept where the pattern promises
+//! it, and every thread or task it started seen to end. A run that cannot
+//! happen (bad parameters, a capability the implementation lacks) is refused
+//! with a [`ScenarioError`] before anything starts.
+//!
+//! Three entry points, by what a pattern runs on:
+//! - [`run_sync`]: a blocking flavor, on threads;
+//! - [`run_async`]: an async flavor, on a tokio [`Runtime`];
+//! - [`run_primitive`]: patterns about a lock or a coordination primitive
+//!   rather than a channel, on each [`Primitive`] they compare.
+//!
+//! The coordination primitives under the patterns live in [`coord`], on the
+//! `chanlab-sync` facade, so loom checks the same code.
+
+pub mod coord;
+mod oracle;
+mod outcome;
+mod params;
+pub mod patterns;
+mod run;
+
+pub use outcome::{Outcome, ScenarioError};
+pub use params::Params;
+pub use run::{Pattern, Primitive, Runtime, run_async, run_primitive, run_sync};

@@ -1,0 +1,76 @@
+//! Workload parameters shared by every scenario, and their validation.
+
+use std::time::Duration;
+
+use chanlab_contract::Capacity;
+use serde::Serialize;
+
+use crate::{Pattern, ScenarioError};
+
+/// The workload of one scenario run. Each pattern documents the fields it
+/// reads; the rest are ignored. [`Params::default`] is a quick run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Params {
+    /// Messages, jobs or requests in the run.
+    pub items: usize,
+    /// Threads or tasks that produce (sources, publishers, callers' groups).
+    pub producers: usize,
+    /// Threads or tasks that consume (workers, consumers, subscribers).
+    pub workers: usize,
+    /// Capacity of the pattern's channels.
+    pub capacity: Capacity,
+    /// Bytes of payload carried with each message where the pattern sends a
+    /// body (producer-consumer); 0 sends bare ids.
+    pub payload: usize,
+    /// Simulated work per item: a busy loop of this length.
+    pub work: Duration,
+    /// Rate limit in permits per second (rate limiting only).
+    pub rate: f64,
+    /// Permits a token bucket may hand out at once (rate limiting only).
+    pub burst: u32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            items: 1_000,
+            producers: 2,
+            workers: 2,
+            capacity: Capacity::Bounded(16),
+            payload: 0,
+            work: Duration::ZERO,
+            rate: 20_000.0,
+            burst: 8,
+        }
+    }
+}
+
+impl Params {
+    /// Rejects parameters `pattern` cannot run with, before anything starts.
+    pub fn validate(&self, pattern: Pattern) -> Result<(), ScenarioError> {
+        let invalid = |reason: String| Err(ScenarioError::InvalidParams(reason));
+        if self.items == 0 {
+            return invalid("items must be at least 1".into());
+        }
+        if self.workers == 0 {
+            return invalid(format!("{pattern} needs at least one worker (workers = 0)"));
+        }
+        if self.producers == 0 {
+            return invalid(format!(
+                "{pattern} needs at least one producer (producers = 0)"
+            ));
+        }
+        if self.items > u32::MAX as usize || self.producers > u32::MAX as usize {
+            return invalid("items and producers must each fit in 32 bits".into());
+        }
+        if pattern == Pattern::RateLimit {
+            if let Err(err) = crate::coord::interval_of(self.rate) {
+                return invalid(err.to_string());
+            }
+            if self.burst == 0 {
+                return invalid("burst must be at least 1".into());
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! Timeouts and cancellation: a tree of [`CancelToken`]s, Go's `context`,
+//! stops every worker under the node that is cancelled and no other.
+//!
+//! Use it whenever work must stop early: a user gives up, a sibling failed,
+//! a deadline passed. Each worker checks its token between items and while
+//! waiting for one (a receive with a short timeout), so it stops promptly
+//! without being killed, and drops its end of the channel so its producer
+//! stops too.
+//!
+//! The run has three groups of `workers` workers, each group fed by its
+//! own producer on its own channel:
+//! - group A's token is a child of the root; a worker of A cancels it after
+//!   A has done half of `items` jobs (cancel from inside);
+//! - group B's token has a deadline of [`DEADLINE`] (a timeout);
+//! - group C's token is a plain child of the root; the root is cancelled
+//!   once A and B have stopped (cancel from above).
+//!
+//! Params: `items` (A's half-way mark is `items / 2`), `workers` per group,
+//! `capacity` of each channel, `work` per job.
+//!
+//! Oracle: cancelling A reaches neither the root nor B nor C; every worker
+//! of A stops as cancelled, of B as past its deadline, of C as cancelled by
+//! the root; group A reached its half-way mark; every worker and producer
+//! ends.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chanlab_contract::{Receiver, RecvTimeoutError, Sender, SyncFlavor};
+
+use super::{busy, require};
+use crate::coord::{CancelReason, CancelToken, Crew, SystemClock};
+use crate::outcome::ensure;
+use crate::{Outcome, Params, ScenarioError};
+
+/// Group B's deadline.
+pub const DEADLINE: Duration = Duration::from_millis(20);
+/// How long an idle worker waits for a job before it looks at its token.
+const POLL: Duration = Duration::from_millis(1);
+
+/// How a worker stopped.
+#[derive(Debug, PartialEq, Eq)]
+enum Stop {
+    /// It saw its token cancelled, for this reason.
+    Cancelled(CancelReason),
+    /// Its channel closed first: its producer stopped while it was working.
+    Disconnected,
+}
+
+/// What one group's workers did.
+struct Group {
+    token: CancelToken,
+    done: Arc<AtomicU64>,
+    workers: Crew<Stop>,
+}
+
+/// Runs the pattern on threads.
+pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    require(&F::INFO, params.capacity, None)?;
+    let root = CancelToken::new();
+    let mut producers = Crew::new();
+    let halfway = (params.items / 2).max(1) as u64;
+
+    let a = start::<F>(params, root.child(), Some(halfway), &mut producers)?;
+    let b_token = root.child_with_timeout(Arc::new(SystemClock::new()), DEADLINE);
+    let b = start::<F>(params, b_token, None, &mut producers)?;
+    let c = start::<F>(params, root.child(), None, &mut producers)?;
+
+    let a_stops = a.workers.join()?;
+    // Only A is cancelled at this point, unless B's deadline has passed.
+    let (root_after_a, c_after_a) = (root.reason(), c.token.reason());
+    let b_stops = b.workers.join()?;
+    root.cancel();
+    let c_stops = c.workers.join()?;
+    let threads = 3 * params.workers + producers.started();
+    producers.join()?;
+
+    ensure(root_after_a.is_none() && c_after_a.is_none(), || {
+        format!(
+            "cancelling group A reached its parent or a sibling: root {root_after_a:?}, C {c_after_a:?}"
+        )
+    })?;
+    check_stops(
+        "A (cancelled from inside)",
+        &a_stops,
+        CancelReason::Cancelled,
+    )?;
+    check_stops("B (deadline)", &b_stops, CancelReason::DeadlineExceeded)?;
+    check_stops("C (root cancelled)", &c_stops, CancelReason::Cancelled)?;
+    let done = [&a.done, &b.done, &c.done].map(|done| done.load(Ordering::SeqCst));
+    ensure(done[0] >= halfway, || {
+        format!(
+            "group A stopped after {} jobs, before its half-way mark {halfway}",
+            done[0]
+        )
+    })?;
+    Ok(Outcome::new(done.iter().sum(), threads)
+        .with("jobs_a", done[0])
+        .with("jobs_b", done[1])
+        .with("jobs_c", done[2]))
+}
+
+/// Starts a producer that sends until its workers are gone, and `workers`
+/// workers that take jobs until `token` is cancelled; the worker that does
+/// job number `cancel_at` cancels the token itself.
+fn start<F: SyncFlavor>(
+    params: &Params,
+    token: CancelToken,
+    cancel_at: Option<u64>,
+    producers: &mut Crew<()>,
+) -> Result<Group, ScenarioError> {
+    let (jobs, receiver) = F::channel::<u64>(params.capacity)?;
+    producers.spawn(move || {
+        let mut job = 0;
+        while jobs.send(job).is_ok() {
+            job += 1;
+        }
+    });
+    let done = Arc::new(AtomicU64::new(0));
+    let mut workers = Crew::new();
+    let mut receiver = Some(receiver);
+    for worker in 0..params.workers {
+        // Workers share the queue where the flavor allows it; otherwise
+        // only the first worker of the group receives, and the others only
+        // watch the token.
+        let mut queue = if worker == 0 {
+            receiver.take()
+        } else {
+            receiver.as_ref().and_then(|rx| rx.try_clone())
+        };
+        let (token, done, work) = (token.clone(), Arc::clone(&done), params.work);
+        workers.spawn(move || {
+            loop {
+                if let Some(reason) = token.reason() {
+                    return Stop::Cancelled(reason);
+                }
+                let Some(queue) = queue.as_mut() else {
+                    token.wait_timeout(POLL);
+                    continue;
+                };
+                match queue.recv_timeout(POLL) {
+                    Ok(_job) => {
+                        busy(work);
+                        let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+                        if cancel_at == Some(finished) {
+                            token.cancel();
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return Stop::Disconnected,
+                }
+            }
+        });
+    }
+    Ok(Group {
+        token,
+        done,
+        workers,
+    })
+}
+
+fn check_stops(group: &str, stops: &[Stop], expected: CancelReason) -> Result<(), ScenarioError> {
+    for (worker, stop) in stops.iter().enumerate() {
+        ensure(*stop == Stop::Cancelled(expected), || {
+            format!("group {group}: worker {worker} stopped with {stop:?}, expected {expected:?}")
+        })?;
+    }
+    Ok(())
+}

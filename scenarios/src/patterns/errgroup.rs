@@ -1,0 +1,348 @@
+//! Error group: tasks run under one cancellation token; the first task to
+//! fail cancels the others, and waiting on the group joins every task and
+//! returns that first error. An optional limit bounds how many tasks run at
+//! once.
+//!
+//! Use it for subtasks that succeed or fail together (fetch every part of a
+//! page, check every file of a tree): once one has failed the others are
+//! wasted work and should stop early, and the caller wants the cause, not
+//! the cancellations it set off. Go's `errgroup.Group` with `SetLimit`.
+//!
+//! Each task is a thread, so the number of tasks is bounded: `items`
+//! clamped to 2..=64. Task 0 is spawned first and fails after two units of
+//! work; every other task works unit by unit, checking the group's token
+//! between units, until it sees the cancellation. Task 0 goes first because
+//! the others end only on cancellation: spawned later, it could wait
+//! forever for a slot they hold.
+//!
+//! Params: `items` tasks (clamped to 2..=64), `workers` tasks at most at
+//! once (the group's limit), `work` per unit of a task's work.
+//!
+//! Oracle: waiting returns task 0's error, not a cancellation; every other
+//! task saw the token cancelled; no more than `workers` tasks ran at once;
+//! every task started ended; the group's error did not cancel its parent
+//! token. In a run where no task fails, waiting returns `Ok` and no task
+//! sees a cancellation.
+
+use std::num::NonZeroUsize;
+use std::time::{Duration, Instant};
+
+use chanlab_sync::Arc;
+use chanlab_sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use super::busy;
+use crate::coord::{CancelReason, CancelToken, ErrGroup};
+use crate::oracle::Gauge;
+use crate::outcome::ensure;
+use crate::{Outcome, Params, ScenarioError};
+
+/// Fewest tasks in a run: one that fails and one it cancels.
+const MIN_TASKS: usize = 2;
+/// Most tasks in a run: each is a thread.
+const MAX_TASKS: usize = 64;
+/// The task that fails, spawned first.
+const FAILING: usize = 0;
+/// Units of work the failing task does before it fails.
+const FAIL_AFTER: u32 = 2;
+/// Units of work each task does in a run where none fails.
+const UNITS: usize = 4;
+/// How long, beyond the failing task's own work, the other tasks wait for a
+/// cancellation before they give up: a safety bound, so a cancellation that
+/// never comes fails the oracle instead of hanging the run.
+const GIVE_UP: Duration = Duration::from_secs(10);
+
+/// Why a task returned an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TaskError {
+    /// The designated task's own failure.
+    Failed { task: usize },
+    /// The task stopped because it saw the group's token cancelled.
+    Cancelled { task: usize, reason: CancelReason },
+}
+
+/// Whether the designated task fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Task 0 fails; the others run until cancelled.
+    OneFails,
+    /// Every task does its units of work and succeeds.
+    NoneFails,
+}
+
+/// What the tasks record beside their results (the group keeps only the
+/// first error).
+struct Log {
+    /// Tasks running the task body at once.
+    running: Gauge,
+    /// Per task: whether it saw the token cancelled.
+    saw_cancel: Vec<AtomicBool>,
+    /// Tasks that returned.
+    ended: AtomicUsize,
+}
+
+/// What the oracle judges, read once the group has been waited on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    result: Result<(), TaskError>,
+    tasks: usize,
+    started: usize,
+    ended: usize,
+    most_at_once: usize,
+    saw_cancel: Vec<bool>,
+    parent_cancelled: bool,
+}
+
+/// Runs the group with one failing task.
+pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_mode(params, Mode::OneFails)
+}
+
+fn run_mode(params: &Params, mode: Mode) -> Result<Outcome, ScenarioError> {
+    let tasks = params.items.clamp(MIN_TASKS, MAX_TASKS);
+    let limit = NonZeroUsize::new(params.workers).ok_or_else(|| {
+        ScenarioError::InvalidParams("errgroup needs a limit of at least one task".into())
+    })?;
+    let give_up = GIVE_UP
+        .checked_add(params.work.saturating_mul(FAIL_AFTER))
+        .and_then(|wait| Instant::now().checked_add(wait))
+        .ok_or_else(|| {
+            ScenarioError::InvalidParams(format!("work {:?} is too long to time", params.work))
+        })?;
+    let log = Arc::new(Log {
+        running: Gauge::new(),
+        saw_cancel: (0..tasks).map(|_| AtomicBool::new(false)).collect(),
+        ended: AtomicUsize::new(0),
+    });
+    let parent = CancelToken::new();
+    let mut group = ErrGroup::with_limit(&parent, limit);
+    for task in 0..tasks {
+        let log = Arc::clone(&log);
+        let work = params.work;
+        group.spawn(move |token| {
+            let inside = log.running.enter();
+            let result = if mode == Mode::OneFails && task == FAILING {
+                fail(task, work)
+            } else {
+                let units = (mode == Mode::NoneFails).then_some(UNITS);
+                work_until_cancelled(task, &token, work, units, give_up)
+            };
+            if let Err(TaskError::Cancelled { .. }) = result {
+                log.saw_cancel[task].store(true, Ordering::SeqCst);
+            }
+            log.ended.fetch_add(1, Ordering::SeqCst);
+            drop(inside);
+            result
+        });
+    }
+    let started = group.started();
+    let result = group.wait()?;
+    let seen = Seen {
+        result,
+        tasks,
+        started,
+        ended: log.ended.load(Ordering::SeqCst),
+        most_at_once: log.running.most(),
+        saw_cancel: log
+            .saw_cancel
+            .iter()
+            .map(|saw| saw.load(Ordering::SeqCst))
+            .collect(),
+        parent_cancelled: parent.is_cancelled(),
+    };
+    check(&seen, limit.get(), mode)?;
+    let cancelled = seen.saw_cancel.iter().filter(|&&saw| saw).count();
+    Ok(Outcome::new(tasks as u64, started)
+        .with("cancelled", cancelled as u64)
+        .with("most_at_once", seen.most_at_once as u64))
+}
+
+/// The designated task: a little work, then its own error.
+fn fail(task: usize, work: Duration) -> Result<(), TaskError> {
+    for _ in 0..FAIL_AFTER {
+        busy(work);
+    }
+    Err(TaskError::Failed { task })
+}
+
+/// Works unit by unit until the token is cancelled, or `units` units are
+/// done when given, or else until the run gives up waiting.
+fn work_until_cancelled(
+    task: usize,
+    token: &CancelToken,
+    work: Duration,
+    units: Option<usize>,
+    give_up: Instant,
+) -> Result<(), TaskError> {
+    let mut done = 0;
+    loop {
+        if let Some(reason) = token.reason() {
+            return Err(TaskError::Cancelled { task, reason });
+        }
+        match units {
+            Some(units) if done == units => return Ok(()),
+            Some(_) => {}
+            None => {
+                let left = give_up.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    // The oracle fails this task: it never saw the cancellation.
+                    return Ok(());
+                }
+                if work.is_zero() {
+                    // No work to simulate: wait for the cancellation, not spin.
+                    token.wait_timeout(left);
+                    continue;
+                }
+            }
+        }
+        busy(work);
+        done += 1;
+    }
+}
+
+/// The oracle over what the run saw.
+fn check(seen: &Seen, limit: usize, mode: Mode) -> Result<(), ScenarioError> {
+    ensure(seen.started == seen.tasks, || {
+        format!("{} of {} tasks started", seen.started, seen.tasks)
+    })?;
+    ensure(seen.ended == seen.started, || {
+        format!(
+            "{} of {} started tasks ended before wait returned",
+            seen.ended, seen.started
+        )
+    })?;
+    ensure(seen.most_at_once <= limit, || {
+        format!(
+            "{} tasks ran at once under a limit of {limit}",
+            seen.most_at_once
+        )
+    })?;
+    ensure(!seen.parent_cancelled, || {
+        "the group's error cancelled its parent token".into()
+    })?;
+    match mode {
+        Mode::OneFails => {
+            let expected = Err(TaskError::Failed { task: FAILING });
+            ensure(seen.result == expected, || {
+                format!(
+                    "wait returned {:?}, not task {FAILING}'s failure",
+                    seen.result
+                )
+            })?;
+            let mut tasks = seen.saw_cancel.iter().enumerate();
+            match tasks.find(|&(task, &saw)| task != FAILING && !saw) {
+                Some((task, _)) => Err(ScenarioError::Oracle(format!(
+                    "task {task} never saw the group cancelled after task {FAILING} failed"
+                ))),
+                None => Ok(()),
+            }
+        }
+        Mode::NoneFails => {
+            ensure(seen.result.is_ok(), || {
+                format!("no task failed, yet wait returned {:?}", seen.result)
+            })?;
+            match seen.saw_cancel.iter().position(|&saw| saw) {
+                Some(task) => Err(ScenarioError::Oracle(format!(
+                    "no task failed, yet task {task} saw the group cancelled"
+                ))),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What an oracle message names, and the fault that should cause it.
+    type Fault = (&'static str, fn(&mut Seen));
+
+    fn params(tasks: usize, limit: usize, work_us: u64) -> Params {
+        Params {
+            items: tasks,
+            workers: limit,
+            work: Duration::from_micros(work_us),
+            ..Params::default()
+        }
+    }
+
+    #[test]
+    fn first_error_cancels_the_rest_and_is_returned() {
+        let outcome = run(&params(8, 3, 50)).unwrap();
+        assert_eq!(outcome.items, 8);
+        assert_eq!(outcome.threads, 8);
+        assert_eq!(outcome.counters["cancelled"], 7);
+        assert!(outcome.counters["most_at_once"] <= 3);
+    }
+
+    #[test]
+    fn a_limit_of_one_runs_one_task_at_a_time() {
+        let outcome = run(&params(5, 1, 0)).unwrap();
+        assert_eq!(outcome.counters["most_at_once"], 1);
+        assert_eq!(outcome.counters["cancelled"], 4);
+    }
+
+    #[test]
+    fn without_work_the_others_wait_on_the_token() {
+        let outcome = run(&params(6, 6, 0)).unwrap();
+        assert_eq!(outcome.counters["cancelled"], 5);
+    }
+
+    #[test]
+    fn tasks_are_clamped() {
+        assert_eq!(run(&params(1, 4, 0)).unwrap().items, MIN_TASKS as u64);
+        assert_eq!(run(&params(500, 8, 0)).unwrap().items, MAX_TASKS as u64);
+    }
+
+    #[test]
+    fn no_failure_returns_ok() {
+        let outcome = run_mode(&params(6, 2, 20), Mode::NoneFails).unwrap();
+        assert_eq!(outcome.counters["cancelled"], 0);
+        assert!(outcome.counters["most_at_once"] <= 2);
+    }
+
+    fn good_seen() -> Seen {
+        Seen {
+            result: Err(TaskError::Failed { task: FAILING }),
+            tasks: 3,
+            started: 3,
+            ended: 3,
+            most_at_once: 2,
+            saw_cancel: vec![false, true, true],
+            parent_cancelled: false,
+        }
+    }
+
+    #[test]
+    fn oracle_rejects_each_fault() {
+        assert_eq!(check(&good_seen(), 2, Mode::OneFails), Ok(()));
+        let faults: [Fault; 5] = [
+            ("wait returned", |s| {
+                s.result = Err(TaskError::Cancelled {
+                    task: 1,
+                    reason: CancelReason::Cancelled,
+                });
+            }),
+            ("never saw", |s| s.saw_cancel[2] = false),
+            ("ran at once", |s| s.most_at_once = 3),
+            ("ended", |s| s.ended = 2),
+            ("parent", |s| s.parent_cancelled = true),
+        ];
+        for (what, fault) in faults {
+            let mut seen = good_seen();
+            fault(&mut seen);
+            let err = check(&seen, 2, Mode::OneFails).unwrap_err();
+            assert!(
+                matches!(&err, ScenarioError::Oracle(m) if m.contains(what)),
+                "{err}"
+            );
+        }
+        let mut calm = good_seen();
+        calm.result = Ok(());
+        calm.saw_cancel = vec![false; 3];
+        assert_eq!(check(&calm, 2, Mode::NoneFails), Ok(()));
+        calm.saw_cancel[1] = true;
+        let err = check(&calm, 2, Mode::NoneFails).unwrap_err();
+        assert!(err.to_string().contains("yet task 1 saw"), "{err}");
+    }
+}

@@ -1,0 +1,91 @@
+//! One module per pattern. Each opens with when to use the pattern, runs it
+//! generically over the contract (`run` on threads, `run_async` on tokio
+//! where it has an async version), and ends with its oracle.
+
+pub mod cancellation;
+pub mod errgroup;
+pub mod event_loop;
+pub mod fan_out_in;
+pub mod map_reduce;
+pub mod pipeline;
+pub mod producer_consumer;
+pub mod pubsub;
+pub mod rate_limit;
+pub mod resource_pool;
+pub mod select;
+pub mod semaphore;
+pub mod shared_state;
+pub mod singleflight;
+pub mod supervisor;
+pub mod worker_pool;
+
+use std::time::{Duration, Instant};
+
+use chanlab_contract::{Capacity, FlavorInfo};
+use tokio::task::JoinSet;
+
+use crate::ScenarioError;
+use crate::coord::panic_message;
+
+/// Refuses, before anything starts, a flavor that cannot build `capacity`
+/// or, when the pattern shares one receiver among several consumers
+/// (`shared` says why), one without a multi-consumer receiver.
+pub(crate) fn require(
+    info: &FlavorInfo,
+    capacity: Capacity,
+    shared: Option<&str>,
+) -> Result<(), ScenarioError> {
+    info.check(capacity)?;
+    if let Some(why) = shared
+        && !info.capabilities.multi_consumer
+    {
+        return Err(ScenarioError::NotApplicable(format!(
+            "{} has no multi-consumer receiver, and {why}",
+            info.name
+        )));
+    }
+    Ok(())
+}
+
+/// Simulated work on an item: a busy loop of `work`.
+pub(crate) fn busy(work: Duration) {
+    if work.is_zero() {
+        return;
+    }
+    let start = Instant::now();
+    while start.elapsed() < work {
+        std::hint::spin_loop();
+    }
+}
+
+/// How many of `total` items part `part` of `parts` takes: the first
+/// `total % parts` parts take one more.
+pub(crate) fn share(total: usize, parts: usize, part: usize) -> usize {
+    total / parts + usize::from(part < total % parts)
+}
+
+/// The result a job `id` must produce: an odd multiplier, so it is a
+/// bijection and the oracle can tell every job's result apart.
+pub(crate) fn job_result(id: u64) -> u64 {
+    id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Awaits every task of `tasks` and returns how many there were; a task
+/// that panicked is reported after all are joined.
+pub(crate) async fn join_tasks<T: 'static>(mut tasks: JoinSet<T>) -> Result<usize, ScenarioError> {
+    let mut joined = 0;
+    let mut panic = None;
+    while let Some(result) = tasks.join_next().await {
+        joined += 1;
+        if let Err(err) = result {
+            panic.get_or_insert_with(|| match err.try_into_panic() {
+                Ok(payload) => panic_message(payload.as_ref()),
+                Err(err) => err.to_string(),
+            });
+        }
+    }
+    match panic {
+        None => Ok(joined),
+        Some(message) => Err(ScenarioError::Panicked(message)),
+    }
+}

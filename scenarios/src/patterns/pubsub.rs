@@ -1,0 +1,417 @@
+//! Pub/sub: a [`Broker`] delivers each message published on a topic to
+//! every subscriber of that topic; subscribers may unsubscribe at any time.
+//!
+//! Use it when producers should not know their consumers: components
+//! subscribe to what interests them. A slow subscriber must not stall the
+//! rest unless it asks to, so each subscription names its
+//! [`SlowSubscriber`] policy: `Block` (lossless, the publisher waits),
+//! `DropNewest` (a full subscriber misses new messages) or `DropOldest` (a
+//! full subscriber loses its oldest buffered message to make room; the
+//! broker evicts it through a receiver clone, so this policy needs a
+//! multi-consumer, buffered channel).
+//!
+//! The broker's registry is behind a facade `Mutex`; publishing sends
+//! outside the lock, to a snapshot of the topic's subscribers, so a blocked
+//! subscriber never blocks subscribing or unsubscribing.
+//!
+//! Params: `producers` topics, each with one publisher of its share of
+//! `items`; `workers` subscribers per topic, their policies taken in turn,
+//! plus one per topic that unsubscribes half-way; `capacity` of every
+//! subscription; `work` per message in the dropping subscribers (the slow
+//! ones).
+//!
+//! Oracle: every subscriber receives only its topic's messages, in order,
+//! none twice; a blocking subscriber receives all of them; a dropping one's
+//! received plus dropped count equals what was published, and under
+//! `DropOldest` the last message always arrives; after unsubscribing, at
+//! most what was buffered plus one in-flight message arrives, then the
+//! subscription closes.
+
+use std::collections::HashMap;
+use std::sync::Arc as StdArc;
+
+use chanlab_contract::{Capacity, Receiver, Sender, SyncFlavor, TryRecvError, TrySendError};
+use chanlab_sync::atomic::{AtomicU64, Ordering};
+use chanlab_sync::{Arc, Mutex, lock};
+
+use super::{busy, require, share};
+use crate::coord::Crew;
+use crate::oracle::{source_of, stamp};
+use crate::outcome::ensure;
+use crate::{Outcome, Params, ScenarioError};
+
+/// What the broker does when a subscriber's channel is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlowSubscriber {
+    /// Wait until the subscriber makes room: nothing is lost, and the
+    /// publisher goes at the slowest subscriber's pace.
+    Block,
+    /// Drop the message being published, for this subscriber only.
+    DropNewest,
+    /// Drop the subscriber's oldest buffered message to make room.
+    DropOldest,
+}
+
+/// A topic registry that fans messages out to subscribers.
+pub struct Broker<F: SyncFlavor, T: Send + 'static> {
+    capacity: Capacity,
+    registry: Mutex<Registry<F, T>>,
+}
+
+struct Registry<F: SyncFlavor, T: Send + 'static> {
+    next_id: u64,
+    topics: HashMap<String, Vec<Entry<F, T>>>,
+}
+
+/// The broker's side of one subscription.
+struct Entry<F: SyncFlavor, T: Send + 'static> {
+    id: u64,
+    policy: SlowSubscriber,
+    sender: F::Sender<T>,
+    /// For `DropOldest`: a receiver on the subscriber's channel, to evict.
+    evict: Option<Arc<Mutex<F::Receiver<T>>>>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// A subscriber's side: its messages arrive on `receiver`, which closes
+/// once it is unsubscribed (or the broker is dropped) and drained.
+pub struct Subscription<F: SyncFlavor, T: Send + 'static> {
+    /// Identifies the subscription to [`Broker::unsubscribe`].
+    pub id: u64,
+    /// Where the messages arrive.
+    pub receiver: F::Receiver<T>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl<F: SyncFlavor, T: Send + 'static> Subscription<F, T> {
+    /// Messages the broker dropped for this subscriber under its policy.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::SeqCst)
+    }
+}
+
+impl<F: SyncFlavor, T: Clone + Send + 'static> Broker<F, T> {
+    /// A broker whose subscriptions have `capacity`.
+    pub fn new(capacity: Capacity) -> Result<Self, ScenarioError> {
+        F::INFO.check(capacity)?;
+        Ok(Broker {
+            capacity,
+            registry: Mutex::new(Registry {
+                next_id: 0,
+                topics: HashMap::new(),
+            }),
+        })
+    }
+
+    /// Subscribes to `topic` under `policy`.
+    pub fn subscribe(
+        &self,
+        topic: &str,
+        policy: SlowSubscriber,
+    ) -> Result<Subscription<F, T>, ScenarioError> {
+        let (sender, receiver) = F::channel::<T>(self.capacity)?;
+        let evict = match policy {
+            SlowSubscriber::DropOldest => {
+                if self.capacity == Capacity::RENDEZVOUS {
+                    return Err(ScenarioError::NotApplicable(
+                        "drop-oldest needs a buffer to drop from, and this one is rendezvous"
+                            .into(),
+                    ));
+                }
+                let evict = receiver.try_clone().ok_or_else(|| {
+                    ScenarioError::NotApplicable(format!(
+                        "drop-oldest evicts through a second receiver, and {} has none",
+                        F::INFO.name
+                    ))
+                })?;
+                Some(Arc::new(Mutex::new(evict)))
+            }
+            SlowSubscriber::Block | SlowSubscriber::DropNewest => None,
+        };
+        let dropped = Arc::new(AtomicU64::new(0));
+        let mut registry = lock(&self.registry);
+        let id = registry.next_id;
+        registry.next_id += 1;
+        registry
+            .topics
+            .entry(topic.to_owned())
+            .or_default()
+            .push(Entry {
+                id,
+                policy,
+                sender,
+                evict,
+                dropped: Arc::clone(&dropped),
+            });
+        Ok(Subscription {
+            id,
+            receiver,
+            dropped,
+        })
+    }
+
+    /// Ends subscription `id` to `topic`: no publish that starts after this
+    /// returns delivers to it. Returns whether it was subscribed.
+    pub fn unsubscribe(&self, topic: &str, id: u64) -> bool {
+        let mut registry = lock(&self.registry);
+        let Some(entries) = registry.topics.get_mut(topic) else {
+            return false;
+        };
+        let before = entries.len();
+        entries.retain(|entry| entry.id != id);
+        before != entries.len()
+    }
+
+    /// Delivers `message` to every subscriber of `topic`, each under its
+    /// policy; subscribers found gone are removed. Returns how many
+    /// received it.
+    pub fn publish(&self, topic: &str, message: T) -> usize {
+        let snapshot: Vec<_> = match lock(&self.registry).topics.get(topic) {
+            Some(entries) => entries
+                .iter()
+                .map(|entry| {
+                    let evict = entry.evict.as_ref().map(Arc::clone);
+                    (
+                        entry.id,
+                        entry.policy,
+                        entry.sender.clone(),
+                        evict,
+                        Arc::clone(&entry.dropped),
+                    )
+                })
+                .collect(),
+            None => return 0,
+        };
+        let mut delivered = 0;
+        let mut gone = Vec::new();
+        for (id, policy, sender, evict, dropped) in snapshot {
+            let fate = match (policy, evict) {
+                (SlowSubscriber::Block, _) => match sender.send(message.clone()) {
+                    Ok(()) => Fate::Delivered,
+                    Err(_) => Fate::Gone,
+                },
+                (SlowSubscriber::DropNewest, _) => match sender.try_send(message.clone()) {
+                    Ok(()) => Fate::Delivered,
+                    Err(TrySendError::Full(_)) => {
+                        dropped.fetch_add(1, Ordering::SeqCst);
+                        Fate::Dropped
+                    }
+                    Err(TrySendError::Disconnected(_)) => Fate::Gone,
+                },
+                (SlowSubscriber::DropOldest, Some(evict)) => {
+                    drop_oldest(&sender, &evict, &dropped, message.clone())
+                }
+                (SlowSubscriber::DropOldest, None) => {
+                    unreachable!("a drop-oldest subscription always has its evicting receiver")
+                }
+            };
+            match fate {
+                Fate::Delivered => delivered += 1,
+                Fate::Dropped => {}
+                Fate::Gone => gone.push(id),
+            }
+        }
+        if !gone.is_empty()
+            && let Some(entries) = lock(&self.registry).topics.get_mut(topic)
+        {
+            entries.retain(|entry| !gone.contains(&entry.id));
+        }
+        delivered
+    }
+}
+
+/// What became of a message for one subscriber.
+enum Fate {
+    Delivered,
+    Dropped,
+    Gone,
+}
+
+/// Sends `message`, evicting the oldest buffered message each time the
+/// channel is full.
+fn drop_oldest<T: Send + 'static, S: Sender<T>, R: Receiver<T>>(
+    sender: &S,
+    evict: &Mutex<R>,
+    dropped: &AtomicU64,
+    mut message: T,
+) -> Fate {
+    loop {
+        match sender.try_send(message) {
+            Ok(()) => return Fate::Delivered,
+            Err(TrySendError::Disconnected(_)) => return Fate::Gone,
+            Err(TrySendError::Full(back)) => {
+                message = back;
+                match lock(evict).try_recv() {
+                    Ok(_oldest) => {
+                        dropped.fetch_add(1, Ordering::SeqCst);
+                    }
+                    // The subscriber made room itself in the meantime.
+                    Err(TryRecvError::Empty) => {}
+                    Err(TryRecvError::Disconnected) => return Fate::Gone,
+                }
+            }
+        }
+    }
+}
+
+/// One subscriber's view of a run.
+struct Seen {
+    topic: usize,
+    policy: SlowSubscriber,
+    received: Vec<u64>,
+    dropped: u64,
+    /// For the subscriber that unsubscribed: messages it had received when
+    /// it did, and messages after.
+    unsubscribed_at: Option<usize>,
+}
+
+/// Runs the pattern on threads.
+pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    require(&F::INFO, params.capacity, None)?;
+    let can_drop_oldest =
+        F::INFO.capabilities.multi_consumer && params.capacity != Capacity::RENDEZVOUS;
+    let policies: Vec<SlowSubscriber> = [
+        SlowSubscriber::Block,
+        SlowSubscriber::DropNewest,
+        SlowSubscriber::DropOldest,
+    ]
+    .into_iter()
+    .filter(|&policy| policy != SlowSubscriber::DropOldest || can_drop_oldest)
+    .collect();
+
+    let mut subscribers = Crew::new();
+    let mut publishers = Crew::new();
+    let broker = StdArc::new(Broker::<F, u64>::new(params.capacity)?);
+    let topics: Vec<String> = (0..params.producers)
+        .map(|topic| format!("topic-{topic}"))
+        .collect();
+
+    for (topic, name) in topics.iter().enumerate() {
+        let published = share(params.items, params.producers, topic);
+        for subscriber in 0..params.workers {
+            let policy = policies[subscriber % policies.len()];
+            let mut subscription = broker.subscribe(name, policy)?;
+            let work = if policy == SlowSubscriber::Block {
+                Default::default()
+            } else {
+                params.work
+            };
+            subscribers.spawn(move || {
+                let mut received = Vec::new();
+                while let Ok(id) = subscription.receiver.recv() {
+                    busy(work);
+                    received.push(id);
+                }
+                Seen {
+                    topic,
+                    policy,
+                    received,
+                    dropped: subscription.dropped(),
+                    unsubscribed_at: None,
+                }
+            });
+        }
+        let mut quitter = broker.subscribe(name, SlowSubscriber::Block)?;
+        // Weak, so a quitter that never gets half-way cannot keep the
+        // broker, and so its own subscription, alive.
+        let (broker, name) = (StdArc::downgrade(&broker), name.clone());
+        subscribers.spawn(move || {
+            let half = published.div_ceil(2);
+            let mut unsubscribed_at = None;
+            let mut received = Vec::new();
+            loop {
+                if received.len() == half && unsubscribed_at.is_none() {
+                    if let Some(broker) = broker.upgrade() {
+                        broker.unsubscribe(&name, quitter.id);
+                    }
+                    unsubscribed_at = Some(half);
+                }
+                match quitter.receiver.recv() {
+                    Ok(id) => received.push(id),
+                    Err(_) => break,
+                }
+            }
+            Seen {
+                topic,
+                policy: SlowSubscriber::Block,
+                received,
+                dropped: 0,
+                unsubscribed_at,
+            }
+        });
+    }
+    for (topic, name) in topics.into_iter().enumerate() {
+        let broker = StdArc::clone(&broker);
+        let count = share(params.items, params.producers, topic);
+        publishers.spawn(move || {
+            for seq in 0..count {
+                broker.publish(&name, stamp(topic, seq));
+            }
+        });
+    }
+    let threads = subscribers.started() + publishers.started();
+    publishers.join()?;
+    drop(broker);
+    let seen = subscribers.join()?;
+    let mut dropped = 0;
+    for subscriber in &seen {
+        check(params, subscriber)?;
+        dropped += subscriber.dropped;
+    }
+    let delivered = seen.iter().map(|s| s.received.len() as u64).sum();
+    Ok(Outcome::new(delivered, threads).with("dropped", dropped))
+}
+
+fn check(params: &Params, seen: &Seen) -> Result<(), ScenarioError> {
+    let published = share(params.items, params.producers, seen.topic) as u64;
+    let who = format!("a {:?} subscriber of topic {}", seen.policy, seen.topic);
+    let mut last = None;
+    for &id in &seen.received {
+        ensure(source_of(id) == seen.topic, || {
+            format!("{who} received {id:#x}, from another topic")
+        })?;
+        ensure(last.is_none_or(|last| last < id), || {
+            format!(
+                "{who} received {id:#x} after {:#x}: out of order or twice",
+                last.unwrap_or(0)
+            )
+        })?;
+        last = Some(id);
+    }
+    let received = seen.received.len() as u64;
+    if let Some(at) = seen.unsubscribed_at {
+        let expected: Vec<u64> = (0..received)
+            .map(|seq| stamp(seen.topic, seq as usize))
+            .collect();
+        ensure(seen.received == expected, || {
+            format!("{who} that unsubscribed missed messages before it did")
+        })?;
+        if let Some(capacity) = params.capacity.bound() {
+            let after = seen.received.len() - at;
+            ensure(after <= capacity + 1, || {
+                format!(
+                    "{who} received {after} messages after unsubscribing, more than {capacity} buffered plus one in flight"
+                )
+            })?;
+        }
+        return Ok(());
+    }
+    match seen.policy {
+        SlowSubscriber::Block => ensure(received == published, || {
+            format!("{who} received {received} of {published} messages")
+        }),
+        SlowSubscriber::DropNewest | SlowSubscriber::DropOldest => {
+            ensure(received + seen.dropped == published, || {
+                format!(
+                    "{who} received {received} and had {} dropped of {published}",
+                    seen.dropped
+                )
+            })?;
+            let newest = stamp(seen.topic, published.saturating_sub(1) as usize);
+            ensure(
+                seen.policy != SlowSubscriber::DropOldest || published == 0 || last == Some(newest),
+                || format!("{who} lost the newest message {newest:#x}"),
+            )
+        }
+    }
+}

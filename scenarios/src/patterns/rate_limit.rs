@@ -1,0 +1,194 @@
+//! Rate limiting: a fixed-interval ticker, and a token bucket with a burst.
+//!
+//! Use a ticker to pace work evenly (one request per tick, Go's
+//! `time.Tick` loop); use a token bucket when short bursts are fine but the
+//! long-run rate is not. Both run on a [`Clock`], so tests drive them on a
+//! [`ManualClock`] deterministically; real runs use the system clock.
+//!
+//! The ticker delivers ticks on a channel of capacity 1 built by the
+//! flavor, dropping ticks nobody is ready for. The token bucket is
+//! [`TokenBucket`], shared by `workers` threads.
+//!
+//! Params: `items` requests, `rate` permits per second, `burst` (token
+//! bucket), `workers` threads asking the bucket.
+//!
+//! Oracle: over every window of the run, admissions never exceed what the
+//! rate allows: for the ticker, the ticks consumed are at least one
+//! interval apart; for the bucket, any `k` consecutive admissions beyond
+//! the burst span at least `k` intervals.
+//!
+//! [`ManualClock`]: crate::coord::ManualClock
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chanlab_contract::{Receiver, SyncFlavor};
+
+use super::share;
+use crate::coord::{Clock, Crew, SharedClock, SystemClock, Ticker, TokenBucket, interval_of};
+use crate::outcome::ensure;
+use crate::{Outcome, Params, ScenarioError};
+
+/// Paces `items` requests with a ticker on the system clock.
+pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    let interval =
+        interval_of(params.rate).map_err(|err| ScenarioError::InvalidParams(err.to_string()))?;
+    ticker_on::<F>(
+        Arc::new(SystemClock::new()),
+        interval,
+        interval,
+        params.items,
+    )
+}
+
+/// Shares `items` requests among `workers` threads through one token
+/// bucket on the system clock.
+pub fn run_token_bucket(params: &Params) -> Result<Outcome, ScenarioError> {
+    let bucket = TokenBucket::new(SystemClock::new(), params.rate, params.burst)
+        .map_err(|err| ScenarioError::InvalidParams(err.to_string()))?;
+    bucket_on(bucket, params.burst, params.workers, params.items)
+}
+
+/// Ticks every `tick` and checks the consumption against `allowed`: the
+/// interval the limiter promises.
+fn ticker_on<F: SyncFlavor>(
+    clock: SharedClock,
+    tick: Duration,
+    allowed: Duration,
+    items: usize,
+) -> Result<Outcome, ScenarioError> {
+    let mut crew = Crew::new();
+    let (ticker, mut ticks) = Ticker::start::<F>(Arc::clone(&clock), tick)?;
+    crew.spawn(ticker);
+    let mut consumed = Vec::with_capacity(items);
+    for _ in 0..items {
+        match ticks.recv() {
+            Ok(sent_at) => {
+                let admitted = clock.now();
+                ensure(admitted >= sent_at, || {
+                    format!("a tick sent at {sent_at:?} was received at {admitted:?}")
+                })?;
+                consumed.push(sent_at);
+            }
+            Err(_) => return Err(ScenarioError::Oracle("the ticker stopped early".into())),
+        }
+    }
+    drop(ticks);
+    let threads = crew.started();
+    let sent = crew.join()?.iter().sum::<u64>();
+    within_rate("ticker", &consumed, allowed, 1)?;
+    Ok(
+        Outcome::new(items as u64, threads)
+            .with("ticks_dropped", sent.saturating_sub(items as u64)),
+    )
+}
+
+/// `workers` threads share `items` admissions from `bucket`, whose promised
+/// burst is `burst`.
+fn bucket_on<C: Clock>(
+    bucket: TokenBucket<C>,
+    burst: u32,
+    workers: usize,
+    items: usize,
+) -> Result<Outcome, ScenarioError> {
+    let interval = bucket.interval();
+    let bucket = Arc::new(bucket);
+    let mut crew = Crew::new();
+    for worker in 0..workers {
+        let bucket = Arc::clone(&bucket);
+        let requests = share(items, workers, worker);
+        crew.spawn(move || (0..requests).map(|_| bucket.acquire()).collect::<Vec<_>>());
+    }
+    let threads = crew.started();
+    let mut admitted: Vec<Duration> = crew.join()?.into_iter().flatten().collect();
+    admitted.sort_unstable();
+    within_rate("token bucket", &admitted, interval, burst)?;
+    Ok(Outcome::new(items as u64, threads))
+}
+
+/// Checks sorted admission times against a rate of one per `interval` with
+/// `burst` at once: for all `i < j`, the `j - i + 1` admissions in
+/// `[t_i, t_j]` number at most `burst + (t_j - t_i) / interval`.
+///
+/// Rearranged, `t_i - i·interval <= t_j - (j + 1 - burst)·interval` for
+/// every `i <= j - burst`, so one pass with a running maximum checks all
+/// pairs.
+fn within_rate(
+    limiter: &str,
+    admitted: &[Duration],
+    interval: Duration,
+    burst: u32,
+) -> Result<(), ScenarioError> {
+    let step = interval.as_nanos() as i128;
+    let burst = burst as usize;
+    let mut most_early: Option<i128> = None;
+    for (j, t_j) in admitted.iter().enumerate() {
+        if j >= burst {
+            let i = j - burst;
+            let u_i = admitted[i].as_nanos() as i128 - i as i128 * step;
+            most_early = Some(most_early.map_or(u_i, |most| most.max(u_i)));
+        }
+        if let Some(most) = most_early {
+            let bound = t_j.as_nanos() as i128 - (j + 1 - burst) as i128 * step;
+            ensure(most <= bound, || {
+                format!(
+                    "{limiter}: admission {j} at {t_j:?} exceeds one per {interval:?} with a burst of {burst}"
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coord::ManualClock;
+    use chanlab_impls::Crossbeam;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn the_window_check_is_exact() {
+        let at = |ms: &[u32]| ms.iter().map(|&m| MS * m).collect::<Vec<_>>();
+        assert!(within_rate("t", &at(&[0, 0, 0, 1, 2, 3]), MS, 3).is_ok());
+        assert!(within_rate("t", &at(&[0, 0, 0, 0]), MS, 3).is_err());
+        assert!(within_rate("t", &at(&[0, 0, 0, 1, 1]), MS, 3).is_err());
+        assert!(within_rate("t", &at(&[0, 1, 2, 3]), MS, 1).is_ok());
+        assert!(within_rate("t", &at(&[0, 1, 1]), MS, 1).is_err());
+    }
+
+    #[test]
+    fn bucket_keeps_its_rate_on_a_manual_clock() {
+        let bucket = TokenBucket::new(ManualClock::new(), 1000.0, 4).unwrap();
+        assert!(bucket_on(bucket, 4, 3, 200).is_ok());
+    }
+
+    #[test]
+    fn a_bucket_with_a_larger_burst_than_promised_is_caught() {
+        let bucket = TokenBucket::new(ManualClock::new(), 1000.0, 8).unwrap();
+        let caught = bucket_on(bucket, 4, 3, 200);
+        assert!(
+            matches!(caught, Err(ScenarioError::Oracle(_))),
+            "{caught:?}"
+        );
+    }
+
+    #[test]
+    fn ticker_keeps_its_interval_on_a_manual_clock() {
+        let clock: SharedClock = Arc::new(ManualClock::new());
+        assert!(ticker_on::<Crossbeam>(clock, MS, MS, 100).is_ok());
+    }
+
+    /// On real time: a manual clock lets the ticker run ahead of the
+    /// consumer, which would hide the fault behind dropped ticks.
+    #[test]
+    fn a_ticker_faster_than_promised_is_caught() {
+        let clock: SharedClock = Arc::new(SystemClock::new());
+        let caught = ticker_on::<Crossbeam>(clock, MS / 5, MS, 100);
+        assert!(
+            matches!(caught, Err(ScenarioError::Oracle(_))),
+            "{caught:?}"
+        );
+    }
+}

@@ -1,0 +1,376 @@
+//! Resource pool: a bounded pool of reusable resources, here fake
+//! connections. A job acquires one, waiting with a timeout while every one
+//! is lent out; the connection goes back when its guard drops; a connection
+//! marked broken is discarded, and a later acquire makes a fresh one.
+//!
+//! Use it when resources are costly to make and limited in number (database
+//! connections, sockets, large buffers): reuse spreads the cost of making
+//! them, the bound caps what the far end sees, and the timeout turns
+//! exhaustion into an error instead of an endless wait. Go's `database/sql`
+//! pool, or a buffered channel of connections.
+//!
+//! Params: `workers` threads share `items` jobs; the pool holds `capacity`
+//! connections when that is bounded and not zero, 4 otherwise; `work` per
+//! job. Connections are made on demand, so the pool is contended only when
+//! `workers` exceeds its size. Every seventh job (job % 7 == 3) breaks its
+//! connection.
+//!
+//! Oracle: every job got a connection within a generous timeout (else the
+//! pool starved); no connection was lent to two jobs at once, nor lent again
+//! once broken; never more connections lent at once, nor alive, than the
+//! pool's size; connections made are at most the pool's size plus one
+//! replacement per broken one, and at the end the pool holds exactly the
+//! ones made and not broken, all idle.
+
+use std::time::Duration;
+
+use chanlab_sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use chanlab_sync::{Arc, Mutex, lock};
+
+use super::{busy, share};
+use crate::coord::{Crew, Pool};
+use crate::oracle::Gauge;
+use crate::outcome::ensure;
+use crate::{Outcome, Params, ScenarioError};
+
+/// Pool size when `capacity` is unbounded or zero.
+const DEFAULT_SIZE: usize = 4;
+/// How long a job waits for a connection before the run fails as starved.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Job `job` breaks its connection when `job % BREAK_EVERY == BREAK_AT`.
+const BREAK_EVERY: usize = 7;
+/// See [`BREAK_EVERY`].
+const BREAK_AT: usize = 3;
+
+/// A stand-in for a connection: which one it is, and how many jobs used it.
+#[derive(Debug)]
+struct FakeConnection {
+    id: usize,
+    uses: u64,
+}
+
+/// What the oracle tracks about one connection, whoever holds it.
+#[derive(Debug)]
+struct ConnState {
+    /// Set while a job holds the connection.
+    in_use: AtomicBool,
+    /// Set once a job has broken it.
+    broken: AtomicBool,
+    /// Times it was lent.
+    lends: AtomicU64,
+}
+
+/// Every connection the factory made, by id.
+#[derive(Debug)]
+struct Registry {
+    conns: Mutex<Vec<Arc<ConnState>>>,
+}
+
+impl Registry {
+    fn new() -> Self {
+        Registry {
+            conns: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The factory: a new connection, registered under the next id.
+    fn create(&self) -> FakeConnection {
+        let mut conns = lock(&self.conns);
+        let id = conns.len();
+        conns.push(Arc::new(ConnState {
+            in_use: AtomicBool::new(false),
+            broken: AtomicBool::new(false),
+            lends: AtomicU64::new(0),
+        }));
+        FakeConnection { id, uses: 0 }
+    }
+
+    fn state(&self, id: usize) -> Option<Arc<ConnState>> {
+        lock(&self.conns).get(id).cloned()
+    }
+
+    fn all(&self) -> Vec<Arc<ConnState>> {
+        lock(&self.conns).clone()
+    }
+}
+
+/// What the workers share.
+struct Shared {
+    pool: Pool<FakeConnection>,
+    registry: Arc<Registry>,
+    /// Connections lent at once.
+    lent: Gauge,
+    /// The most connections the pool said were alive, sampled by each job.
+    most_live: AtomicUsize,
+}
+
+/// What the oracle judges at the end of the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Tally {
+    size: usize,
+    items: usize,
+    lends: u64,
+    created: usize,
+    broken: usize,
+    most_lent: usize,
+    most_live: usize,
+    live: usize,
+    idle: usize,
+    held_at_end: usize,
+}
+
+/// The pool size `params` asks for.
+fn pool_size(params: &Params) -> usize {
+    match params.capacity.bound() {
+        Some(size) if size > 0 => size,
+        _ => DEFAULT_SIZE,
+    }
+}
+
+/// A pool of `size` connections made by `registry`.
+fn new_pool(size: usize, registry: &Arc<Registry>) -> Pool<FakeConnection> {
+    let registry = Arc::clone(registry);
+    Pool::new(size, move || registry.create())
+}
+
+/// Runs the jobs against one pool.
+pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
+    let size = pool_size(params);
+    let mut crew = Crew::new();
+    let registry = Arc::new(Registry::new());
+    let shared = Arc::new(Shared {
+        pool: new_pool(size, &registry),
+        registry,
+        lent: Gauge::new(),
+        most_live: AtomicUsize::new(0),
+    });
+    for worker in 0..params.workers {
+        let shared = Arc::clone(&shared);
+        let jobs = share(params.items, params.workers, worker);
+        let (workers, work) = (params.workers, params.work);
+        // Worker `worker` takes jobs worker, worker + workers, ...: between
+        // them the workers take every job of 0..items once.
+        crew.spawn(move || {
+            (0..jobs).try_fold(0, |broken, nth| {
+                let broke = run_job(&shared, nth * workers + worker, work)?;
+                Ok::<_, ScenarioError>(broken + usize::from(broke))
+            })
+        });
+    }
+    let threads = crew.started();
+    let mut broken = 0;
+    for result in crew.join()? {
+        broken += result?;
+    }
+
+    let conns = shared.registry.all();
+    let tally = Tally {
+        size,
+        items: params.items,
+        lends: conns
+            .iter()
+            .map(|conn| conn.lends.load(Ordering::SeqCst))
+            .sum(),
+        created: conns.len(),
+        broken,
+        most_lent: shared.lent.most(),
+        most_live: shared.most_live.load(Ordering::SeqCst),
+        live: shared.pool.live(),
+        idle: shared.pool.idle(),
+        held_at_end: conns
+            .iter()
+            .filter(|conn| conn.in_use.load(Ordering::SeqCst))
+            .count(),
+    };
+    check(&tally)?;
+    Ok(Outcome::new(params.items as u64, threads)
+        .with("created", tally.created as u64)
+        .with("broken", broken as u64))
+}
+
+/// One job: acquire a connection, use it, maybe break it, give it back.
+/// Returns whether it broke the connection.
+fn run_job(shared: &Shared, job: usize, work: Duration) -> Result<bool, ScenarioError> {
+    let mut conn = shared
+        .pool
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .map_err(|err| ScenarioError::Oracle(format!("pool starved: job {job}: {err}")))?;
+    let lent = shared.lent.enter();
+    shared
+        .most_live
+        .fetch_max(shared.pool.live(), Ordering::SeqCst);
+    let id = conn.id;
+    let state = shared.registry.state(id).ok_or_else(|| {
+        ScenarioError::Oracle(format!(
+            "job {job} was lent connection {id}, which the factory never made"
+        ))
+    })?;
+    ensure(!state.in_use.swap(true, Ordering::SeqCst), || {
+        format!("connection {id} was lent to job {job} while another job held it")
+    })?;
+    ensure(!state.broken.load(Ordering::SeqCst), || {
+        format!("broken connection {id} was lent again, to job {job}")
+    })?;
+    conn.uses += 1;
+    let lends = state.lends.fetch_add(1, Ordering::SeqCst) + 1;
+    ensure(conn.uses == lends, || {
+        format!(
+            "connection {id} counts {} uses but was lent {lends} times",
+            conn.uses
+        )
+    })?;
+
+    busy(work);
+
+    let breaks = job % BREAK_EVERY == BREAK_AT;
+    if breaks {
+        state.broken.store(true, Ordering::SeqCst);
+        conn.mark_broken();
+    }
+    state.in_use.store(false, Ordering::SeqCst);
+    drop(lent);
+    drop(conn);
+    Ok(breaks)
+}
+
+/// The oracle over the end of the run.
+fn check(t: &Tally) -> Result<(), ScenarioError> {
+    let size = t.size;
+    ensure(t.lends == t.items as u64, || {
+        format!("{} connections lent for {} jobs", t.lends, t.items)
+    })?;
+    ensure(t.most_lent <= size, || {
+        format!(
+            "{} connections lent at once from a pool of {size}",
+            t.most_lent
+        )
+    })?;
+    ensure(t.most_live.max(t.live) <= size, || {
+        format!(
+            "{} connections alive at once in a pool of {size}",
+            t.most_live.max(t.live)
+        )
+    })?;
+    ensure(t.created <= size + t.broken, || {
+        format!(
+            "{} connections made: more than the pool's {size} plus {} replacements",
+            t.created, t.broken
+        )
+    })?;
+    ensure(t.created.checked_sub(t.broken) == Some(t.live), || {
+        format!(
+            "the pool holds {} connections, but {} were made and {} broken",
+            t.live, t.created, t.broken
+        )
+    })?;
+    ensure(t.idle == t.live && t.held_at_end == 0, || {
+        format!(
+            "{} of {} connections idle at the end, {} still held",
+            t.idle, t.live, t.held_at_end
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chanlab_contract::Capacity;
+
+    use super::*;
+    use crate::coord::AcquireTimeout;
+
+    /// What an oracle message names, and the fault that should cause it.
+    type Fault = (&'static str, fn(&mut Tally));
+
+    fn params(items: usize, workers: usize, capacity: Capacity) -> Params {
+        Params {
+            items,
+            workers,
+            capacity,
+            work: Duration::from_micros(20),
+            ..Params::default()
+        }
+    }
+
+    /// Jobs of `0..items` that break their connection.
+    fn breaking(items: usize) -> u64 {
+        (0..items)
+            .filter(|job| job % BREAK_EVERY == BREAK_AT)
+            .count() as u64
+    }
+
+    #[test]
+    fn one_worker_reuses_one_connection_and_replaces_broken_ones() {
+        let outcome = run(&params(14, 1, Capacity::Bounded(3))).unwrap();
+        assert_eq!(outcome.counters["broken"], 2);
+        assert_eq!(outcome.counters["created"], 3, "one, then one per break");
+    }
+
+    #[test]
+    fn contended_pool_stays_bounded() {
+        let outcome = run(&params(60, 6, Capacity::Bounded(2))).unwrap();
+        assert_eq!((outcome.items, outcome.threads), (60, 6));
+        assert_eq!(outcome.counters["broken"], breaking(60));
+        assert!(outcome.counters["created"] <= 2 + breaking(60));
+    }
+
+    #[test]
+    fn unbounded_or_zero_capacity_uses_the_default_size() {
+        for capacity in [Capacity::Unbounded, Capacity::RENDEZVOUS] {
+            assert_eq!(pool_size(&params(1, 1, capacity)), DEFAULT_SIZE);
+            let outcome = run(&params(40, 8, capacity)).unwrap();
+            let created = outcome.counters["created"];
+            assert!(created <= DEFAULT_SIZE as u64 + breaking(40), "{created}");
+        }
+    }
+
+    #[test]
+    fn exhausted_pool_times_out() {
+        let registry = Arc::new(Registry::new());
+        let pool = new_pool(1, &registry);
+        let held = pool.acquire();
+        let timeout = Duration::from_millis(1);
+        assert_eq!(
+            pool.acquire_timeout(timeout).err(),
+            Some(AcquireTimeout(timeout))
+        );
+        drop(held);
+        assert_eq!(
+            pool.acquire_timeout(timeout).map(|conn| conn.id).ok(),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn oracle_rejects_each_fault() {
+        let good = Tally {
+            size: 2,
+            items: 10,
+            lends: 10,
+            created: 3,
+            broken: 1,
+            most_lent: 2,
+            most_live: 2,
+            live: 2,
+            idle: 2,
+            held_at_end: 0,
+        };
+        assert_eq!(check(&good), Ok(()));
+        let faults: [Fault; 6] = [
+            ("lent for", |t| t.lends = 9),
+            ("lent at once", |t| t.most_lent = 3),
+            ("alive at once", |t| t.most_live = 3),
+            ("replacements", |t| t.created = 4),
+            ("were made", |t| t.live = 1),
+            ("idle at the end", |t| t.idle = 1),
+        ];
+        for (what, fault) in faults {
+            let mut tally = good.clone();
+            fault(&mut tally);
+            let err = check(&tally).unwrap_err();
+            assert!(
+                matches!(&err, ScenarioError::Oracle(m) if m.contains(what)),
+                "{err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Semaphore: at most N jobs inside a region at once.
+//!
+//! Use it to cap concurrency on a shared resource (connections, memory,
+//! an API quota) while many threads do other work freely. Three ways are
+//! compared on one workload:
+//! - the Go way: a channel of capacity N; sending a token acquires, and
+//!   receiving one releases, so the channel needs a receiver per worker
+//!   (multi-consumer);
+//! - chanlab's [`Semaphore`] (Mutex + Condvar), [`Primitive::Chanlab`];
+//! - `tokio::sync::Semaphore`, [`Primitive::TokioSemaphore`].
+//!
+//! Params: `capacity` is the number of permits (bounded, at least 1),
+//! `workers` threads or tasks share `items` jobs, `work` per job inside the
+//! region.
+//!
+//! Oracle: never more than N inside at once, and every permit is back at
+//! the end.
+
+use std::sync::Arc;
+
+use chanlab_contract::{
+    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, Receiver, Sender, SyncFlavor,
+};
+use tokio::task::JoinSet;
+
+use super::worker_pool::worker_receivers;
+use super::{busy, join_tasks, require, share};
+use crate::coord::{Crew, Semaphore};
+use crate::oracle::Gauge;
+use crate::outcome::ensure;
+use crate::{Outcome, Params, Primitive, Runtime, ScenarioError};
+
+const SHARED: &str = "every worker releases tokens by receiving from the one channel";
+
+fn permits(params: &Params) -> Result<usize, ScenarioError> {
+    match params.capacity {
+        Capacity::Bounded(n) if n > 0 => Ok(n),
+        other => Err(ScenarioError::InvalidParams(format!(
+            "a semaphore needs at least one permit: capacity {other} gives none, or no bound"
+        ))),
+    }
+}
+
+/// The Go way on threads: a channel of N tokens.
+pub fn run_channel<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    let permits = permits(params)?;
+    require(&F::INFO, params.capacity, Some(SHARED))?;
+    let gauge = Arc::new(Gauge::new());
+    let mut crew = Crew::new();
+    let (tokens, release) = F::channel::<()>(params.capacity)?;
+    let mut leftover = release.try_clone();
+    for (worker, mut release) in worker_receivers(release, params.workers, |rx| rx.try_clone())?
+        .into_iter()
+        .enumerate()
+    {
+        let (tokens, gauge) = (tokens.clone(), Arc::clone(&gauge));
+        let (jobs, work) = (share(params.items, params.workers, worker), params.work);
+        crew.spawn(move || {
+            for _ in 0..jobs {
+                if tokens.send(()).is_err() {
+                    return;
+                }
+                {
+                    let _inside = gauge.enter();
+                    busy(work);
+                }
+                if release.recv().is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    drop(tokens);
+    let threads = crew.started();
+    crew.join()?;
+    let returned = !matches!(leftover.as_mut().map(|rx| rx.try_recv()), Some(Ok(())));
+    check(permits, &gauge, returned)?;
+    Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
+}
+
+/// The Go way as tasks.
+pub async fn run_channel_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    let permits = permits(params)?;
+    require(&F::INFO, params.capacity, Some(SHARED))?;
+    let gauge = Arc::new(Gauge::new());
+    let (tokens, release) = F::channel::<()>(params.capacity)?;
+    let mut leftover = release.try_clone();
+    let mut tasks = JoinSet::new();
+    for (worker, mut release) in worker_receivers(release, params.workers, |rx| rx.try_clone())?
+        .into_iter()
+        .enumerate()
+    {
+        let (tokens, gauge) = (tokens.clone(), Arc::clone(&gauge));
+        let (jobs, work) = (share(params.items, params.workers, worker), params.work);
+        tasks.spawn(async move {
+            for _ in 0..jobs {
+                if tokens.send(()).await.is_err() {
+                    return;
+                }
+                {
+                    let _inside = gauge.enter();
+                    busy(work);
+                }
+                if release.recv().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    drop(tokens);
+    let threads = join_tasks(tasks).await?;
+    let returned = !matches!(leftover.as_mut().map(|rx| rx.try_recv()), Some(Ok(())));
+    check(permits, &gauge, returned)?;
+    Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
+}
+
+/// chanlab's semaphore on threads, or tokio's as tasks.
+pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, ScenarioError> {
+    let permits = permits(params)?;
+    let gauge = Arc::new(Gauge::new());
+    let (threads, returned) = match primitive {
+        Primitive::Chanlab => {
+            let semaphore = Semaphore::new(permits);
+            let mut crew = Crew::new();
+            for worker in 0..params.workers {
+                let (semaphore, gauge) = (semaphore.clone(), Arc::clone(&gauge));
+                let (jobs, work) = (share(params.items, params.workers, worker), params.work);
+                crew.spawn(move || {
+                    for _ in 0..jobs {
+                        let _permit = semaphore.acquire();
+                        let _inside = gauge.enter();
+                        busy(work);
+                    }
+                });
+            }
+            let threads = crew.started();
+            crew.join()?;
+            (threads, semaphore.available() == permits)
+        }
+        Primitive::TokioSemaphore => {
+            let semaphore = Arc::new(tokio::sync::Semaphore::new(permits));
+            let threads = Runtime::MultiThread.build()?.block_on(async {
+                let mut tasks = JoinSet::new();
+                for worker in 0..params.workers {
+                    let (semaphore, gauge) = (Arc::clone(&semaphore), Arc::clone(&gauge));
+                    let (jobs, work) = (share(params.items, params.workers, worker), params.work);
+                    tasks.spawn(async move {
+                        for _ in 0..jobs {
+                            // Never closed, so acquire cannot fail.
+                            let Ok(_permit) = semaphore.acquire().await else {
+                                return;
+                            };
+                            let _inside = gauge.enter();
+                            busy(work);
+                        }
+                    });
+                }
+                join_tasks(tasks).await
+            })?;
+            (threads, semaphore.available_permits() == permits)
+        }
+        other => {
+            return Err(ScenarioError::NotApplicable(format!(
+                "the semaphore pattern does not run on {other}"
+            )));
+        }
+    };
+    check(permits, &gauge, returned)?;
+    Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
+}
+
+fn check(permits: usize, gauge: &Gauge, all_returned: bool) -> Result<(), ScenarioError> {
+    let most = gauge.most();
+    ensure(most <= permits, || {
+        format!("{most} jobs were inside at once with {permits} permits")
+    })?;
+    ensure(all_returned, || {
+        "a permit was not returned at the end".into()
+    })
+}

@@ -1,0 +1,168 @@
+//! Supervisor / restart: a worker that fails is restarted, after a backoff
+//! that doubles each time, until a restart budget is spent; then the
+//! supervisor gives up and reports.
+//!
+//! Use it for long-lived workers that can crash on bad input or a lost
+//! dependency, where a fresh start usually helps but endless restarts
+//! would hide a real fault. The job queue outlives the worker, so a
+//! restarted worker carries on with the next job; the job it failed on is
+//! reported, not retried.
+//!
+//! The worker fails on every [`POISON_EVERY`]th job. Two runs: one with a
+//! budget for every failure, which completes, and one with a budget one
+//! short, which gives up.
+//!
+//! Params: `items` jobs per run, `capacity` of the queue, `work` per job.
+//!
+//! Oracle: in both runs every job is processed, reported failed, or (after
+//! giving up) still in the queue, exactly once; the failures are exactly the
+//! poison jobs met, each followed by one restart with the policy's backoff;
+//! the first run completes and the second gives up with its budget spent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chanlab_contract::{Receiver, Sender, SyncFlavor};
+
+use super::{busy, require};
+use crate::coord::{Crew, Exit, RestartPolicy, SystemClock};
+use crate::oracle::exactly_once;
+use crate::outcome::ensure;
+use crate::{Outcome, Params, ScenarioError};
+
+/// Every this many jobs, one makes the worker fail.
+pub const POISON_EVERY: u64 = 50;
+
+fn is_poison(job: u64) -> bool {
+    job % POISON_EVERY == POISON_EVERY - 1
+}
+
+/// What survives the worker's restarts.
+struct Jobs<R> {
+    queue: R,
+    processed: Vec<u64>,
+    failed: Vec<u64>,
+}
+
+/// Runs both supervised runs on threads.
+pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    require(&F::INFO, params.capacity, None)?;
+    let poison = (0..params.items as u64)
+        .filter(|&job| is_poison(job))
+        .count() as u32;
+    let full = supervise::<F>(params, poison)?;
+    ensure(full.exit == Exit::Completed, || {
+        format!(
+            "with a budget of {poison} restarts for {poison} failures the supervisor ended with {:?}",
+            full.exit
+        )
+    })?;
+    let mut threads = full.threads;
+    let mut restarts = full.restarts;
+    if poison > 0 {
+        let short = supervise::<F>(params, poison - 1)?;
+        ensure(matches!(short.exit, Exit::GaveUp { .. }), || {
+            format!(
+                "with a budget one short the supervisor ended with {:?}",
+                short.exit
+            )
+        })?;
+        threads += short.threads;
+        restarts += short.restarts;
+    }
+    Ok(Outcome::new(params.items as u64, threads).with("restarts", restarts))
+}
+
+/// One supervised run's summary.
+struct Run {
+    exit: Exit,
+    restarts: u64,
+    threads: usize,
+}
+
+fn supervise<F: SyncFlavor>(params: &Params, max_restarts: u32) -> Result<Run, ScenarioError> {
+    let policy = RestartPolicy {
+        max_restarts,
+        initial_backoff: Duration::from_micros(10),
+        max_backoff: Duration::from_millis(1),
+    };
+    let mut producer = Crew::new();
+    let (jobs, queue) = F::channel::<u64>(params.capacity)?;
+    let items = params.items as u64;
+    producer.spawn(move || {
+        for job in 0..items {
+            if jobs.send(job).is_err() {
+                return;
+            }
+        }
+    });
+    let state = Jobs {
+        queue,
+        processed: Vec::new(),
+        failed: Vec::new(),
+    };
+    let work = params.work;
+    let supervisor = crate::coord::Supervisor::new(Arc::new(SystemClock::new()), policy);
+    let (mut state, report) = supervisor.run(state, move |jobs: &mut Jobs<F::Receiver<u64>>| {
+        while let Ok(job) = jobs.queue.recv() {
+            if is_poison(job) {
+                jobs.failed.push(job);
+                return Err(format!("poison job {job}"));
+            }
+            busy(work);
+            jobs.processed.push(job);
+        }
+        Ok(())
+    });
+    let mut left = Vec::new();
+    while let Ok(job) = state.queue.recv() {
+        left.push(job);
+    }
+    let attempts = report.failures.len() + usize::from(report.exit == Exit::Completed);
+    let threads = producer.started() + attempts;
+    producer.join()?;
+
+    let all: Vec<u64> = [&state.processed, &state.failed, &left]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
+    exactly_once("supervised jobs", 0..items, &all)?;
+    ensure(state.failed.iter().all(|&job| is_poison(job)), || {
+        format!("jobs {:?} failed but only poison jobs fail", state.failed)
+    })?;
+    let met = state
+        .processed
+        .iter()
+        .chain(&state.failed)
+        .filter(|&&job| is_poison(job))
+        .count();
+    ensure(
+        met == report.failures.len() && met == state.failed.len(),
+        || {
+            format!(
+                "the worker met {met} poison jobs and the supervisor saw {} failures",
+                report.failures.len()
+            )
+        },
+    )?;
+    let expected: Vec<Duration> = (0..report.backoffs.len() as u32)
+        .map(|restart| policy.backoff(restart))
+        .collect();
+    ensure(report.backoffs == expected, || {
+        format!("backoffs {:?}, expected {expected:?}", report.backoffs)
+    })?;
+    let restarts = report.backoffs.len() as u64;
+    let allowed = report.failures.len().min(max_restarts as usize) as u64;
+    ensure(restarts == allowed, || {
+        format!(
+            "{restarts} restarts for {} failures with a budget of {max_restarts}",
+            report.failures.len()
+        )
+    })?;
+    Ok(Run {
+        exit: report.exit,
+        restarts,
+        threads,
+    })
+}

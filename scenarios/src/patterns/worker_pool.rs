@@ -1,0 +1,127 @@
+//! Worker pool: a fixed number of workers pull jobs from one shared queue
+//! and send their results to one collector.
+//!
+//! Use it to bound the parallelism of many independent jobs: the pool's
+//! size, not the number of jobs, decides how many run at once, and a
+//! bounded job queue pushes back on whoever submits. Closing the job queue
+//! (dropping its last sender) is how the workers learn to stop.
+//!
+//! Needs a multi-consumer receiver: every worker receives from the same
+//! queue.
+//!
+//! Params: `items` jobs, `workers` workers, `capacity` of both queues,
+//! `work` per job.
+//!
+//! Oracle: every job's result arrives exactly once and is the right one,
+//! and every worker ends once the job queue closes.
+
+use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
+use tokio::task::JoinSet;
+
+use super::{busy, job_result, join_tasks, require};
+use crate::coord::Crew;
+use crate::oracle::exactly_once;
+use crate::{Outcome, Params, ScenarioError};
+
+const SHARED: &str = "the workers share one job queue";
+
+/// Runs the pool on threads.
+pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    require(&F::INFO, params.capacity, Some(SHARED))?;
+    let mut crew = Crew::new();
+    let (jobs, jobs_rx) = F::channel::<u64>(params.capacity)?;
+    let (results_tx, mut results) = F::channel::<u64>(params.capacity)?;
+
+    for mut queue in worker_receivers(jobs_rx, params.workers, |rx| rx.try_clone())? {
+        let results_tx = results_tx.clone();
+        let work = params.work;
+        crew.spawn(move || {
+            while let Ok(id) = queue.recv() {
+                busy(work);
+                if results_tx.send(job_result(id)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(results_tx);
+    let items = params.items as u64;
+    crew.spawn(move || {
+        for id in 0..items {
+            if jobs.send(id).is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut received = Vec::with_capacity(params.items);
+    while let Ok(result) = results.recv() {
+        received.push(result);
+    }
+    let threads = crew.started();
+    crew.join()?;
+    check(params, &received)?;
+    Ok(Outcome::new(items, threads))
+}
+
+/// Runs the pool as tasks.
+pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    require(&F::INFO, params.capacity, Some(SHARED))?;
+    let mut tasks = JoinSet::new();
+    let (jobs, jobs_rx) = F::channel::<u64>(params.capacity)?;
+    let (results_tx, mut results) = F::channel::<u64>(params.capacity)?;
+
+    for mut queue in worker_receivers(jobs_rx, params.workers, |rx| rx.try_clone())? {
+        let results_tx = results_tx.clone();
+        let work = params.work;
+        tasks.spawn(async move {
+            while let Ok(id) = queue.recv().await {
+                busy(work);
+                if results_tx.send(job_result(id)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(results_tx);
+    let items = params.items as u64;
+    tasks.spawn(async move {
+        for id in 0..items {
+            if jobs.send(id).await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut received = Vec::with_capacity(params.items);
+    while let Ok(result) = results.recv().await {
+        received.push(result);
+    }
+    let threads = join_tasks(tasks).await?;
+    check(params, &received)?;
+    Ok(Outcome::new(items, threads))
+}
+
+/// `count` receivers on one queue: clones of `first`, then `first` itself.
+pub(crate) fn worker_receivers<R>(
+    first: R,
+    count: usize,
+    try_clone: impl Fn(&R) -> Option<R>,
+) -> Result<Vec<R>, ScenarioError> {
+    let mut receivers = Vec::with_capacity(count);
+    for _ in 1..count {
+        receivers.push(try_clone(&first).ok_or_else(|| {
+            ScenarioError::NotApplicable(
+                "the receiver declared multi-consumer but did not clone".into(),
+            )
+        })?);
+    }
+    receivers.push(first);
+    Ok(receivers)
+}
+
+/// Every job's result exactly once.
+fn check(params: &Params, received: &[u64]) -> Result<(), ScenarioError> {
+    let expected = (0..params.items as u64).map(job_result);
+    exactly_once("worker pool results", expected, received)
+}

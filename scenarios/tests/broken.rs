@@ -1,0 +1,123 @@
+//! Every oracle must be able to fail: each channel pattern is run on the
+//! deliberately broken twins of `chanlab-broken`, and must reject every
+//! fault that breaks a promise the pattern makes. A pattern that promises
+//! nothing about a fault (a worker pool does not promise order) is not
+//! asked to catch it.
+//!
+//! The oracles of the patterns that run on primitives rather than channels
+//! have their broken twins beside them, in the pattern modules' unit tests.
+
+mod support;
+
+use std::time::Duration;
+
+use chanlab_broken::{Broken, Duplicates, IgnoresCapacity, Loses, NeverDisconnects, Reorders};
+use chanlab_contract::{Capacity, SyncFlavor};
+use chanlab_scenarios::{Params, Pattern, ScenarioError, run_sync};
+use support::{small, within};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `pattern` on twin `F` and asserts the oracle rejects it, within
+/// `attempts` runs (faults that show only under contention may need more
+/// than one).
+fn caught<F: SyncFlavor>(pattern: Pattern, params: Params, attempts: usize) {
+    let place = format!("{pattern} on {}", F::INFO.name);
+    for _ in 0..attempts {
+        let p = params.clone();
+        match within(LIMIT, move || run_sync::<F>(pattern, &p)) {
+            None => panic!("{place}: hung instead of failing its oracle"),
+            Some(Err(ScenarioError::Oracle(why))) => {
+                println!("{place}: caught: {why}");
+                return;
+            }
+            Some(Ok(_)) => {}
+            Some(Err(other)) => panic!("{place}: failed for another reason: {other}"),
+        }
+    }
+    panic!("{place}: the oracle passed a broken channel {attempts} times");
+}
+
+/// Enough items that every channel of every pattern carries more than the
+/// few messages a twin lets through before its fault fires.
+fn all_caught<F: SyncFlavor>(patterns: &[Pattern]) {
+    let params = Params {
+        items: 3_000,
+        ..small(Capacity::Bounded(4))
+    };
+    for &pattern in patterns {
+        caught::<F>(pattern, params.clone(), 1);
+    }
+}
+
+#[test]
+fn lost_messages_are_caught() {
+    all_caught::<Broken<Loses>>(&[
+        Pattern::WorkerPool,
+        Pattern::FanOutFanIn,
+        Pattern::Pipeline,
+        Pattern::ProducerConsumer,
+        Pattern::PubSub,
+        Pattern::MapReduce,
+        Pattern::EventLoop,
+        Pattern::Supervisor,
+    ]);
+}
+
+#[test]
+fn duplicated_messages_are_caught() {
+    all_caught::<Broken<Duplicates>>(&[
+        Pattern::WorkerPool,
+        Pattern::FanOutFanIn,
+        Pattern::Pipeline,
+        Pattern::ProducerConsumer,
+        Pattern::PubSub,
+        Pattern::Supervisor,
+    ]);
+}
+
+#[test]
+fn reordered_messages_are_caught_where_order_is_promised() {
+    all_caught::<Broken<Reorders>>(&[
+        Pattern::FanOutFanIn,
+        Pattern::Pipeline,
+        Pattern::ProducerConsumer,
+        Pattern::PubSub,
+        Pattern::EventLoop,
+    ]);
+}
+
+#[test]
+fn a_pipeline_without_backpressure_is_caught() {
+    let params = Params {
+        items: 2_000,
+        capacity: Capacity::Bounded(2),
+        work: Duration::from_micros(20),
+        ..small(Capacity::Bounded(2))
+    };
+    caught::<Broken<IgnoresCapacity>>(Pattern::Pipeline, params, 5);
+}
+
+#[test]
+fn a_semaphore_that_admits_too_many_is_caught() {
+    let params = Params {
+        items: 400,
+        workers: 4,
+        capacity: Capacity::Bounded(1),
+        work: Duration::from_micros(100),
+        ..small(Capacity::Bounded(1))
+    };
+    caught::<Broken<IgnoresCapacity>>(Pattern::Semaphore, params, 5);
+}
+
+/// A channel that never reports its senders gone leaves a worker pool's
+/// workers waiting forever: the pattern does not end, and the watchdog is
+/// what reports it (the runner does the same per cell).
+#[test]
+fn a_channel_that_never_closes_hangs_the_pool() {
+    let params = small(Capacity::Bounded(4));
+    let finished = within(Duration::from_secs(3), move || {
+        run_sync::<Broken<NeverDisconnects>>(Pattern::WorkerPool, &params)
+    });
+    assert!(finished.is_none(), "the pool finished: {finished:?}");
+}

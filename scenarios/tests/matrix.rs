@@ -1,0 +1,215 @@
+//! Every pattern on every implementation whose capabilities allow it, at a
+//! small size, at each capacity the implementation supports: the oracle
+//! must hold, and a cell is refused only for a documented reason.
+
+mod support;
+
+use std::time::Duration;
+
+use chanlab_contract::{AsyncFlavor, Capacity, FlavorInfo, SyncFlavor};
+use chanlab_impls::{
+    AsyncChannel, AsyncChannelBlocking, Crossbeam, Flume, FlumeAsync, Kanal, KanalAsync, Reference,
+    StdMpsc, StdMpscShared, TokioMpsc, TokioMpscBlocking,
+};
+use chanlab_scenarios::{
+    Outcome, Params, Pattern, Primitive, Runtime, ScenarioError, run_async, run_primitive, run_sync,
+};
+use support::{small, within};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Whether a pattern may refuse to run on `info` at `params`, by the
+/// requirements its module documents.
+fn may_refuse(
+    pattern: Pattern,
+    info: &FlavorInfo,
+    params: &Params,
+    runtime: Option<Runtime>,
+) -> bool {
+    let caps = info.capabilities;
+    let bounded_permits = matches!(params.capacity, Capacity::Bounded(n) if n > 0);
+    let primitives_only = matches!(
+        pattern,
+        Pattern::ErrGroup | Pattern::Singleflight | Pattern::ResourcePool | Pattern::SharedState
+    );
+    let no_async_version = runtime.is_some()
+        && !matches!(
+            pattern,
+            Pattern::WorkerPool
+                | Pattern::FanOutFanIn
+                | Pattern::Pipeline
+                | Pattern::ProducerConsumer
+                | Pattern::Select
+                | Pattern::Semaphore
+        );
+    primitives_only
+        || no_async_version
+        || match pattern {
+            Pattern::WorkerPool => !caps.multi_consumer,
+            Pattern::ProducerConsumer => !caps.multi_consumer && params.workers > 1,
+            Pattern::Semaphore => !caps.multi_consumer || !bounded_permits,
+            Pattern::Select => !caps.select,
+            _ => false,
+        }
+}
+
+/// Runs one cell under the watchdog and checks the result is an outcome or
+/// an allowed refusal. Returns a one-word verdict for the printed matrix.
+fn cell(
+    pattern: Pattern,
+    info: &FlavorInfo,
+    params: &Params,
+    runtime: Option<Runtime>,
+    run: impl FnOnce() -> Result<Outcome, ScenarioError> + Send + 'static,
+) -> &'static str {
+    let place = format!(
+        "{pattern} on {}{} at {}",
+        info.name,
+        runtime
+            .map(|r| format!(" ({})", r.name()))
+            .unwrap_or_default(),
+        params.capacity
+    );
+    match within(LIMIT, run) {
+        None => panic!("{place}: did not finish within {LIMIT:?}"),
+        Some(Ok(outcome)) => {
+            assert!(outcome.threads > 0, "{place}: no thread was counted");
+            "ok"
+        }
+        Some(Err(ScenarioError::NotApplicable(why) | ScenarioError::InvalidParams(why)))
+            if may_refuse(pattern, info, params, runtime) =>
+        {
+            let _ = why;
+            "n/a"
+        }
+        Some(Err(err)) => panic!("{place}: {err}"),
+    }
+}
+
+fn capacities(info: &FlavorInfo) -> Vec<Capacity> {
+    [
+        Capacity::Bounded(4),
+        Capacity::RENDEZVOUS,
+        Capacity::Unbounded,
+    ]
+    .into_iter()
+    .filter(|&capacity| info.capabilities.supports(capacity))
+    .collect()
+}
+
+fn sync_matrix<F: SyncFlavor>() {
+    for capacity in capacities(&F::INFO) {
+        let params = small(capacity);
+        let verdicts: Vec<String> = Pattern::ALL
+            .iter()
+            .map(|&pattern| {
+                let p = params.clone();
+                let verdict = cell(pattern, &F::INFO, &params, None, move || {
+                    run_sync::<F>(pattern, &p)
+                });
+                format!("{pattern}={verdict}")
+            })
+            .collect();
+        println!("{} {capacity}: {}", F::INFO.name, verdicts.join(" "));
+    }
+}
+
+fn async_matrix<F: AsyncFlavor>() {
+    for runtime in Runtime::ALL {
+        for capacity in capacities(&F::INFO) {
+            let params = small(capacity);
+            let verdicts: Vec<String> = Pattern::ALL
+                .iter()
+                .map(|&pattern| {
+                    let p = params.clone();
+                    let verdict = cell(pattern, &F::INFO, &params, Some(runtime), move || {
+                        run_async::<F>(pattern, &p, runtime)
+                    });
+                    format!("{pattern}={verdict}")
+                })
+                .collect();
+            println!(
+                "{} ({}) {capacity}: {}",
+                F::INFO.name,
+                runtime.name(),
+                verdicts.join(" ")
+            );
+        }
+    }
+}
+
+macro_rules! sync_flavors {
+    ($($test:ident => $flavor:ty,)+) => {$(
+        #[test]
+        fn $test() {
+            sync_matrix::<$flavor>();
+        }
+    )+};
+}
+
+macro_rules! async_flavors {
+    ($($test:ident => $flavor:ty,)+) => {$(
+        #[test]
+        fn $test() {
+            async_matrix::<$flavor>();
+        }
+    )+};
+}
+
+sync_flavors! {
+    reference => Reference,
+    std_mpsc => StdMpsc,
+    std_mpsc_shared => StdMpscShared,
+    crossbeam => Crossbeam,
+    flume => Flume,
+    tokio_mpsc_blocking => TokioMpscBlocking,
+    kanal => Kanal,
+    async_channel_blocking => AsyncChannelBlocking,
+}
+
+async_flavors! {
+    flume_async => FlumeAsync,
+    tokio_mpsc => TokioMpsc,
+    kanal_async => KanalAsync,
+    async_channel => AsyncChannel,
+}
+
+#[test]
+fn primitives() {
+    for &pattern in Pattern::ALL {
+        for &primitive in Primitive::for_pattern(pattern) {
+            let params = small(Capacity::Bounded(2));
+            let place = format!("{pattern} on {primitive}");
+            let p = params.clone();
+            match within(LIMIT, move || run_primitive(pattern, primitive, &p)) {
+                None => panic!("{place}: did not finish within {LIMIT:?}"),
+                Some(Ok(outcome)) => println!("{place}: ok, {outcome:?}"),
+                Some(Err(err)) => panic!("{place}: {err}"),
+            }
+        }
+    }
+}
+
+/// The flavors that can run everything do run everything: a matrix of
+/// refusals would pass the tests above and prove nothing.
+#[test]
+fn capable_flavors_refuse_nothing() {
+    for &pattern in Pattern::ALL {
+        let params = small(Capacity::Bounded(4));
+        let uses_channel = !matches!(
+            pattern,
+            Pattern::ErrGroup
+                | Pattern::Singleflight
+                | Pattern::ResourcePool
+                | Pattern::SharedState
+        );
+        if uses_channel {
+            let p = params.clone();
+            let result = within(LIMIT, move || run_sync::<Crossbeam>(pattern, &p));
+            assert!(
+                matches!(result, Some(Ok(_))),
+                "{pattern} on crossbeam: {result:?}"
+            );
+        }
+    }
+}

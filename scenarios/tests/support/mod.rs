@@ -1,0 +1,37 @@
+//! Shared by the scenario tests: small parameters and a watchdog.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use chanlab_contract::Capacity;
+use chanlab_scenarios::Params;
+
+/// A small run of every pattern: quick, but with enough threads and items
+/// to interleave.
+pub fn small(capacity: Capacity) -> Params {
+    Params {
+        items: 300,
+        producers: 2,
+        workers: 3,
+        capacity,
+        payload: 0,
+        work: Duration::ZERO,
+        rate: 50_000.0,
+        burst: 4,
+    }
+}
+
+/// Runs `run` on its own thread and returns its result, or `None` if it
+/// has not finished within `limit` (the thread is then left behind; the
+/// test process ends it).
+pub fn within<T: Send + 'static>(
+    limit: Duration,
+    run: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (done, result) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(run());
+    });
+    result.recv_timeout(limit).ok()
+}
