@@ -7,6 +7,13 @@ use serde::Serialize;
 
 use crate::{Pattern, ScenarioError};
 
+/// Most workers, and most producers, in one run: each is a thread.
+pub const MAX_THREADS: usize = 1024;
+/// Largest payload per message.
+pub const MAX_PAYLOAD: usize = 1 << 20;
+/// Longest simulated work per item.
+pub const MAX_WORK: Duration = Duration::from_secs(1);
+
 /// The workload of one scenario run. Each pattern documents the fields it
 /// reads; the rest are ignored. [`Params::default`] is a quick run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,8 +67,26 @@ impl Params {
                 "{pattern} needs at least one producer (producers = 0)"
             ));
         }
-        if self.items > u32::MAX as usize || self.producers > u32::MAX as usize {
-            return invalid("items and producers must each fit in 32 bits".into());
+        if self.items > u32::MAX as usize {
+            return invalid(format!("items must fit in 32 bits, not {}", self.items));
+        }
+        if self.workers > MAX_THREADS || self.producers > MAX_THREADS {
+            return invalid(format!(
+                "at most {MAX_THREADS} workers and {MAX_THREADS} producers (each is a thread), not {} and {}",
+                self.workers, self.producers
+            ));
+        }
+        if self.payload > MAX_PAYLOAD {
+            return invalid(format!(
+                "payload must be at most {MAX_PAYLOAD} bytes per message, not {}",
+                self.payload
+            ));
+        }
+        if self.work > MAX_WORK {
+            return invalid(format!(
+                "work must be at most {MAX_WORK:?} per item, not {:?}",
+                self.work
+            ));
         }
         if pattern == Pattern::RateLimit {
             if let Err(err) = crate::coord::interval_of(self.rate) {

@@ -121,3 +121,85 @@ fn a_channel_that_never_closes_hangs_the_pool() {
     });
     assert!(finished.is_none(), "the pool finished: {finished:?}");
 }
+
+/// Select twins: crossbeam's channels with a select that is wrong in one
+/// way, since the broken reference twins have no select at all.
+mod select_twins {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use chanlab_contract::{
+        Capacity, FlavorInfo, SelectError, SelectWait, Selected, SyncChannel, SyncFlavor,
+        UnsupportedError,
+    };
+    use chanlab_impls::Crossbeam;
+
+    /// Which way the select is wrong.
+    pub trait Fault: Send + Sync + 'static {
+        const NAME: &'static str;
+        /// Rewrites the `n`th selection out of `ready` receivers; `None`
+        /// means it was swallowed and the select goes on waiting.
+        fn distort<T>(n: usize, ready: usize, selected: Selected<T>) -> Option<Selected<T>>;
+    }
+
+    /// Swallows every 5th selected message.
+    pub struct Swallows;
+    impl Fault for Swallows {
+        const NAME: &'static str = "select-swallows";
+        fn distort<T>(n: usize, _: usize, selected: Selected<T>) -> Option<Selected<T>> {
+            (n % 5 != 4 || selected.message.is_err()).then_some(selected)
+        }
+    }
+
+    /// Reports every 5th message as coming from the next receiver.
+    pub struct Mislabels;
+    impl Fault for Mislabels {
+        const NAME: &'static str = "select-mislabels";
+        fn distort<T>(n: usize, ready: usize, mut selected: Selected<T>) -> Option<Selected<T>> {
+            if n % 5 == 4 && selected.message.is_ok() {
+                selected.index = (selected.index + 1) % ready;
+            }
+            Some(selected)
+        }
+    }
+
+    pub struct Twin<K>(std::marker::PhantomData<K>);
+
+    static SELECTIONS: AtomicUsize = AtomicUsize::new(0);
+
+    impl<K: Fault> SyncFlavor for Twin<K> {
+        type Sender<T: Send + 'static> = <Crossbeam as SyncFlavor>::Sender<T>;
+        type Receiver<T: Send + 'static> = <Crossbeam as SyncFlavor>::Receiver<T>;
+
+        const INFO: FlavorInfo = FlavorInfo {
+            name: K::NAME,
+            note: Some("deliberately broken"),
+            ..Crossbeam::INFO
+        };
+
+        fn channel<T: Send + 'static>(
+            capacity: Capacity,
+        ) -> Result<SyncChannel<Self, T>, UnsupportedError> {
+            Crossbeam::channel(capacity)
+        }
+
+        fn select<T: Send + 'static>(
+            receivers: &mut [Self::Receiver<T>],
+            wait: SelectWait,
+        ) -> Result<Selected<T>, SelectError> {
+            loop {
+                let selected = Crossbeam::select(receivers, wait)?;
+                let n = SELECTIONS.fetch_add(1, Ordering::Relaxed);
+                if let Some(selected) = K::distort(n, receivers.len(), selected) {
+                    return Ok(selected);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_select_that_swallows_or_mislabels_is_caught() {
+    use select_twins::{Mislabels, Swallows, Twin};
+    caught::<Twin<Swallows>>(Pattern::Select, small(Capacity::Bounded(4)), 1);
+    caught::<Twin<Mislabels>>(Pattern::Select, small(Capacity::Bounded(4)), 1);
+}

@@ -30,7 +30,7 @@ use std::time::Duration;
 use chanlab_contract::{Receiver, RecvTimeoutError, Sender, SyncFlavor};
 
 use super::{busy, require};
-use crate::coord::{CancelReason, CancelToken, Crew, SystemClock};
+use crate::coord::{CancelReason, CancelToken, Crew, SharedClock, SystemClock};
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
 
@@ -48,30 +48,73 @@ enum Stop {
     Disconnected,
 }
 
+/// What the pattern needs of a cancellation token. [`CancelToken`] is the
+/// one it runs on; the tests' broken twins implement it too, to show the
+/// oracle rejects them.
+trait Token: Clone + Send + 'static {
+    fn child(&self) -> Self;
+    fn child_with_timeout(&self, clock: SharedClock, timeout: Duration) -> Self;
+    fn cancel(&self);
+    fn reason(&self) -> Option<CancelReason>;
+    fn wait_timeout(&self, timeout: Duration) -> Option<CancelReason>;
+}
+
+impl Token for CancelToken {
+    fn child(&self) -> Self {
+        CancelToken::child(self)
+    }
+    fn child_with_timeout(&self, clock: SharedClock, timeout: Duration) -> Self {
+        CancelToken::child_with_timeout(self, clock, timeout)
+    }
+    fn cancel(&self) {
+        CancelToken::cancel(self);
+    }
+    fn reason(&self) -> Option<CancelReason> {
+        CancelToken::reason(self)
+    }
+    fn wait_timeout(&self, timeout: Duration) -> Option<CancelReason> {
+        CancelToken::wait_timeout(self, timeout)
+    }
+}
+
+/// Cancels its token when dropped: on an early return, every group stops,
+/// so the crews can join their workers.
+struct CancelOnDrop<T: Token>(T);
+
+impl<T: Token> Drop for CancelOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 /// What one group's workers did.
-struct Group {
-    token: CancelToken,
+struct Group<T> {
+    token: T,
     done: Arc<AtomicU64>,
     workers: Crew<Stop>,
 }
 
 /// Runs the pattern on threads.
 pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_with::<F, CancelToken>(params, CancelToken::new())
+}
+
+fn run_with<F: SyncFlavor, T: Token>(params: &Params, root: T) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
-    let root = CancelToken::new();
     let mut producers = Crew::new();
     let halfway = (params.items / 2).max(1) as u64;
 
-    let a = start::<F>(params, root.child(), Some(halfway), &mut producers)?;
+    let a = start::<F, T>(params, root.child(), Some(halfway), &mut producers)?;
     let b_token = root.child_with_timeout(Arc::new(SystemClock::new()), DEADLINE);
-    let b = start::<F>(params, b_token, None, &mut producers)?;
-    let c = start::<F>(params, root.child(), None, &mut producers)?;
+    let b = start::<F, T>(params, b_token, None, &mut producers)?;
+    let c = start::<F, T>(params, root.child(), None, &mut producers)?;
+    let stop_all = CancelOnDrop(root);
 
     let a_stops = a.workers.join()?;
     // Only A is cancelled at this point, unless B's deadline has passed.
-    let (root_after_a, c_after_a) = (root.reason(), c.token.reason());
+    let (root_after_a, c_after_a) = (stop_all.0.reason(), c.token.reason());
     let b_stops = b.workers.join()?;
-    root.cancel();
+    stop_all.0.cancel();
     let c_stops = c.workers.join()?;
     let threads = 3 * params.workers + producers.started();
     producers.join()?;
@@ -104,12 +147,12 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 /// Starts a producer that sends until its workers are gone, and `workers`
 /// workers that take jobs until `token` is cancelled; the worker that does
 /// job number `cancel_at` cancels the token itself.
-fn start<F: SyncFlavor>(
+fn start<F: SyncFlavor, T: Token>(
     params: &Params,
-    token: CancelToken,
+    token: T,
     cancel_at: Option<u64>,
     producers: &mut Crew<()>,
-) -> Result<Group, ScenarioError> {
+) -> Result<Group<T>, ScenarioError> {
     let (jobs, receiver) = F::channel::<u64>(params.capacity)?;
     producers.spawn(move || {
         let mut job = 0;
@@ -167,4 +210,56 @@ fn check_stops(group: &str, stops: &[Stop], expected: CancelReason) -> Result<()
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chanlab_contract::Capacity;
+    use chanlab_impls::Crossbeam;
+
+    /// A token whose "children" are the token itself, so cancelling a
+    /// child cancels its parent and every sibling.
+    #[derive(Clone)]
+    struct Entangled(CancelToken);
+
+    impl Token for Entangled {
+        fn child(&self) -> Self {
+            self.clone()
+        }
+        fn child_with_timeout(&self, clock: SharedClock, timeout: Duration) -> Self {
+            Entangled(self.0.child_with_timeout(clock, timeout))
+        }
+        fn cancel(&self) {
+            self.0.cancel();
+        }
+        fn reason(&self) -> Option<CancelReason> {
+            self.0.reason()
+        }
+        fn wait_timeout(&self, timeout: Duration) -> Option<CancelReason> {
+            self.0.wait_timeout(timeout)
+        }
+    }
+
+    fn params() -> Params {
+        Params {
+            items: 200,
+            capacity: Capacity::Bounded(4),
+            ..Params::default()
+        }
+    }
+
+    #[test]
+    fn cancellation_reaches_exactly_the_cancelled_subtree() {
+        assert!(run::<Crossbeam>(&params()).is_ok());
+    }
+
+    #[test]
+    fn a_cancellation_that_leaks_to_the_parent_is_caught() {
+        let caught = run_with::<Crossbeam, Entangled>(&params(), Entangled(CancelToken::new()));
+        assert!(
+            matches!(&caught, Err(ScenarioError::Oracle(why)) if why.contains("reached its parent")),
+            "{caught:?}"
+        );
+    }
 }
