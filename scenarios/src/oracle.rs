@@ -23,6 +23,14 @@ pub(crate) fn source_of(id: u64) -> usize {
     (id >> 32) as usize
 }
 
+/// Every stamp `sources` sources send when they share `items` between
+/// them as [`share`](crate::patterns::share) splits them.
+pub(crate) fn stamps(items: usize, sources: usize) -> impl Iterator<Item = u64> {
+    (0..sources).flat_map(move |source| {
+        (0..crate::patterns::share(items, sources, source)).map(move |seq| stamp(source, seq))
+    })
+}
+
 /// Checks that `received` holds every id of `expected` exactly once and
 /// nothing else, naming the first id lost, duplicated or invented.
 pub(crate) fn exactly_once(

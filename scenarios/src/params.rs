@@ -7,6 +7,11 @@ use serde::Serialize;
 
 use crate::{Pattern, ScenarioError};
 
+/// Most items in one run: oracles keep a record of every item.
+pub const MAX_ITEMS: usize = 1 << 26;
+/// Largest bounded capacity: some libraries allocate the whole buffer up
+/// front.
+pub const MAX_CAPACITY: usize = 1 << 20;
 /// Most workers, and most producers, in one run: each is a thread.
 pub const MAX_THREADS: usize = 1024;
 /// Largest payload per message.
@@ -67,8 +72,18 @@ impl Params {
                 "{pattern} needs at least one producer (producers = 0)"
             ));
         }
-        if self.items > u32::MAX as usize {
-            return invalid(format!("items must fit in 32 bits, not {}", self.items));
+        if self.items > MAX_ITEMS {
+            return invalid(format!(
+                "at most {MAX_ITEMS} items per run, not {}",
+                self.items
+            ));
+        }
+        if let Capacity::Bounded(capacity) = self.capacity
+            && capacity > MAX_CAPACITY
+        {
+            return invalid(format!(
+                "capacity must be at most {MAX_CAPACITY} (or unbounded), not {capacity}"
+            ));
         }
         if self.workers > MAX_THREADS || self.producers > MAX_THREADS {
             return invalid(format!(

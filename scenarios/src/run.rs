@@ -229,14 +229,21 @@ pub fn run_async<F: AsyncFlavor>(
     runtime: Runtime,
 ) -> Result<Outcome, ScenarioError> {
     params.validate(pattern)?;
-    let runtime = runtime.build()?;
     match pattern {
-        Pattern::WorkerPool => runtime.block_on(worker_pool::run_async::<F>(params)),
-        Pattern::FanOutFanIn => runtime.block_on(fan_out_in::run_async::<F>(params)),
-        Pattern::Pipeline => runtime.block_on(pipeline::run_async::<F>(params)),
-        Pattern::ProducerConsumer => runtime.block_on(producer_consumer::run_async::<F>(params)),
-        Pattern::Select => runtime.block_on(select::run_async::<F>(params)),
-        Pattern::Semaphore => runtime.block_on(semaphore::run_channel_async::<F>(params)),
+        Pattern::WorkerPool => runtime
+            .build()?
+            .block_on(worker_pool::run_async::<F>(params)),
+        Pattern::FanOutFanIn => runtime
+            .build()?
+            .block_on(fan_out_in::run_async::<F>(params)),
+        Pattern::Pipeline => runtime.build()?.block_on(pipeline::run_async::<F>(params)),
+        Pattern::ProducerConsumer => runtime
+            .build()?
+            .block_on(producer_consumer::run_async::<F>(params)),
+        Pattern::Select => runtime.build()?.block_on(select::run_async::<F>(params)),
+        Pattern::Semaphore => runtime
+            .build()?
+            .block_on(semaphore::run_channel_async::<F>(params)),
         Pattern::ErrGroup
         | Pattern::Singleflight
         | Pattern::ResourcePool

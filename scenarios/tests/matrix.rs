@@ -45,10 +45,11 @@ fn may_refuse(
     primitives_only
         || no_async_version
         || match pattern {
-            Pattern::WorkerPool => !caps.multi_consumer,
+            Pattern::WorkerPool => !caps.multi_consumer && params.workers > 1,
             Pattern::ProducerConsumer => !caps.multi_consumer && params.workers > 1,
             Pattern::Semaphore => !caps.multi_consumer || !bounded_permits,
             Pattern::Select => !caps.select,
+            Pattern::Cancellation => params.capacity == Capacity::Unbounded,
             _ => false,
         }
 }

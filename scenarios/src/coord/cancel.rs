@@ -42,9 +42,10 @@ struct Node {
 
 struct State {
     reason: Option<CancelReason>,
-    /// Derived nodes still to cancel with this one. Cancelled children are
-    /// pruned when a new child is added, and the list is emptied on cancel,
-    /// so nodes hold no cycles and the list does not grow without bound.
+    /// Derived nodes still to cancel with this one. When a child is added,
+    /// children that no longer need it are pruned: cancelled ones, ones past
+    /// their deadline, and ones nobody holds any more that have no children
+    /// of their own. The list is emptied on cancel. Nodes hold no cycles.
     children: Vec<Arc<Node>>,
 }
 
@@ -85,9 +86,7 @@ impl CancelToken {
         match state.reason {
             Some(reason) => lock(&child.state).reason = Some(reason),
             None => {
-                state
-                    .children
-                    .retain(|node| lock(&node.state).reason.is_none());
+                state.children.retain(|node| node.still_needed());
                 state.children.push(Arc::clone(&child));
             }
         }
@@ -113,6 +112,12 @@ impl CancelToken {
         None
     }
 
+    /// A guard that cancels this token when dropped: on every way out of a
+    /// scope, a panic included.
+    pub fn drop_guard(&self) -> DropGuard {
+        DropGuard(self.clone())
+    }
+
     /// Whether the token is cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.reason().is_some()
@@ -134,9 +139,14 @@ impl CancelToken {
         }
     }
 
-    /// Blocks until the token is cancelled or `timeout` of real time has
-    /// passed, then reports [`reason`](CancelToken::reason).
+    /// Blocks until the token is cancelled, its deadline passes, or
+    /// `timeout` of real time has passed, then reports
+    /// [`reason`](CancelToken::reason).
     pub fn wait_timeout(&self, timeout: Duration) -> Option<CancelReason> {
+        let timeout = self
+            .node
+            .until_deadline()
+            .map_or(timeout, |left| left.min(timeout));
         let deadline = Instant::now() + timeout;
         let mut state = lock(&self.node.state);
         while state.reason.is_none() {
@@ -153,6 +163,17 @@ impl CancelToken {
         }
         drop(state);
         self.reason()
+    }
+}
+
+/// Cancels its token when dropped; see [`CancelToken::drop_guard`].
+#[derive(Debug)]
+#[must_use = "the token is cancelled as soon as the guard is dropped"]
+pub struct DropGuard(CancelToken);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 
@@ -180,6 +201,23 @@ impl Node {
             cancelled: Condvar::new(),
             deadline,
         })
+    }
+
+    /// Whether a parent must keep this node to cancel it later.
+    fn still_needed(self: &Arc<Node>) -> bool {
+        let state = lock(&self.state);
+        let past_deadline = self
+            .deadline
+            .as_ref()
+            .is_some_and(|deadline| deadline.clock.now() >= deadline.at);
+        let orphan = Arc::strong_count(self) == 1 && state.children.is_empty();
+        state.reason.is_none() && !past_deadline && !orphan
+    }
+
+    /// How long until this node's deadline, if it has one.
+    fn until_deadline(&self) -> Option<Duration> {
+        let deadline = self.deadline.as_ref()?;
+        Some(deadline.at.saturating_sub(deadline.clock.now()))
     }
 
     fn cancel(&self, reason: CancelReason) {
@@ -233,6 +271,27 @@ mod tests {
         assert_eq!(later.reason(), Some(CancelReason::DeadlineExceeded));
         assert_eq!(plain.reason(), Some(CancelReason::DeadlineExceeded));
         assert!(!root.is_cancelled());
+    }
+
+    #[test]
+    fn abandoned_and_expired_children_are_pruned() {
+        let clock = std::sync::Arc::new(ManualClock::new());
+        let root = CancelToken::new();
+        for _ in 0..100 {
+            drop(root.child());
+            let _ = root.child_with_timeout(clock.clone(), Duration::from_secs(1));
+        }
+        let kept = root.child();
+        let grandchild = kept.child();
+        clock.advance(Duration::from_secs(2));
+        drop(kept);
+        let _ = root.child();
+        assert!(lock(&root.node.state).children.len() <= 2);
+        root.cancel();
+        assert!(
+            grandchild.is_cancelled(),
+            "a dropped child with live children is kept"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 
 use chanlab_sync::{Arc, Mutex, lock};
 
-use super::{CancelToken, Crew, Semaphore};
+use super::{CancelToken, Crew, DropGuard, Semaphore};
 use crate::ScenarioError;
 
 /// A group of fallible tasks sharing a cancellation token.
@@ -14,14 +14,19 @@ pub struct ErrGroup<E> {
     token: CancelToken,
     first_error: Arc<Mutex<Option<E>>>,
     limit: Option<Semaphore>,
+    /// Dropped before `crew` (fields drop in order): a group dropped without
+    /// [`ErrGroup::wait`] cancels its tasks before joining them.
+    _stop_on_drop: DropGuard,
     crew: Crew<()>,
 }
 
 impl<E: Send + 'static> ErrGroup<E> {
     /// A group whose token is a child of `parent`.
     pub fn new(parent: &CancelToken) -> Self {
+        let token = parent.child();
         ErrGroup {
-            token: parent.child(),
+            _stop_on_drop: token.drop_guard(),
+            token,
             first_error: Arc::new(Mutex::new(None)),
             limit: None,
             crew: Crew::new(),

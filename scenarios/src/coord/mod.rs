@@ -14,12 +14,12 @@ mod semaphore;
 mod singleflight;
 mod supervisor;
 
-pub use cancel::{CancelReason, CancelToken};
+pub use cancel::{CancelReason, CancelToken, DropGuard};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use crew::{Crew, panic_message};
 pub use errgroup::ErrGroup;
 pub use pool::{AcquireTimeout, Pool, Pooled};
-pub use rate::{InvalidRate, Ticker, TokenBucket, interval_of};
+pub use rate::{InvalidRate, MAX_INTERVAL, TokenBucket, interval_of, ticker};
 pub use semaphore::{Permit, Semaphore};
 pub use singleflight::{Flight, Singleflight};
 pub use supervisor::{Exit, Report, RestartPolicy, Supervisor};

@@ -112,7 +112,7 @@ impl<R: Send + 'static> Pool<R> {
         }
     }
 
-    /// Resources that exist now (idle or lent out).
+    /// Resources that exist now: idle, lent out, or being made.
     pub fn live(&self) -> usize {
         lock(&self.inner.state).live
     }

@@ -1,5 +1,5 @@
 //! Rate limiters on a [`Clock`]: a [`TokenBucket`] with a burst, and a
-//! fixed-interval [`Ticker`] that delivers ticks on a channel, as Go's
+//! fixed-interval [`ticker`] that delivers ticks on a channel, as Go's
 //! `time.Ticker` does.
 
 use std::time::Duration;
@@ -15,6 +15,10 @@ use super::{Clock, SharedClock};
 #[error("invalid rate limit: {0}")]
 pub struct InvalidRate(String);
 
+/// The longest time between two permits: a ticker notices that nobody
+/// listens any more only when it next ticks.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The time between two permits at `per_second` permits per second.
 pub fn interval_of(per_second: f64) -> Result<Duration, InvalidRate> {
     if !(per_second.is_finite() && per_second > 0.0) {
@@ -23,6 +27,9 @@ pub fn interval_of(per_second: f64) -> Result<Duration, InvalidRate> {
         )));
     }
     match Duration::try_from_secs_f64(1.0 / per_second) {
+        Ok(interval) if interval > MAX_INTERVAL => Err(InvalidRate(format!(
+            "{per_second} per second is too slow: at least one permit per {MAX_INTERVAL:?}"
+        ))),
         Ok(interval) if !interval.is_zero() => Ok(interval),
         _ => Err(InvalidRate(format!(
             "{per_second} per second is too fast to time"
@@ -99,34 +106,30 @@ impl<C: Clock> TokenBucket<C> {
     }
 }
 
-/// Ticks on a channel of capacity 1 every `interval`, dropping ticks the
-/// receiver is not ready for, as Go's `time.Ticker` does. Each tick carries
-/// the clock's time when it was sent. The ticker stops when the receiver is
-/// dropped.
-pub struct Ticker;
-
-impl Ticker {
-    /// Builds the tick channel on flavor `F` and returns the work of the
-    /// ticking thread (for the caller's crew to run) and the receiver.
-    pub fn start<F: SyncFlavor>(
-        clock: SharedClock,
-        interval: Duration,
-    ) -> Result<(impl FnOnce() -> u64 + Send + 'static, F::Receiver<Duration>), UnsupportedError>
-    {
-        let (ticks, receiver) = F::channel::<Duration>(Capacity::Bounded(1))?;
-        let run = move || {
-            let mut sent = 0;
-            loop {
-                clock.sleep(interval);
-                match ticks.try_send(clock.now()) {
-                    Ok(()) => sent += 1,
-                    Err(TrySendError::Full(_)) => {}
-                    Err(TrySendError::Disconnected(_)) => return sent,
-                }
+/// Starts Go's `time.Ticker` on flavor `F`: a channel of capacity 1 that
+/// gets a tick every `interval`, dropping ticks the receiver is not ready
+/// for. Each tick carries the clock's time when it was sent.
+///
+/// Returns the ticking loop, for the caller's crew to run on a thread, and
+/// the receiver. The loop ends when the receiver is dropped, at its next
+/// tick, and returns how many ticks it delivered.
+pub fn ticker<F: SyncFlavor>(
+    clock: SharedClock,
+    interval: Duration,
+) -> Result<(impl FnOnce() -> u64 + Send + 'static, F::Receiver<Duration>), UnsupportedError> {
+    let (ticks, receiver) = F::channel::<Duration>(Capacity::Bounded(1))?;
+    let run = move || {
+        let mut sent = 0;
+        loop {
+            clock.sleep(interval);
+            match ticks.try_send(clock.now()) {
+                Ok(()) => sent += 1,
+                Err(TrySendError::Full(_)) => {}
+                Err(TrySendError::Disconnected(_)) => return sent,
             }
-        };
-        Ok((run, receiver))
-    }
+        }
+    };
+    Ok((run, receiver))
 }
 
 #[cfg(test)]
@@ -156,7 +159,7 @@ mod tests {
 
     #[test]
     fn zero_or_silly_rates_are_refused() {
-        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e300] {
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e300, 0.5] {
             assert!(
                 TokenBucket::new(ManualClock::new(), rate, 1).is_err(),
                 "{rate}"

@@ -16,7 +16,8 @@
 //!   once A and B have stopped (cancel from above).
 //!
 //! Params: `items` (A's half-way mark is `items / 2`), `workers` per group,
-//! `capacity` of each channel, `work` per job.
+//! `capacity` of each channel (bounded: producers never pause), `work` per
+//! job.
 //!
 //! Oracle: cancelling A reaches neither the root nor B nor C; every worker
 //! of A stops as cancelled, of B as past its deadline, of C as cancelled by
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chanlab_contract::{Receiver, RecvTimeoutError, Sender, SyncFlavor};
+use chanlab_contract::{Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor};
 
 use super::{busy, require};
 use crate::coord::{CancelReason, CancelToken, Crew, SharedClock, SystemClock};
@@ -92,6 +93,7 @@ struct Group<T> {
     token: T,
     done: Arc<AtomicU64>,
     workers: Crew<Stop>,
+    started: usize,
 }
 
 /// Runs the pattern on threads.
@@ -101,6 +103,11 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
 fn run_with<F: SyncFlavor, T: Token>(params: &Params, root: T) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
+    if params.capacity == Capacity::Unbounded {
+        return Err(ScenarioError::InvalidParams(
+            "cancellation's producers send without pause until their workers stop: an unbounded channel would grow without limit".into(),
+        ));
+    }
     let mut producers = Crew::new();
     let halfway = (params.items / 2).max(1) as u64;
 
@@ -116,7 +123,7 @@ fn run_with<F: SyncFlavor, T: Token>(params: &Params, root: T) -> Result<Outcome
     let b_stops = b.workers.join()?;
     stop_all.0.cancel();
     let c_stops = c.workers.join()?;
-    let threads = 3 * params.workers + producers.started();
+    let threads = a.started + b.started + c.started + producers.started();
     producers.join()?;
 
     ensure(root_after_a.is_none() && c_after_a.is_none(), || {
@@ -162,18 +169,17 @@ fn start<F: SyncFlavor, T: Token>(
     });
     let done = Arc::new(AtomicU64::new(0));
     let mut workers = Crew::new();
-    let mut receiver = Some(receiver);
-    for worker in 0..params.workers {
-        // Workers share the queue where the flavor allows it; otherwise
-        // only the first worker of the group receives, and the others only
-        // watch the token.
-        let mut queue = if worker == 0 {
-            receiver.take()
-        } else {
-            receiver.as_ref().and_then(|rx| rx.try_clone())
-        };
+    // Workers share the queue where the flavor allows it; otherwise only
+    // one worker of the group receives, and the others only watch the token.
+    let mut queues: Vec<Option<F::Receiver<u64>>> =
+        (1..params.workers).map(|_| receiver.try_clone()).collect();
+    queues.push(Some(receiver));
+    for mut queue in queues {
         let (token, done, work) = (token.clone(), Arc::clone(&done), params.work);
         workers.spawn(move || {
+            // However this worker ends, a panic included, its group stops,
+            // so the group's crew can always be joined.
+            let _stop_group = CancelOnDrop(token.clone());
             loop {
                 if let Some(reason) = token.reason() {
                     return Stop::Cancelled(reason);
@@ -199,6 +205,7 @@ fn start<F: SyncFlavor, T: Token>(
     Ok(Group {
         token,
         done,
+        started: workers.started(),
         workers,
     })
 }
@@ -215,7 +222,6 @@ fn check_stops(group: &str, stops: &[Stop], expected: CancelReason) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chanlab_contract::Capacity;
     use chanlab_impls::Crossbeam;
 
     /// A token whose "children" are the token itself, so cancelling a

@@ -99,9 +99,7 @@ pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
 
 fn run_mode(params: &Params, mode: Mode) -> Result<Outcome, ScenarioError> {
     let tasks = params.items.clamp(MIN_TASKS, MAX_TASKS);
-    let limit = NonZeroUsize::new(params.workers).ok_or_else(|| {
-        ScenarioError::InvalidParams("errgroup needs a limit of at least one task".into())
-    })?;
+    let limit = NonZeroUsize::new(params.workers).unwrap_or(NonZeroUsize::MIN);
     let give_up = GIVE_UP
         .checked_add(params.work.saturating_mul(FAIL_AFTER))
         .and_then(|wait| Instant::now().checked_add(wait))

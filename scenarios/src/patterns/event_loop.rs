@@ -144,7 +144,9 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     let threads = sources.started() + event_loop.started();
     let answers = sources.join()?;
     let mut states = event_loop.join()?;
-    let state = states.pop().unwrap_or_default();
+    let state = states
+        .pop()
+        .ok_or_else(|| ScenarioError::Oracle("the event loop returned no state".into()))?;
     if let Some(failure) = answers.into_iter().find_map(Result::err) {
         return Err(ScenarioError::Oracle(failure));
     }

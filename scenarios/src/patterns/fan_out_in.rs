@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use super::{busy, join_tasks, require};
 use crate::coord::Crew;
-use crate::oracle::{exactly_once, per_source_order, stamp};
+use crate::oracle::{exactly_once, per_source_order, stamp, stamps};
 use crate::{Outcome, Params, ScenarioError};
 
 /// Runs the pattern on threads.
@@ -116,7 +116,7 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
     while let Ok(result) = merged.recv().await {
         received.push(result);
     }
-    let threads = join_tasks(tasks).await?;
+    let threads = join_tasks(tasks).await?.len();
     check(params, &received)?;
     Ok(Outcome::new(items, threads))
 }
@@ -124,10 +124,10 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
 /// Worker `w` gets jobs `w, w + workers, ...`, so it must produce exactly
 /// its share of stamps, in order.
 fn check(params: &Params, received: &[u64]) -> Result<(), ScenarioError> {
-    let expected = (0..params.workers).flat_map(|worker| {
-        let jobs = super::share(params.items, params.workers, worker);
-        (0..jobs).map(move |seq| stamp(worker, seq))
-    });
-    exactly_once("merged stream", expected, received)?;
+    exactly_once(
+        "merged stream",
+        stamps(params.items, params.workers),
+        received,
+    )?;
     per_source_order("merged stream", received)
 }

@@ -59,8 +59,9 @@ pub(crate) fn busy(work: Duration) {
 }
 
 /// How many of `total` items part `part` of `parts` takes: the first
-/// `total % parts` parts take one more.
-pub(crate) fn share(total: usize, parts: usize, part: usize) -> usize {
+/// `total % parts` parts take one more. Every pattern splits its items
+/// this way.
+pub fn share(total: usize, parts: usize, part: usize) -> usize {
     total / parts + usize::from(part < total % parts)
 }
 
@@ -70,22 +71,24 @@ pub(crate) fn job_result(id: u64) -> u64 {
     id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Awaits every task of `tasks` and returns how many there were; a task
-/// that panicked is reported after all are joined.
-pub(crate) async fn join_tasks<T: 'static>(mut tasks: JoinSet<T>) -> Result<usize, ScenarioError> {
-    let mut joined = 0;
+/// Awaits every task of `tasks` and returns their results, in the order
+/// they finished; a task that panicked is reported after all are joined.
+pub(crate) async fn join_tasks<T: 'static>(mut tasks: JoinSet<T>) -> Result<Vec<T>, ScenarioError> {
+    let mut results = Vec::with_capacity(tasks.len());
     let mut panic = None;
     while let Some(result) = tasks.join_next().await {
-        joined += 1;
-        if let Err(err) = result {
-            panic.get_or_insert_with(|| match err.try_into_panic() {
-                Ok(payload) => panic_message(payload.as_ref()),
-                Err(err) => err.to_string(),
-            });
+        match result {
+            Ok(value) => results.push(value),
+            Err(err) => {
+                panic.get_or_insert_with(|| match err.try_into_panic() {
+                    Ok(payload) => panic_message(payload.as_ref()),
+                    Err(err) => err.to_string(),
+                });
+            }
         }
     }
     match panic {
-        None => Ok(joined),
+        None => Ok(results),
         Some(message) => Err(ScenarioError::Panicked(message)),
     }
 }

@@ -198,7 +198,7 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
         flow.retire(batch.len());
         received.push(batch);
     }
-    let threads = join_tasks(tasks).await?;
+    let threads = join_tasks(tasks).await?.len();
     check(params, &received, &flow)?;
     Ok(Outcome::new(items, threads)
         .with("most_in_flight", flow.most_in_flight.load(Ordering::SeqCst)))

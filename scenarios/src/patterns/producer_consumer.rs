@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use super::worker_pool::worker_receivers;
 use super::{busy, join_tasks, require, share};
 use crate::coord::Crew;
-use crate::oracle::{exactly_once, per_source_order, stamp};
+use crate::oracle::{exactly_once, per_source_order, stamp, stamps};
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
 
@@ -30,7 +30,8 @@ const SHARED: &str = "several consumers share the one buffer";
 trait Message: Send + 'static {
     fn new(id: u64, payload: usize) -> Self;
     fn id(&self) -> u64;
-    fn intact(&self) -> bool;
+    /// Whether the message carries the payload it was made with.
+    fn intact(&self, payload: usize) -> bool;
 }
 
 impl Message for u64 {
@@ -40,7 +41,7 @@ impl Message for u64 {
     fn id(&self) -> u64 {
         *self
     }
-    fn intact(&self) -> bool {
+    fn intact(&self, _payload: usize) -> bool {
         true
     }
 }
@@ -61,8 +62,8 @@ impl Message for Padded {
     fn id(&self) -> u64 {
         self.id
     }
-    fn intact(&self) -> bool {
-        self.body.iter().all(|&byte| byte == self.id as u8)
+    fn intact(&self, payload: usize) -> bool {
+        self.body.len() == payload && self.body.iter().all(|&byte| byte == self.id as u8)
     }
 }
 
@@ -96,12 +97,12 @@ fn run_with<F: SyncFlavor, M: Message>(params: &Params) -> Result<Outcome, Scena
     let mut crew = Crew::new();
     let (buffer, receiver) = F::channel::<M>(params.capacity)?;
     for mut queue in worker_receivers(receiver, params.workers, |rx| rx.try_clone())? {
-        let work = params.work;
+        let (work, payload) = (params.work, params.payload);
         consumers.spawn(move || {
             let (mut ids, mut intact) = (Vec::new(), true);
             while let Ok(message) = queue.recv() {
                 busy(work);
-                intact &= message.intact();
+                intact &= message.intact(payload);
                 ids.push(message.id());
             }
             (ids, intact)
@@ -140,12 +141,12 @@ async fn run_async_with<F: AsyncFlavor, M: Message>(
     let (buffer, receiver) = F::channel::<M>(params.capacity)?;
     let mut consumers = JoinSet::new();
     for mut queue in worker_receivers(receiver, params.workers, |rx| rx.try_clone())? {
-        let work = params.work;
+        let (work, payload) = (params.work, params.payload);
         consumers.spawn(async move {
             let (mut ids, mut intact) = (Vec::new(), true);
             while let Ok(message) = queue.recv().await {
                 busy(work);
-                intact &= message.intact();
+                intact &= message.intact(payload);
                 ids.push(message.id());
             }
             (ids, intact)
@@ -171,12 +172,9 @@ async fn run_async_with<F: AsyncFlavor, M: Message>(
         });
     }
     drop(buffer);
-    let mut threads = join_tasks(producers).await?;
-    let mut consumed = Vec::with_capacity(params.workers);
-    while let Some(joined) = consumers.join_next().await {
-        threads += 1;
-        consumed.push(joined.map_err(|err| ScenarioError::Panicked(err.to_string()))?);
-    }
+    let producers = join_tasks(producers).await?.len();
+    let consumed = join_tasks(consumers).await?;
+    let threads = producers + consumed.len();
     check(params, &consumed)?;
     Ok(Outcome::new(params.items as u64, threads))
 }
@@ -192,9 +190,6 @@ fn check(params: &Params, consumed: &[Consumed]) -> Result<(), ScenarioError> {
         .iter()
         .flat_map(|(ids, _)| ids.iter().copied())
         .collect();
-    let expected = (0..params.producers).flat_map(|producer| {
-        let count = share(params.items, params.producers, producer);
-        (0..count).map(move |seq| stamp(producer, seq))
-    });
+    let expected = stamps(params.items, params.producers);
     exactly_once("consumed messages", expected, &all)
 }

@@ -29,9 +29,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc as StdArc;
+use std::time::Duration;
 
 use chanlab_contract::{Capacity, Receiver, Sender, SyncFlavor, TryRecvError, TrySendError};
-use chanlab_sync::atomic::{AtomicU64, Ordering};
+use chanlab_sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use chanlab_sync::{Arc, Mutex, lock};
 
 use super::{busy, require, share};
@@ -71,6 +72,49 @@ struct Entry<F: SyncFlavor, T: Send + 'static> {
     /// For `DropOldest`: a receiver on the subscriber's channel, to evict.
     evict: Option<Arc<Mutex<F::Receiver<T>>>>,
     dropped: Arc<AtomicU64>,
+    /// Set when the subscriber drops its [`Subscription`]. The evicting
+    /// receiver keeps a drop-oldest channel connected, so the channel
+    /// alone cannot tell the broker the subscriber is gone.
+    closed: Arc<AtomicBool>,
+}
+
+impl<F: SyncFlavor, T: Send + 'static> Clone for Entry<F, T> {
+    fn clone(&self) -> Self {
+        Entry {
+            id: self.id,
+            policy: self.policy,
+            sender: self.sender.clone(),
+            evict: self.evict.as_ref().map(Arc::clone),
+            dropped: Arc::clone(&self.dropped),
+            closed: Arc::clone(&self.closed),
+        }
+    }
+}
+
+impl<F: SyncFlavor, T: Send + 'static> Entry<F, T> {
+    /// Sends `message` to this subscriber under its policy.
+    fn deliver(&self, message: T) -> Fate {
+        match (self.policy, &self.evict) {
+            (SlowSubscriber::Block, _) => match self.sender.send(message) {
+                Ok(()) => Fate::Delivered,
+                Err(_) => Fate::Gone,
+            },
+            (SlowSubscriber::DropNewest, _) => match self.sender.try_send(message) {
+                Ok(()) => Fate::Delivered,
+                Err(TrySendError::Full(_)) => {
+                    self.dropped.fetch_add(1, Ordering::SeqCst);
+                    Fate::Dropped
+                }
+                Err(TrySendError::Disconnected(_)) => Fate::Gone,
+            },
+            (SlowSubscriber::DropOldest, Some(evict)) => {
+                drop_oldest(&self.sender, evict, &self.dropped, message)
+            }
+            (SlowSubscriber::DropOldest, None) => {
+                unreachable!("a drop-oldest subscription always has its evicting receiver")
+            }
+        }
+    }
 }
 
 /// A subscriber's side: its messages arrive on `receiver`, which closes
@@ -81,6 +125,13 @@ pub struct Subscription<F: SyncFlavor, T: Send + 'static> {
     /// Where the messages arrive.
     pub receiver: F::Receiver<T>,
     dropped: Arc<AtomicU64>,
+    closed: Arc<AtomicBool>,
+}
+
+impl<F: SyncFlavor, T: Send + 'static> Drop for Subscription<F, T> {
+    fn drop(&mut self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
 }
 
 impl<F: SyncFlavor, T: Send + 'static> Subscription<F, T> {
@@ -129,6 +180,7 @@ impl<F: SyncFlavor, T: Clone + Send + 'static> Broker<F, T> {
             SlowSubscriber::Block | SlowSubscriber::DropNewest => None,
         };
         let dropped = Arc::new(AtomicU64::new(0));
+        let closed = Arc::new(AtomicBool::new(false));
         let mut registry = lock(&self.registry);
         let id = registry.next_id;
         registry.next_id += 1;
@@ -142,11 +194,13 @@ impl<F: SyncFlavor, T: Clone + Send + 'static> Broker<F, T> {
                 sender,
                 evict,
                 dropped: Arc::clone(&dropped),
+                closed: Arc::clone(&closed),
             });
         Ok(Subscription {
             id,
             receiver,
             dropped,
+            closed,
         })
     }
 
@@ -166,49 +220,22 @@ impl<F: SyncFlavor, T: Clone + Send + 'static> Broker<F, T> {
     /// policy; subscribers found gone are removed. Returns how many
     /// received it.
     pub fn publish(&self, topic: &str, message: T) -> usize {
-        let snapshot: Vec<_> = match lock(&self.registry).topics.get(topic) {
-            Some(entries) => entries
-                .iter()
-                .map(|entry| {
-                    let evict = entry.evict.as_ref().map(Arc::clone);
-                    (
-                        entry.id,
-                        entry.policy,
-                        entry.sender.clone(),
-                        evict,
-                        Arc::clone(&entry.dropped),
-                    )
-                })
-                .collect(),
+        let snapshot: Vec<Entry<F, T>> = match lock(&self.registry).topics.get(topic) {
+            Some(entries) => entries.to_vec(),
             None => return 0,
         };
         let mut delivered = 0;
         let mut gone = Vec::new();
-        for (id, policy, sender, evict, dropped) in snapshot {
-            let fate = match (policy, evict) {
-                (SlowSubscriber::Block, _) => match sender.send(message.clone()) {
-                    Ok(()) => Fate::Delivered,
-                    Err(_) => Fate::Gone,
-                },
-                (SlowSubscriber::DropNewest, _) => match sender.try_send(message.clone()) {
-                    Ok(()) => Fate::Delivered,
-                    Err(TrySendError::Full(_)) => {
-                        dropped.fetch_add(1, Ordering::SeqCst);
-                        Fate::Dropped
-                    }
-                    Err(TrySendError::Disconnected(_)) => Fate::Gone,
-                },
-                (SlowSubscriber::DropOldest, Some(evict)) => {
-                    drop_oldest(&sender, &evict, &dropped, message.clone())
-                }
-                (SlowSubscriber::DropOldest, None) => {
-                    unreachable!("a drop-oldest subscription always has its evicting receiver")
-                }
+        for entry in snapshot {
+            let fate = if entry.closed.load(Ordering::SeqCst) {
+                Fate::Gone
+            } else {
+                entry.deliver(message.clone())
             };
             match fate {
                 Fate::Delivered => delivered += 1,
                 Fate::Dropped => {}
-                Fate::Gone => gone.push(id),
+                Fate::Gone => gone.push(entry.id),
             }
         }
         if !gone.is_empty()
@@ -292,7 +319,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
             let policy = policies[subscriber % policies.len()];
             let mut subscription = broker.subscribe(name, policy)?;
             let work = if policy == SlowSubscriber::Block {
-                Default::default()
+                Duration::ZERO
             } else {
                 params.work
             };

@@ -25,7 +25,7 @@ use std::time::Duration;
 use chanlab_contract::{Receiver, SyncFlavor};
 
 use super::share;
-use crate::coord::{Clock, Crew, SharedClock, SystemClock, Ticker, TokenBucket, interval_of};
+use crate::coord::{Clock, Crew, SharedClock, SystemClock, TokenBucket, interval_of, ticker};
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
 
@@ -58,8 +58,8 @@ fn ticker_on<F: SyncFlavor>(
     items: usize,
 ) -> Result<Outcome, ScenarioError> {
     let mut crew = Crew::new();
-    let (ticker, mut ticks) = Ticker::start::<F>(Arc::clone(&clock), tick)?;
-    crew.spawn(ticker);
+    let (ticking, mut ticks) = ticker::<F>(Arc::clone(&clock), tick)?;
+    crew.spawn(ticking);
     let mut consumed = Vec::with_capacity(items);
     for _ in 0..items {
         match ticks.recv() {

@@ -36,7 +36,10 @@ use crate::{Outcome, Params, ScenarioError};
 /// Pool size when `capacity` is unbounded or zero.
 const DEFAULT_SIZE: usize = 4;
 /// How long a job waits for a connection before the run fails as starved.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Beyond the longest a correct pool can make a job wait (every other
+/// worker ahead of it, each holding a connection for `work`), how long an
+/// acquire waits before the oracle calls the pool starved.
+const ACQUIRE_GRACE: Duration = Duration::from_secs(10);
 /// Job `job` breaks its connection when `job % BREAK_EVERY == BREAK_AT`.
 const BREAK_EVERY: usize = 7;
 /// See [`BREAK_EVERY`].
@@ -102,6 +105,8 @@ struct Shared {
     lent: Gauge,
     /// The most connections the pool said were alive, sampled by each job.
     most_live: AtomicUsize,
+    /// How long one acquire may wait before the pool counts as starved.
+    acquire_timeout: Duration,
 }
 
 /// What the oracle judges at the end of the run.
@@ -143,6 +148,10 @@ pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
         registry,
         lent: Gauge::new(),
         most_live: AtomicUsize::new(0),
+        acquire_timeout: params
+            .work
+            .saturating_mul(params.workers.div_ceil(size) as u32)
+            .saturating_add(ACQUIRE_GRACE),
     });
     for worker in 0..params.workers {
         let shared = Arc::clone(&shared);
@@ -193,7 +202,7 @@ pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
 fn run_job(shared: &Shared, job: usize, work: Duration) -> Result<bool, ScenarioError> {
     let mut conn = shared
         .pool
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(shared.acquire_timeout)
         .map_err(|err| ScenarioError::Oracle(format!("pool starved: job {job}: {err}")))?;
     let lent = shared.lent.enter();
     shared
@@ -208,6 +217,7 @@ fn run_job(shared: &Shared, job: usize, work: Duration) -> Result<bool, Scenario
     ensure(!state.in_use.swap(true, Ordering::SeqCst), || {
         format!("connection {id} was lent to job {job} while another job held it")
     })?;
+    let held = Held(&state.in_use);
     ensure(!state.broken.load(Ordering::SeqCst), || {
         format!("broken connection {id} was lent again, to job {job}")
     })?;
@@ -227,10 +237,19 @@ fn run_job(shared: &Shared, job: usize, work: Duration) -> Result<bool, Scenario
         state.broken.store(true, Ordering::SeqCst);
         conn.mark_broken();
     }
-    state.in_use.store(false, Ordering::SeqCst);
+    drop(held);
     drop(lent);
     drop(conn);
     Ok(breaks)
+}
+
+/// Marks a connection no longer held, on every way out of a job.
+struct Held<'a>(&'a AtomicBool);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 /// The oracle over the end of the run.

@@ -32,6 +32,15 @@ use crate::{Outcome, Params, Primitive, Runtime, ScenarioError};
 
 const SHARED: &str = "every worker releases tokens by receiving from the one channel";
 
+/// A receiver kept aside to look for tokens nobody returned.
+fn spare<R>(release: &R, try_clone: impl Fn(&R) -> Option<R>) -> Result<R, ScenarioError> {
+    try_clone(release).ok_or_else(|| {
+        ScenarioError::NotApplicable(
+            "the receiver declared multi-consumer but did not clone".into(),
+        )
+    })
+}
+
 fn permits(params: &Params) -> Result<usize, ScenarioError> {
     match params.capacity {
         Capacity::Bounded(n) if n > 0 => Ok(n),
@@ -48,7 +57,7 @@ pub fn run_channel<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioEr
     let gauge = Arc::new(Gauge::new());
     let mut crew = Crew::new();
     let (tokens, release) = F::channel::<()>(params.capacity)?;
-    let mut leftover = release.try_clone();
+    let mut leftover = spare(&release, |rx| rx.try_clone())?;
     for (worker, mut release) in worker_receivers(release, params.workers, |rx| rx.try_clone())?
         .into_iter()
         .enumerate()
@@ -73,7 +82,7 @@ pub fn run_channel<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioEr
     drop(tokens);
     let threads = crew.started();
     crew.join()?;
-    let returned = !matches!(leftover.as_mut().map(|rx| rx.try_recv()), Some(Ok(())));
+    let returned = leftover.try_recv().is_err();
     check(permits, &gauge, returned)?;
     Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
 }
@@ -84,7 +93,7 @@ pub async fn run_channel_async<F: AsyncFlavor>(params: &Params) -> Result<Outcom
     require(&F::INFO, params.capacity, Some(SHARED))?;
     let gauge = Arc::new(Gauge::new());
     let (tokens, release) = F::channel::<()>(params.capacity)?;
-    let mut leftover = release.try_clone();
+    let mut leftover = spare(&release, |rx| rx.try_clone())?;
     let mut tasks = JoinSet::new();
     for (worker, mut release) in worker_receivers(release, params.workers, |rx| rx.try_clone())?
         .into_iter()
@@ -108,8 +117,8 @@ pub async fn run_channel_async<F: AsyncFlavor>(params: &Params) -> Result<Outcom
         });
     }
     drop(tokens);
-    let threads = join_tasks(tasks).await?;
-    let returned = !matches!(leftover.as_mut().map(|rx| rx.try_recv()), Some(Ok(())));
+    let threads = join_tasks(tasks).await?.len();
+    let returned = leftover.try_recv().is_err();
     check(permits, &gauge, returned)?;
     Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
 }
@@ -155,7 +164,7 @@ pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, S
                         }
                     });
                 }
-                join_tasks(tasks).await
+                join_tasks(tasks).await.map(|joined| joined.len())
             })?;
             (threads, semaphore.available_permits() == permits)
         }

@@ -62,7 +62,6 @@ const WRITE_EVERY: usize = 10;
 /// multi-thread tokio runtime for tokio's locks. The outcome counts the map
 /// writes as `writes`.
 pub fn run(primitive: Primitive, params: &Params) -> Result<Outcome, ScenarioError> {
-    params.validate(Pattern::SharedState)?;
     match primitive {
         Primitive::StdMutex => run_threads(
             Locked::new(std::sync::Mutex::new, std::sync::Mutex::new),
@@ -251,7 +250,7 @@ async fn run_tasks<S: AsyncSharedState>(
             torn.fetch_add(seen, Ordering::Relaxed);
         });
     }
-    let threads = join_tasks(tasks).await?;
+    let threads = join_tasks(tasks).await?.len();
     let snapshot = state.snapshot().await;
     finish(params, threads, torn.load(Ordering::Relaxed), &snapshot)
 }

@@ -130,9 +130,6 @@ fn run_on<T: Table>(table: T, params: &Params) -> Result<Outcome, ScenarioError>
     }
     let threads = crew.started();
     let calls: Vec<Call> = crew.join()?.into_iter().flatten().collect();
-    ensure(calls.len() == params.items, || {
-        format!("{} of {} calls returned", calls.len(), params.items)
-    })?;
     let executions = check(&calls)?;
     let shared = calls.iter().filter(|call| call.shared).count();
     Ok(Outcome::new(params.items as u64, threads)
@@ -199,9 +196,6 @@ fn check(calls: &[Call]) -> Result<usize, ScenarioError> {
             })?;
         }
     }
-    ensure(ran.len() <= calls.len(), || {
-        format!("{} executions for {} calls", ran.len(), calls.len())
-    })?;
 
     let mut got = Vec::with_capacity(calls.len());
     for call in calls {

@@ -6,8 +6,8 @@
 //! bounded job queue pushes back on whoever submits. Closing the job queue
 //! (dropping its last sender) is how the workers learn to stop.
 //!
-//! Needs a multi-consumer receiver: every worker receives from the same
-//! queue.
+//! Needs a multi-consumer receiver when there is more than one worker:
+//! every worker receives from the same queue.
 //!
 //! Params: `items` jobs, `workers` workers, `capacity` of both queues,
 //! `work` per job.
@@ -27,7 +27,11 @@ const SHARED: &str = "the workers share one job queue";
 
 /// Runs the pool on threads.
 pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
-    require(&F::INFO, params.capacity, Some(SHARED))?;
+    require(
+        &F::INFO,
+        params.capacity,
+        (params.workers > 1).then_some(SHARED),
+    )?;
     let mut crew = Crew::new();
     let (jobs, jobs_rx) = F::channel::<u64>(params.capacity)?;
     let (results_tx, mut results) = F::channel::<u64>(params.capacity)?;
@@ -66,7 +70,11 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
 /// Runs the pool as tasks.
 pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
-    require(&F::INFO, params.capacity, Some(SHARED))?;
+    require(
+        &F::INFO,
+        params.capacity,
+        (params.workers > 1).then_some(SHARED),
+    )?;
     let mut tasks = JoinSet::new();
     let (jobs, jobs_rx) = F::channel::<u64>(params.capacity)?;
     let (results_tx, mut results) = F::channel::<u64>(params.capacity)?;
@@ -97,7 +105,7 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
     while let Ok(result) = results.recv().await {
         received.push(result);
     }
-    let threads = join_tasks(tasks).await?;
+    let threads = join_tasks(tasks).await?.len();
     check(params, &received)?;
     Ok(Outcome::new(items, threads))
 }
