@@ -139,40 +139,29 @@ fn async_matrix<F: AsyncFlavor>() {
     }
 }
 
-macro_rules! sync_flavors {
-    ($($test:ident => $flavor:ty,)+) => {$(
+/// One test per flavor, each running that flavor's whole matrix.
+macro_rules! matrix_tests {
+    ($($test:ident => $matrix:ident::<$flavor:ty>,)+) => {$(
         #[test]
         fn $test() {
-            sync_matrix::<$flavor>();
+            $matrix::<$flavor>();
         }
     )+};
 }
 
-macro_rules! async_flavors {
-    ($($test:ident => $flavor:ty,)+) => {$(
-        #[test]
-        fn $test() {
-            async_matrix::<$flavor>();
-        }
-    )+};
-}
-
-sync_flavors! {
-    reference => Reference,
-    std_mpsc => StdMpsc,
-    std_mpsc_shared => StdMpscShared,
-    crossbeam => Crossbeam,
-    flume => Flume,
-    tokio_mpsc_blocking => TokioMpscBlocking,
-    kanal => Kanal,
-    async_channel_blocking => AsyncChannelBlocking,
-}
-
-async_flavors! {
-    flume_async => FlumeAsync,
-    tokio_mpsc => TokioMpsc,
-    kanal_async => KanalAsync,
-    async_channel => AsyncChannel,
+matrix_tests! {
+    reference => sync_matrix::<Reference>,
+    std_mpsc => sync_matrix::<StdMpsc>,
+    std_mpsc_shared => sync_matrix::<StdMpscShared>,
+    crossbeam => sync_matrix::<Crossbeam>,
+    flume => sync_matrix::<Flume>,
+    tokio_mpsc_blocking => sync_matrix::<TokioMpscBlocking>,
+    kanal => sync_matrix::<Kanal>,
+    async_channel_blocking => sync_matrix::<AsyncChannelBlocking>,
+    flume_async => async_matrix::<FlumeAsync>,
+    tokio_mpsc => async_matrix::<TokioMpsc>,
+    kanal_async => async_matrix::<KanalAsync>,
+    async_channel => async_matrix::<AsyncChannel>,
 }
 
 #[test]
