@@ -241,6 +241,15 @@ pub fn run_async<F: AsyncFlavor>(
             .build()?
             .block_on(producer_consumer::run_async::<F>(params)),
         Pattern::Select => runtime.build()?.block_on(select::run_async::<F>(params)),
+        Pattern::Cancellation => runtime
+            .build()?
+            .block_on(cancellation::run_async::<F>(params)),
+        Pattern::MapReduce => runtime
+            .build()?
+            .block_on(map_reduce::run_async::<F>(params)),
+        Pattern::EventLoop => runtime
+            .build()?
+            .block_on(event_loop::run_async::<F>(params)),
         Pattern::Semaphore => runtime
             .build()?
             .block_on(semaphore::run_channel_async::<F>(params)),
@@ -248,14 +257,11 @@ pub fn run_async<F: AsyncFlavor>(
         | Pattern::Singleflight
         | Pattern::ResourcePool
         | Pattern::SharedState => Err(no_channel(pattern)),
-        Pattern::PubSub
-        | Pattern::Cancellation
-        | Pattern::RateLimit
-        | Pattern::MapReduce
-        | Pattern::EventLoop
-        | Pattern::Supervisor => Err(ScenarioError::NotApplicable(format!(
-            "{pattern} has no async version; it runs on blocking flavors"
-        ))),
+        Pattern::PubSub | Pattern::RateLimit | Pattern::Supervisor => {
+            Err(ScenarioError::NotApplicable(format!(
+                "{pattern} has no async version; it runs on blocking flavors"
+            )))
+        }
     }
 }
 

@@ -28,9 +28,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chanlab_contract::{Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor};
+use chanlab_contract::{
+    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, Receiver, RecvTimeoutError, Sender,
+    SyncFlavor,
+};
+use tokio::task::JoinSet;
 
-use super::{busy, require};
+use super::{busy, join_tasks, require};
 use crate::coord::{CancelReason, CancelToken, Crew, SharedClock, SystemClock};
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -101,15 +105,55 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     run_with::<F, CancelToken>(params, CancelToken::new())
 }
 
-fn run_with<F: SyncFlavor, T: Token>(params: &Params, root: T) -> Result<Outcome, ScenarioError> {
+/// Runs the pattern as tasks.
+pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
+    refuse_unbounded(params)?;
+    let root = CancelToken::new();
+    let mut producers = JoinSet::new();
+    let halfway = halfway(params);
+
+    let a = start_async::<F>(params, root.child(), Some(halfway), &mut producers)?;
+    let b_token = root.child_with_timeout(Arc::new(SystemClock::new()), DEADLINE);
+    let b = start_async::<F>(params, b_token, None, &mut producers)?;
+    let c = start_async::<F>(params, root.child(), None, &mut producers)?;
+    let _stop_all = root.drop_guard();
+
+    let a_stops = join_tasks(a.workers).await?;
+    let (root_after_a, c_after_a) = (root.reason(), c.token.reason());
+    let b_stops = join_tasks(b.workers).await?;
+    root.cancel();
+    let c_stops = join_tasks(c.workers).await?;
+    let producers = join_tasks(producers).await?.len();
+    judge(Verdict {
+        threads: a_stops.len() + b_stops.len() + c_stops.len() + producers,
+        halfway,
+        root_after_a,
+        c_after_a,
+        stops: [a_stops, b_stops, c_stops],
+        done: [&a.done, &b.done, &c.done].map(|done| done.load(Ordering::SeqCst)),
+    })
+}
+
+fn refuse_unbounded(params: &Params) -> Result<(), ScenarioError> {
     if params.capacity == Capacity::Unbounded {
         return Err(ScenarioError::InvalidParams(
             "cancellation's producers send without pause until their workers stop: an unbounded channel would grow without limit".into(),
         ));
     }
+    Ok(())
+}
+
+/// Group A's half-way mark, where one of its workers cancels it.
+fn halfway(params: &Params) -> u64 {
+    (params.items / 2).max(1) as u64
+}
+
+fn run_with<F: SyncFlavor, T: Token>(params: &Params, root: T) -> Result<Outcome, ScenarioError> {
+    require(&F::INFO, params.capacity, None)?;
+    refuse_unbounded(params)?;
     let mut producers = Crew::new();
-    let halfway = (params.items / 2).max(1) as u64;
+    let halfway = halfway(params);
 
     let a = start::<F, T>(params, root.child(), Some(halfway), &mut producers)?;
     let b_token = root.child_with_timeout(Arc::new(SystemClock::new()), DEADLINE);
@@ -125,27 +169,56 @@ fn run_with<F: SyncFlavor, T: Token>(params: &Params, root: T) -> Result<Outcome
     let c_stops = c.workers.join()?;
     let threads = a.started + b.started + c.started + producers.started();
     producers.join()?;
+    judge(Verdict {
+        threads,
+        halfway,
+        root_after_a,
+        c_after_a,
+        stops: [a_stops, b_stops, c_stops],
+        done: [&a.done, &b.done, &c.done].map(|done| done.load(Ordering::SeqCst)),
+    })
+}
 
+/// What a run observed, for the oracle.
+struct Verdict {
+    threads: usize,
+    halfway: u64,
+    /// The root's and group C's state right after group A stopped.
+    root_after_a: Option<CancelReason>,
+    c_after_a: Option<CancelReason>,
+    /// How each group's workers stopped, and how many jobs each group did.
+    stops: [Vec<Stop>; 3],
+    done: [u64; 3],
+}
+
+fn judge(verdict: Verdict) -> Result<Outcome, ScenarioError> {
+    let Verdict {
+        root_after_a,
+        c_after_a,
+        done,
+        halfway,
+        ..
+    } = verdict;
     ensure(root_after_a.is_none() && c_after_a.is_none(), || {
         format!(
             "cancelling group A reached its parent or a sibling: root {root_after_a:?}, C {c_after_a:?}"
         )
     })?;
+    let [a_stops, b_stops, c_stops] = &verdict.stops;
     check_stops(
         "A (cancelled from inside)",
-        &a_stops,
+        a_stops,
         CancelReason::Cancelled,
     )?;
-    check_stops("B (deadline)", &b_stops, CancelReason::DeadlineExceeded)?;
-    check_stops("C (root cancelled)", &c_stops, CancelReason::Cancelled)?;
-    let done = [&a.done, &b.done, &c.done].map(|done| done.load(Ordering::SeqCst));
+    check_stops("B (deadline)", b_stops, CancelReason::DeadlineExceeded)?;
+    check_stops("C (root cancelled)", c_stops, CancelReason::Cancelled)?;
     ensure(done[0] >= halfway, || {
         format!(
             "group A stopped after {} jobs, before its half-way mark {halfway}",
             done[0]
         )
     })?;
-    Ok(Outcome::new(done.iter().sum(), threads)
+    Ok(Outcome::new(done.iter().sum(), verdict.threads)
         .with("jobs_a", done[0])
         .with("jobs_b", done[1])
         .with("jobs_c", done[2]))
@@ -208,6 +281,65 @@ fn start<F: SyncFlavor, T: Token>(
         started: workers.started(),
         workers,
     })
+}
+
+/// [`start`] for tasks.
+fn start_async<F: AsyncFlavor>(
+    params: &Params,
+    token: CancelToken,
+    cancel_at: Option<u64>,
+    producers: &mut JoinSet<()>,
+) -> Result<AsyncGroup, ScenarioError> {
+    let (jobs, receiver) = F::channel::<u64>(params.capacity)?;
+    producers.spawn(async move {
+        let mut job = 0;
+        while jobs.send(job).await.is_ok() {
+            job += 1;
+        }
+    });
+    let done = Arc::new(AtomicU64::new(0));
+    let mut workers = JoinSet::new();
+    let mut queues: Vec<Option<F::Receiver<u64>>> =
+        (1..params.workers).map(|_| receiver.try_clone()).collect();
+    queues.push(Some(receiver));
+    for mut queue in queues {
+        let (token, done, work) = (token.clone(), Arc::clone(&done), params.work);
+        workers.spawn(async move {
+            let _stop_group = token.drop_guard();
+            loop {
+                if let Some(reason) = token.reason() {
+                    return Stop::Cancelled(reason);
+                }
+                let Some(queue) = queue.as_mut() else {
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                };
+                match tokio::time::timeout(POLL, queue.recv()).await {
+                    Ok(Ok(_job)) => {
+                        busy(work);
+                        let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+                        if cancel_at == Some(finished) {
+                            token.cancel();
+                        }
+                    }
+                    Ok(Err(_)) => return Stop::Disconnected,
+                    Err(_elapsed) => {}
+                }
+            }
+        });
+    }
+    Ok(AsyncGroup {
+        token,
+        done,
+        workers,
+    })
+}
+
+/// What one group's tasks did.
+struct AsyncGroup {
+    token: CancelToken,
+    done: Arc<AtomicU64>,
+    workers: JoinSet<Stop>,
 }
 
 fn check_stops(group: &str, stops: &[Stop], expected: CancelReason) -> Result<(), ScenarioError> {

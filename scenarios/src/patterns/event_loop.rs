@@ -1,4 +1,4 @@
-//! Event loop: one thread owns the state and serves events from several
+//! Event loop: one thread (or task) owns the state and serves events from several
 //! sources, one at a time, in the order each source sent them.
 //!
 //! Use it instead of a lock when state is touched from many places: the
@@ -22,9 +22,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chanlab_contract::{Capacity, Receiver, Sender, SyncFlavor};
+use chanlab_contract::{
+    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, Receiver, Sender, SyncFlavor,
+};
+use tokio::task::JoinSet;
 
-use super::{busy, require, share};
+use super::{busy, join_tasks, require, share};
 use crate::coord::Crew;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -109,7 +112,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
                 mailbox
                     .send(Event::Add { source, seq })
                     .map_err(|_| "the loop hung up early".to_string())?;
-                if (seq + 1) % QUERY_EVERY as u64 == 0 {
+                if queries_after(seq) {
                     // A reply channel per query, so an event lost on the way
                     // shows as a closed channel rather than a wait forever.
                     let (reply, mut answer) =
@@ -117,15 +120,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
                     mailbox
                         .send(Event::Query { source, reply })
                         .map_err(|_| "the loop hung up early".to_string())?;
-                    let total = answer
-                        .recv()
-                        .map_err(|_| format!("source {source}'s query was never answered"))?;
-                    if total != seq + 1 {
-                        return Err(format!(
-                            "source {source} queried after {} adds and was told {total}",
-                            seq + 1
-                        ));
-                    }
+                    check_answer(source, seq, answer.recv().ok())?;
                 }
             }
             Ok(())
@@ -143,7 +138,96 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
     let threads = sources.started() + event_loop.started();
     let answers = sources.join()?;
-    let mut states = event_loop.join()?;
+    let states = event_loop.join()?;
+    finish(params, threads, answers, states)
+}
+
+/// Runs the loop as a task, with sources and a timer as tasks of their own.
+pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    require(&F::INFO, params.capacity, None)?;
+    let mut sources = JoinSet::new();
+    let mut event_loop = JoinSet::new();
+    let (mailbox, mut events) = F::channel::<Event<F::Sender<u64>>>(params.capacity)?;
+
+    let work = params.work;
+    event_loop.spawn(async move {
+        let mut state = State::default();
+        while let Ok(event) = events.recv().await {
+            busy(work);
+            let mut answer = None;
+            state.apply(event, |reply, total| answer = Some((reply, total)));
+            if let Some((reply, total)) = answer {
+                // As on threads: an abandoned query is the source's affair.
+                let _ = reply.send(total).await;
+            }
+        }
+        state
+    });
+
+    for source in 0..params.producers {
+        let mailbox = mailbox.clone();
+        let adds = share(params.items, params.producers, source);
+        sources.spawn(async move {
+            for seq in 0..adds as u64 {
+                mailbox
+                    .send(Event::Add { source, seq })
+                    .await
+                    .map_err(|_| "the loop hung up early".to_string())?;
+                if queries_after(seq) {
+                    let (reply, mut answer) =
+                        F::channel::<u64>(Capacity::Bounded(1)).map_err(|err| err.to_string())?;
+                    mailbox
+                        .send(Event::Query { source, reply })
+                        .await
+                        .map_err(|_| "the loop hung up early".to_string())?;
+                    check_answer(source, seq, answer.recv().await.ok())?;
+                }
+            }
+            Ok(())
+        });
+    }
+    sources.spawn(async move {
+        let mut interval = tokio::time::interval(TICK);
+        for n in 0..TICKS {
+            interval.tick().await;
+            if mailbox.send(Event::Tick(n)).await.is_err() {
+                return Err("the loop hung up before the last tick".to_string());
+            }
+        }
+        Ok(())
+    });
+
+    let answers = join_tasks(sources).await?;
+    let states = join_tasks(event_loop).await?;
+    let threads = answers.len() + states.len();
+    finish(params, threads, answers, states)
+}
+
+/// Whether a source queries its total after its add number `seq`.
+fn queries_after(seq: u64) -> bool {
+    (seq + 1) % QUERY_EVERY as u64 == 0
+}
+
+/// A source's check of the answer to the query it sent after add `seq`:
+/// the mailbox keeps each sender's order, so every one of its adds is in.
+fn check_answer(source: usize, seq: u64, total: Option<u64>) -> Result<(), String> {
+    match total {
+        None => Err(format!("source {source}'s query was never answered")),
+        Some(total) if total != seq + 1 => Err(format!(
+            "source {source} queried after {} adds and was told {total}",
+            seq + 1
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Collects the sources' verdicts and the loop's final state, then checks.
+fn finish(
+    params: &Params,
+    threads: usize,
+    answers: Vec<Result<(), String>>,
+    mut states: Vec<State>,
+) -> Result<Outcome, ScenarioError> {
     let state = states
         .pop()
         .ok_or_else(|| ScenarioError::Oracle("the event loop returned no state".into()))?;

@@ -17,9 +17,10 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
-use chanlab_contract::{Receiver, Sender, SyncFlavor};
+use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
+use tokio::task::JoinSet;
 
-use super::{busy, require};
+use super::{busy, join_tasks, require};
 use crate::coord::Crew;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -72,9 +73,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
         reducers_crew.spawn(move || {
             let mut total = Counts::new();
             while let Ok(partial) = partials.recv() {
-                for (word, count) in partial {
-                    *total.entry(word).or_default() += count;
-                }
+                reduce(&mut total, partial);
             }
             total
         });
@@ -87,12 +86,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
         mappers_crew.spawn(move || {
             while let Ok(chunk) = chunks.recv() {
                 busy(work);
-                let mut shuffled = vec![Counts::new(); to_reducers.len()];
-                for word in chunk {
-                    *shuffled[owner(word, to_reducers.len())]
-                        .entry(word)
-                        .or_default() += 1;
-                }
+                let shuffled = map_and_shuffle(&chunk, to_reducers.len());
                 for (reducer, partial) in to_reducers.iter().zip(shuffled) {
                     if !partial.is_empty() && reducer.send(partial).is_err() {
                         return;
@@ -117,6 +111,79 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     let totals = reducers_crew.join()?;
     check(&input, reducers, &totals)?;
     Ok(Outcome::new(params.items as u64, threads))
+}
+
+/// Runs word count as tasks.
+pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    require(&F::INFO, params.capacity, None)?;
+    let input = text(params.items);
+    let reducers = params.workers;
+    let mut reducer_tasks = JoinSet::new();
+    let mut other_tasks = JoinSet::new();
+
+    let mut to_reducers = Vec::with_capacity(reducers);
+    for reducer in 0..reducers {
+        let (tx, mut partials) = F::channel::<Counts>(params.capacity)?;
+        to_reducers.push(tx);
+        reducer_tasks.spawn(async move {
+            let mut total = Counts::new();
+            while let Ok(partial) = partials.recv().await {
+                reduce(&mut total, partial);
+            }
+            (reducer, total)
+        });
+    }
+    let mut to_mappers = Vec::with_capacity(params.workers);
+    for _ in 0..params.workers {
+        let (tx, mut chunks) = F::channel::<Vec<&'static str>>(params.capacity)?;
+        to_mappers.push(tx);
+        let (to_reducers, work) = (to_reducers.clone(), params.work);
+        other_tasks.spawn(async move {
+            while let Ok(chunk) = chunks.recv().await {
+                busy(work);
+                let shuffled = map_and_shuffle(&chunk, to_reducers.len());
+                for (reducer, partial) in to_reducers.iter().zip(shuffled) {
+                    if !partial.is_empty() && reducer.send(partial).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+    drop(to_reducers);
+    let chunks: Vec<Vec<&'static str>> = input.chunks(CHUNK).map(<[_]>::to_vec).collect();
+    other_tasks.spawn(async move {
+        for (chunk, mapper) in chunks.into_iter().zip(to_mappers.iter().cycle()) {
+            if mapper.send(chunk).await.is_err() {
+                return;
+            }
+        }
+    });
+
+    let others = join_tasks(other_tasks).await?.len();
+    let mut totals = join_tasks(reducer_tasks).await?;
+    let threads = others + totals.len();
+    totals.sort_unstable_by_key(|(reducer, _)| *reducer);
+    let totals: Vec<Counts> = totals.into_iter().map(|(_, total)| total).collect();
+    check(&input, reducers, &totals)?;
+    Ok(Outcome::new(params.items as u64, threads))
+}
+
+/// The map step: counts a chunk's words, split by the reducer that owns
+/// each word.
+fn map_and_shuffle(chunk: &[&'static str], reducers: usize) -> Vec<Counts> {
+    let mut shuffled = vec![Counts::new(); reducers];
+    for &word in chunk {
+        *shuffled[owner(word, reducers)].entry(word).or_default() += 1;
+    }
+    shuffled
+}
+
+/// The reduce step: adds a partial count into a total.
+fn reduce(total: &mut Counts, partial: Counts) {
+    for (word, count) in partial {
+        *total.entry(word).or_default() += count;
+    }
 }
 
 fn check(input: &[&'static str], reducers: usize, totals: &[Counts]) -> Result<(), ScenarioError> {
