@@ -21,7 +21,8 @@ struct Cli {
 enum Command {
     /// Run the conformance suite on every implementation and print the table.
     Conformance(cmd::conformance::Args),
-    /// List the implementations and their declared capabilities.
+    /// List the implementations with their declared capabilities, and the
+    /// patterns.
     List(cmd::list::Args),
 }
 

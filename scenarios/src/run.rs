@@ -46,7 +46,7 @@ macro_rules! patterns {
 patterns! {
     WorkerPool => "worker-pool": "Fixed workers pull jobs from one shared queue.",
     FanOutFanIn => "fan-out-fan-in": "One source feeds workers with their own outputs, merged into one stream.",
-    Pipeline => "pipeline": "Stages on their own threads (map, filter, batch) joined by bounded channels.",
+    Pipeline => "pipeline": "Stages on their own threads (map, filter, batch) joined by channels, with backpressure.",
     ProducerConsumer => "producer-consumer": "Producers and consumers share one bounded buffer.",
     PubSub => "pub-sub": "Topics deliver each message to every subscriber, with a slow-subscriber policy.",
     Select => "select": "Wait on several channels with a timeout or a default branch.",
@@ -60,6 +60,37 @@ patterns! {
     ResourcePool => "resource-pool": "A bounded pool of reusable connections, broken ones replaced.",
     Supervisor => "supervisor": "Restart a failing worker with backoff and a restart budget.",
     SharedState => "shared-state": "A counter and a read-mostly map under each kind of lock.",
+}
+
+impl Pattern {
+    /// Whether the pattern runs on channels ([`run_sync`]); the others run
+    /// only on the primitives they compare ([`run_primitive`]).
+    pub fn uses_channels(self) -> bool {
+        !matches!(
+            self,
+            Pattern::ErrGroup
+                | Pattern::Singleflight
+                | Pattern::ResourcePool
+                | Pattern::SharedState
+        )
+    }
+
+    /// Whether the pattern also runs as tasks on async flavors
+    /// ([`run_async`]).
+    pub fn has_async_version(self) -> bool {
+        matches!(
+            self,
+            Pattern::WorkerPool
+                | Pattern::FanOutFanIn
+                | Pattern::Pipeline
+                | Pattern::ProducerConsumer
+                | Pattern::Select
+                | Pattern::Cancellation
+                | Pattern::Semaphore
+                | Pattern::MapReduce
+                | Pattern::EventLoop
+        )
+    }
 }
 
 impl fmt::Display for Pattern {
@@ -116,7 +147,7 @@ impl Primitive {
     /// The primitive's name in filters and reports.
     pub fn name(self) -> &'static str {
         match self {
-            Primitive::Chanlab => "chanlab",
+            Primitive::Chanlab => "chanlab-coord",
             Primitive::TokioSemaphore => "tokio-semaphore",
             Primitive::StdMutex => "std-mutex",
             Primitive::StdRwLock => "std-rwlock",
@@ -190,12 +221,6 @@ impl Runtime {
     }
 }
 
-fn no_channel(pattern: Pattern) -> ScenarioError {
-    ScenarioError::NotApplicable(format!(
-        "{pattern} uses no channel; it runs on the primitives it compares"
-    ))
-}
-
 /// Runs `pattern` on blocking flavor `F`, on threads.
 pub fn run_sync<F: SyncFlavor>(
     pattern: Pattern,
@@ -218,7 +243,9 @@ pub fn run_sync<F: SyncFlavor>(
         Pattern::ErrGroup
         | Pattern::Singleflight
         | Pattern::ResourcePool
-        | Pattern::SharedState => Err(no_channel(pattern)),
+        | Pattern::SharedState => Err(ScenarioError::NotApplicable(format!(
+            "{pattern} uses no channel; it runs on the primitives it compares"
+        ))),
     }
 }
 
@@ -229,39 +256,30 @@ pub fn run_async<F: AsyncFlavor>(
     runtime: Runtime,
 ) -> Result<Outcome, ScenarioError> {
     params.validate(pattern)?;
+    if !pattern.has_async_version() {
+        return Err(ScenarioError::NotApplicable(format!(
+            "{pattern} has no async version; it runs on blocking flavors{}",
+            if pattern.uses_channels() {
+                ""
+            } else {
+                " or its primitives"
+            }
+        )));
+    }
+    let runtime = runtime.build()?;
     match pattern {
-        Pattern::WorkerPool => runtime
-            .build()?
-            .block_on(worker_pool::run_async::<F>(params)),
-        Pattern::FanOutFanIn => runtime
-            .build()?
-            .block_on(fan_out_in::run_async::<F>(params)),
-        Pattern::Pipeline => runtime.build()?.block_on(pipeline::run_async::<F>(params)),
-        Pattern::ProducerConsumer => runtime
-            .build()?
-            .block_on(producer_consumer::run_async::<F>(params)),
-        Pattern::Select => runtime.build()?.block_on(select::run_async::<F>(params)),
-        Pattern::Cancellation => runtime
-            .build()?
-            .block_on(cancellation::run_async::<F>(params)),
-        Pattern::MapReduce => runtime
-            .build()?
-            .block_on(map_reduce::run_async::<F>(params)),
-        Pattern::EventLoop => runtime
-            .build()?
-            .block_on(event_loop::run_async::<F>(params)),
-        Pattern::Semaphore => runtime
-            .build()?
-            .block_on(semaphore::run_channel_async::<F>(params)),
-        Pattern::ErrGroup
-        | Pattern::Singleflight
-        | Pattern::ResourcePool
-        | Pattern::SharedState => Err(no_channel(pattern)),
-        Pattern::PubSub | Pattern::RateLimit | Pattern::Supervisor => {
-            Err(ScenarioError::NotApplicable(format!(
-                "{pattern} has no async version; it runs on blocking flavors"
-            )))
-        }
+        Pattern::WorkerPool => runtime.block_on(worker_pool::run_async::<F>(params)),
+        Pattern::FanOutFanIn => runtime.block_on(fan_out_in::run_async::<F>(params)),
+        Pattern::Pipeline => runtime.block_on(pipeline::run_async::<F>(params)),
+        Pattern::ProducerConsumer => runtime.block_on(producer_consumer::run_async::<F>(params)),
+        Pattern::Select => runtime.block_on(select::run_async::<F>(params)),
+        Pattern::Cancellation => runtime.block_on(cancellation::run_async::<F>(params)),
+        Pattern::Semaphore => runtime.block_on(semaphore::run_channel_async::<F>(params)),
+        Pattern::MapReduce => runtime.block_on(map_reduce::run_async::<F>(params)),
+        Pattern::EventLoop => runtime.block_on(event_loop::run_async::<F>(params)),
+        other => Err(ScenarioError::NotApplicable(format!(
+            "{other} has no async version"
+        ))),
     }
 }
 

@@ -28,23 +28,8 @@ fn may_refuse(
 ) -> bool {
     let caps = info.capabilities;
     let bounded_permits = matches!(params.capacity, Capacity::Bounded(n) if n > 0);
-    let primitives_only = matches!(
-        pattern,
-        Pattern::ErrGroup | Pattern::Singleflight | Pattern::ResourcePool | Pattern::SharedState
-    );
-    let no_async_version = runtime.is_some()
-        && !matches!(
-            pattern,
-            Pattern::WorkerPool
-                | Pattern::FanOutFanIn
-                | Pattern::Pipeline
-                | Pattern::ProducerConsumer
-                | Pattern::Select
-                | Pattern::Semaphore
-                | Pattern::Cancellation
-                | Pattern::MapReduce
-                | Pattern::EventLoop
-        );
+    let primitives_only = !pattern.uses_channels();
+    let no_async_version = runtime.is_some() && !pattern.has_async_version();
     primitives_only
         || no_async_version
         || match pattern {

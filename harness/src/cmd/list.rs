@@ -1,8 +1,11 @@
-//! `chanlab list`: every implementation and what it declares.
+//! `chanlab list`: every implementation and what it declares, and every
+//! pattern and what it runs on.
 
 use std::process::ExitCode;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use chanlab_scenarios::{Pattern, Primitive};
 
 use crate::suites;
 
@@ -43,6 +46,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             info.note.unwrap_or(""),
         ]);
     }
-    crate::output::print(&format!("{table}\n"))?;
+    crate::output::print(&format!("{table}\n\n{}\n", patterns()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The patterns, where each runs, and what each does.
+fn patterns() -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(["pattern", "runs on", "what it does"]);
+    for &pattern in Pattern::ALL {
+        let mut runs_on = Vec::new();
+        if pattern.uses_channels() {
+            runs_on.push("sync flavors".to_owned());
+        }
+        if pattern.has_async_version() {
+            runs_on.push("async flavors".to_owned());
+        }
+        runs_on.extend(
+            Primitive::for_pattern(pattern)
+                .iter()
+                .map(|primitive| primitive.name().to_owned()),
+        );
+        table.add_row([pattern.name(), &runs_on.join(", "), pattern.summary()]);
+    }
+    table
 }
