@@ -203,3 +203,65 @@ fn a_select_that_swallows_or_mislabels_is_caught() {
     caught::<Twin<Swallows>>(Pattern::Select, small(Capacity::Bounded(4)), 1);
     caught::<Twin<Mislabels>>(Pattern::Select, small(Capacity::Bounded(4)), 1);
 }
+
+/// An async flavor declared cancel-safe whatever the library says, to try
+/// the async select oracle on a real receive future.
+mod claims_select {
+    use chanlab_contract::{
+        AsyncChannel, AsyncFlavor, Capabilities, Capacity, FlavorInfo, UnsupportedError,
+    };
+
+    pub struct ClaimsSelect<A>(std::marker::PhantomData<A>);
+
+    impl<A: AsyncFlavor> AsyncFlavor for ClaimsSelect<A> {
+        type Sender<T: Send + 'static> = A::Sender<T>;
+        type Receiver<T: Send + 'static> = A::Receiver<T>;
+
+        const INFO: FlavorInfo = FlavorInfo {
+            capabilities: Capabilities {
+                select: true,
+                ..A::INFO.capabilities
+            },
+            ..A::INFO
+        };
+
+        fn channel<T: Send + 'static>(
+            capacity: Capacity,
+        ) -> Result<AsyncChannel<Self, T>, UnsupportedError> {
+            A::channel(capacity)
+        }
+    }
+}
+
+/// kanal's async receive future is not cancel-safe (its maintainer says so
+/// in fereidani/kanal#24), which is why chanlab does not declare it: raced
+/// in `tokio::select!`, a dropped future can take a message with it. The
+/// async select oracle, run on it anyway, must see the loss.
+#[test]
+fn a_receive_future_that_loses_messages_when_dropped_is_caught() {
+    use chanlab_scenarios::{Runtime, run_async};
+    use claims_select::ClaimsSelect;
+    let params = Params {
+        items: 20_000,
+        ..small(Capacity::Bounded(4))
+    };
+    for attempt in 1..=5 {
+        let p = params.clone();
+        let result = within(LIMIT, move || {
+            run_async::<ClaimsSelect<chanlab_impls::KanalAsync>>(
+                Pattern::Select,
+                &p,
+                Runtime::MultiThread,
+            )
+        });
+        match result {
+            Some(Err(ScenarioError::Oracle(why))) => {
+                println!("kanal-async raced in tokio::select!: caught on attempt {attempt}: {why}");
+                return;
+            }
+            Some(Ok(_)) => {}
+            other => panic!("kanal-async in tokio::select!: {other:?}"),
+        }
+    }
+    panic!("5 runs of tokio::select! over kanal-async lost nothing");
+}

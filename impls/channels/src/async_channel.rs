@@ -33,7 +33,14 @@ impl AsyncFlavor for AsyncChannel {
         name: "async-channel",
         library: "async-channel",
         api: Api::Async,
-        capabilities: CAPABILITIES,
+        // `Recv` is cancel-safe: it takes a message only when it completes
+        // (the maintainers say so in smol-rs/async-channel#111, and the
+        // async select pattern finds no loss), so it can be raced in
+        // `tokio::select!`.
+        capabilities: Capabilities {
+            select: true,
+            ..CAPABILITIES
+        },
         note: None,
     };
 
