@@ -160,7 +160,7 @@ fn a_capacity_or_capability_the_flavor_lacks_is_not_applicable() {
     });
     not_applicable("an async pattern without an async version", || {
         run_async::<TokioMpsc>(
-            Pattern::EventLoop,
+            Pattern::Supervisor,
             &small(Capacity::Bounded(4)),
             Runtime::CurrentThread,
         )
