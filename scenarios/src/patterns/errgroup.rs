@@ -92,15 +92,44 @@ struct Seen {
     parent_cancelled: bool,
 }
 
-/// Runs the group with one failing task.
-pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
-    run_mode(params, Mode::OneFails)
+/// What the pattern needs of an error group: [`ErrGroup`] is the one it
+/// runs on; the tests' broken twin implements it too, to show the oracle
+/// rejects it.
+trait Group: Sized {
+    fn with_limit(parent: &CancelToken, limit: NonZeroUsize) -> Self;
+    fn spawn(&mut self, task: impl FnOnce(CancelToken) -> Result<(), TaskError> + Send + 'static);
+    fn started(&self) -> usize;
+    fn wait(self) -> Result<Result<(), TaskError>, ScenarioError>;
 }
 
-fn run_mode(params: &Params, mode: Mode) -> Result<Outcome, ScenarioError> {
+impl Group for ErrGroup<TaskError> {
+    fn with_limit(parent: &CancelToken, limit: NonZeroUsize) -> Self {
+        ErrGroup::with_limit(parent, limit)
+    }
+    fn spawn(&mut self, task: impl FnOnce(CancelToken) -> Result<(), TaskError> + Send + 'static) {
+        ErrGroup::spawn(self, task);
+    }
+    fn started(&self) -> usize {
+        ErrGroup::started(self)
+    }
+    fn wait(self) -> Result<Result<(), TaskError>, ScenarioError> {
+        ErrGroup::wait(self)
+    }
+}
+
+/// Runs the group with one failing task.
+pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_mode::<ErrGroup<TaskError>>(params, Mode::OneFails, GIVE_UP)
+}
+
+fn run_mode<G: Group>(
+    params: &Params,
+    mode: Mode,
+    give_up: Duration,
+) -> Result<Outcome, ScenarioError> {
     let tasks = params.items.clamp(MIN_TASKS, MAX_TASKS);
     let limit = NonZeroUsize::new(params.workers).unwrap_or(NonZeroUsize::MIN);
-    let give_up = GIVE_UP
+    let give_up = give_up
         .checked_add(params.work.saturating_mul(FAIL_AFTER))
         .and_then(|wait| Instant::now().checked_add(wait))
         .ok_or_else(|| {
@@ -112,7 +141,7 @@ fn run_mode(params: &Params, mode: Mode) -> Result<Outcome, ScenarioError> {
         ended: AtomicUsize::new(0),
     });
     let parent = CancelToken::new();
-    let mut group = ErrGroup::with_limit(&parent, limit);
+    let mut group = G::with_limit(&parent, limit);
     for task in 0..tasks {
         let log = Arc::clone(&log);
         let work = params.work;
@@ -255,6 +284,38 @@ mod tests {
     /// What an oracle message names, and the fault that should cause it.
     type Fault = (&'static str, fn(&mut Seen));
 
+    /// A group whose first error does not reach the other tasks: each task
+    /// gets a token of its own instead of the group's.
+    struct Deaf(ErrGroup<TaskError>);
+
+    impl Group for Deaf {
+        fn with_limit(parent: &CancelToken, limit: NonZeroUsize) -> Self {
+            Deaf(ErrGroup::with_limit(parent, limit))
+        }
+        fn spawn(
+            &mut self,
+            task: impl FnOnce(CancelToken) -> Result<(), TaskError> + Send + 'static,
+        ) {
+            self.0.spawn(move |_group_token| task(CancelToken::new()));
+        }
+        fn started(&self) -> usize {
+            self.0.started()
+        }
+        fn wait(self) -> Result<Result<(), TaskError>, ScenarioError> {
+            self.0.wait()
+        }
+    }
+
+    #[test]
+    fn a_group_whose_error_cancels_nothing_is_caught() {
+        let give_up = Duration::from_millis(50);
+        let caught = run_mode::<Deaf>(&params(4, 4, 0), Mode::OneFails, give_up);
+        assert!(
+            matches!(&caught, Err(ScenarioError::Oracle(why)) if why.contains("never saw")),
+            "{caught:?}"
+        );
+    }
+
     fn params(tasks: usize, limit: usize, work_us: u64) -> Params {
         Params {
             items: tasks,
@@ -294,7 +355,8 @@ mod tests {
 
     #[test]
     fn no_failure_returns_ok() {
-        let outcome = run_mode(&params(6, 2, 20), Mode::NoneFails).unwrap();
+        let outcome =
+            run_mode::<ErrGroup<TaskError>>(&params(6, 2, 20), Mode::NoneFails, GIVE_UP).unwrap();
         assert_eq!(outcome.counters["cancelled"], 0);
         assert!(outcome.counters["most_at_once"] <= 2);
     }

@@ -22,20 +22,20 @@
 //! replacement per broken one, and at the end the pool holds exactly the
 //! ones made and not broken, all idle.
 
+use std::ops::DerefMut;
 use std::time::Duration;
 
 use chanlab_sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use chanlab_sync::{Arc, Mutex, lock};
 
 use super::{busy, share};
-use crate::coord::{Crew, Pool};
+use crate::coord::{AcquireTimeout, Crew, Pool, Pooled};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
 
 /// Pool size when `capacity` is unbounded or zero.
 const DEFAULT_SIZE: usize = 4;
-/// How long a job waits for a connection before the run fails as starved.
 /// Beyond the longest a correct pool can make a job wait (every other
 /// worker ahead of it, each holding a connection for `work`), how long an
 /// acquire waits before the oracle calls the pool starved.
@@ -97,9 +97,37 @@ impl Registry {
     }
 }
 
+/// What the pattern needs of a pool: [`Pool`] is the one it runs on; the
+/// tests' broken twin implements it too, to show the oracle rejects it.
+trait Lender: Send + Sync + 'static {
+    /// A connection on loan, returned when dropped.
+    type Lease: DerefMut<Target = FakeConnection>;
+    fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout>;
+    /// Marks a leased connection broken, so the pool replaces it.
+    fn discard(lease: &mut Self::Lease);
+    fn live(&self) -> usize;
+    fn idle(&self) -> usize;
+}
+
+impl Lender for Pool<FakeConnection> {
+    type Lease = Pooled<FakeConnection>;
+    fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
+        self.acquire_timeout(timeout)
+    }
+    fn discard(lease: &mut Self::Lease) {
+        lease.mark_broken();
+    }
+    fn live(&self) -> usize {
+        Pool::live(self)
+    }
+    fn idle(&self) -> usize {
+        Pool::idle(self)
+    }
+}
+
 /// What the workers share.
-struct Shared {
-    pool: Pool<FakeConnection>,
+struct Shared<L> {
+    pool: L,
     registry: Arc<Registry>,
     /// Connections lent at once.
     lent: Gauge,
@@ -140,11 +168,20 @@ fn new_pool(size: usize, registry: &Arc<Registry>) -> Pool<FakeConnection> {
 
 /// Runs the jobs against one pool.
 pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
+    let registry = Arc::new(Registry::new());
+    let pool = new_pool(pool_size(params), &registry);
+    run_with(params, pool, registry)
+}
+
+fn run_with<L: Lender>(
+    params: &Params,
+    pool: L,
+    registry: Arc<Registry>,
+) -> Result<Outcome, ScenarioError> {
     let size = pool_size(params);
     let mut crew = Crew::new();
-    let registry = Arc::new(Registry::new());
     let shared = Arc::new(Shared {
-        pool: new_pool(size, &registry),
+        pool,
         registry,
         lent: Gauge::new(),
         most_live: AtomicUsize::new(0),
@@ -199,10 +236,14 @@ pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
 
 /// One job: acquire a connection, use it, maybe break it, give it back.
 /// Returns whether it broke the connection.
-fn run_job(shared: &Shared, job: usize, work: Duration) -> Result<bool, ScenarioError> {
+fn run_job<L: Lender>(
+    shared: &Shared<L>,
+    job: usize,
+    work: Duration,
+) -> Result<bool, ScenarioError> {
     let mut conn = shared
         .pool
-        .acquire_timeout(shared.acquire_timeout)
+        .lend(shared.acquire_timeout)
         .map_err(|err| ScenarioError::Oracle(format!("pool starved: job {job}: {err}")))?;
     let lent = shared.lent.enter();
     shared
@@ -235,7 +276,7 @@ fn run_job(shared: &Shared, job: usize, work: Duration) -> Result<bool, Scenario
     let breaks = job % BREAK_EVERY == BREAK_AT;
     if breaks {
         state.broken.store(true, Ordering::SeqCst);
-        conn.mark_broken();
+        L::discard(&mut conn);
     }
     drop(held);
     drop(lent);
@@ -295,7 +336,6 @@ mod tests {
     use chanlab_contract::Capacity;
 
     use super::*;
-    use crate::coord::AcquireTimeout;
 
     /// What an oracle message names, and the fault that should cause it.
     type Fault = (&'static str, fn(&mut Tally));
@@ -356,6 +396,41 @@ mod tests {
         assert_eq!(
             pool.acquire_timeout(timeout).map(|conn| conn.id).ok(),
             Some(0)
+        );
+    }
+
+    /// A pool that ignores `mark_broken`: broken connections go back to
+    /// be lent again.
+    struct KeepsBroken(Pool<FakeConnection>);
+
+    impl Lender for KeepsBroken {
+        type Lease = Pooled<FakeConnection>;
+        fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
+            self.0.acquire_timeout(timeout)
+        }
+        fn discard(_: &mut Self::Lease) {}
+        fn live(&self) -> usize {
+            self.0.live()
+        }
+        fn idle(&self) -> usize {
+            self.0.idle()
+        }
+    }
+
+    #[test]
+    fn a_pool_that_lends_broken_connections_is_caught() {
+        let params = Params {
+            items: 100,
+            workers: 2,
+            capacity: Capacity::Bounded(2),
+            ..Params::default()
+        };
+        let registry = Arc::new(Registry::new());
+        let pool = KeepsBroken(new_pool(2, &registry));
+        let caught = run_with(&params, pool, registry);
+        assert!(
+            matches!(&caught, Err(ScenarioError::Oracle(why)) if why.contains("broken connection")),
+            "{caught:?}"
         );
     }
 
