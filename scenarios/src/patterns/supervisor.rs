@@ -25,7 +25,7 @@ use std::time::Duration;
 use chanlab_contract::{Receiver, Sender, SyncFlavor};
 
 use super::{busy, require};
-use crate::coord::{Crew, Exit, RestartPolicy, SystemClock};
+use crate::coord::{Crew, Exit, Report, RestartPolicy, Supervisor, SystemClock};
 use crate::oracle::exactly_once;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -44,13 +44,41 @@ struct Jobs<R> {
     failed: Vec<u64>,
 }
 
+/// What the pattern needs of a supervisor: [`Supervisor`] is the one it
+/// runs on; the tests' broken twin implements it too, to show the oracle
+/// rejects it.
+trait Restarts {
+    fn new(policy: RestartPolicy) -> Self;
+    fn run<S, W>(&self, state: S, worker: W) -> (S, Report)
+    where
+        S: Send + 'static,
+        W: FnMut(&mut S) -> Result<(), String> + Send + 'static;
+}
+
+impl Restarts for Supervisor {
+    fn new(policy: RestartPolicy) -> Self {
+        Supervisor::new(Arc::new(SystemClock::new()), policy)
+    }
+    fn run<S, W>(&self, state: S, worker: W) -> (S, Report)
+    where
+        S: Send + 'static,
+        W: FnMut(&mut S) -> Result<(), String> + Send + 'static,
+    {
+        Supervisor::run(self, state, worker)
+    }
+}
+
 /// Runs both supervised runs on threads.
 pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_with::<F, Supervisor>(params)
+}
+
+fn run_with<F: SyncFlavor, R: Restarts>(params: &Params) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
     let poison = (0..params.items as u64)
         .filter(|&job| is_poison(job))
         .count() as u32;
-    let full = supervise::<F>(params, poison)?;
+    let full = supervise::<F, R>(params, poison)?;
     ensure(full.exit == Exit::Completed, || {
         format!(
             "with a budget of {poison} restarts for {poison} failures the supervisor ended with {:?}",
@@ -60,7 +88,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     let mut threads = full.threads;
     let mut restarts = full.restarts;
     if poison > 0 {
-        let short = supervise::<F>(params, poison - 1)?;
+        let short = supervise::<F, R>(params, poison - 1)?;
         ensure(matches!(short.exit, Exit::GaveUp { .. }), || {
             format!(
                 "with a budget one short the supervisor ended with {:?}",
@@ -80,7 +108,10 @@ struct Run {
     threads: usize,
 }
 
-fn supervise<F: SyncFlavor>(params: &Params, max_restarts: u32) -> Result<Run, ScenarioError> {
+fn supervise<F: SyncFlavor, R: Restarts>(
+    params: &Params,
+    max_restarts: u32,
+) -> Result<Run, ScenarioError> {
     let policy = RestartPolicy {
         max_restarts,
         initial_backoff: Duration::from_micros(10),
@@ -102,7 +133,7 @@ fn supervise<F: SyncFlavor>(params: &Params, max_restarts: u32) -> Result<Run, S
         failed: Vec::new(),
     };
     let work = params.work;
-    let supervisor = crate::coord::Supervisor::new(Arc::new(SystemClock::new()), policy);
+    let supervisor = R::new(policy);
     let (mut state, report) = supervisor.run(state, move |jobs: &mut Jobs<F::Receiver<u64>>| {
         while let Ok(job) = jobs.queue.recv() {
             if is_poison(job) {
@@ -165,4 +196,55 @@ fn supervise<F: SyncFlavor>(params: &Params, max_restarts: u32) -> Result<Run, S
         restarts,
         threads,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chanlab_contract::Capacity;
+    use chanlab_impls::Crossbeam;
+
+    /// A supervisor that ignores its policy: it restarts forever, without
+    /// backing off.
+    struct Relentless(Supervisor);
+
+    impl Restarts for Relentless {
+        fn new(policy: RestartPolicy) -> Self {
+            let relentless = RestartPolicy {
+                max_restarts: u32::MAX,
+                initial_backoff: Duration::ZERO,
+                ..policy
+            };
+            Relentless(Supervisor::new(Arc::new(SystemClock::new()), relentless))
+        }
+        fn run<S, W>(&self, state: S, worker: W) -> (S, Report)
+        where
+            S: Send + 'static,
+            W: FnMut(&mut S) -> Result<(), String> + Send + 'static,
+        {
+            self.0.run(state, worker)
+        }
+    }
+
+    fn params() -> Params {
+        Params {
+            items: 200,
+            capacity: Capacity::Bounded(4),
+            ..Params::default()
+        }
+    }
+
+    #[test]
+    fn the_policy_is_kept() {
+        assert!(run::<Crossbeam>(&params()).is_ok());
+    }
+
+    #[test]
+    fn a_supervisor_that_ignores_its_policy_is_caught() {
+        let caught = run_with::<Crossbeam, Relentless>(&params());
+        assert!(
+            matches!(caught, Err(ScenarioError::Oracle(_))),
+            "{caught:?}"
+        );
+    }
 }
