@@ -114,3 +114,16 @@ impl Params {
         Ok(())
     }
 }
+
+#[cfg(test)]
+impl Params {
+    /// A small run for unit tests: `items` items through bounded(4)
+    /// channels, the other fields at their defaults.
+    pub(crate) fn small(items: usize) -> Params {
+        Params {
+            items,
+            capacity: Capacity::Bounded(4),
+            ..Params::default()
+        }
+    }
+}

@@ -379,22 +379,15 @@ mod tests {
         }
     }
 
-    fn params() -> Params {
-        Params {
-            items: 200,
-            capacity: Capacity::Bounded(4),
-            ..Params::default()
-        }
-    }
-
     #[test]
     fn cancellation_reaches_exactly_the_cancelled_subtree() {
-        assert!(run::<Crossbeam>(&params()).is_ok());
+        assert!(run::<Crossbeam>(&Params::small(200)).is_ok());
     }
 
     #[test]
     fn a_cancellation_that_leaks_to_the_parent_is_caught() {
-        let caught = run_with::<Crossbeam, Entangled>(&params(), Entangled(CancelToken::new()));
+        let caught =
+            run_with::<Crossbeam, Entangled>(&Params::small(200), Entangled(CancelToken::new()));
         assert!(
             matches!(&caught, Err(ScenarioError::Oracle(why)) if why.contains("reached its parent")),
             "{caught:?}"

@@ -201,7 +201,6 @@ fn supervise<F: SyncFlavor, R: Restarts>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chanlab_contract::Capacity;
     use chanlab_impls::Crossbeam;
 
     /// A supervisor that ignores its policy: it restarts forever, without
@@ -226,22 +225,14 @@ mod tests {
         }
     }
 
-    fn params() -> Params {
-        Params {
-            items: 200,
-            capacity: Capacity::Bounded(4),
-            ..Params::default()
-        }
-    }
-
     #[test]
     fn the_policy_is_kept() {
-        assert!(run::<Crossbeam>(&params()).is_ok());
+        assert!(run::<Crossbeam>(&Params::small(200)).is_ok());
     }
 
     #[test]
     fn a_supervisor_that_ignores_its_policy_is_caught() {
-        let caught = run_with::<Crossbeam, Relentless>(&params());
+        let caught = run_with::<Crossbeam, Relentless>(&Params::small(200));
         assert!(
             matches!(caught, Err(ScenarioError::Oracle(_))),
             "{caught:?}"
