@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test gate: formatting, lints, doc tests, then every test under
-# nextest (one process per test, so a hung check cannot stall the others).
+# The whole test gate: formatting, lints, doc tests, every test under
+# nextest (one process per test, so a hung check cannot stall the others),
+# then the loom models (ci/loom.sh).
 # The README's test command and .ci/run both call this script.
 set -euo pipefail
 cd "$(dirname "$0")"/..
@@ -12,4 +13,5 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release --doc
 cargo nextest run --workspace --release --no-fail-fast
+ci/loom.sh
 echo "ci/test.sh: gate passed in $((SECONDS - started))s"

@@ -86,7 +86,7 @@ impl CancelToken {
         match state.reason {
             Some(reason) => lock(&child.state).reason = Some(reason),
             None => {
-                state.children.retain(|node| node.still_needed());
+                state.children.retain(Node::still_needed);
                 state.children.push(Arc::clone(&child));
             }
         }
@@ -203,14 +203,15 @@ impl Node {
         })
     }
 
-    /// Whether a parent must keep this node to cancel it later.
-    fn still_needed(self: &Arc<Node>) -> bool {
-        let state = lock(&self.state);
-        let past_deadline = self
+    /// Whether a parent must keep `node` to cancel it later. (A plain
+    /// function: loom's `Arc` cannot be a method receiver.)
+    fn still_needed(node: &Arc<Node>) -> bool {
+        let state = lock(&node.state);
+        let past_deadline = node
             .deadline
             .as_ref()
             .is_some_and(|deadline| deadline.clock.now() >= deadline.at);
-        let orphan = Arc::strong_count(self) == 1 && state.children.is_empty();
+        let orphan = Arc::strong_count(node) == 1 && state.children.is_empty();
         state.reason.is_none() && !past_deadline && !orphan
     }
 

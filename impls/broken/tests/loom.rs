@@ -1,0 +1,130 @@
+//! loom models of chanlab's reference channel, each beside the broken twin
+//! loom must catch. The reference channel is the one the patterns' loom
+//! models run over, so it has to be sound on every schedule first.
+//!
+//! Only built under the project's loom cfg, in its own target dir:
+//!
+//! ```sh
+//! RUSTFLAGS="--cfg chanlab_loom" CARGO_TARGET_DIR=target-loom \
+//!     cargo test --release -p chanlab-broken --test loom
+//! ```
+//!
+//! Bounds: two threads besides the model's main thread, two messages, and
+//! a preemption bound of [`PREEMPTIONS`].
+#![cfg(chanlab_loom)]
+
+use chanlab_broken::{Broken, FakesRendezvous, NeverDisconnects};
+use chanlab_contract::{Capacity, Receiver, Sender, SyncFlavor};
+use chanlab_impls::Reference;
+use chanlab_sync::atomic::{AtomicBool, Ordering};
+use chanlab_sync::{Arc, thread};
+
+/// loom explores every schedule with at most this many preemptions.
+const PREEMPTIONS: usize = 2;
+
+fn model(body: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(PREEMPTIONS);
+    builder.check(body);
+}
+
+/// Set in the child process that runs a broken twin's model.
+const TWIN: &str = "CHANLAB_LOOM_TWIN";
+
+/// Runs a twin's model, which loom must fail, in a child process (loom
+/// ends a deadlocked model with a panic that cannot unwind) and returns
+/// loom's report. `test` is the calling test's name.
+fn loom_finds(test: &str, body: impl Fn() + Sync + Send + 'static) -> String {
+    if std::env::var_os(TWIN).is_some() {
+        model(body);
+        return String::new();
+    }
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let child = std::process::Command::new(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(TWIN, "1")
+        .output()
+        .expect("the test binary can run itself");
+    let report = String::from_utf8_lossy(&child.stderr).into_owned();
+    assert!(
+        !child.status.success(),
+        "loom explored every schedule of {test} and found no failure:\n{report}"
+    );
+    report
+}
+
+/// Two senders, one message each, into a channel of one slot: the
+/// receiver gets both, once each, and then sees the channel closed.
+fn two_senders<F: SyncFlavor>() {
+    let (tx, mut rx) = F::channel::<u32>(Capacity::Bounded(1)).unwrap();
+    let senders: Vec<_> = [1, 2]
+        .into_iter()
+        .map(|value| {
+            let tx = tx.clone();
+            thread::spawn(move || tx.send(value).unwrap())
+        })
+        .collect();
+    drop(tx);
+    let mut got = vec![rx.recv().unwrap(), rx.recv().unwrap()];
+    got.sort_unstable();
+    assert_eq!(got, [1, 2]);
+    assert!(
+        rx.recv().is_err(),
+        "the channel stayed open after both senders left"
+    );
+    for sender in senders {
+        sender.join().unwrap();
+    }
+}
+
+#[test]
+fn bounded_delivers_each_message_once_then_closes() {
+    model(two_senders::<Reference>);
+}
+
+#[test]
+fn twin_that_never_disconnects_deadlocks_its_receiver() {
+    let report = loom_finds(
+        "twin_that_never_disconnects_deadlocks_its_receiver",
+        two_senders::<Broken<NeverDisconnects>>,
+    );
+    assert!(report.contains("deadlock"), "{report}");
+}
+
+/// A rendezvous send returns only once the receiver has taken the value.
+fn hand_off<F: SyncFlavor>() {
+    let (tx, mut rx) = F::channel::<u32>(Capacity::RENDEZVOUS).unwrap();
+    let taken = Arc::new(AtomicBool::new(false));
+    let receiver = {
+        let taken = Arc::clone(&taken);
+        thread::spawn(move || {
+            let value = rx.recv().unwrap();
+            taken.store(true, Ordering::SeqCst);
+            value
+        })
+    };
+    tx.send(7).unwrap();
+    // Nobody receives a second value: on a true rendezvous this send can
+    // only fail, once the receiver has gone. If it succeeds, the channel
+    // buffered, and it may do so before the first value was even taken.
+    assert!(
+        tx.send(8).is_err() || taken.load(Ordering::SeqCst),
+        "a second rendezvous send completed before anyone took the first"
+    );
+    drop(tx);
+    assert_eq!(receiver.join().unwrap(), 7);
+}
+
+#[test]
+fn rendezvous_hands_off_without_buffering() {
+    model(hand_off::<Reference>);
+}
+
+#[test]
+fn twin_that_buffers_a_rendezvous_is_caught() {
+    let report = loom_finds(
+        "twin_that_buffers_a_rendezvous_is_caught",
+        hand_off::<Broken<FakesRendezvous>>,
+    );
+    assert!(report.contains("rendezvous send completed"), "{report}");
+}

@@ -1,0 +1,456 @@
+//! loom models of the synchronization chanlab owns under the patterns:
+//! every interleaving within a preemption bound, with a deliberately broken
+//! twin beside each model that loom must catch.
+//!
+//! Only built under the project's loom cfg, in its own target dir:
+//!
+//! ```sh
+//! RUSTFLAGS="--cfg chanlab_loom" CARGO_TARGET_DIR=target-loom \
+//!     cargo test --release -p chanlab-scenarios --test loom
+//! ```
+//!
+//! Bounds: at most three threads besides the model's main thread, one or
+//! two items each, and a preemption bound of [`PREEMPTIONS`].
+#![cfg(chanlab_loom)]
+
+use chanlab_scenarios::coord::{
+    CancelReason, CancelToken, ErrGroup, Pool, Semaphore, Singleflight,
+};
+use chanlab_sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use chanlab_sync::{Arc, Condvar, Mutex, lock, thread};
+
+/// loom explores every schedule with at most this many preemptions.
+const PREEMPTIONS: usize = 2;
+
+/// Checks `body` on every schedule within the bound.
+fn model(body: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(PREEMPTIONS);
+    builder.check(body);
+}
+
+/// Set in the child process that runs a broken twin's model.
+const TWIN: &str = "CHANLAB_LOOM_TWIN";
+
+/// Checks a broken twin's `body`, which loom must fail, and returns loom's
+/// report. loom ends a deadlocked model with a panic that cannot unwind, so
+/// the model runs in a child process: this same test binary, asked to run
+/// only `test` (the calling test's name) with [`TWIN`] set.
+fn loom_finds(test: &str, body: impl Fn() + Sync + Send + 'static) -> String {
+    if std::env::var_os(TWIN).is_some() {
+        model(body);
+        return String::new();
+    }
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let child = std::process::Command::new(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(TWIN, "1")
+        .output()
+        .expect("the test binary can run itself");
+    let report = String::from_utf8_lossy(&child.stderr).into_owned();
+    assert!(
+        !child.status.success(),
+        "loom explored every schedule of {test} and found no failure:\n{report}"
+    );
+    report
+}
+
+// ---------------------------------------------------------------------------
+// Semaphore: never more holders than permits; every permit comes back; a
+// waiter is always woken.
+
+/// What the semaphore model needs; the real one and its twins implement it.
+trait Permits: Send + Sync + 'static {
+    fn new(permits: usize) -> Self;
+    fn acquire(&self);
+    fn release(&self);
+    fn available(&self) -> usize;
+}
+
+/// chanlab's semaphore, with the permit guard held by the caller.
+struct Real(Semaphore, Mutex<Vec<chanlab_scenarios::coord::Permit>>);
+
+impl Permits for Real {
+    fn new(permits: usize) -> Self {
+        Real(Semaphore::new(permits), Mutex::new(Vec::new()))
+    }
+    fn acquire(&self) {
+        let permit = self.0.acquire();
+        lock(&self.1).push(permit);
+    }
+    fn release(&self) {
+        let permit = lock(&self.1).pop();
+        drop(permit);
+    }
+    fn available(&self) -> usize {
+        self.0.available()
+    }
+}
+
+/// Broken: checks for a free permit and takes it under two separate locks.
+struct CheckThenAct(Mutex<usize>, Condvar);
+
+impl Permits for CheckThenAct {
+    fn new(permits: usize) -> Self {
+        CheckThenAct(Mutex::new(permits), Condvar::new())
+    }
+    fn acquire(&self) {
+        loop {
+            let free = *lock(&self.0) > 0;
+            if free {
+                *lock(&self.0) -= 1;
+                return;
+            }
+            thread::yield_now();
+        }
+    }
+    fn release(&self) {
+        *lock(&self.0) += 1;
+        self.1.notify_one();
+    }
+    fn available(&self) -> usize {
+        *lock(&self.0)
+    }
+}
+
+/// Broken: returns a permit without waking anyone waiting for it.
+struct SilentRelease(Mutex<usize>, Condvar);
+
+impl Permits for SilentRelease {
+    fn new(permits: usize) -> Self {
+        SilentRelease(Mutex::new(permits), Condvar::new())
+    }
+    fn acquire(&self) {
+        let mut free = lock(&self.0);
+        while *free == 0 {
+            free = self
+                .1
+                .wait(free)
+                .unwrap_or_else(chanlab_sync::PoisonError::into_inner);
+        }
+        *free -= 1;
+    }
+    fn release(&self) {
+        *lock(&self.0) += 1;
+    }
+    fn available(&self) -> usize {
+        *lock(&self.0)
+    }
+}
+
+/// Two threads contend for one permit.
+fn semaphore_model<P: Permits>() {
+    let permits = Arc::new(P::new(1));
+    let inside = Arc::new(AtomicUsize::new(0));
+    let holders: Vec<_> = (0..2)
+        .map(|_| {
+            let (permits, inside) = (Arc::clone(&permits), Arc::clone(&inside));
+            thread::spawn(move || {
+                permits.acquire();
+                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                assert!(now <= 1, "{now} holders of 1 permit");
+                inside.fetch_sub(1, Ordering::SeqCst);
+                permits.release();
+            })
+        })
+        .collect();
+    for holder in holders {
+        holder.join().unwrap();
+    }
+    assert_eq!(permits.available(), 1, "a permit was not returned");
+}
+
+#[test]
+fn semaphore_admits_one_holder_per_permit_and_wakes_waiters() {
+    model(semaphore_model::<Real>);
+}
+
+#[test]
+fn semaphore_twin_with_check_then_act_admits_two() {
+    let report = loom_finds(
+        "semaphore_twin_with_check_then_act_admits_two",
+        semaphore_model::<CheckThenAct>,
+    );
+    assert!(report.contains("holders of 1 permit"), "{report}");
+}
+
+#[test]
+fn semaphore_twin_without_wake_up_deadlocks() {
+    let report = loom_finds(
+        "semaphore_twin_without_wake_up_deadlocks",
+        semaphore_model::<SilentRelease>,
+    );
+    assert!(report.contains("deadlock"), "{report}");
+}
+
+// ---------------------------------------------------------------------------
+// Cancellation: a cancel reaches a child blocked in `wait`.
+
+/// What the cancellation model needs.
+trait Cancel: Clone + Send + Sync + 'static {
+    fn root() -> Self;
+    fn child(&self) -> Self;
+    fn cancel(&self);
+    fn wait(&self);
+}
+
+impl Cancel for CancelToken {
+    fn root() -> Self {
+        CancelToken::new()
+    }
+    fn child(&self) -> Self {
+        CancelToken::child(self)
+    }
+    fn cancel(&self) {
+        CancelToken::cancel(self);
+    }
+    fn wait(&self) {
+        assert_eq!(CancelToken::wait(self), CancelReason::Cancelled);
+    }
+}
+
+/// Broken: one flag for the whole tree, and a cancel that wakes only one
+/// waiter.
+#[derive(Clone)]
+struct WakesOne(Arc<(Mutex<bool>, Condvar)>);
+
+impl Cancel for WakesOne {
+    fn root() -> Self {
+        WakesOne(Arc::new((Mutex::new(false), Condvar::new())))
+    }
+    fn child(&self) -> Self {
+        self.clone()
+    }
+    fn cancel(&self) {
+        *lock(&self.0.0) = true;
+        self.0.1.notify_one();
+    }
+    fn wait(&self) {
+        let mut cancelled = lock(&self.0.0);
+        while !*cancelled {
+            cancelled = self
+                .0
+                .1
+                .wait(cancelled)
+                .unwrap_or_else(chanlab_sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// Two workers wait on children of one root; the root is cancelled.
+fn cancel_model<C: Cancel>() {
+    let root = C::root();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let token = root.child();
+            thread::spawn(move || token.wait())
+        })
+        .collect();
+    root.cancel();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+}
+
+#[test]
+fn cancellation_wakes_every_waiting_descendant() {
+    model(cancel_model::<CancelToken>);
+}
+
+#[test]
+fn cancellation_twin_that_wakes_one_waiter_deadlocks() {
+    let report = loom_finds(
+        "cancellation_twin_that_wakes_one_waiter_deadlocks",
+        cancel_model::<WakesOne>,
+    );
+    assert!(report.contains("deadlock"), "{report}");
+}
+
+// ---------------------------------------------------------------------------
+// Singleflight: one execution per key in flight at a time, and every
+// caller gets the result of an execution.
+
+/// What the singleflight model needs.
+trait Flights: Send + Sync + 'static {
+    fn new() -> Self;
+    fn run(&self, key: u8, work: &dyn Fn() -> usize) -> usize;
+}
+
+impl Flights for Singleflight<u8, usize> {
+    fn new() -> Self {
+        Singleflight::new()
+    }
+    fn run(&self, key: u8, work: &dyn Fn() -> usize) -> usize {
+        Singleflight::run(self, key, work).value
+    }
+}
+
+/// Broken: looks the key up and registers the call under two separate
+/// locks, so two callers can both miss and both run.
+struct LookThenRegister(Mutex<std::collections::HashMap<u8, usize>>);
+
+impl Flights for LookThenRegister {
+    fn new() -> Self {
+        LookThenRegister(Mutex::new(std::collections::HashMap::new()))
+    }
+    fn run(&self, key: u8, work: &dyn Fn() -> usize) -> usize {
+        let in_flight = lock(&self.0).contains_key(&key);
+        if !in_flight {
+            lock(&self.0).insert(key, 0);
+            let value = work();
+            lock(&self.0).remove(&key);
+            return value;
+        }
+        // Joining a call in flight: wait for it to end, then run again.
+        while lock(&self.0).contains_key(&key) {
+            thread::yield_now();
+        }
+        work()
+    }
+}
+
+/// Two callers ask for one key at once.
+fn singleflight_model<F: Flights>() {
+    let table = Arc::new(F::new());
+    let running = Arc::new(AtomicUsize::new(0));
+    let executions = Arc::new(AtomicUsize::new(0));
+    let callers: Vec<_> = (0..2)
+        .map(|_| {
+            let (table, running, executions) = (
+                Arc::clone(&table),
+                Arc::clone(&running),
+                Arc::clone(&executions),
+            );
+            thread::spawn(move || {
+                table.run(7, &|| {
+                    let at_once = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    assert_eq!(at_once, 1, "two executions of one key in flight at once");
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    executions.fetch_add(1, Ordering::SeqCst) + 1
+                })
+            })
+        })
+        .collect();
+    for caller in callers {
+        let execution = caller.join().unwrap();
+        assert!(execution >= 1 && execution <= executions.load(Ordering::SeqCst));
+    }
+}
+
+#[test]
+fn singleflight_runs_one_execution_per_key_at_a_time() {
+    model(singleflight_model::<Singleflight<u8, usize>>);
+}
+
+#[test]
+fn singleflight_twin_with_check_then_act_runs_two_at_once() {
+    let report = loom_finds(
+        "singleflight_twin_with_check_then_act_runs_two_at_once",
+        singleflight_model::<LookThenRegister>,
+    );
+    assert!(report.contains("in flight at once"), "{report}");
+}
+
+// ---------------------------------------------------------------------------
+// Resource pool: one holder per resource, and a released resource reaches
+// the waiter.
+
+#[test]
+fn pool_lends_each_resource_to_one_holder_at_a_time() {
+    model(|| {
+        let pool = Pool::new(1, || Arc::new(AtomicBool::new(false)));
+        let holders: Vec<_> = (0..2)
+            .map(|_| {
+                let pool = pool.clone();
+                thread::spawn(move || {
+                    let resource = pool.acquire();
+                    assert!(
+                        !resource.swap(true, Ordering::SeqCst),
+                        "lent to two at once"
+                    );
+                    resource.store(false, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for holder in holders {
+            holder.join().unwrap();
+        }
+        assert_eq!((pool.live(), pool.idle()), (1, 1));
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Error group: the first error is returned and cancels the rest, and every
+// task ends.
+
+#[test]
+fn errgroup_returns_the_first_error_and_ends_every_task() {
+    model(|| {
+        let mut group = ErrGroup::new(&CancelToken::new());
+        group.spawn(|token| {
+            token.wait();
+            Err("cancelled")
+        });
+        group.spawn(|_| Err("first"));
+        assert_eq!(group.wait(), Ok(Err("first")));
+    });
+}
+
+/// The same group, but its tasks are handed a token of their own rather
+/// than the group's: the first error reaches nobody.
+#[test]
+fn errgroup_twin_whose_error_reaches_nobody_deadlocks() {
+    let report = loom_finds("errgroup_twin_whose_error_reaches_nobody_deadlocks", || {
+        let mut group = ErrGroup::new(&CancelToken::new());
+        group.spawn(|_group_token| {
+            CancelToken::new().wait();
+            Err("cancelled")
+        });
+        group.spawn(|_| Err("first"));
+        let _ = group.wait();
+    });
+    assert!(report.contains("deadlock"), "{report}");
+}
+
+// ---------------------------------------------------------------------------
+// Pattern shutdown over the reference channel: closing the job queue ends
+// every worker, and every result arrives once.
+
+mod shutdown {
+    use chanlab_broken::{Broken, NeverDisconnects};
+    use chanlab_contract::Capacity;
+    use chanlab_impls::Reference;
+    use chanlab_scenarios::{Params, Pattern, run_sync};
+
+    use super::{loom_finds, model};
+
+    /// Two jobs, two workers, a queue of one: the smallest pool in which
+    /// workers contend and the close must reach a blocked worker.
+    fn tiny() -> Params {
+        Params {
+            items: 2,
+            producers: 1,
+            workers: 2,
+            capacity: Capacity::Bounded(1),
+            ..Params::default()
+        }
+    }
+
+    #[test]
+    fn worker_pool_ends_every_worker_and_loses_nothing() {
+        model(|| {
+            run_sync::<Reference>(Pattern::WorkerPool, &tiny()).unwrap();
+        });
+    }
+
+    #[test]
+    fn worker_pool_twin_whose_queue_never_closes_deadlocks() {
+        let report = loom_finds(
+            "shutdown::worker_pool_twin_whose_queue_never_closes_deadlocks",
+            || {
+                let _ = run_sync::<Broken<NeverDisconnects>>(Pattern::WorkerPool, &tiny());
+            },
+        );
+        assert!(report.contains("deadlock"), "{report}");
+    }
+}
