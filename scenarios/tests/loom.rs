@@ -14,7 +14,7 @@
 #![cfg(chanlab_loom)]
 
 use chanlab_scenarios::coord::{
-    CancelReason, CancelToken, ErrGroup, Pool, Semaphore, Singleflight,
+    CancelReason, CancelToken, ErrGroup, ManualClock, Pool, Semaphore, Singleflight, TokenBucket,
 };
 use chanlab_sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use chanlab_sync::{Arc, Condvar, Mutex, lock, thread};
@@ -352,34 +352,6 @@ fn singleflight_twin_with_check_then_act_runs_two_at_once() {
 }
 
 // ---------------------------------------------------------------------------
-// Resource pool: one holder per resource, and a released resource reaches
-// the waiter.
-
-#[test]
-fn pool_lends_each_resource_to_one_holder_at_a_time() {
-    model(|| {
-        let pool = Pool::new(1, || Arc::new(AtomicBool::new(false)));
-        let holders: Vec<_> = (0..2)
-            .map(|_| {
-                let pool = pool.clone();
-                thread::spawn(move || {
-                    let resource = pool.acquire();
-                    assert!(
-                        !resource.swap(true, Ordering::SeqCst),
-                        "lent to two at once"
-                    );
-                    resource.store(false, Ordering::SeqCst);
-                })
-            })
-            .collect();
-        for holder in holders {
-            holder.join().unwrap();
-        }
-        assert_eq!((pool.live(), pool.idle()), (1, 1));
-    });
-}
-
-// ---------------------------------------------------------------------------
 // Error group: the first error is returned and cancels the rest, and every
 // task ends.
 
@@ -453,4 +425,162 @@ mod shutdown {
         );
         assert!(report.contains("deadlock"), "{report}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Token bucket: two callers at the same instant never get more than the
+// burst.
+
+/// What the rate model needs.
+trait Bucket: Send + Sync + 'static {
+    fn new(burst: u32) -> Self;
+    fn try_acquire(&self) -> bool;
+}
+
+impl Bucket for TokenBucket<ManualClock> {
+    fn new(burst: u32) -> Self {
+        TokenBucket::new(ManualClock::new(), 1.0, burst).unwrap()
+    }
+    fn try_acquire(&self) -> bool {
+        TokenBucket::try_acquire(self).is_ok()
+    }
+}
+
+/// Broken: counts tokens, checks and takes them under two separate locks.
+struct TakesLate(Mutex<u32>);
+
+impl Bucket for TakesLate {
+    fn new(burst: u32) -> Self {
+        TakesLate(Mutex::new(burst))
+    }
+    fn try_acquire(&self) -> bool {
+        let available = *lock(&self.0) > 0;
+        if available {
+            *lock(&self.0) -= 1;
+        }
+        available
+    }
+}
+
+/// Two callers, a burst of one, no time passing: one admission in all.
+fn bucket_model<B: Bucket>() {
+    let bucket = Arc::new(B::new(1));
+    let admitted = Arc::new(AtomicUsize::new(0));
+    let callers: Vec<_> = (0..2)
+        .map(|_| {
+            let (bucket, admitted) = (Arc::clone(&bucket), Arc::clone(&admitted));
+            thread::spawn(move || {
+                if bucket.try_acquire() {
+                    admitted.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.join().unwrap();
+    }
+    let admitted = admitted.load(Ordering::SeqCst);
+    assert_eq!(
+        admitted, 1,
+        "{admitted} admissions with a burst of 1 and no time passing"
+    );
+}
+
+#[test]
+fn token_bucket_admits_no_more_than_its_burst() {
+    model(bucket_model::<TokenBucket<ManualClock>>);
+}
+
+#[test]
+fn token_bucket_twin_that_checks_then_takes_admits_two() {
+    let report = loom_finds(
+        "token_bucket_twin_that_checks_then_takes_admits_two",
+        bucket_model::<TakesLate>,
+    );
+    assert!(report.contains("admissions with a burst of 1"), "{report}");
+}
+
+// ---------------------------------------------------------------------------
+// Resource pool, against a twin that forgets to wake a waiter.
+
+/// What the pool model needs.
+trait Lend: Send + Sync + 'static {
+    fn new() -> Self;
+    /// Lends the pool's one resource to `use_it`, waiting for it if lent.
+    fn with_resource(&self, use_it: &dyn Fn(&AtomicBool));
+}
+
+impl Lend for Pool<Arc<AtomicBool>> {
+    fn new() -> Self {
+        Pool::new(1, || Arc::new(AtomicBool::new(false)))
+    }
+    fn with_resource(&self, use_it: &dyn Fn(&AtomicBool)) {
+        use_it(&self.acquire());
+    }
+}
+
+/// Broken: a pool of one that returns its resource without waking a
+/// waiter.
+struct ForgetsWaiters(Mutex<Option<Arc<AtomicBool>>>, Condvar);
+
+impl Lend for ForgetsWaiters {
+    fn new() -> Self {
+        ForgetsWaiters(
+            Mutex::new(Some(Arc::new(AtomicBool::new(false)))),
+            Condvar::new(),
+        )
+    }
+    fn with_resource(&self, use_it: &dyn Fn(&AtomicBool)) {
+        let mut slot = lock(&self.0);
+        let resource = loop {
+            match slot.take() {
+                Some(resource) => break resource,
+                None => {
+                    slot = self
+                        .1
+                        .wait(slot)
+                        .unwrap_or_else(chanlab_sync::PoisonError::into_inner)
+                }
+            }
+        };
+        drop(slot);
+        use_it(&resource);
+        *lock(&self.0) = Some(resource);
+    }
+}
+
+/// Two holders share a pool of one.
+fn pool_model<L: Lend>() {
+    let pool = Arc::new(L::new());
+    let holders: Vec<_> = (0..2)
+        .map(|_| {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || {
+                pool.with_resource(&|resource| {
+                    assert!(
+                        !resource.swap(true, Ordering::SeqCst),
+                        "lent to two at once"
+                    );
+                    resource.store(false, Ordering::SeqCst);
+                });
+            })
+        })
+        .collect();
+    for holder in holders {
+        holder.join().unwrap();
+    }
+}
+
+#[test]
+fn pool_wakes_a_waiter_when_a_resource_comes_back() {
+    model(pool_model::<Pool<Arc<AtomicBool>>>);
+}
+
+#[test]
+fn pool_twin_that_forgets_waiters_deadlocks() {
+    let report = loom_finds(
+        "pool_twin_that_forgets_waiters_deadlocks",
+        pool_model::<ForgetsWaiters>,
+    );
+    assert!(report.contains("deadlock"), "{report}");
 }
