@@ -1,6 +1,7 @@
 //! The list of patterns and the three ways to run one.
 
 use std::fmt;
+use std::future::Future;
 use std::str::FromStr;
 
 use chanlab_contract::{AsyncFlavor, SyncFlavor};
@@ -210,15 +211,39 @@ impl Runtime {
         }
     }
 
-    pub(crate) fn build(self) -> Result<tokio::runtime::Runtime, ScenarioError> {
+    /// Runs `work` to completion on a fresh runtime of this kind, then
+    /// checks that every task it spawned has ended.
+    pub(crate) fn block_on<T>(
+        self,
+        work: impl Future<Output = Result<T, ScenarioError>>,
+    ) -> Result<T, ScenarioError> {
         let mut builder = match self {
             Runtime::CurrentThread => tokio::runtime::Builder::new_current_thread(),
             Runtime::MultiThread => tokio::runtime::Builder::new_multi_thread(),
         };
-        builder.enable_time().build().map_err(|err| {
+        let runtime = builder.enable_time().build().map_err(|err| {
             ScenarioError::NotApplicable(format!("cannot build a {} runtime: {err}", self.name()))
-        })
+        })?;
+        let result = runtime.block_on(work)?;
+        no_task_left(&runtime)?;
+        Ok(result)
     }
+}
+
+/// Checks that every task on `runtime` has ended, polling briefly: a task
+/// that just finished is counted until the runtime releases it.
+fn no_task_left(runtime: &tokio::runtime::Runtime) -> Result<(), ScenarioError> {
+    let metrics = runtime.metrics();
+    for _ in 0..1_000 {
+        if metrics.num_alive_tasks() == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    Err(ScenarioError::Oracle(format!(
+        "{} tasks still alive after the pattern returned",
+        metrics.num_alive_tasks()
+    )))
 }
 
 /// Runs `pattern` on blocking flavor `F`, on threads.
@@ -266,7 +291,6 @@ pub fn run_async<F: AsyncFlavor>(
             }
         )));
     }
-    let runtime = runtime.build()?;
     match pattern {
         Pattern::WorkerPool => runtime.block_on(worker_pool::run_async::<F>(params)),
         Pattern::FanOutFanIn => runtime.block_on(fan_out_in::run_async::<F>(params)),
@@ -305,5 +329,28 @@ pub fn run_primitive(
         _ => Err(ScenarioError::NotApplicable(format!(
             "{pattern} runs on channels, not on {primitive}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_left_running_fails_the_run() {
+        for runtime in Runtime::ALL {
+            let left = runtime.block_on(async {
+                tokio::spawn(std::future::pending::<()>());
+                Ok(())
+            });
+            assert_eq!(
+                left,
+                Err(ScenarioError::Oracle(
+                    "1 tasks still alive after the pattern returned".into()
+                )),
+                "{}",
+                runtime.name()
+            );
+        }
     }
 }

@@ -148,7 +148,7 @@ pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, S
         }
         Primitive::TokioSemaphore => {
             let semaphore = Arc::new(tokio::sync::Semaphore::new(permits));
-            let threads = Runtime::MultiThread.build()?.block_on(async {
+            let threads = Runtime::MultiThread.block_on(async {
                 let mut tasks = JoinSet::new();
                 for worker in 0..params.workers {
                     let (semaphore, gauge) = (Arc::clone(&semaphore), Arc::clone(&gauge));

@@ -80,11 +80,11 @@ pub fn run(primitive: Primitive, params: &Params) -> Result<Outcome, ScenarioErr
             params,
         ),
         Primitive::Atomics => run_threads(Atomics::new(), params),
-        Primitive::TokioMutex => Runtime::MultiThread.build()?.block_on(run_tasks(
+        Primitive::TokioMutex => Runtime::MultiThread.block_on(run_tasks(
             Locked::new(tokio::sync::Mutex::new, tokio::sync::Mutex::new),
             params,
         )),
-        Primitive::TokioRwLock => Runtime::MultiThread.build()?.block_on(run_tasks(
+        Primitive::TokioRwLock => Runtime::MultiThread.block_on(run_tasks(
             Locked::new(tokio::sync::RwLock::new, tokio::sync::RwLock::new),
             params,
         )),

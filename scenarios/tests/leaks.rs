@@ -1,0 +1,92 @@
+//! Nothing a pattern starts outlives it: after each run, the process's
+//! thread count returns to where it was (tasks are checked by every async
+//! run itself, against tokio's count of alive tasks).
+//!
+//! One test, so no other test's threads share the count. Linux only: the
+//! count comes from /proc.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use chanlab_contract::Capacity;
+use chanlab_impls::{Crossbeam, FlumeAsync};
+use chanlab_scenarios::{Pattern, Primitive, Runtime, run_async, run_primitive, run_sync};
+use support::{small, within};
+
+/// Threads in this process now.
+fn threads() -> usize {
+    let status =
+        std::fs::read_to_string("/proc/self/status").expect("/proc/self/status is readable");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|count| count.trim().parse().ok())
+        .expect("/proc/self/status has a Threads line")
+}
+
+/// Waits up to a second for the thread count to fall back to `baseline`:
+/// a joined thread may take a moment to leave the kernel's count.
+fn settles_to(baseline: usize) -> Result<(), usize> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let now = threads();
+        if now <= baseline {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(now);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn every_pattern_leaves_the_thread_count_where_it_found_it() {
+    let params = small(Capacity::Bounded(4));
+    let baseline = threads();
+
+    // The check can fail: a thread left running is seen.
+    let (stop, parked) = std::sync::mpsc::channel::<()>();
+    let left = std::thread::spawn(move || parked.recv());
+    assert_eq!(settles_to(baseline), Err(baseline + 1));
+    drop(stop);
+    let _ = left.join();
+    assert_eq!(settles_to(baseline), Ok(()));
+
+    let mut checked = 0;
+    for &pattern in Pattern::ALL {
+        let mut runs: Vec<(String, Box<dyn FnOnce() -> bool + Send>)> = Vec::new();
+        let p = params.clone();
+        runs.push((
+            format!("{pattern} on crossbeam"),
+            Box::new(move || run_sync::<Crossbeam>(pattern, &p).is_ok()),
+        ));
+        for runtime in Runtime::ALL {
+            let p = params.clone();
+            runs.push((
+                format!("{pattern} on flume-async ({})", runtime.name()),
+                Box::new(move || run_async::<FlumeAsync>(pattern, &p, runtime).is_ok()),
+            ));
+        }
+        for &primitive in Primitive::for_pattern(pattern) {
+            let p = params.clone();
+            runs.push((
+                format!("{pattern} on {primitive}"),
+                Box::new(move || run_primitive(pattern, primitive, &p).is_ok()),
+            ));
+        }
+        for (what, run) in runs {
+            let finished = within(Duration::from_secs(60), run);
+            assert!(finished.is_some(), "{what}: did not finish within 60 s");
+            if finished == Some(true) {
+                checked += 1;
+                if let Err(now) = settles_to(baseline) {
+                    panic!("{what}: {now} threads after the run, {baseline} before");
+                }
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} runs were checked");
+}
