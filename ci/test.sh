@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test gate: formatting, lints, doc tests, every test under
 # nextest (one process per test, so a hung check cannot stall the others),
-# then the loom models (ci/loom.sh).
+# then the loom models (ci/loom.sh) and the shuttle runs (ci/shuttle.sh).
 # The README's test command and .ci/run both call this script.
 set -euo pipefail
 cd "$(dirname "$0")"/..
@@ -14,4 +14,5 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release --doc
 cargo nextest run --workspace --release --no-fail-fast
 ci/loom.sh
+ci/shuttle.sh
 echo "ci/test.sh: gate passed in $((SECONDS - started))s"

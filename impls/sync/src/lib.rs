@@ -3,8 +3,10 @@
 //! its locks, atomics and threads from here, never from `std` directly.
 //!
 //! Normally these are the `std` types. Built with `RUSTFLAGS="--cfg
-//! chanlab_loom"` they are loom's, so the same code is model-checked
-//! unchanged. The cfg is chanlab's own rather than `loom` because a plain
+//! chanlab_loom"` they are loom's, and with `--cfg chanlab_shuttle`
+//! shuttle's, so the same code is model-checked (loom: every schedule
+//! within a bound) or schedule-tested (shuttle: random and PCT schedules of
+//! larger models) unchanged. The cfg is chanlab's own rather than `loom` because a plain
 //! `--cfg loom` also switches dependencies that test `cfg(loom)` themselves
 //! (tokio, for one) and breaks their build.
 //!
@@ -12,7 +14,7 @@
 //! is not: loom has no clock, so code whose logic depends on time takes an
 //! injected clock instead.
 
-#[cfg(not(chanlab_loom))]
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
 mod imp {
     pub use std::sync::{
         Arc, Condvar, LockResult, Mutex, MutexGuard, PoisonError, RwLock, WaitTimeoutResult,
@@ -34,6 +36,19 @@ mod imp {
     /// Atomic types.
     pub mod atomic {
         pub use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    }
+}
+
+#[cfg(chanlab_shuttle)]
+mod imp {
+    pub use shuttle::sync::{
+        Arc, Condvar, LockResult, Mutex, MutexGuard, PoisonError, RwLock, WaitTimeoutResult,
+    };
+    pub use shuttle::thread;
+
+    /// Atomic types.
+    pub mod atomic {
+        pub use shuttle::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     }
 }
 
