@@ -57,4 +57,8 @@ caught! {
     faking_rendezvous_breaks_rendezvous: FakesRendezvous => Rendezvous;
     swallowing_refused_values_breaks_receivers_gone: SwallowsRefusedValue => ReceiversGone;
     timing_out_early_breaks_recv_timeout: TimesOutEarly => RecvTimeout;
+    losing_messages_is_not_linearizable: Loses => Linearizable;
+    duplicating_messages_is_not_linearizable: Duplicates => Linearizable;
+    reordering_is_not_linearizable: Reorders => Linearizable;
+    ignoring_capacity_is_not_linearizable: IgnoresCapacity => Linearizable;
 }

@@ -20,7 +20,9 @@ pub struct StdMpsc;
 /// `std::sync::mpsc` with its receiver shared behind `Arc<Mutex<Receiver>>`,
 /// the usual way to feed a worker pool from it. The mutex is parking_lot's,
 /// for its timed lock: `try_recv` never waits for a clone blocked in `recv`,
-/// and `recv_timeout` counts the wait for the lock against its timeout.
+/// and `recv_timeout` counts the wait for the lock against its timeout. The
+/// price: `try_recv` answers `Empty` while any other clone holds the lock,
+/// even with messages queued, so it is not linearizable (R11).
 pub struct StdMpscShared;
 
 impl SyncFlavor for StdMpsc {
@@ -60,7 +62,7 @@ impl SyncFlavor for StdMpscShared {
             ..StdMpsc::INFO.capabilities
         },
         note: Some(
-            "multi-consumer emulated: receiver shared behind Arc<parking_lot::Mutex<Receiver>>",
+            "multi-consumer emulated: receiver shared behind Arc<parking_lot::Mutex<Receiver>>; try_recv reports Empty while another clone holds the lock",
         ),
     };
 
@@ -164,7 +166,9 @@ impl<T: Send + 'static> chanlab_contract::Receiver<T> for SharedReceiver<T> {
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        // Another clone holding the lock is receiving: nothing is ready now.
+        // Another clone holds the lock: report nothing ready rather than wait
+        // behind a `recv` that may block for good. Messages may be queued
+        // all the same (R11 catches it).
         match self.inner.try_lock() {
             Some(rx) => rx.try_recv().map_err(map_try_recv),
             None => Err(TryRecvError::Empty),

@@ -14,7 +14,9 @@ mod std_mpsc {
 }
 
 mod std_mpsc_shared {
-    super::conformance_tests!(chanlab_impls::StdMpscShared);
+    super::conformance_tests!(chanlab_impls::StdMpscShared, known_failures: [
+        histories_are_linearizable: "try_recv answers Empty whenever another clone holds the shared receiver's lock, even with messages queued",
+    ]);
 }
 
 mod crossbeam {

@@ -30,6 +30,7 @@
 //! timeout".
 
 mod checks;
+mod history;
 mod model;
 pub mod payload;
 mod spec;
@@ -151,6 +152,7 @@ define_checks! { $
     recv_timeout_behaves => checks::basics::recv_timeout_behaves, [RecvTimeout];
     values_dropped_once => checks::drops::values_dropped_once, [DropOnce];
     exactly_once_under_contention => checks::stress::exactly_once_under_contention, [ExactlyOnce, Fifo];
+    histories_are_linearizable => checks::linear::histories_are_linearizable, [Linearizable];
     agrees_with_model => model::agrees_with_model, [Capabilities, Fifo, ExactlyOnce, Capacity, Rendezvous, SendersGone, ReceiversGone];
 }
 

@@ -54,11 +54,16 @@ pub enum Rule {
     /// R10: every operation returns (no hang past the watchdog) and nothing
     /// panics.
     Liveness,
+    /// R11: concurrent `try_send` and `try_recv` calls are linearizable: they
+    /// return what some sequential order of them, keeping their real-time
+    /// order, returns on a FIFO queue of the channel's capacity. A spurious
+    /// `Full` or `Empty` breaks it as surely as a lost message.
+    Linearizable,
 }
 
 impl Rule {
     /// Every rule, in spec order.
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 11] = [
         Rule::Capabilities,
         Rule::Fifo,
         Rule::ExactlyOnce,
@@ -69,6 +74,7 @@ impl Rule {
         Rule::RecvTimeout,
         Rule::DropOnce,
         Rule::Liveness,
+        Rule::Linearizable,
     ];
 
     /// The rule's number and short name, e.g. `R3 exactly-once`.
@@ -84,6 +90,7 @@ impl Rule {
             Rule::RecvTimeout => "R8 recv-timeout",
             Rule::DropOnce => "R9 drop-once",
             Rule::Liveness => "R10 liveness",
+            Rule::Linearizable => "R11 linearizable",
         }
     }
 }

@@ -4,6 +4,7 @@
 pub(crate) mod basics;
 pub(crate) mod disconnect;
 pub(crate) mod drops;
+pub(crate) mod linear;
 pub(crate) mod stress;
 
 use std::sync::Arc;
