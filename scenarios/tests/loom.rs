@@ -584,3 +584,171 @@ fn pool_twin_that_forgets_waiters_deadlocks() {
     );
     assert!(report.contains("deadlock"), "{report}");
 }
+
+// ---------------------------------------------------------------------------
+// Pub/sub registry: unsubscribing never waits for a publisher blocked on a
+// full subscriber, and the subscription then closes.
+
+mod registry {
+    use chanlab_contract::{Capacity, Receiver};
+    use chanlab_impls::Reference;
+    use chanlab_scenarios::patterns::pubsub::{Broker, SlowSubscriber, Subscription};
+    use chanlab_sync::{Arc, Mutex, lock, thread};
+
+    use super::{loom_finds, model};
+
+    /// What the registry model needs.
+    trait Registry: Send + Sync + 'static {
+        fn new() -> Self;
+        fn subscribe(&self) -> Subscription<Reference, u64>;
+        fn unsubscribe(&self, id: u64);
+        fn publish(&self, message: u64);
+    }
+
+    impl Registry for Broker<Reference, u64> {
+        fn new() -> Self {
+            Broker::new(Capacity::Bounded(1)).unwrap()
+        }
+        fn subscribe(&self) -> Subscription<Reference, u64> {
+            Broker::subscribe(self, "t", SlowSubscriber::Block).unwrap()
+        }
+        fn unsubscribe(&self, id: u64) {
+            Broker::unsubscribe(self, "t", id);
+        }
+        fn publish(&self, message: u64) {
+            Broker::publish(self, "t", message);
+        }
+    }
+
+    /// Broken: publishes and unsubscribes under one big lock, as a broker
+    /// that sends while holding its registry would.
+    struct BigLock(Broker<Reference, u64>, Mutex<()>);
+
+    impl Registry for BigLock {
+        fn new() -> Self {
+            BigLock(Registry::new(), Mutex::new(()))
+        }
+        fn subscribe(&self) -> Subscription<Reference, u64> {
+            Registry::subscribe(&self.0)
+        }
+        fn unsubscribe(&self, id: u64) {
+            let _registry = lock(&self.1);
+            Registry::unsubscribe(&self.0, id);
+        }
+        fn publish(&self, message: u64) {
+            let _registry = lock(&self.1);
+            Registry::publish(&self.0, message);
+        }
+    }
+
+    /// A publisher sends two messages into a subscription of one slot
+    /// whose subscriber unsubscribes before it reads anything.
+    fn unsubscribe_model<R: Registry>() {
+        let broker = Arc::new(R::new());
+        let mut subscription = broker.subscribe();
+        let publisher = {
+            let broker = Arc::clone(&broker);
+            thread::spawn(move || {
+                broker.publish(1);
+                broker.publish(2);
+            })
+        };
+        broker.unsubscribe(subscription.id);
+        drop(broker);
+        let mut received = 0;
+        while subscription.receiver.recv().is_ok() {
+            received += 1;
+        }
+        assert!(received <= 2);
+        publisher.join().unwrap();
+    }
+
+    #[test]
+    fn unsubscribing_never_waits_for_a_blocked_publisher() {
+        model(unsubscribe_model::<Broker<Reference, u64>>);
+    }
+
+    #[test]
+    fn registry_twin_that_sends_under_its_lock_deadlocks() {
+        let report = loom_finds(
+            "registry::registry_twin_that_sends_under_its_lock_deadlocks",
+            unsubscribe_model::<BigLock>,
+        );
+        assert!(report.contains("deadlock"), "{report}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Supervisor: a failed attempt is seen and restarted with the state it
+// left, on every schedule.
+
+mod restart {
+    use std::time::Duration;
+
+    use chanlab_scenarios::coord::{Exit, ManualClock, RestartPolicy, Supervisor};
+    use chanlab_sync::{Arc, Mutex, lock, thread};
+
+    use super::{loom_finds, model};
+
+    const POLICY: RestartPolicy = RestartPolicy {
+        max_restarts: 2,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(4),
+    };
+
+    /// The worker fails on its first attempt and completes on its second.
+    fn flaky(attempts: &mut u32) -> Result<(), String> {
+        *attempts += 1;
+        if *attempts == 1 {
+            Err("first attempt".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_attempt_is_restarted_with_its_state() {
+        model(|| {
+            let supervisor = Supervisor::new(std::sync::Arc::new(ManualClock::new()), POLICY);
+            let (attempts, report) = supervisor.run(0u32, flaky);
+            assert_eq!(attempts, 2);
+            assert_eq!(report.exit, Exit::Completed);
+            assert_eq!(report.failures, ["first attempt"]);
+        });
+    }
+
+    /// Broken: reads an attempt's outcome from a shared slot right after
+    /// starting it, without joining it first.
+    fn impatient(max_restarts: u32) -> u32 {
+        let attempts = Arc::new(Mutex::new(0u32));
+        let mut restarts = 0;
+        loop {
+            let outcome = Arc::new(Mutex::new(None));
+            let attempt = {
+                let (attempts, outcome) = (Arc::clone(&attempts), Arc::clone(&outcome));
+                thread::spawn(move || {
+                    let result = flaky(&mut lock(&attempts));
+                    *lock(&outcome) = Some(result);
+                })
+            };
+            let seen = lock(&outcome).take();
+            attempt.join().unwrap();
+            match seen {
+                Some(Err(_)) if restarts < max_restarts => restarts += 1,
+                Some(_) => return *lock(&attempts),
+                None => panic!("the supervisor lost an attempt's outcome"),
+            }
+        }
+    }
+
+    #[test]
+    fn supervisor_twin_that_does_not_wait_for_its_worker_is_caught() {
+        let report = loom_finds(
+            "restart::supervisor_twin_that_does_not_wait_for_its_worker_is_caught",
+            || {
+                assert_eq!(impatient(POLICY.max_restarts), 2);
+            },
+        );
+        assert!(report.contains("lost an attempt's outcome"), "{report}");
+    }
+}
