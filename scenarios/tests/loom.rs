@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Bounds: at most three threads besides the model's main thread, one or
-//! two items each, and a preemption bound of [`PREEMPTIONS`].
+//! two items each, and a preemption bound of [`PREEMPTIONS`]
+//! ([`SHUTDOWN_PREEMPTIONS`] for the pattern shutdown models).
 #![cfg(chanlab_loom)]
 
 use chanlab_scenarios::coord::{
@@ -20,12 +21,20 @@ use chanlab_sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use chanlab_sync::{Arc, Condvar, Mutex, lock, thread};
 
 /// loom explores every schedule with at most this many preemptions.
-const PREEMPTIONS: usize = 2;
+const PREEMPTIONS: usize = 3;
+/// The bound for the pattern shutdown models, whose four threads make the
+/// state space too large for [`PREEMPTIONS`] within a minute.
+const SHUTDOWN_PREEMPTIONS: usize = 2;
 
 /// Checks `body` on every schedule within the bound.
 fn model(body: impl Fn() + Sync + Send + 'static) {
+    model_within(PREEMPTIONS, body);
+}
+
+/// Checks `body` on every schedule with at most `preemptions` preemptions.
+fn model_within(preemptions: usize, body: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(PREEMPTIONS);
+    builder.preemption_bound = Some(preemptions);
     builder.check(body);
 }
 
@@ -394,7 +403,7 @@ mod shutdown {
     use chanlab_impls::Reference;
     use chanlab_scenarios::{Params, Pattern, run_sync};
 
-    use super::{loom_finds, model};
+    use super::{SHUTDOWN_PREEMPTIONS, loom_finds, model_within};
 
     /// Two jobs, two workers, a queue of one: the smallest pool in which
     /// workers contend and the close must reach a blocked worker.
@@ -410,7 +419,7 @@ mod shutdown {
 
     #[test]
     fn worker_pool_ends_every_worker_and_loses_nothing() {
-        model(|| {
+        model_within(SHUTDOWN_PREEMPTIONS, || {
             run_sync::<Reference>(Pattern::WorkerPool, &tiny()).unwrap();
         });
     }

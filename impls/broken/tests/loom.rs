@@ -20,7 +20,7 @@ use chanlab_sync::atomic::{AtomicBool, Ordering};
 use chanlab_sync::{Arc, thread};
 
 /// loom explores every schedule with at most this many preemptions.
-const PREEMPTIONS: usize = 2;
+const PREEMPTIONS: usize = 3;
 
 fn model(body: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
