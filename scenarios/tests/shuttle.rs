@@ -112,3 +112,202 @@ fn fan_in_twin_that_reorders_is_caught() {
     assert!(report.contains("oracle failed"), "{report}");
     assert!(report.contains("failing schedule"), "{report}");
 }
+
+/// The async patterns that need no timer, on shuttle's executor: tasks are
+/// interleaved at their await points, under the same PCT scheduler, over
+/// flume's async channels.
+mod tasks {
+    use std::future::Future;
+
+    use chanlab_contract::Capacity;
+    use chanlab_impls::FlumeAsync;
+    use chanlab_scenarios::patterns::{
+        Executor, TaskSet, fan_out_in, map_reduce, pipeline, producer_consumer, semaphore,
+        worker_pool,
+    };
+    use chanlab_scenarios::{Outcome, Params, ScenarioError};
+
+    use super::{DEPTH, ITERATIONS, medium};
+
+    /// shuttle's future executor.
+    struct Shuttle;
+
+    impl Executor for Shuttle {
+        type Tasks<T: Send + 'static> = ShuttleTasks<T>;
+    }
+
+    /// Tasks spawned on shuttle's executor.
+    struct ShuttleTasks<T>(Vec<shuttle::future::JoinHandle<T>>);
+
+    impl<T> Default for ShuttleTasks<T> {
+        fn default() -> Self {
+            ShuttleTasks(Vec::new())
+        }
+    }
+
+    impl<T: Send + 'static> TaskSet<T> for ShuttleTasks<T> {
+        fn spawn(&mut self, task: impl Future<Output = T> + Send + 'static) {
+            self.0.push(shuttle::future::spawn(task));
+        }
+
+        fn join(self) -> impl Future<Output = Result<Vec<T>, ScenarioError>> {
+            async move {
+                let mut results = Vec::with_capacity(self.0.len());
+                for task in self.0 {
+                    let result = task
+                        .await
+                        .map_err(|err| ScenarioError::Panicked(format!("{err:?}")))?;
+                    results.push(result);
+                }
+                Ok(results)
+            }
+        }
+    }
+
+    fn schedules<R: Future<Output = Result<Outcome, ScenarioError>> + 'static>(
+        name: &'static str,
+        run: fn(Params) -> R,
+    ) {
+        shuttle::check_pct(
+            move || {
+                let params = Params {
+                    capacity: Capacity::Bounded(2),
+                    ..medium()
+                };
+                if let Err(err) = shuttle::future::block_on(run(params)) {
+                    panic!("{name} on flume-async: {err}");
+                }
+            },
+            ITERATIONS,
+            DEPTH,
+        );
+    }
+
+    #[test]
+    fn worker_pool_as_tasks() {
+        schedules("worker-pool", |p| async move {
+            worker_pool::run_async_on::<FlumeAsync, Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    fn fan_out_fan_in_as_tasks() {
+        schedules("fan-out-fan-in", |p| async move {
+            fan_out_in::run_async_on::<FlumeAsync, Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    fn pipeline_as_tasks() {
+        schedules("pipeline", |p| async move {
+            pipeline::run_async_on::<FlumeAsync, Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    fn producer_consumer_as_tasks() {
+        schedules("producer-consumer", |p| async move {
+            producer_consumer::run_async_on::<FlumeAsync, Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    fn semaphore_as_tasks() {
+        schedules("semaphore", |p| async move {
+            semaphore::run_channel_async_on::<FlumeAsync, Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    fn map_reduce_as_tasks() {
+        schedules("map-reduce", |p| async move {
+            map_reduce::run_async_on::<FlumeAsync, Shuttle>(&p).await
+        });
+    }
+
+    /// A twin of flume's async flavor whose sender silently drops every
+    /// seventh message: the worker pool's oracle must see it on some
+    /// schedule.
+    mod loses {
+        use std::future::Future;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use chanlab_contract::{
+            AsyncChannel, AsyncFlavor, AsyncSender, Capacity, FlavorInfo, SendError, TrySendError,
+            UnsupportedError,
+        };
+        use chanlab_impls::FlumeAsync;
+
+        pub struct LosesAsync;
+
+        pub struct Sender<T: Send + 'static> {
+            inner: <FlumeAsync as AsyncFlavor>::Sender<T>,
+            sent: Arc<AtomicUsize>,
+        }
+
+        impl<T: Send + 'static> Clone for Sender<T> {
+            fn clone(&self) -> Self {
+                Sender {
+                    inner: self.inner.clone(),
+                    sent: Arc::clone(&self.sent),
+                }
+            }
+        }
+
+        impl<T: Send + 'static> Sender<T> {
+            fn lose(&self) -> bool {
+                self.sent.fetch_add(1, Ordering::SeqCst) % 7 == 6
+            }
+        }
+
+        impl<T: Send + 'static> AsyncSender<T> for Sender<T> {
+            fn send(&self, value: T) -> impl Future<Output = Result<(), SendError<T>>> + Send {
+                let lost = self.lose();
+                let inner = self.inner.clone();
+                async move {
+                    if lost {
+                        Ok(())
+                    } else {
+                        inner.send(value).await
+                    }
+                }
+            }
+
+            fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+                if self.lose() {
+                    Ok(())
+                } else {
+                    self.inner.try_send(value)
+                }
+            }
+        }
+
+        impl AsyncFlavor for LosesAsync {
+            type Sender<T: Send + 'static> = Sender<T>;
+            type Receiver<T: Send + 'static> = <FlumeAsync as AsyncFlavor>::Receiver<T>;
+
+            const INFO: FlavorInfo = FlavorInfo {
+                name: "flume-async-loses",
+                note: Some("deliberately broken"),
+                ..FlumeAsync::INFO
+            };
+
+            fn channel<T: Send + 'static>(
+                capacity: Capacity,
+            ) -> Result<AsyncChannel<Self, T>, UnsupportedError> {
+                let (inner, receiver) = FlumeAsync::channel(capacity)?;
+                let sent = Arc::new(AtomicUsize::new(0));
+                Ok((Sender { inner, sent }, receiver))
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "oracle failed")]
+    fn worker_pool_as_tasks_over_a_losing_channel_is_caught() {
+        schedules("worker-pool", |p| async move {
+            worker_pool::run_async_on::<loses::LosesAsync, Shuttle>(&p).await
+        });
+    }
+}

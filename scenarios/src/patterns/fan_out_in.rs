@@ -15,9 +15,8 @@
 //! closes only after the last one.
 
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
-use tokio::task::JoinSet;
 
-use super::{busy, join_tasks, require};
+use super::{Executor, TaskSet, Tokio, busy, require};
 use crate::coord::Crew;
 use crate::oracle::{exactly_once, per_source_order, stamp, stamps};
 use crate::{Outcome, Params, ScenarioError};
@@ -74,8 +73,15 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
 /// Runs the pattern as tasks.
 pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_async_on::<F, Tokio>(params).await
+}
+
+/// [`run_async`] on executor `E`.
+pub async fn run_async_on<F: AsyncFlavor, E: Executor>(
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
-    let mut tasks = JoinSet::new();
+    let mut tasks: E::Tasks<()> = Default::default();
     let (merged_tx, mut merged) = F::channel::<u64>(params.capacity)?;
     let mut inputs = Vec::with_capacity(params.workers);
     for worker in 0..params.workers {
@@ -116,7 +122,7 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
     while let Ok(result) = merged.recv().await {
         received.push(result);
     }
-    let threads = join_tasks(tasks).await?.len();
+    let threads = tasks.join().await?.len();
     check(params, &received)?;
     Ok(Outcome::new(items, threads))
 }

@@ -18,9 +18,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
-use tokio::task::JoinSet;
 
-use super::{busy, join_tasks, require};
+use super::{Executor, TaskSet, Tokio, busy, require};
 use crate::coord::Crew;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -115,11 +114,18 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
 /// Runs word count as tasks.
 pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_async_on::<F, Tokio>(params).await
+}
+
+/// [`run_async`] on executor `E`.
+pub async fn run_async_on<F: AsyncFlavor, E: Executor>(
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
     let input = text(params.items);
     let reducers = params.workers;
-    let mut reducer_tasks = JoinSet::new();
-    let mut other_tasks = JoinSet::new();
+    let mut reducer_tasks: E::Tasks<(usize, Counts)> = Default::default();
+    let mut other_tasks: E::Tasks<()> = Default::default();
 
     let mut to_reducers = Vec::with_capacity(reducers);
     for reducer in 0..reducers {
@@ -160,8 +166,8 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
         }
     });
 
-    let others = join_tasks(other_tasks).await?.len();
-    let mut totals = join_tasks(reducer_tasks).await?;
+    let others = other_tasks.join().await?.len();
+    let mut totals = reducer_tasks.join().await?;
     let threads = others + totals.len();
     totals.sort_unstable_by_key(|(reducer, _)| *reducer);
     let totals: Vec<Counts> = totals.into_iter().map(|(_, total)| total).collect();

@@ -19,6 +19,7 @@ pub mod singleflight;
 pub mod supervisor;
 pub mod worker_pool;
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use chanlab_contract::{Capacity, FlavorInfo};
@@ -69,6 +70,40 @@ pub fn share(total: usize, parts: usize, part: usize) -> usize {
 /// bijection and the oracle can tell every job's result apart.
 pub(crate) fn job_result(id: u64) -> u64 {
     id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Where an async pattern runs its tasks: [`Tokio`] in real runs, or a
+/// model checker's executor (shuttle's, in `tests/shuttle.rs`) for the
+/// patterns that need no timer.
+pub trait Executor: 'static {
+    /// A set of tasks returning `T`, spawned on this executor.
+    type Tasks<T: Send + 'static>: TaskSet<T>;
+}
+
+/// Tasks spawned together and joined together.
+pub trait TaskSet<T>: Default {
+    /// Starts `task`.
+    fn spawn(&mut self, task: impl Future<Output = T> + Send + 'static);
+    /// Awaits every task and returns their results, in the order they
+    /// finished; a task that panicked is reported after all are joined.
+    fn join(self) -> impl Future<Output = Result<Vec<T>, ScenarioError>>;
+}
+
+/// tokio's executor: the runtime the pattern is run on.
+pub struct Tokio;
+
+impl Executor for Tokio {
+    type Tasks<T: Send + 'static> = JoinSet<T>;
+}
+
+impl<T: Send + 'static> TaskSet<T> for JoinSet<T> {
+    fn spawn(&mut self, task: impl Future<Output = T> + Send + 'static) {
+        JoinSet::spawn(self, task);
+    }
+
+    fn join(self) -> impl Future<Output = Result<Vec<T>, ScenarioError>> {
+        join_tasks(self)
+    }
 }
 
 /// Awaits every task of `tasks` and returns their results, in the order

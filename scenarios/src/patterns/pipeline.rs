@@ -23,9 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chanlab_contract::{
     AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, Receiver, Sender, SyncFlavor,
 };
-use tokio::task::JoinSet;
 
-use super::{busy, join_tasks, require};
+use super::{Executor, TaskSet, Tokio, busy, require};
 use crate::coord::Crew;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -139,9 +138,16 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
 /// Runs the pipeline as tasks.
 pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_async_on::<F, Tokio>(params).await
+}
+
+/// [`run_async`] on executor `E`.
+pub async fn run_async_on<F: AsyncFlavor, E: Executor>(
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
     let flow = Arc::new(Flow::new());
-    let mut tasks = JoinSet::new();
+    let mut tasks: E::Tasks<()> = Default::default();
     let (source, mut to_map) = F::channel::<u64>(params.capacity)?;
     let (mapped, mut to_filter) = F::channel::<u64>(params.capacity)?;
     let (filtered, mut to_batch) = F::channel::<u64>(params.capacity)?;
@@ -198,7 +204,7 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
         flow.retire(batch.len());
         received.push(batch);
     }
-    let threads = join_tasks(tasks).await?.len();
+    let threads = tasks.join().await?.len();
     check(params, &received, &flow)?;
     Ok(Outcome::new(items, threads)
         .with("most_in_flight", flow.most_in_flight.load(Ordering::SeqCst)))

@@ -14,10 +14,9 @@
 //! sent, and every producer and consumer ends once the producers are done.
 
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
-use tokio::task::JoinSet;
 
 use super::worker_pool::worker_receivers;
-use super::{busy, join_tasks, require, share};
+use super::{Executor, TaskSet, Tokio, busy, require, share};
 use crate::coord::Crew;
 use crate::oracle::{exactly_once, per_source_order, stamp, stamps};
 use crate::outcome::ensure;
@@ -77,9 +76,16 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
 /// Runs the pattern as tasks.
 pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_async_on::<F, Tokio>(params).await
+}
+
+/// [`run_async`] on executor `E`.
+pub async fn run_async_on<F: AsyncFlavor, E: Executor>(
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
     match params.payload {
-        0 => run_async_with::<F, u64>(params).await,
-        _ => run_async_with::<F, Padded>(params).await,
+        0 => run_async_with::<F, E, u64>(params).await,
+        _ => run_async_with::<F, E, Padded>(params).await,
     }
 }
 
@@ -130,7 +136,7 @@ fn run_with<F: SyncFlavor, M: Message>(params: &Params) -> Result<Outcome, Scena
     Ok(Outcome::new(params.items as u64, threads))
 }
 
-async fn run_async_with<F: AsyncFlavor, M: Message>(
+async fn run_async_with<F: AsyncFlavor, E: Executor, M: Message>(
     params: &Params,
 ) -> Result<Outcome, ScenarioError> {
     require(
@@ -139,7 +145,7 @@ async fn run_async_with<F: AsyncFlavor, M: Message>(
         (params.workers > 1).then_some(SHARED),
     )?;
     let (buffer, receiver) = F::channel::<M>(params.capacity)?;
-    let mut consumers = JoinSet::new();
+    let mut consumers: E::Tasks<Consumed> = Default::default();
     for mut queue in worker_receivers(receiver, params.workers, |rx| rx.try_clone())? {
         let (work, payload) = (params.work, params.payload);
         consumers.spawn(async move {
@@ -152,7 +158,7 @@ async fn run_async_with<F: AsyncFlavor, M: Message>(
             (ids, intact)
         });
     }
-    let mut producers = JoinSet::new();
+    let mut producers: E::Tasks<()> = Default::default();
     for producer in 0..params.producers {
         let buffer = buffer.clone();
         let (count, payload) = (
@@ -172,8 +178,8 @@ async fn run_async_with<F: AsyncFlavor, M: Message>(
         });
     }
     drop(buffer);
-    let producers = join_tasks(producers).await?.len();
-    let consumed = join_tasks(consumers).await?;
+    let producers = producers.join().await?.len();
+    let consumed = consumers.join().await?;
     let threads = producers + consumed.len();
     check(params, &consumed)?;
     Ok(Outcome::new(params.items as u64, threads))

@@ -21,10 +21,9 @@ use std::sync::Arc;
 use chanlab_contract::{
     AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, Receiver, Sender, SyncFlavor,
 };
-use tokio::task::JoinSet;
 
 use super::worker_pool::worker_receivers;
-use super::{busy, join_tasks, require, share};
+use super::{Executor, TaskSet, Tokio, busy, require, share};
 use crate::coord::{Crew, Semaphore};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
@@ -89,12 +88,19 @@ pub fn run_channel<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioEr
 
 /// The Go way as tasks.
 pub async fn run_channel_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_channel_async_on::<F, Tokio>(params).await
+}
+
+/// [`run_channel_async`] on executor `E`.
+pub async fn run_channel_async_on<F: AsyncFlavor, E: Executor>(
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
     let permits = permits(params)?;
     require(&F::INFO, params.capacity, Some(SHARED))?;
     let gauge = Arc::new(Gauge::new());
     let (tokens, release) = F::channel::<()>(params.capacity)?;
     let mut leftover = spare(&release, |rx| rx.try_clone())?;
-    let mut tasks = JoinSet::new();
+    let mut tasks: E::Tasks<()> = Default::default();
     for (worker, mut release) in worker_receivers(release, params.workers, |rx| rx.try_clone())?
         .into_iter()
         .enumerate()
@@ -117,7 +123,7 @@ pub async fn run_channel_async<F: AsyncFlavor>(params: &Params) -> Result<Outcom
         });
     }
     drop(tokens);
-    let threads = join_tasks(tasks).await?.len();
+    let threads = tasks.join().await?.len();
     let returned = leftover.try_recv().is_err();
     check(permits, &gauge, returned)?;
     Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
@@ -149,7 +155,7 @@ pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, S
         Primitive::TokioSemaphore => {
             let semaphore = Arc::new(tokio::sync::Semaphore::new(permits));
             let threads = Runtime::MultiThread.block_on(async {
-                let mut tasks = JoinSet::new();
+                let mut tasks = tokio::task::JoinSet::new();
                 for worker in 0..params.workers {
                     let (semaphore, gauge) = (Arc::clone(&semaphore), Arc::clone(&gauge));
                     let (jobs, work) = (share(params.items, params.workers, worker), params.work);
@@ -164,7 +170,7 @@ pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, S
                         }
                     });
                 }
-                join_tasks(tasks).await.map(|joined| joined.len())
+                tasks.join().await.map(|joined| joined.len())
             })?;
             (threads, semaphore.available_permits() == permits)
         }

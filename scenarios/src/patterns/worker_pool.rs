@@ -16,9 +16,8 @@
 //! and every worker ends once the job queue closes.
 
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
-use tokio::task::JoinSet;
 
-use super::{busy, job_result, join_tasks, require};
+use super::{Executor, TaskSet, Tokio, busy, job_result, require};
 use crate::coord::Crew;
 use crate::oracle::exactly_once;
 use crate::{Outcome, Params, ScenarioError};
@@ -70,12 +69,19 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
 /// Runs the pool as tasks.
 pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_async_on::<F, Tokio>(params).await
+}
+
+/// [`run_async`] on executor `E`.
+pub async fn run_async_on<F: AsyncFlavor, E: Executor>(
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
     require(
         &F::INFO,
         params.capacity,
         (params.workers > 1).then_some(SHARED),
     )?;
-    let mut tasks = JoinSet::new();
+    let mut tasks: E::Tasks<()> = Default::default();
     let (jobs, jobs_rx) = F::channel::<u64>(params.capacity)?;
     let (results_tx, mut results) = F::channel::<u64>(params.capacity)?;
 
@@ -105,7 +111,7 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
     while let Ok(result) = results.recv().await {
         received.push(result);
     }
-    let threads = join_tasks(tasks).await?.len();
+    let threads = tasks.join().await?.len();
     check(params, &received)?;
     Ok(Outcome::new(items, threads))
 }
