@@ -24,9 +24,6 @@ const ITERATIONS: usize = 300;
 /// PCT's bug depth: the number of ordering constraints a bug may need.
 const DEPTH: usize = 3;
 
-/// Set in the child process that runs a broken twin's model.
-const TWIN: &str = "CHANLAB_SHUTTLE_TWIN";
-
 /// Larger than any loom model: three or four threads per stage and a
 /// dozen messages through channels of two.
 fn medium() -> Params {
@@ -52,25 +49,10 @@ fn schedules<F: SyncFlavor>(pattern: Pattern, params: Params) {
     );
 }
 
-/// Runs a broken twin's model in a child process (this test binary, asked
-/// to run only `test`) and returns its report, which must be a failure.
+/// Runs `pattern` on broken twin `F` in a child process (`test` is the
+/// calling test's name) and returns shuttle's report of the failure.
 fn shuttle_finds<F: SyncFlavor>(test: &str, pattern: Pattern) -> String {
-    if std::env::var_os(TWIN).is_some() {
-        schedules::<F>(pattern, medium());
-        return String::new();
-    }
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let child = std::process::Command::new(exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(TWIN, "1")
-        .output()
-        .expect("the test binary can run itself");
-    let report = String::from_utf8_lossy(&child.stderr).into_owned();
-    assert!(
-        !child.status.success(),
-        "shuttle tried {ITERATIONS} schedules of {test} and found no failure:\n{report}"
-    );
-    report
+    chanlab_broken::child::must_fail(test, || schedules::<F>(pattern, medium()))
 }
 
 macro_rules! pattern_models {

@@ -6,6 +6,8 @@
 //! a thin wrapper, so everything else about it is correct and the fault is
 //! the only thing a checker can catch.
 
+pub mod child;
+
 use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;

@@ -28,29 +28,11 @@ fn model(body: impl Fn() + Sync + Send + 'static) {
     builder.check(body);
 }
 
-/// Set in the child process that runs a broken twin's model.
-const TWIN: &str = "CHANLAB_LOOM_TWIN";
-
 /// Runs a twin's model, which loom must fail, in a child process (loom
 /// ends a deadlocked model with a panic that cannot unwind) and returns
 /// loom's report. `test` is the calling test's name.
 fn loom_finds(test: &str, body: impl Fn() + Sync + Send + 'static) -> String {
-    if std::env::var_os(TWIN).is_some() {
-        model(body);
-        return String::new();
-    }
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let child = std::process::Command::new(exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(TWIN, "1")
-        .output()
-        .expect("the test binary can run itself");
-    let report = String::from_utf8_lossy(&child.stderr).into_owned();
-    assert!(
-        !child.status.success(),
-        "loom explored every schedule of {test} and found no failure:\n{report}"
-    );
-    report
+    chanlab_broken::child::must_fail(test, || model(body))
 }
 
 /// Two senders, one message each, into a channel of one slot: the
