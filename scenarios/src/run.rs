@@ -231,14 +231,15 @@ impl Runtime {
 }
 
 /// Checks that every task on `runtime` has ended, polling briefly: a task
-/// that just finished is counted until the runtime releases it.
+/// that just finished is counted until the runtime releases it, which a
+/// current-thread runtime only does while driven.
 fn no_task_left(runtime: &tokio::runtime::Runtime) -> Result<(), ScenarioError> {
     let metrics = runtime.metrics();
     for _ in 0..1_000 {
         if metrics.num_alive_tasks() == 0 {
             return Ok(());
         }
-        std::thread::sleep(std::time::Duration::from_millis(1));
+        runtime.block_on(tokio::time::sleep(std::time::Duration::from_millis(1)));
     }
     Err(ScenarioError::Oracle(format!(
         "{} tasks still alive after the pattern returned",

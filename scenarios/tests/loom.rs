@@ -88,7 +88,10 @@ impl Permits for CheckThenAct {
         loop {
             let free = *lock(&self.0) > 0;
             if free {
-                *lock(&self.0) -= 1;
+                // Wraps rather than panics in a debug build, so the model
+                // fails on its own assertion.
+                let mut available = lock(&self.0);
+                *available = available.wrapping_sub(1);
                 return;
             }
             thread::yield_now();
@@ -358,18 +361,33 @@ fn errgroup_returns_the_first_error_and_ends_every_task() {
     });
 }
 
-/// The same group, but its tasks are handed a token of their own rather
-/// than the group's: the first error reaches nobody.
+/// Broken: an error group that records the first error but never cancels
+/// its token, so a task waiting on the token never ends.
 #[test]
-fn errgroup_twin_whose_error_reaches_nobody_deadlocks() {
-    let report = loom_finds("errgroup_twin_whose_error_reaches_nobody_deadlocks", || {
-        let mut group = ErrGroup::new(&CancelToken::new());
-        group.spawn(|_group_token| {
-            CancelToken::new().wait();
-            Err("cancelled")
-        });
-        group.spawn(|_| Err("first"));
-        let _ = group.wait();
+fn errgroup_twin_that_does_not_cancel_deadlocks() {
+    let report = loom_finds("errgroup_twin_that_does_not_cancel_deadlocks", || {
+        let token = CancelToken::new();
+        let first_error = Arc::new(Mutex::new(None));
+        let tasks: Vec<_> = [true, false]
+            .into_iter()
+            .map(|fails| {
+                let (token, first_error) = (token.clone(), Arc::clone(&first_error));
+                thread::spawn(move || {
+                    let result = if fails {
+                        Err("first")
+                    } else {
+                        token.wait();
+                        Err("cancelled")
+                    };
+                    if let Err(error) = result {
+                        lock(&first_error).get_or_insert(error);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.join().unwrap();
+        }
     });
     assert!(report.contains("deadlock"), "{report}");
 }
@@ -446,7 +464,8 @@ impl Bucket for TakesLate {
     fn try_acquire(&self) -> bool {
         let available = *lock(&self.0) > 0;
         if available {
-            *lock(&self.0) -= 1;
+            let mut tokens = lock(&self.0);
+            *tokens = tokens.wrapping_sub(1);
         }
         available
     }

@@ -37,6 +37,10 @@ pub(crate) enum Op {
     Received(u64),
     /// `try_recv()` found the channel empty.
     Empty,
+    /// Either call reported the channel disconnected, which it never is in
+    /// a recorded history (both ends live throughout): no sequential run
+    /// returns it.
+    Disconnected,
 }
 
 impl fmt::Display for Call {
@@ -46,6 +50,7 @@ impl fmt::Display for Call {
             Op::Full(v) => format!("try_send({v}) = Full"),
             Op::Received(v) => format!("try_recv() = Ok({v})"),
             Op::Empty => "try_recv() = Empty".to_owned(),
+            Op::Disconnected => "= Disconnected".to_owned(),
         };
         write!(
             f,

@@ -84,8 +84,10 @@ pub trait Executor: 'static {
 pub trait TaskSet<T>: Default {
     /// Starts `task`.
     fn spawn(&mut self, task: impl Future<Output = T> + Send + 'static);
-    /// Awaits every task and returns their results, in the order they
-    /// finished; a task that panicked is reported after all are joined.
+    /// Awaits every task and returns their results, in no particular
+    /// order. A task that panicked is reported as
+    /// [`ScenarioError::Panicked`] (or by the executor itself, as shuttle
+    /// does).
     fn join(self) -> impl Future<Output = Result<Vec<T>, ScenarioError>>;
 }
 
