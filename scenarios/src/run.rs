@@ -239,7 +239,9 @@ fn no_task_left(runtime: &tokio::runtime::Runtime) -> Result<(), ScenarioError> 
         if metrics.num_alive_tasks() == 0 {
             return Ok(());
         }
-        runtime.block_on(tokio::time::sleep(std::time::Duration::from_millis(1)));
+        runtime.block_on(async {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        });
     }
     Err(ScenarioError::Oracle(format!(
         "{} tasks still alive after the pattern returned",
