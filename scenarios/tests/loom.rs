@@ -373,7 +373,7 @@ fn errgroup_twin_that_does_not_cancel_deadlocks() {
             .map(|fails| {
                 let (token, first_error) = (token.clone(), Arc::clone(&first_error));
                 thread::spawn(move || {
-                    let result = if fails {
+                    let result: Result<(), &str> = if fails {
                         Err("first")
                     } else {
                         token.wait();
