@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use chanlab_sync::{Arc, Condvar, Mutex, PoisonError, lock};
 
-/// A pool of at most `size` resources made by a factory on demand. Clones
-/// are handles on the same pool.
+/// A pool of at most `size` resources made by a factory on demand.
 pub struct Pool<R> {
     inner: Arc<Inner<R>>,
 }
@@ -121,15 +120,6 @@ impl<R: Send + 'static> Pool<R> {
     /// Resources waiting in the pool now.
     pub fn idle(&self) -> usize {
         lock(&self.inner.state).idle.len()
-    }
-}
-
-impl<R> Clone for Pool<R> {
-    /// Another handle on the same pool.
-    fn clone(&self) -> Self {
-        Pool {
-            inner: Arc::clone(&self.inner),
-        }
     }
 }
 
