@@ -18,6 +18,7 @@
 //! `chanlab-sync` facade, so loom checks the same code.
 
 pub mod coord;
+pub mod load;
 mod oracle;
 mod outcome;
 mod params;

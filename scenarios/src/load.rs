@@ -1,0 +1,615 @@
+//! Channel load: the raw channel matrix (SPSC, MPSC, MPMC) driven for
+//! measurement rather than as a pattern.
+//!
+//! Producers claim message numbers from a shared counter in small chunks and
+//! send them; consumers receive until every sender is gone. A fast producer
+//! therefore sends more than a slow one, and the counts each thread sent or
+//! received ([`LoadOutcome::sent_by`], [`LoadOutcome::received_by`]) show
+//! starvation. The clock runs from a start barrier, after every thread is
+//! up, to the last receive; the oracle runs after the clock stops.
+//!
+//! Three [`Measure`]s:
+//! - [`Measure::Throughput`]: no clock is read per message, so throughput
+//!   is what the channel does, not what timestamping costs.
+//! - [`Measure::ClosedLoop`]: each message carries the time it was handed to
+//!   `send`; latency is receive time minus that, every message recorded.
+//! - [`Measure::OpenLoop`]: message `i` is due at `i / rate` seconds after
+//!   the start and carries its due time; a producer that falls behind
+//!   sends late messages at once, and their latency still counts from the
+//!   due time, so a stall is not hidden by coordinated omission.
+//!
+//! Latency is recorded per consumer into an HdrHistogram (1 ns to 60 s,
+//! three significant digits) and merged after the run.
+//!
+//! Oracle: every message is received exactly once, each consumer sees each
+//! producer's messages in the order they were sent, and every thread ends.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chanlab_contract::{
+    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, FlavorInfo, Receiver, Sender, SyncFlavor,
+};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::coord::Crew;
+use crate::oracle::{exactly_once, per_source_order, stamp};
+use crate::outcome::ensure;
+use crate::params::{MAX_ITEMS, MAX_THREADS};
+use crate::patterns::join_tasks;
+use crate::{Runtime, ScenarioError};
+
+/// The message sizes a load can carry, in bytes. `0` sends a zero-sized
+/// message, which has no room for a stamp: its oracle only counts. `8`
+/// sends a bare `u64` stamp, with no room for a time: it cannot measure
+/// latency. Larger messages carry a stamp, a time and padding.
+pub const MESSAGE_SIZES: [usize; 5] = [0, 8, 16, 256, 4096];
+
+/// The smallest message that carries a time, so latency can be measured.
+pub const TIMED_MESSAGE_BYTES: usize = 16;
+
+/// Highest latency a histogram records: 60 s, in nanoseconds. Longer
+/// latencies are recorded as this value.
+const MAX_LATENCY_NS: u64 = 60_000_000_000;
+
+/// Message numbers a producer claims at once: large enough that the shared
+/// counter costs little per message, small enough that shares stay fair.
+const CHUNK: usize = 32;
+
+/// How a load is timed. Named in every result.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum Measure {
+    /// Send as fast as the channel takes; no per-message clock.
+    Throughput,
+    /// Send as fast as the channel takes; latency from the moment of `send`.
+    ClosedLoop,
+    /// Send on a fixed schedule of `rate` messages per second in total;
+    /// latency from each message's scheduled time.
+    OpenLoop {
+        /// Messages per second across all producers.
+        rate: f64,
+    },
+}
+
+impl Measure {
+    /// The mode's name in filters and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Measure::Throughput => "throughput",
+            Measure::ClosedLoop => "closed-loop",
+            Measure::OpenLoop { .. } => "open-loop",
+        }
+    }
+
+    fn records_latency(&self) -> bool {
+        !matches!(self, Measure::Throughput)
+    }
+}
+
+/// One load: who sends, who receives, through what, and how it is timed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadSpec {
+    /// Producer threads or tasks.
+    pub producers: usize,
+    /// Consumer threads or tasks; more than one needs a multi-consumer
+    /// receiver.
+    pub consumers: usize,
+    /// The channel's capacity.
+    pub capacity: Capacity,
+    /// Bytes per message, one of [`MESSAGE_SIZES`].
+    pub message_bytes: usize,
+    /// Messages in the run.
+    pub items: usize,
+    /// How the run is timed.
+    pub measure: Measure,
+}
+
+impl LoadSpec {
+    /// The shape's conventional name: `spsc`, `mpsc`, `spmc` or `mpmc`.
+    pub fn shape(&self) -> &'static str {
+        match (self.producers > 1, self.consumers > 1) {
+            (false, false) => "spsc",
+            (true, false) => "mpsc",
+            (false, true) => "spmc",
+            (true, true) => "mpmc",
+        }
+    }
+
+    /// Rejects a load `info`'s flavor cannot run, or that makes no sense,
+    /// before anything starts.
+    pub fn validate(&self, info: &FlavorInfo) -> Result<(), ScenarioError> {
+        let invalid = |reason: String| Err(ScenarioError::InvalidParams(reason));
+        if self.producers == 0 || self.consumers == 0 {
+            return invalid("a load needs at least one producer and one consumer".into());
+        }
+        if self.producers > MAX_THREADS || self.consumers > MAX_THREADS {
+            return invalid(format!(
+                "at most {MAX_THREADS} producers and {MAX_THREADS} consumers, not {} and {}",
+                self.producers, self.consumers
+            ));
+        }
+        if self.items == 0 || self.items > MAX_ITEMS {
+            return invalid(format!(
+                "items must be between 1 and {MAX_ITEMS}, not {}",
+                self.items
+            ));
+        }
+        if !MESSAGE_SIZES.contains(&self.message_bytes) {
+            return invalid(format!(
+                "message size must be one of {MESSAGE_SIZES:?} bytes, not {}",
+                self.message_bytes
+            ));
+        }
+        if self.message_bytes < TIMED_MESSAGE_BYTES && self.measure.records_latency() {
+            return invalid(format!(
+                "a {}-byte message has no room for a time; latency needs at least {TIMED_MESSAGE_BYTES} bytes",
+                self.message_bytes
+            ));
+        }
+        if let Measure::OpenLoop { rate } = self.measure
+            && !(rate.is_finite() && rate >= 1.0)
+        {
+            return invalid(format!(
+                "an open-loop rate must be at least 1 message per second, not {rate}"
+            ));
+        }
+        info.check(self.capacity)?;
+        if self.consumers > 1 && !info.capabilities.multi_consumer {
+            return Err(ScenarioError::NotApplicable(format!(
+                "{} has no multi-consumer receiver, and {} consumers share one",
+                info.name, self.consumers
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What a load did.
+#[derive(Debug, Clone)]
+pub struct LoadOutcome {
+    /// Messages received (all of them: the oracle held).
+    pub items: u64,
+    /// From the start barrier to the last receive.
+    pub elapsed: Duration,
+    /// Messages each producer sent.
+    pub sent_by: Vec<u64>,
+    /// Messages each consumer received.
+    pub received_by: Vec<u64>,
+    /// Per-message latency in nanoseconds, merged over consumers; `None`
+    /// under [`Measure::Throughput`].
+    pub latency: Option<Histogram<u64>>,
+}
+
+/// Runs `spec` on blocking flavor `F`, on threads.
+pub fn run_load_sync<F: SyncFlavor>(spec: &LoadSpec) -> Result<LoadOutcome, ScenarioError> {
+    spec.validate(&F::INFO)?;
+    match spec.message_bytes {
+        0 => load_sync::<F, ()>(spec),
+        8 => load_sync::<F, u64>(spec),
+        16 => load_sync::<F, Message<0>>(spec),
+        256 => load_sync::<F, Message<240>>(spec),
+        _ => load_sync::<F, Message<4080>>(spec),
+    }
+}
+
+/// Runs `spec` on async flavor `F`, as tasks on a fresh tokio `runtime`.
+pub fn run_load_async<F: AsyncFlavor>(
+    spec: &LoadSpec,
+    runtime: Runtime,
+) -> Result<LoadOutcome, ScenarioError> {
+    spec.validate(&F::INFO)?;
+    match spec.message_bytes {
+        0 => runtime.block_on(load_async::<F, ()>(spec)),
+        8 => runtime.block_on(load_async::<F, u64>(spec)),
+        16 => runtime.block_on(load_async::<F, Message<0>>(spec)),
+        256 => runtime.block_on(load_async::<F, Message<240>>(spec)),
+        _ => runtime.block_on(load_async::<F, Message<4080>>(spec)),
+    }
+}
+
+/// A message of a load: a [`stamp`], a time in nanoseconds since the start,
+/// and padding up to its size.
+trait LoadMessage: Send + 'static {
+    fn new(stamp: u64, at_ns: u64) -> Self;
+    /// The stamp, or `None` for a message too small to carry one.
+    fn stamp(&self) -> Option<u64>;
+    fn at_ns(&self) -> u64;
+}
+
+impl LoadMessage for () {
+    fn new(_stamp: u64, _at_ns: u64) -> Self {}
+    fn stamp(&self) -> Option<u64> {
+        None
+    }
+    fn at_ns(&self) -> u64 {
+        0
+    }
+}
+
+impl LoadMessage for u64 {
+    fn new(stamp: u64, _at_ns: u64) -> Self {
+        stamp
+    }
+    fn stamp(&self) -> Option<u64> {
+        Some(*self)
+    }
+    fn at_ns(&self) -> u64 {
+        0
+    }
+}
+
+/// 16 bytes of stamp and time, then `PAD` bytes.
+struct Message<const PAD: usize> {
+    stamp: u64,
+    at_ns: u64,
+    _pad: [u8; PAD],
+}
+
+impl<const PAD: usize> LoadMessage for Message<PAD> {
+    fn new(stamp: u64, at_ns: u64) -> Self {
+        Message {
+            stamp,
+            at_ns,
+            _pad: [0; PAD],
+        }
+    }
+    fn stamp(&self) -> Option<u64> {
+        Some(self.stamp)
+    }
+    fn at_ns(&self) -> u64 {
+        self.at_ns
+    }
+}
+
+/// What every thread of one run shares: the message counter and the
+/// schedule.
+struct Shared {
+    next: AtomicUsize,
+    items: usize,
+    measure: Measure,
+    /// Nanoseconds between two due times in the open loop.
+    interval_ns: f64,
+}
+
+impl Shared {
+    fn new(spec: &LoadSpec) -> Self {
+        let interval_ns = match spec.measure {
+            Measure::OpenLoop { rate } => 1e9 / rate,
+            _ => 0.0,
+        };
+        Shared {
+            next: AtomicUsize::new(0),
+            items: spec.items,
+            measure: spec.measure,
+            interval_ns,
+        }
+    }
+}
+
+/// [`Shared`] with the moment the run started, as each thread sees it.
+#[derive(Clone, Copy)]
+struct Schedule<'a> {
+    shared: &'a Shared,
+    start: Instant,
+}
+
+impl Schedule<'_> {
+    /// The next chunk of message numbers, or `None` once all are claimed.
+    fn claim(&self) -> Option<std::ops::Range<usize>> {
+        let first = self.shared.next.fetch_add(CHUNK, Ordering::Relaxed);
+        (first < self.shared.items).then(|| first..(first + CHUNK).min(self.shared.items))
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    /// When message `index` is due, in the open loop.
+    fn due_ns(&self, index: usize) -> u64 {
+        (index as f64 * self.shared.interval_ns) as u64
+    }
+
+    /// The time a message carries: none, its send time, or its due time.
+    fn time_for(&self, index: usize) -> u64 {
+        match self.shared.measure {
+            Measure::Throughput => 0,
+            Measure::ClosedLoop => self.now_ns(),
+            Measure::OpenLoop { .. } => self.due_ns(index),
+        }
+    }
+
+    /// How long a producer should wait before sending message `index`:
+    /// zero in the closed loop or when it is already late.
+    fn wait_for(&self, index: usize) -> Duration {
+        match self.shared.measure {
+            Measure::OpenLoop { .. } => {
+                Duration::from_nanos(self.due_ns(index).saturating_sub(self.now_ns()))
+            }
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// Longer waits than this sleep (short of the due time); shorter ones
+/// yield, because a sleep overshoots by tens of microseconds.
+const SLEEP_ABOVE: Duration = Duration::from_micros(200);
+
+/// Waits on a thread until message `index` is due.
+fn pace(schedule: Schedule<'_>, index: usize) {
+    loop {
+        let wait = schedule.wait_for(index);
+        if wait.is_zero() {
+            return;
+        }
+        if wait > SLEEP_ABOVE {
+            thread::sleep(wait - SLEEP_ABOVE / 2);
+        } else {
+            thread::yield_now();
+        }
+    }
+}
+
+/// Waits in a task until message `index` is due. tokio's timer ticks in
+/// milliseconds, so shorter waits yield to the runtime.
+async fn pace_async(schedule: Schedule<'_>, index: usize) {
+    const TIMER_ABOVE: Duration = Duration::from_millis(2);
+    loop {
+        let wait = schedule.wait_for(index);
+        if wait.is_zero() {
+            return;
+        }
+        if wait > TIMER_ABOVE {
+            tokio::time::sleep(wait - TIMER_ABOVE / 2).await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// What one consumer saw.
+struct Received {
+    count: u64,
+    stamps: Vec<u64>,
+    latency: Option<Histogram<u64>>,
+}
+
+impl Received {
+    fn new(measure: Measure) -> Result<Self, ScenarioError> {
+        let latency = if measure.records_latency() {
+            Some(new_histogram()?)
+        } else {
+            None
+        };
+        Ok(Received {
+            count: 0,
+            stamps: Vec::new(),
+            latency,
+        })
+    }
+
+    fn take<M: LoadMessage>(&mut self, message: M, schedule: Schedule<'_>) {
+        if let Some(latency) = &mut self.latency {
+            let ns = schedule.now_ns().saturating_sub(message.at_ns());
+            latency.saturating_record(ns.clamp(1, MAX_LATENCY_NS));
+        }
+        self.count += 1;
+        if let Some(stamp) = message.stamp() {
+            self.stamps.push(stamp);
+        }
+    }
+}
+
+/// A histogram for latencies in nanoseconds, 1 ns to 60 s.
+pub fn new_histogram() -> Result<Histogram<u64>, ScenarioError> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
+        .map_err(|err| ScenarioError::InvalidParams(format!("latency histogram: {err}")))
+}
+
+fn load_sync<F: SyncFlavor, M: LoadMessage>(spec: &LoadSpec) -> Result<LoadOutcome, ScenarioError> {
+    let (sender, receivers) =
+        open::<M, _, _>(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
+    let mut tallies = (0..spec.consumers)
+        .map(|_| Received::new(spec.measure))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Threads meet twice: once all are up (then the clock starts), and
+    // again to go, so thread start-up is not timed.
+    let meet = Arc::new(Barrier::new(spec.producers + spec.consumers + 1));
+    let shared = Arc::new((Shared::new(spec), OnceLock::<Instant>::new()));
+    let started = {
+        let (meet, shared) = (meet.clone(), shared.clone());
+        move || {
+            meet.wait();
+            meet.wait();
+            // Set by the main thread between the two meetings.
+            let start = shared.1.get().copied().unwrap_or_else(Instant::now);
+            (shared, start)
+        }
+    };
+    let mut consumers = Crew::new();
+    for (mut receiver, mut received) in receivers.into_iter().zip(tallies.drain(..)) {
+        let started = started.clone();
+        consumers.spawn(move || {
+            let (shared, start) = started();
+            let schedule = Schedule {
+                shared: &shared.0,
+                start,
+            };
+            while let Ok(message) = receiver.recv() {
+                received.take(message, schedule);
+            }
+            received
+        });
+    }
+    let mut producers = Crew::new();
+    for producer in 0..spec.producers {
+        let (sender, started) = (sender.clone(), started.clone());
+        producers.spawn(move || {
+            let (shared, start) = started();
+            let schedule = Schedule {
+                shared: &shared.0,
+                start,
+            };
+            produce_sync(schedule, producer, &sender).map(|sent| (producer, sent))
+        });
+    }
+    drop(sender);
+    meet.wait();
+    let start = Instant::now();
+    // Cannot fail: this is the only place that sets it.
+    let _ = shared.1.set(start);
+    meet.wait();
+    let sent = producers.join()?;
+    let received = consumers.join()?;
+    finish(spec, start.elapsed(), sent, received)
+}
+
+/// One producer's loop on a thread: claim a chunk, send it, until none is
+/// left. Returns how many it sent.
+fn produce_sync<M: LoadMessage>(
+    schedule: Schedule<'_>,
+    producer: usize,
+    sender: &impl Sender<M>,
+) -> Result<u64, String> {
+    let mut sent = 0;
+    while let Some(chunk) = schedule.claim() {
+        for index in chunk {
+            pace(schedule, index);
+            let message = M::new(stamp(producer, sent), schedule.time_for(index));
+            if sender.send(message).is_err() {
+                return Err(format!("producer {producer}: every receiver is gone"));
+            }
+            sent += 1;
+        }
+    }
+    Ok(sent as u64)
+}
+
+/// The channel's sender and `spec.consumers` receivers on it.
+fn open<M, S, R>(
+    (sender, receiver): (S, R),
+    spec: &LoadSpec,
+    clone: impl Fn(&R) -> Option<R>,
+) -> Result<(S, Vec<R>), ScenarioError> {
+    let mut receivers = vec![receiver];
+    for _ in 1..spec.consumers {
+        receivers.push(
+            clone(&receivers[0]).ok_or_else(|| {
+                ScenarioError::NotApplicable("the receiver cannot be cloned".into())
+            })?,
+        );
+    }
+    Ok((sender, receivers))
+}
+
+async fn load_async<F: AsyncFlavor, M: LoadMessage>(
+    spec: &LoadSpec,
+) -> Result<LoadOutcome, ScenarioError> {
+    let (sender, receivers) =
+        open::<M, _, _>(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
+    let mut tallies = (0..spec.consumers)
+        .map(|_| Received::new(spec.measure))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shared = Arc::new(Shared::new(spec));
+    // Tasks cost microseconds to spawn, so the clock starts before them.
+    let start = Instant::now();
+    let mut consumers = tokio::task::JoinSet::new();
+    for (mut receiver, mut received) in receivers.into_iter().zip(tallies.drain(..)) {
+        let shared = shared.clone();
+        consumers.spawn(async move {
+            let schedule = Schedule {
+                shared: &shared,
+                start,
+            };
+            while let Ok(message) = receiver.recv().await {
+                received.take(message, schedule);
+            }
+            received
+        });
+    }
+    let mut producers = tokio::task::JoinSet::new();
+    for producer in 0..spec.producers {
+        let (sender, shared) = (sender.clone(), shared.clone());
+        producers.spawn(async move {
+            let schedule = Schedule {
+                shared: &shared,
+                start,
+            };
+            let mut sent = 0;
+            while let Some(chunk) = schedule.claim() {
+                for index in chunk {
+                    pace_async(schedule, index).await;
+                    let message = M::new(stamp(producer, sent), schedule.time_for(index));
+                    if sender.send(message).await.is_err() {
+                        return Err(format!("producer {producer}: every receiver is gone"));
+                    }
+                    sent += 1;
+                }
+            }
+            Ok((producer, sent as u64))
+        });
+    }
+    drop(sender);
+    // Tasks finish in any order; each producer's count goes in its place.
+    let mut sent = join_tasks(producers).await?;
+    sent.sort_by_key(|result| {
+        result
+            .as_ref()
+            .map_or(usize::MAX, |&(producer, _)| producer)
+    });
+    let received = join_tasks(consumers).await?;
+    finish(spec, start.elapsed(), sent, received)
+}
+
+/// Runs the oracle on what the producers sent (each producer's number and
+/// count, in producer order) and the consumers received, then merges their
+/// latencies.
+fn finish(
+    spec: &LoadSpec,
+    elapsed: Duration,
+    sent: Vec<Result<(usize, u64), String>>,
+    received: Vec<Received>,
+) -> Result<LoadOutcome, ScenarioError> {
+    let sent_by = sent
+        .into_iter()
+        .map(|result| result.map(|(_, count)| count))
+        .collect::<Result<Vec<u64>, String>>()
+        .map_err(ScenarioError::Oracle)?;
+    let received_by: Vec<u64> = received.iter().map(|r| r.count).collect();
+    let total: u64 = received_by.iter().sum();
+    ensure(total == spec.items as u64, || {
+        format!("{} messages sent, {total} received", spec.items)
+    })?;
+    if spec.message_bytes > 0 {
+        for (consumer, got) in received.iter().enumerate() {
+            per_source_order(&format!("consumer {consumer}"), &got.stamps)?;
+        }
+        let expected = sent_by.iter().enumerate().flat_map(|(producer, &count)| {
+            (0..count as usize).map(move |seq| stamp(producer, seq))
+        });
+        let all: Vec<u64> = received
+            .iter()
+            .flat_map(|r| r.stamps.iter().copied())
+            .collect();
+        exactly_once("received messages", expected, &all)?;
+    }
+    let mut latency: Option<Histogram<u64>> = None;
+    for histogram in received.into_iter().filter_map(|got| got.latency) {
+        match &mut latency {
+            None => latency = Some(histogram),
+            Some(merged) => merged
+                .add(&histogram)
+                .map_err(|err| ScenarioError::Oracle(format!("merging latencies: {err}")))?,
+        }
+    }
+    Ok(LoadOutcome {
+        items: total,
+        elapsed,
+        sent_by,
+        received_by,
+        latency,
+    })
+}
