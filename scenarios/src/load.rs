@@ -410,8 +410,7 @@ pub fn new_histogram() -> Result<Histogram<u64>, ScenarioError> {
 }
 
 fn load_sync<F: SyncFlavor, M: LoadMessage>(spec: &LoadSpec) -> Result<LoadOutcome, ScenarioError> {
-    let (sender, receivers) =
-        open::<M, _, _>(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
+    let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
     let mut tallies = (0..spec.consumers)
         .map(|_| Received::new(spec.measure))
         .collect::<Result<Vec<_>, _>>()?;
@@ -489,7 +488,7 @@ fn produce_sync<M: LoadMessage>(
 }
 
 /// The channel's sender and `spec.consumers` receivers on it.
-fn open<M, S, R>(
+fn open<S, R>(
     (sender, receiver): (S, R),
     spec: &LoadSpec,
     clone: impl Fn(&R) -> Option<R>,
@@ -508,8 +507,7 @@ fn open<M, S, R>(
 async fn load_async<F: AsyncFlavor, M: LoadMessage>(
     spec: &LoadSpec,
 ) -> Result<LoadOutcome, ScenarioError> {
-    let (sender, receivers) =
-        open::<M, _, _>(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
+    let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
     let mut tallies = (0..spec.consumers)
         .map(|_| Received::new(spec.measure))
         .collect::<Result<Vec<_>, _>>()?;
