@@ -1,5 +1,7 @@
 //! Shared by the scenario tests: small parameters and a watchdog.
 
+#![allow(dead_code, reason = "each test binary uses only part of this module")]
+
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
