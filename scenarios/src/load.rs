@@ -184,8 +184,47 @@ pub struct LoadOutcome {
     pub latency: Option<Histogram<u64>>,
 }
 
-/// Runs `spec` on blocking flavor `F`, on threads.
+/// A finished load whose oracle has not run yet: the caller reads its
+/// clocks first, then calls [`LoadRun::check`], so the oracle's work is
+/// not counted as the channel's.
+#[must_use = "a load is only valid once its oracle has passed: call `check`"]
+pub struct LoadRun {
+    spec: LoadSpec,
+    elapsed: Duration,
+    sent: Vec<Result<(usize, u64), String>>,
+    received: Vec<Received>,
+}
+
+impl LoadRun {
+    /// From the start barrier to the last receive.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Runs the oracle on what the producers sent and the consumers
+    /// received, then merges their latencies.
+    pub fn check(self) -> Result<LoadOutcome, ScenarioError> {
+        finish(&self.spec, self.elapsed, self.sent, self.received)
+    }
+}
+
+/// Runs `spec` on blocking flavor `F`, on threads, and checks it.
 pub fn run_load_sync<F: SyncFlavor>(spec: &LoadSpec) -> Result<LoadOutcome, ScenarioError> {
+    start_load_sync::<F>(spec)?.check()
+}
+
+/// Runs `spec` on async flavor `F`, as tasks on a fresh tokio `runtime`,
+/// and checks it.
+pub fn run_load_async<F: AsyncFlavor>(
+    spec: &LoadSpec,
+    runtime: Runtime,
+) -> Result<LoadOutcome, ScenarioError> {
+    start_load_async::<F>(spec, runtime)?.check()
+}
+
+/// Runs `spec` on blocking flavor `F`, on threads; the oracle is left to
+/// [`LoadRun::check`].
+pub fn start_load_sync<F: SyncFlavor>(spec: &LoadSpec) -> Result<LoadRun, ScenarioError> {
     spec.validate(&F::INFO)?;
     match spec.message_bytes {
         0 => load_sync::<F, ()>(spec),
@@ -196,11 +235,12 @@ pub fn run_load_sync<F: SyncFlavor>(spec: &LoadSpec) -> Result<LoadOutcome, Scen
     }
 }
 
-/// Runs `spec` on async flavor `F`, as tasks on a fresh tokio `runtime`.
-pub fn run_load_async<F: AsyncFlavor>(
+/// Runs `spec` on async flavor `F`, as tasks on a fresh tokio `runtime`;
+/// the oracle is left to [`LoadRun::check`].
+pub fn start_load_async<F: AsyncFlavor>(
     spec: &LoadSpec,
     runtime: Runtime,
-) -> Result<LoadOutcome, ScenarioError> {
+) -> Result<LoadRun, ScenarioError> {
     spec.validate(&F::INFO)?;
     match spec.message_bytes {
         0 => runtime.block_on(load_async::<F, ()>(spec)),
@@ -409,7 +449,7 @@ pub fn new_histogram() -> Result<Histogram<u64>, ScenarioError> {
         .map_err(|err| ScenarioError::InvalidParams(format!("latency histogram: {err}")))
 }
 
-fn load_sync<F: SyncFlavor, M: LoadMessage>(spec: &LoadSpec) -> Result<LoadOutcome, ScenarioError> {
+fn load_sync<F: SyncFlavor, M: LoadMessage>(spec: &LoadSpec) -> Result<LoadRun, ScenarioError> {
     let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
     let mut tallies = (0..spec.consumers)
         .map(|_| Received::new(spec.measure))
@@ -463,7 +503,12 @@ fn load_sync<F: SyncFlavor, M: LoadMessage>(spec: &LoadSpec) -> Result<LoadOutco
     meet.wait();
     let sent = producers.join()?;
     let received = consumers.join()?;
-    finish(spec, start.elapsed(), sent, received)
+    Ok(LoadRun {
+        spec: spec.clone(),
+        elapsed: start.elapsed(),
+        sent,
+        received,
+    })
 }
 
 /// One producer's loop on a thread: claim a chunk, send it, until none is
@@ -506,7 +551,7 @@ fn open<S, R>(
 
 async fn load_async<F: AsyncFlavor, M: LoadMessage>(
     spec: &LoadSpec,
-) -> Result<LoadOutcome, ScenarioError> {
+) -> Result<LoadRun, ScenarioError> {
     let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
     let mut tallies = (0..spec.consumers)
         .map(|_| Received::new(spec.measure))
@@ -559,7 +604,12 @@ async fn load_async<F: AsyncFlavor, M: LoadMessage>(
             .map_or(usize::MAX, |&(producer, _)| producer)
     });
     let received = join_tasks(consumers).await?;
-    finish(spec, start.elapsed(), sent, received)
+    Ok(LoadRun {
+        spec: spec.clone(),
+        elapsed: start.elapsed(),
+        sent,
+        received,
+    })
 }
 
 /// Runs the oracle on what the producers sent (each producer's number and

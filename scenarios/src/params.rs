@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chanlab_contract::Capacity;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Pattern, ScenarioError};
 
@@ -21,7 +21,7 @@ pub const MAX_WORK: Duration = Duration::from_secs(1);
 
 /// The workload of one scenario run. Each pattern documents the fields it
 /// reads; the rest are ignored. [`Params::default`] is a quick run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
     /// Messages, jobs or requests in the run.
     pub items: usize,

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::str::FromStr;
 
 use chanlab_contract::{AsyncFlavor, SyncFlavor};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::patterns::{
     cancellation, errgroup, event_loop, fan_out_in, map_reduce, pipeline, producer_consumer,
@@ -18,7 +18,8 @@ macro_rules! patterns {
     ($($variant:ident => $name:literal: $summary:literal,)+) => {
         /// A Go concurrency pattern. Each has a module in
         /// [`patterns`](crate::patterns) that says when to use it.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(into = "&'static str", try_from = "String")]
         pub enum Pattern {
             $(#[doc = $summary] $variant,)+
         }
@@ -100,6 +101,20 @@ impl fmt::Display for Pattern {
     }
 }
 
+impl From<Pattern> for &'static str {
+    fn from(pattern: Pattern) -> Self {
+        pattern.name()
+    }
+}
+
+impl TryFrom<String> for Pattern {
+    type Error = ScenarioError;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
+}
+
 impl FromStr for Pattern {
     type Err = ScenarioError;
 
@@ -145,6 +160,19 @@ pub enum Primitive {
 }
 
 impl Primitive {
+    /// Every primitive.
+    pub const ALL: [Primitive; 9] = [
+        Primitive::Chanlab,
+        Primitive::TokioSemaphore,
+        Primitive::StdMutex,
+        Primitive::StdRwLock,
+        Primitive::ParkingLotMutex,
+        Primitive::ParkingLotRwLock,
+        Primitive::Atomics,
+        Primitive::TokioMutex,
+        Primitive::TokioRwLock,
+    ];
+
     /// The primitive's name in filters and reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -190,7 +218,7 @@ impl fmt::Display for Primitive {
 }
 
 /// The tokio runtime an async scenario runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Runtime {
     /// One thread runs every task.
