@@ -1,8 +1,10 @@
 //! The `chanlab` command. `main` only maps the outcome of [`run`] to an exit
 //! code; each subcommand lives in its own module under `cmd/`.
 
+mod child;
 mod cmd;
 mod output;
+mod runner;
 mod suites;
 
 use std::process::ExitCode;
@@ -24,6 +26,9 @@ enum Command {
     /// List the implementations with their declared capabilities, and the
     /// patterns.
     List(cmd::list::Args),
+    /// Measure scenarios x implementations (throughput, latency, CPU cost,
+    /// fairness) and write the results as JSON.
+    Run(cmd::run::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +45,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Conformance(args) => cmd::conformance::run(args),
         Command::List(args) => cmd::list::run(args),
+        Command::Run(args) => cmd::run::run(args),
     }
 }

@@ -6,10 +6,8 @@
 //! (a double free, an abort) is reported with its exit status, and the run
 //! goes on with the next flavor either way.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::thread;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -17,6 +15,7 @@ use chanlab_conformance::{CHECKS, CheckResult, Outcome, Settings};
 use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
 use serde::{Deserialize, Serialize};
 
+use crate::child::{self, Ended};
 use crate::suites::{self, FlavorSuite};
 
 /// Options of `chanlab conformance`.
@@ -184,77 +183,48 @@ fn row(result: CheckResult) -> CheckRow {
 }
 
 fn run_child(exe: &Path, suite: &FlavorSuite, args: &Args) -> anyhow::Result<SuiteOutcome> {
-    let mut child = Command::new(exe)
-        .args(["conformance", "--worker", "--impl", suite.info.name])
-        .args(["--stress-ms", &args.stress_ms.to_string()])
-        .args(["--watchdog-secs", &args.watchdog_secs.to_string()])
-        .args(["--settle-ms", &args.settle_ms.to_string()])
-        .args(["--model-cases", &args.model_cases.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting a worker for {}", suite.info.name))?;
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
+    let child_args: Vec<String> = [
+        "conformance",
+        "--worker",
+        "--impl",
+        suite.info.name,
+        "--stress-ms",
+        &args.stress_ms.to_string(),
+        "--watchdog-secs",
+        &args.watchdog_secs.to_string(),
+        "--settle-ms",
+        &args.settle_ms.to_string(),
+        "--model-cases",
+        &args.model_cases.to_string(),
+    ]
+    .map(String::from)
+    .into();
     // Each check has its own watchdog; this bounds a worker that ignores it.
     let limit = Duration::from_secs(args.watchdog_secs * (CHECKS.len() as u64 + 1));
-    let status = wait_or_kill(&mut child, limit)?;
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    Ok(match status {
-        None => SuiteOutcome::Hung {
+    Ok(match child::run(exe, &child_args, limit)? {
+        Ended::Killed => SuiteOutcome::Hung {
             after_secs: limit.as_secs(),
         },
-        Some(status) if status.success() => match serde_json::from_slice(&stdout) {
+        Ended::Exited {
+            status,
+            stdout,
+            stderr_tail,
+        } if status.success() => match serde_json::from_slice(&stdout) {
             Ok(checks) => SuiteOutcome::Checked { checks },
             Err(err) => SuiteOutcome::Crashed {
                 exit: format!("{status}, with unreadable results ({err})"),
-                stderr_tail: tail(&String::from_utf8_lossy(&stderr), 8),
+                stderr_tail,
             },
         },
-        Some(status) => SuiteOutcome::Crashed {
+        Ended::Exited {
+            status,
+            stderr_tail,
+            ..
+        } => SuiteOutcome::Crashed {
             exit: status.to_string(),
-            stderr_tail: tail(&String::from_utf8_lossy(&stderr), 8),
+            stderr_tail,
         },
     })
-}
-
-/// Reads a child's pipe to the end on its own thread, so neither pipe can
-/// fill up and stall the child.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut buffer = Vec::new();
-        if let Some(mut pipe) = pipe {
-            // A read error leaves what was read so far, which is reported.
-            let _ = pipe.read_to_end(&mut buffer);
-        }
-        buffer
-    })
-}
-
-/// Waits for `child` up to `limit`; kills it and returns `None` past that.
-fn wait_or_kill(
-    child: &mut Child,
-    limit: Duration,
-) -> anyhow::Result<Option<std::process::ExitStatus>> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().context("waiting for a worker")? {
-            return Ok(Some(status));
-        }
-        if Instant::now() >= deadline {
-            child.kill().context("killing a hung worker")?;
-            child.wait().context("reaping a killed worker")?;
-            return Ok(None);
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 fn passed(outcome: &SuiteOutcome) -> bool {

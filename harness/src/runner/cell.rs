@@ -1,0 +1,460 @@
+//! One cell of the matrix (a workload on an implementation) and what a
+//! worker process does with it: size it to a time budget, or run one
+//! measured repetition of it.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use base64::Engine as _;
+use chanlab_contract::Capacity;
+use chanlab_scenarios::load::LoadSpec;
+use chanlab_scenarios::{Params, Pattern, Runtime, ScenarioError, run_primitive};
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
+use nix::sys::resource::{UsageWho, getrusage};
+use nix::sys::time::TimeValLike as _;
+use serde::{Deserialize, Serialize};
+
+use super::implementations::{self, Driver};
+
+/// Most items a cell is sized to: every oracle keeps a record of each.
+pub const MAX_ITEMS: usize = 1 << 23;
+
+/// What a cell runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Workload {
+    /// A Go pattern, end to end: its threads start, run, end and its
+    /// oracle checks the run, all inside the clock.
+    Pattern {
+        /// Which pattern.
+        pattern: Pattern,
+        /// Its parameters; `items` is set by sizing.
+        params: Params,
+    },
+    /// Raw channel traffic: only the traffic is timed, the oracle after.
+    Load {
+        /// The load; `items` is set by sizing, and an open-loop rate of
+        /// zero is set by the runner from the other implementations'
+        /// throughput before it runs.
+        spec: LoadSpec,
+    },
+}
+
+impl Workload {
+    /// The scenario's name: the pattern's, or `load/<shape>`.
+    pub fn scenario(&self) -> String {
+        match self {
+            Workload::Pattern { pattern, .. } => pattern.name().to_owned(),
+            Workload::Load { spec } => format!("load/{}", spec.shape()),
+        }
+    }
+
+    /// The parameters that tell cells of one scenario apart, in a short
+    /// human form (`2p 3w cap=16`).
+    pub fn label(&self) -> String {
+        match self {
+            Workload::Pattern { params, .. } => format!(
+                "{}p {}w cap={}{}{}",
+                params.producers,
+                params.workers,
+                capacity_label(params.capacity),
+                if params.payload > 0 {
+                    format!(" {}B", params.payload)
+                } else {
+                    String::new()
+                },
+                if params.work.is_zero() {
+                    String::new()
+                } else {
+                    format!(" work={:?}", params.work)
+                }
+            ),
+            Workload::Load { spec } => format!(
+                "{}p {}c cap={} {}B {}",
+                spec.producers,
+                spec.consumers,
+                capacity_label(spec.capacity),
+                spec.message_bytes,
+                spec.measure.name()
+            ),
+        }
+    }
+
+    /// The capacity of its channels.
+    pub fn capacity(&self) -> Capacity {
+        match self {
+            Workload::Pattern { params, .. } => params.capacity,
+            Workload::Load { spec } => spec.capacity,
+        }
+    }
+
+    /// The same workload with `items` items.
+    pub fn with_items(&self, items: usize) -> Workload {
+        let mut sized = self.clone();
+        match &mut sized {
+            Workload::Pattern { params, .. } => params.items = items,
+            Workload::Load { spec } => spec.items = items,
+        }
+        sized
+    }
+}
+
+/// `0`, `64` or `unbounded`.
+pub fn capacity_label(capacity: Capacity) -> String {
+    match capacity {
+        Capacity::Bounded(n) => n.to_string(),
+        Capacity::Unbounded => "unbounded".into(),
+    }
+}
+
+/// A workload on an implementation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// What runs.
+    pub workload: Workload,
+    /// The implementation's name.
+    pub implementation: String,
+    /// The runtime, for an async implementation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<Runtime>,
+}
+
+impl Cell {
+    /// A name unique within a run: scenario, parameters, implementation.
+    pub fn id(&self) -> String {
+        format!(
+            "{} [{}] {}{}",
+            self.workload.scenario(),
+            self.workload.label(),
+            self.implementation,
+            self.runtime
+                .map(|runtime| format!("@{}", runtime.name()))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// What the parent asks a worker process to do.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "kebab-case")]
+pub enum Job {
+    /// Find how many items make one run last about `budget_ms`.
+    Size {
+        /// The cell.
+        cell: Cell,
+        /// Target length of one measured run.
+        budget_ms: u64,
+    },
+    /// Run `items` once to warm up (a tenth of them), then once measured.
+    Measure {
+        /// The cell.
+        cell: Cell,
+        /// Items in the measured run.
+        items: usize,
+    },
+}
+
+/// What a worker process answers.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "kebab-case")]
+pub enum Reply {
+    /// Items for a run of about the budget, and the time per item seen.
+    Sized {
+        /// Items per measured run.
+        items: usize,
+        /// Nanoseconds per item in the largest sizing run.
+        ns_per_item: f64,
+    },
+    /// One measured repetition.
+    Measured(Repetition),
+    /// The cell cannot run here: a capability is missing or the parameters
+    /// do not apply. Nothing was started.
+    Refused {
+        /// Why, naming the capability or parameter.
+        reason: String,
+    },
+    /// The run went wrong: its oracle failed or a thread panicked.
+    Failed {
+        /// What the oracle or the panic said.
+        reason: String,
+    },
+}
+
+/// CPU time and context switches of the whole worker process (all its
+/// threads) over one measured run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CpuUsage {
+    /// User-mode CPU time, in nanoseconds.
+    pub user_ns: u64,
+    /// Kernel-mode CPU time, in nanoseconds.
+    pub system_ns: u64,
+    /// Times a thread gave up the CPU to wait (blocking, sleeping).
+    pub voluntary_switches: u64,
+    /// Times a thread was preempted.
+    pub involuntary_switches: u64,
+}
+
+/// Latency of one repetition: percentiles in nanoseconds and the whole
+/// histogram, so a report can be re-cut later.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Latency {
+    /// Messages recorded.
+    pub count: u64,
+    /// Mean, in nanoseconds.
+    pub mean_ns: f64,
+    /// Percentiles, in nanoseconds: `p50`, `p90`, `p99`, `p99.9`,
+    /// `p99.99`, `max`.
+    pub percentiles_ns: BTreeMap<String, u64>,
+    /// The histogram, HdrHistogram V2 with deflate, base64.
+    pub histogram_v2: String,
+}
+
+/// The percentiles a [`Latency`] reports, by name.
+pub const PERCENTILES: [(&str, f64); 5] = [
+    ("p50", 50.0),
+    ("p90", 90.0),
+    ("p99", 99.0),
+    ("p99.9", 99.9),
+    ("p99.99", 99.99),
+];
+
+impl Latency {
+    /// Percentiles and an encoded copy of `histogram`.
+    pub fn of(histogram: &Histogram<u64>) -> anyhow::Result<Latency> {
+        let mut percentiles_ns: BTreeMap<String, u64> = PERCENTILES
+            .iter()
+            .map(|&(name, q)| (name.to_owned(), histogram.value_at_percentile(q)))
+            .collect();
+        percentiles_ns.insert("max".into(), histogram.max());
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(histogram, &mut bytes)
+            .map_err(|err| anyhow::anyhow!("encoding a latency histogram: {err:?}"))?;
+        Ok(Latency {
+            count: histogram.len(),
+            mean_ns: histogram.mean(),
+            percentiles_ns,
+            histogram_v2: base64::engine::general_purpose::STANDARD.encode(bytes),
+        })
+    }
+}
+
+/// One measured run of a cell.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Repetition {
+    /// Items through the run.
+    pub items: u64,
+    /// The timed part: a pattern's whole run, a load's traffic.
+    pub elapsed_ns: u64,
+    /// Items per second.
+    pub throughput: f64,
+    /// CPU cost of the timed part.
+    pub cpu: CpuUsage,
+    /// OS threads the run used (for async cells: the runtime's workers).
+    pub threads: usize,
+    /// Messages each producer sent (loads only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sent_by: Vec<u64>,
+    /// Messages each consumer received (loads only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub received_by: Vec<u64>,
+    /// The pattern's own counts (drops, restarts, shared executions).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub counters: BTreeMap<String, u64>,
+    /// Per-message latency (loads in closed or open loop only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+}
+
+/// Does `job` in this process and returns the answer. An error is a fault
+/// of the worker itself (an unknown implementation), not of the cell.
+pub fn execute(job: Job) -> anyhow::Result<Reply> {
+    match job {
+        Job::Size { cell, budget_ms } => size(&cell, Duration::from_millis(budget_ms)),
+        Job::Measure { cell, items } => measure(&cell, items),
+    }
+}
+
+/// Grows the run until it lasts a quarter of `budget`, then scales the
+/// item count to fill the budget.
+fn size(cell: &Cell, budget: Duration) -> anyhow::Result<Reply> {
+    let mut items = 64;
+    loop {
+        let elapsed = match attempt(cell, items)? {
+            Ok(run) => run.elapsed,
+            Err(reply) => return Ok(reply),
+        };
+        let target = budget / 4;
+        if elapsed >= target || items >= MAX_ITEMS {
+            let ns_per_item = elapsed.as_nanos() as f64 / items as f64;
+            let fill = (budget.as_nanos() as f64 / ns_per_item.max(0.001)) as usize;
+            return Ok(Reply::Sized {
+                items: fill.clamp(1, MAX_ITEMS),
+                ns_per_item,
+            });
+        }
+        let grow = if elapsed.is_zero() {
+            16
+        } else {
+            (target.as_nanos() / elapsed.as_nanos()).clamp(2, 16) as usize
+        };
+        items = (items * grow).min(MAX_ITEMS);
+    }
+}
+
+/// Warms up on a tenth of the items, then measures one run.
+fn measure(cell: &Cell, items: usize) -> anyhow::Result<Reply> {
+    if let Err(reply) = attempt(cell, (items / 10).max(1))? {
+        return Ok(reply);
+    }
+    Ok(match attempt(cell, items)? {
+        Ok(run) => Reply::Measured(run.repetition()?),
+        Err(reply) => reply,
+    })
+}
+
+/// What one run measured, before it becomes a [`Repetition`].
+struct Run {
+    items: u64,
+    elapsed: Duration,
+    cpu: CpuUsage,
+    threads: usize,
+    sent_by: Vec<u64>,
+    received_by: Vec<u64>,
+    counters: BTreeMap<String, u64>,
+    latency: Option<Histogram<u64>>,
+}
+
+impl Run {
+    fn repetition(self) -> anyhow::Result<Repetition> {
+        let seconds = self.elapsed.as_secs_f64();
+        Ok(Repetition {
+            items: self.items,
+            elapsed_ns: self.elapsed.as_nanos() as u64,
+            throughput: if seconds > 0.0 {
+                self.items as f64 / seconds
+            } else {
+                0.0
+            },
+            cpu: self.cpu,
+            threads: self.threads,
+            sent_by: self.sent_by,
+            received_by: self.received_by,
+            counters: self.counters,
+            latency: self.latency.as_ref().map(Latency::of).transpose()?,
+        })
+    }
+}
+
+/// Runs `cell` with `items` items: the run, or the reply that says why
+/// there is none.
+fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
+    let implementation = implementations::find(&cell.implementation)?;
+    let runtime = cell.runtime.unwrap_or(Runtime::MultiThread);
+    let runtime_threads = match runtime {
+        Runtime::CurrentThread => 1,
+        Runtime::MultiThread => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let before = Usage::now()?;
+    let result = match (&cell.workload.with_items(items), implementation.driver) {
+        (Workload::Pattern { pattern, params }, driver) => {
+            let started = Instant::now();
+            let outcome = match driver {
+                Driver::Sync { pattern: run, .. } => run(*pattern, params),
+                Driver::Async { pattern: run, .. } => run(*pattern, params, runtime),
+                Driver::Primitive(primitive) => run_primitive(*pattern, primitive, params),
+            };
+            let elapsed = started.elapsed();
+            let cpu = Usage::now()?.since(&before);
+            outcome.map(|outcome| Run {
+                items: outcome.items,
+                elapsed,
+                cpu,
+                threads: if implementation.is_async() {
+                    runtime_threads
+                } else {
+                    outcome.threads
+                },
+                sent_by: Vec::new(),
+                received_by: Vec::new(),
+                counters: outcome
+                    .counters
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value))
+                    .collect(),
+                latency: None,
+            })
+        }
+        (Workload::Load { spec }, driver) => {
+            let run = match driver {
+                Driver::Sync { load, .. } => load(spec),
+                Driver::Async { load, .. } => load(spec, runtime),
+                Driver::Primitive(primitive) => Err(ScenarioError::NotApplicable(format!(
+                    "{} is not a channel",
+                    primitive.name()
+                ))),
+            };
+            // The clock and CPU are read before the oracle runs.
+            let cpu = Usage::now()?.since(&before);
+            run.and_then(|run| {
+                let elapsed = run.elapsed();
+                let outcome = run.check()?;
+                Ok(Run {
+                    items: outcome.items,
+                    elapsed,
+                    cpu,
+                    threads: if implementation.is_async() {
+                        runtime_threads
+                    } else {
+                        spec.producers + spec.consumers
+                    },
+                    sent_by: outcome.sent_by,
+                    received_by: outcome.received_by,
+                    counters: BTreeMap::new(),
+                    latency: outcome.latency,
+                })
+            })
+        }
+    };
+    Ok(result.map_err(|err| match err {
+        ScenarioError::InvalidParams(reason) | ScenarioError::NotApplicable(reason) => {
+            Reply::Refused { reason }
+        }
+        ScenarioError::Oracle(_) | ScenarioError::Panicked(_) => Reply::Failed {
+            reason: err.to_string(),
+        },
+    }))
+}
+
+/// This process's resource usage at one moment.
+struct Usage(nix::sys::resource::Usage);
+
+impl Usage {
+    fn now() -> anyhow::Result<Usage> {
+        getrusage(UsageWho::RUSAGE_SELF)
+            .map(Usage)
+            .context("reading the process's CPU usage")
+    }
+
+    /// The usage between `earlier` and this reading.
+    fn since(&self, earlier: &Usage) -> CpuUsage {
+        let micros = |later: nix::sys::time::TimeVal, before: nix::sys::time::TimeVal| {
+            (later.num_microseconds() - before.num_microseconds()).max(0) as u64 * 1_000
+        };
+        let count = |later: i64, before: i64| (later - before).max(0) as u64;
+        CpuUsage {
+            user_ns: micros(self.0.user_time(), earlier.0.user_time()),
+            system_ns: micros(self.0.system_time(), earlier.0.system_time()),
+            voluntary_switches: count(
+                self.0.voluntary_context_switches(),
+                earlier.0.voluntary_context_switches(),
+            ),
+            involuntary_switches: count(
+                self.0.involuntary_context_switches(),
+                earlier.0.involuntary_context_switches(),
+            ),
+        }
+    }
+}
