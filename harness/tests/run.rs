@@ -1,0 +1,280 @@
+//! `chanlab run` as a user runs it: what it writes, and what it does when
+//! a cell hangs, fails, or the run is interrupted.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn chanlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chanlab"))
+        .args(args)
+        .output()
+        .expect("the chanlab binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn results(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json exists");
+    serde_json::from_str(&text).expect("results.json is JSON")
+}
+
+/// The cells of `results` whose id contains every one of `parts`.
+fn cells<'a>(results: &'a Value, parts: &[&str]) -> Vec<&'a Value> {
+    results["cells"]
+        .as_array()
+        .expect("cells is a list")
+        .iter()
+        .filter(|cell| {
+            let id = cell["id"].as_str().unwrap_or_default();
+            parts.iter().all(|part| id.contains(part))
+        })
+        .collect()
+}
+
+/// A short run: tiny budget, few repetitions, quick time limits.
+fn quick_run(out: &Path, extra: &[&str]) -> Output {
+    let out = out.to_str().expect("a UTF-8 temp path");
+    let mut args = vec![
+        "run",
+        "--out",
+        out,
+        "--budget-ms",
+        "20",
+        "--repetitions",
+        "2",
+        "--min-limit-ms",
+        "2000",
+    ];
+    args.extend_from_slice(extra);
+    chanlab(&args)
+}
+
+#[test]
+fn a_run_writes_versioned_results_with_every_measure() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let output = quick_run(
+        dir.path(),
+        &[
+            "--scenario",
+            "load/spsc",
+            "--impl",
+            "crossbeam",
+            "--capacity",
+            "64",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output));
+    let results = results(dir.path());
+    assert_eq!(results["schema_version"], 1);
+    for field in ["version", "git_commit", "rustc"] {
+        assert!(results["chanlab"][field].is_string(), "chanlab.{field}");
+    }
+    assert!(results["chanlab"]["libraries"]["crossbeam-channel"].is_string());
+    assert!(results["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
+    assert!(
+        results["command"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--scenario load/spsc")
+    );
+    assert!(results["finished_at"].is_string());
+    for measure in ["throughput", "closed-loop", "open-loop"] {
+        let found = cells(&results, &[measure]);
+        assert_eq!(found.len(), 1, "{measure}");
+        let cell = found[0];
+        assert_eq!(cell["status"]["status"], "measured", "{measure}: {cell}");
+        assert_eq!(cell["repetitions"].as_array().map(Vec::len), Some(2));
+        let summary = &cell["summary"];
+        assert!(summary["throughput"]["median"].as_f64().unwrap_or(0.0) > 0.0);
+        assert!(summary["cpu_ns_per_item"]["median"].as_f64().is_some());
+        let latency = &summary["latency"]["percentiles_ns"];
+        if measure == "throughput" {
+            assert!(latency.is_null(), "throughput mode timed messages");
+        } else {
+            for p in ["p50", "p90", "p99", "p99.9", "p99.99", "max"] {
+                assert!(latency[p].as_u64().is_some(), "{measure} lacks {p}");
+            }
+            assert!(summary["latency"]["histogram_v2"].is_string());
+        }
+    }
+    let open = cells(&results, &["open-loop"])[0];
+    let rate = open["cell"]["workload"]["spec"]["measure"]["rate"].as_f64();
+    assert!(
+        rate.is_some_and(|r| r >= 1.0),
+        "open loop without a rate: {open}"
+    );
+}
+
+#[test]
+fn a_hung_cell_is_recorded_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let output = quick_run(
+        dir.path(),
+        &[
+            "--scenario",
+            "worker-pool",
+            "--impl",
+            "broken-never-disconnects",
+            "--impl",
+            "crossbeam",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("HUNG"), "{}", text(&output));
+    let results = results(dir.path());
+    let hung = cells(&results, &["broken-never-disconnects"]);
+    assert_eq!(hung.len(), 1);
+    assert_eq!(hung[0]["status"]["status"], "hung", "{}", hung[0]);
+    assert!(hung[0]["cell"]["workload"]["pattern"] == "worker-pool");
+    let next = cells(&results, &["crossbeam"]);
+    assert_eq!(next[0]["status"]["status"], "measured", "{}", next[0]);
+}
+
+#[test]
+fn a_broken_channel_fails_the_run_and_names_its_oracle() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let output = quick_run(
+        dir.path(),
+        &[
+            "--scenario",
+            "load/mpmc",
+            "--measure",
+            "throughput",
+            "--impl",
+            "broken-loses",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let results = results(dir.path());
+    let failed = cells(&results, &["broken-loses"]);
+    assert_eq!(failed[0]["status"]["status"], "failed", "{}", failed[0]);
+    let reason = failed[0]["status"]["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("received"), "{reason}");
+}
+
+#[test]
+fn an_interrupted_run_keeps_what_it_measured() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chanlab"))
+        .args(["run", "--out"])
+        .arg(dir.path())
+        .args([
+            "--scenario",
+            "load/spsc",
+            "--impl",
+            "crossbeam",
+            "--impl",
+            "flume",
+        ])
+        .args(["--budget-ms", "20", "--repetitions", "1000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chanlab starts");
+    let path = dir.path().join("results.json");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let measured = |value: &Value| {
+        value["cells"].as_array().is_some_and(|cells| {
+            cells.iter().any(|c| {
+                c["repetitions"]
+                    .as_array()
+                    .is_some_and(|reps| !reps.is_empty())
+            })
+        })
+    };
+    loop {
+        let seen = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+        if seen.as_ref().is_some_and(measured) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no repetition was written in 60s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("the run can be killed");
+    child.wait().expect("the run is reaped");
+    let results = results(dir.path());
+    assert!(
+        results["finished_at"].is_null(),
+        "an interrupted run says so"
+    );
+    assert!(measured(&results), "what was measured is kept");
+}
+
+#[test]
+fn a_scenario_file_defines_workloads_without_rust() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("mine.toml");
+    std::fs::write(
+        &file,
+        r#"
+repetitions = 1
+budget_ms = 20
+
+[[load]]
+impls = ["crossbeam", "flume-async"]
+producers = [1, 2]
+capacity = [1, "unbounded"]
+measure = "closed-loop"
+
+[[pattern]]
+pattern = "worker-pool"
+impls = ["flume"]
+workers = [1, 3]
+"#,
+    )
+    .expect("the file is written");
+    let out = dir.path().join("out");
+    let output = chanlab(&[
+        "run",
+        "--file",
+        file.to_str().expect("UTF-8"),
+        "--out",
+        out.to_str().expect("UTF-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let results = results(&out);
+    // 2 implementations x 2 producer counts x 2 capacities, and 2 sweeps.
+    assert_eq!(cells(&results, &["load/"]).len(), 8);
+    assert_eq!(cells(&results, &["worker-pool"]).len(), 2);
+    assert_eq!(cells(&results, &["flume-async@multi-thread"]).len(), 4);
+    assert_eq!(results["settings"]["repetitions"], 1);
+}
+
+#[test]
+fn mistakes_are_clear_errors() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("typo.toml");
+    std::fs::write(&file, "[[load]]\nproducer = 2\n").expect("the file is written");
+    let output = chanlab(&["run", "--file", file.to_str().expect("UTF-8")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).contains("unknown field `producer`"),
+        "{}",
+        text(&output)
+    );
+
+    let output = chanlab(&["run", "--impl", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).contains("unknown implementation \"nope\""),
+        "{}",
+        text(&output)
+    );
+
+    let output = chanlab(&["run", "--scenario", "load/spsc", "--impl", "errgroup"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+}
