@@ -29,6 +29,9 @@ enum Command {
     /// Measure scenarios x implementations (throughput, latency, CPU cost,
     /// fairness) and write the results as JSON.
     Run(cmd::run::Args),
+    /// Measure what measuring costs: a bare send/receive loop against the
+    /// runner's load on the same channel.
+    Overhead(cmd::overhead::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +49,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conformance(args) => cmd::conformance::run(args),
         Command::List(args) => cmd::list::run(args),
         Command::Run(args) => cmd::run::run(args),
+        Command::Overhead(args) => cmd::overhead::run(args),
     }
 }

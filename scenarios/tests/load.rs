@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use chanlab_broken::{Broken, Duplicates, Loses, Reorders};
 use chanlab_contract::{AsyncFlavor, Capacity, FlavorVisitor, SyncFlavor};
-use chanlab_scenarios::load::{LoadSpec, MESSAGE_SIZES, Measure, run_load_async, run_load_sync};
+use chanlab_scenarios::load::{
+    CLOSED_LOOP_SAMPLE, LoadSpec, MESSAGE_SIZES, Measure, run_load_async, run_load_sync,
+};
 use chanlab_scenarios::{Runtime, ScenarioError};
 use support::within;
 
@@ -58,6 +60,11 @@ fn check_run(
                     panic!("{place}: timed messages in throughput mode")
                 }
                 (_, None) => panic!("{place}: no latency recorded"),
+                (Measure::ClosedLoop, Some(latency)) => assert_eq!(
+                    latency.len(),
+                    spec.items.div_ceil(CLOSED_LOOP_SAMPLE) as u64,
+                    "{place}: one message in {CLOSED_LOOP_SAMPLE} is timed"
+                ),
                 (_, Some(latency)) => assert_eq!(latency.len(), spec.items as u64, "{place}"),
             }
         }

@@ -2,4 +2,5 @@
 
 pub mod conformance;
 pub mod list;
+pub mod overhead;
 pub mod run;

@@ -1,0 +1,234 @@
+//! `chanlab overhead`: what measuring costs. The same channel carries the
+//! same messages driven by a bare loop (one thread sends, one receives,
+//! nothing else) and by the runner's load, in throughput mode and in
+//! closed-loop latency mode; the ratio of their times is the runner's
+//! overhead. Variants are interleaved in each repetition and the medians of
+//! the per-repetition ratios are reported.
+
+use std::process::ExitCode;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chanlab_contract::{AsyncFlavor, Capacity, FlavorVisitor, Receiver, Sender, SyncFlavor};
+use chanlab_scenarios::load::{LoadSpec, Measure, start_load_sync};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::runner::results::Spread;
+use crate::runner::summary::duration;
+
+/// Options of `chanlab overhead`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The blocking implementation to drive.
+    #[arg(long = "impl", value_name = "NAME", default_value = "crossbeam")]
+    implementation: String,
+    /// Messages per run.
+    #[arg(long, default_value_t = 1_000_000)]
+    items: usize,
+    /// Capacity of the channel.
+    #[arg(long, default_value_t = 64)]
+    capacity: usize,
+    /// Repetitions of every variant, interleaved.
+    #[arg(long, default_value_t = 11)]
+    repetitions: usize,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.items == 0 || args.repetitions == 0 {
+        bail!("--items and --repetitions must be at least 1");
+    }
+    let mut visitor = OnNamed {
+        args: &args,
+        rows: None,
+    };
+    chanlab_impls::visit_all(&mut visitor);
+    let rows = match visitor.rows {
+        Some(rows) => rows?,
+        None => bail!(
+            "no blocking implementation named {:?} (see `chanlab list`)",
+            args.implementation
+        ),
+    };
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header([
+        "driven by",
+        "message",
+        "time/message (median)",
+        "vs bare loop: median of paired ratios [min, max]",
+    ]);
+    for row in &rows {
+        table.add_row([
+            row.name.to_owned(),
+            format!("{} B", row.bytes),
+            duration(row.per_message.median),
+            row.ratio.map_or_else(
+                || "1 (reference)".to_owned(),
+                |r| format!("{:.3} [{:.2}, {:.2}]", r.median, r.min, r.max),
+            ),
+        ]);
+    }
+    crate::output::print(&format!(
+        "{table}\n{} on bounded({}), {} messages, {} interleaved repetitions\n",
+        args.implementation, args.capacity, args.items, args.repetitions
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line of the report.
+struct Row {
+    name: &'static str,
+    bytes: usize,
+    per_message: Spread,
+    ratio: Option<Spread>,
+}
+
+struct OnNamed<'a> {
+    args: &'a Args,
+    rows: Option<anyhow::Result<Vec<Row>>>,
+}
+
+impl FlavorVisitor for OnNamed<'_> {
+    fn visit_sync<F: SyncFlavor>(&mut self) {
+        if F::INFO.name == self.args.implementation {
+            self.rows = Some(measure::<F>(self.args));
+        }
+    }
+
+    fn visit_async<F: AsyncFlavor>(&mut self) {}
+}
+
+/// A way to move `items` messages through a fresh channel; returns the
+/// time the messages took.
+type Variant = (
+    &'static str,
+    usize,
+    Box<dyn Fn() -> anyhow::Result<Duration>>,
+);
+
+fn measure<F: SyncFlavor>(args: &Args) -> anyhow::Result<Vec<Row>> {
+    let (items, capacity) = (args.items, Capacity::Bounded(args.capacity));
+    let load = move |message_bytes, measure| {
+        move || {
+            let spec = LoadSpec {
+                producers: 1,
+                consumers: 1,
+                capacity,
+                message_bytes,
+                items,
+                measure,
+            };
+            let run = start_load_sync::<F>(&spec)?;
+            let elapsed = run.elapsed();
+            run.check()?;
+            Ok(elapsed)
+        }
+    };
+    // Pairs of (bare loop, runner): each ratio compares like with like.
+    let variants: Vec<Variant> = vec![
+        (
+            "bare loop",
+            8,
+            Box::new(move || bare::<F, u64>(items, capacity)),
+        ),
+        (
+            "runner, throughput",
+            8,
+            Box::new(load(8, Measure::Throughput)),
+        ),
+        (
+            "bare loop",
+            16,
+            Box::new(move || bare::<F, [u64; 2]>(items, capacity)),
+        ),
+        (
+            "runner, throughput",
+            16,
+            Box::new(load(16, Measure::Throughput)),
+        ),
+        (
+            "runner, closed-loop latency",
+            16,
+            Box::new(load(16, Measure::ClosedLoop)),
+        ),
+    ];
+    // Warm-up: one run of each, not counted.
+    for (name, _, run) in &variants {
+        run().with_context(|| format!("warming up {name}"))?;
+    }
+    let mut times = vec![Vec::new(); variants.len()];
+    for _ in 0..args.repetitions {
+        for ((name, _, run), times) in variants.iter().zip(&mut times) {
+            times.push(run().with_context(|| format!("running {name}"))?.as_nanos() as f64);
+        }
+    }
+    let bare_of = |index: usize| if variants[index].1 == 8 { 0 } else { 2 };
+    Ok(variants
+        .iter()
+        .enumerate()
+        .map(|(index, (name, bytes, _))| {
+            let per_message =
+                Spread::of(times[index].iter().map(|t| t / items as f64)).unwrap_or(Spread {
+                    median: 0.0,
+                    min: 0.0,
+                    max: 0.0,
+                });
+            let bare = bare_of(index);
+            let ratio = (bare != index).then(|| {
+                Spread::of(times[index].iter().zip(&times[bare]).map(|(t, b)| t / b))
+                    .unwrap_or(per_message)
+            });
+            Row {
+                name,
+                bytes: *bytes,
+                per_message,
+                ratio,
+            }
+        })
+        .collect())
+}
+
+/// The bare loop: one thread sends `items` messages, another receives
+/// them; the clock runs from a barrier all pass to the last receive. Like
+/// the runner's load, both ends are threads of their own and this thread
+/// only waits.
+fn bare<F: SyncFlavor, M: Default + Send + 'static>(
+    items: usize,
+    capacity: Capacity,
+) -> anyhow::Result<Duration> {
+    let (sender, mut receiver) = F::channel::<M>(capacity)?;
+    let start = Arc::new(Barrier::new(3));
+    let producer = {
+        let start = start.clone();
+        std::thread::spawn(move || {
+            start.wait();
+            for _ in 0..items {
+                if sender.send(M::default()).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let consumer = {
+        let start = start.clone();
+        std::thread::spawn(move || {
+            start.wait();
+            let mut received = 0;
+            while receiver.recv().is_ok() {
+                received += 1;
+            }
+            received
+        })
+    };
+    start.wait();
+    let clock = Instant::now();
+    let joined = producer.join().and_then(|()| consumer.join());
+    let elapsed = clock.elapsed();
+    let received = joined.map_err(|_| anyhow::anyhow!("a bare loop thread panicked"))?;
+    if received != items {
+        bail!("the bare loop received {received} of {items} messages");
+    }
+    Ok(elapsed)
+}
