@@ -31,10 +31,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chanlab_contract::{
-    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, FlavorInfo, Receiver, Sender, SyncFlavor,
+    AsyncFlavor, AsyncReceiver, AsyncSender, Bridge, Capacity, FlavorInfo, Receiver, Sender,
+    SyncFlavor,
 };
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
 
 use crate::coord::Crew;
 use crate::oracle::{exactly_once, per_source_order, stamp};
@@ -202,7 +204,7 @@ pub struct LoadOutcome {
 pub struct LoadRun {
     spec: LoadSpec,
     elapsed: Duration,
-    sent: Vec<Result<(usize, u64), String>>,
+    sent: Vec<Produced>,
     received: Vec<Received>,
 }
 
@@ -466,55 +468,29 @@ pub fn new_histogram() -> Result<Histogram<u64>, ScenarioError> {
 
 fn load_sync<F: SyncFlavor, M: LoadMessage>(spec: &LoadSpec) -> Result<LoadRun, ScenarioError> {
     let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
-    let mut tallies = (0..spec.consumers)
-        .map(|_| Received::new(spec.measure))
-        .collect::<Result<Vec<_>, _>>()?;
+    let tallies = tallies(spec)?;
     // Threads meet twice: once all are up (then the clock starts), and
     // again to go, so thread start-up is not timed.
     let meet = Arc::new(Barrier::new(spec.producers + spec.consumers + 1));
-    let shared = Arc::new((Shared::new(spec), OnceLock::<Instant>::new()));
+    let shared = Arc::new(Shared::new(spec));
+    let clock = Arc::new(OnceLock::<Instant>::new());
     let started = {
-        let (meet, shared) = (meet.clone(), shared.clone());
+        let (meet, shared, clock) = (meet.clone(), shared.clone(), clock.clone());
         move || {
             meet.wait();
             meet.wait();
             // Set by the main thread between the two meetings.
-            let start = shared.1.get().copied().unwrap_or_else(Instant::now);
-            (shared, start)
+            let start = clock.get().copied().unwrap_or_else(Instant::now);
+            (shared.clone(), start)
         }
     };
-    let mut consumers = Crew::new();
-    for (mut receiver, mut received) in receivers.into_iter().zip(tallies.drain(..)) {
-        let started = started.clone();
-        consumers.spawn(move || {
-            let (shared, start) = started();
-            let schedule = Schedule {
-                shared: &shared.0,
-                start,
-            };
-            while let Ok(message) = receiver.recv() {
-                received.take(message, schedule);
-            }
-            received
-        });
-    }
-    let mut producers = Crew::new();
-    for producer in 0..spec.producers {
-        let (sender, started) = (sender.clone(), started.clone());
-        producers.spawn(move || {
-            let (shared, start) = started();
-            let schedule = Schedule {
-                shared: &shared.0,
-                start,
-            };
-            produce_sync(schedule, producer, &sender).map(|sent| (producer, sent))
-        });
-    }
+    let consumers = consume_on_threads(receivers, tallies, started.clone());
+    let producers = produce_on_threads(&sender, spec.producers, started);
     drop(sender);
     meet.wait();
     let start = Instant::now();
     // Cannot fail: this is the only place that sets it.
-    let _ = shared.1.set(start);
+    let _ = clock.set(start);
     meet.wait();
     let sent = producers.join()?;
     let received = consumers.join()?;
@@ -526,25 +502,255 @@ fn load_sync<F: SyncFlavor, M: LoadMessage>(spec: &LoadSpec) -> Result<LoadRun, 
     })
 }
 
-/// One producer's loop on a thread: claim a chunk, send it, until none is
-/// left. Returns how many it sent.
-fn produce_sync<M: LoadMessage>(
-    schedule: Schedule<'_>,
-    producer: usize,
-    sender: &impl Sender<M>,
-) -> Result<u64, String> {
-    let mut sent = 0;
-    while let Some(chunk) = schedule.claim() {
-        for index in chunk {
-            pace(schedule, index);
-            let message = M::new(stamp(producer, sent), schedule.time_for(index));
-            if sender.send(message).is_err() {
-                return Err(format!("producer {producer}: every receiver is gone"));
-            }
-            sent += 1;
+async fn load_async<F: AsyncFlavor, M: LoadMessage>(
+    spec: &LoadSpec,
+) -> Result<LoadRun, ScenarioError> {
+    let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
+    let tallies = tallies(spec)?;
+    let shared = Arc::new(Shared::new(spec));
+    // Tasks cost microseconds to spawn, so the clock starts before them.
+    let start = Instant::now();
+    let consumers = consume_in_tasks(receivers, tallies, &shared, start);
+    let producers = produce_in_tasks(&sender, spec.producers, &shared, start);
+    drop(sender);
+    let sent = join_producers(producers).await?;
+    let received = join_tasks(consumers).await?;
+    Ok(LoadRun {
+        spec: spec.clone(),
+        elapsed: start.elapsed(),
+        sent,
+        received,
+    })
+}
+
+/// Which end of a [`Bridge`] is blocking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// Producer threads feed consumer tasks.
+    SyncToAsync,
+    /// Producer tasks feed consumer threads.
+    AsyncToSync,
+}
+
+impl Direction {
+    /// Both directions.
+    pub const ALL: [Direction; 2] = [Direction::SyncToAsync, Direction::AsyncToSync];
+
+    /// The direction's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::SyncToAsync => "sync-to-async",
+            Direction::AsyncToSync => "async-to-sync",
         }
     }
-    Ok(sent as u64)
+}
+
+/// Runs `spec` across bridge `B` in `direction`: threads on one end, tasks
+/// on a fresh tokio `runtime` on the other; the oracle is left to
+/// [`LoadRun::check`]. The clock starts before the threads and tasks do
+/// (spawning costs microseconds).
+pub fn start_load_bridge<B: Bridge>(
+    spec: &LoadSpec,
+    direction: Direction,
+    runtime: Runtime,
+) -> Result<LoadRun, ScenarioError> {
+    // Both ends must take the capacity; the receiving end must be shared
+    // by several consumers.
+    let (sending, receiving) = match direction {
+        Direction::SyncToAsync => (B::Sync::INFO, B::Async::INFO),
+        Direction::AsyncToSync => (B::Async::INFO, B::Sync::INFO),
+    };
+    spec.validate(&receiving)?;
+    sending.check(spec.capacity)?;
+    match spec.message_bytes {
+        0 => runtime.block_on(bridge::<B, ()>(spec, direction)),
+        8 => runtime.block_on(bridge::<B, u64>(spec, direction)),
+        16 => runtime.block_on(bridge::<B, Message<0>>(spec, direction)),
+        256 => runtime.block_on(bridge::<B, Message<240>>(spec, direction)),
+        _ => runtime.block_on(bridge::<B, Message<4080>>(spec, direction)),
+    }
+}
+
+async fn bridge<B: Bridge, M: LoadMessage>(
+    spec: &LoadSpec,
+    direction: Direction,
+) -> Result<LoadRun, ScenarioError> {
+    let tallies = tallies(spec)?;
+    let shared = Arc::new(Shared::new(spec));
+    let start = Instant::now();
+    let started = {
+        let shared = shared.clone();
+        move || (shared.clone(), start)
+    };
+    // Whichever end has threads, they are joined only after the tasks: by
+    // then every sender is gone, so the threads have finished or are about
+    // to, and the join does not hold up the runtime.
+    let (sent, received) = match direction {
+        Direction::SyncToAsync => {
+            let (sender, receivers) = open(B::sync_to_async::<M>(spec.capacity)?, spec, |rx| {
+                rx.try_clone()
+            })?;
+            let consumers = consume_in_tasks(receivers, tallies, &shared, start);
+            let producers = produce_on_threads(&sender, spec.producers, started);
+            drop(sender);
+            let received = join_tasks(consumers).await?;
+            (producers.join()?, received)
+        }
+        Direction::AsyncToSync => {
+            let (sender, receivers) = open(B::async_to_sync::<M>(spec.capacity)?, spec, |rx| {
+                rx.try_clone()
+            })?;
+            let consumers = consume_on_threads(receivers, tallies, started);
+            let producers = produce_in_tasks(&sender, spec.producers, &shared, start);
+            drop(sender);
+            let sent = join_producers(producers).await?;
+            (sent, consumers.join()?)
+        }
+    };
+    Ok(LoadRun {
+        spec: spec.clone(),
+        elapsed: start.elapsed(),
+        sent,
+        received,
+    })
+}
+
+/// One empty tally per consumer, made before any thread starts so that a
+/// failure cannot strand threads at a barrier.
+fn tallies(spec: &LoadSpec) -> Result<Vec<Received>, ScenarioError> {
+    (0..spec.consumers)
+        .map(|_| Received::new(spec.measure))
+        .collect()
+}
+
+/// What a producer returns: its number and how many it sent.
+type Produced = Result<(usize, u64), String>;
+
+/// A consumer thread per receiver; each calls `started` before its first
+/// receive.
+fn consume_on_threads<M: LoadMessage, R: Receiver<M>>(
+    receivers: Vec<R>,
+    tallies: Vec<Received>,
+    started: impl Fn() -> (Arc<Shared>, Instant) + Clone + Send + 'static,
+) -> Crew<Received> {
+    let mut consumers = Crew::new();
+    for (mut receiver, mut received) in receivers.into_iter().zip(tallies) {
+        let started = started.clone();
+        consumers.spawn(move || {
+            let (shared, start) = started();
+            let schedule = Schedule {
+                shared: &shared,
+                start,
+            };
+            while let Ok(message) = receiver.recv() {
+                received.take(message, schedule);
+            }
+            received
+        });
+    }
+    consumers
+}
+
+/// `producers` producer threads on clones of `sender`; each calls
+/// `started` before its first send.
+fn produce_on_threads<M: LoadMessage, S: Sender<M>>(
+    sender: &S,
+    producers: usize,
+    started: impl Fn() -> (Arc<Shared>, Instant) + Clone + Send + 'static,
+) -> Crew<Produced> {
+    let mut crew = Crew::new();
+    for producer in 0..producers {
+        let (sender, started) = (sender.clone(), started.clone());
+        crew.spawn(move || {
+            let (shared, start) = started();
+            let schedule = Schedule {
+                shared: &shared,
+                start,
+            };
+            let mut sent = 0;
+            while let Some(chunk) = schedule.claim() {
+                for index in chunk {
+                    pace(schedule, index);
+                    let message = M::new(stamp(producer, sent), schedule.time_for(index));
+                    if sender.send(message).is_err() {
+                        return Err(format!("producer {producer}: every receiver is gone"));
+                    }
+                    sent += 1;
+                }
+            }
+            Ok((producer, sent as u64))
+        });
+    }
+    crew
+}
+
+/// A consumer task per receiver.
+fn consume_in_tasks<M: LoadMessage, R: AsyncReceiver<M>>(
+    receivers: Vec<R>,
+    tallies: Vec<Received>,
+    shared: &Arc<Shared>,
+    start: Instant,
+) -> JoinSet<Received> {
+    let mut consumers = JoinSet::new();
+    for (mut receiver, mut received) in receivers.into_iter().zip(tallies) {
+        let shared = shared.clone();
+        consumers.spawn(async move {
+            let schedule = Schedule {
+                shared: &shared,
+                start,
+            };
+            while let Ok(message) = receiver.recv().await {
+                received.take(message, schedule);
+            }
+            received
+        });
+    }
+    consumers
+}
+
+/// `producers` producer tasks on clones of `sender`.
+fn produce_in_tasks<M: LoadMessage, S: AsyncSender<M>>(
+    sender: &S,
+    producers: usize,
+    shared: &Arc<Shared>,
+    start: Instant,
+) -> JoinSet<Produced> {
+    let mut tasks = JoinSet::new();
+    for producer in 0..producers {
+        let (sender, shared) = (sender.clone(), shared.clone());
+        tasks.spawn(async move {
+            let schedule = Schedule {
+                shared: &shared,
+                start,
+            };
+            let mut sent = 0;
+            while let Some(chunk) = schedule.claim() {
+                for index in chunk {
+                    pace_async(schedule, index).await;
+                    let message = M::new(stamp(producer, sent), schedule.time_for(index));
+                    if sender.send(message).await.is_err() {
+                        return Err(format!("producer {producer}: every receiver is gone"));
+                    }
+                    sent += 1;
+                }
+            }
+            Ok((producer, sent as u64))
+        });
+    }
+    tasks
+}
+
+/// Joins producer tasks and puts each producer's count in its place:
+/// tasks finish in any order.
+async fn join_producers(tasks: JoinSet<Produced>) -> Result<Vec<Produced>, ScenarioError> {
+    let mut sent = join_tasks(tasks).await?;
+    sent.sort_by_key(|result| {
+        result
+            .as_ref()
+            .map_or(usize::MAX, |&(producer, _)| producer)
+    });
+    Ok(sent)
 }
 
 /// The channel's sender and `spec.consumers` receivers on it.
@@ -564,76 +770,13 @@ fn open<S, R>(
     Ok((sender, receivers))
 }
 
-async fn load_async<F: AsyncFlavor, M: LoadMessage>(
-    spec: &LoadSpec,
-) -> Result<LoadRun, ScenarioError> {
-    let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
-    let mut tallies = (0..spec.consumers)
-        .map(|_| Received::new(spec.measure))
-        .collect::<Result<Vec<_>, _>>()?;
-    let shared = Arc::new(Shared::new(spec));
-    // Tasks cost microseconds to spawn, so the clock starts before them.
-    let start = Instant::now();
-    let mut consumers = tokio::task::JoinSet::new();
-    for (mut receiver, mut received) in receivers.into_iter().zip(tallies.drain(..)) {
-        let shared = shared.clone();
-        consumers.spawn(async move {
-            let schedule = Schedule {
-                shared: &shared,
-                start,
-            };
-            while let Ok(message) = receiver.recv().await {
-                received.take(message, schedule);
-            }
-            received
-        });
-    }
-    let mut producers = tokio::task::JoinSet::new();
-    for producer in 0..spec.producers {
-        let (sender, shared) = (sender.clone(), shared.clone());
-        producers.spawn(async move {
-            let schedule = Schedule {
-                shared: &shared,
-                start,
-            };
-            let mut sent = 0;
-            while let Some(chunk) = schedule.claim() {
-                for index in chunk {
-                    pace_async(schedule, index).await;
-                    let message = M::new(stamp(producer, sent), schedule.time_for(index));
-                    if sender.send(message).await.is_err() {
-                        return Err(format!("producer {producer}: every receiver is gone"));
-                    }
-                    sent += 1;
-                }
-            }
-            Ok((producer, sent as u64))
-        });
-    }
-    drop(sender);
-    // Tasks finish in any order; each producer's count goes in its place.
-    let mut sent = join_tasks(producers).await?;
-    sent.sort_by_key(|result| {
-        result
-            .as_ref()
-            .map_or(usize::MAX, |&(producer, _)| producer)
-    });
-    let received = join_tasks(consumers).await?;
-    Ok(LoadRun {
-        spec: spec.clone(),
-        elapsed: start.elapsed(),
-        sent,
-        received,
-    })
-}
-
 /// Runs the oracle on what the producers sent (each producer's number and
 /// count, in producer order) and the consumers received, then merges their
 /// latencies.
 fn finish(
     spec: &LoadSpec,
     elapsed: Duration,
-    sent: Vec<Result<(usize, u64), String>>,
+    sent: Vec<Produced>,
     received: Vec<Received>,
 ) -> Result<LoadOutcome, ScenarioError> {
     let sent_by = sent

@@ -1,5 +1,6 @@
-//! The channel load runs on every flavor in each of its measures, and its
-//! oracle rejects the broken twins that lose, duplicate or reorder.
+//! The channel load runs on every flavor and across every bridge in each
+//! of its measures, and its oracle rejects the broken twins that lose,
+//! duplicate or reorder.
 
 mod support;
 
@@ -8,7 +9,8 @@ use std::time::Duration;
 use chanlab_broken::{Broken, Duplicates, Loses, Reorders};
 use chanlab_contract::{AsyncFlavor, Capacity, FlavorVisitor, SyncFlavor};
 use chanlab_scenarios::load::{
-    CLOSED_LOOP_SAMPLE, LoadSpec, MESSAGE_SIZES, Measure, run_load_async, run_load_sync,
+    CLOSED_LOOP_SAMPLE, Direction, LoadSpec, MESSAGE_SIZES, Measure, run_load_async, run_load_sync,
+    start_load_bridge,
 };
 use chanlab_scenarios::{Runtime, ScenarioError};
 use support::within;
@@ -196,4 +198,41 @@ fn broken_channels_are_caught() {
         });
         caught::<Broken<Reorders>>(spec(1, 1, measure));
     }
+}
+
+struct EveryBridge;
+
+impl chanlab_contract::BridgeVisitor for EveryBridge {
+    fn visit<B: chanlab_contract::Bridge>(&mut self) {
+        for direction in Direction::ALL {
+            for runtime in Runtime::ALL {
+                for measure in MEASURES {
+                    for (producers, consumers) in [(1, 1), (2, 2)] {
+                        let spec = spec(producers, consumers, measure);
+                        let place = format!(
+                            "{} {} {} {} on {}",
+                            <B::Sync as SyncFlavor>::INFO.library,
+                            direction.name(),
+                            spec.shape(),
+                            measure.name(),
+                            runtime.name()
+                        );
+                        let run = spec.clone();
+                        check_run(
+                            &place,
+                            &spec,
+                            within(LIMIT, move || {
+                                start_load_bridge::<B>(&run, direction, runtime)?.check()
+                            }),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_bridge_carries_every_measure_both_ways() {
+    chanlab_impls::visit_bridges(&mut EveryBridge);
 }

@@ -161,7 +161,7 @@ impl Runner {
                     id: cell.id(),
                     scenario: cell.workload.scenario(),
                     cell: cell.clone(),
-                    library: implementation.map_or("", |i| i.library).to_owned(),
+                    library: implementation.as_ref().map_or("", |i| i.library).to_owned(),
                     note: implementation
                         .and_then(|i| i.info)
                         .and_then(|info| info.note)

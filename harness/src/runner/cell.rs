@@ -358,13 +358,17 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
         Runtime::MultiThread => std::thread::available_parallelism().map_or(1, usize::from),
     };
     let before = Usage::now()?;
-    let result = match (&cell.workload.with_items(items), implementation.driver) {
+    let result = match (&cell.workload.with_items(items), &implementation.driver) {
         (Workload::Pattern { pattern, params }, driver) => {
             let started = Instant::now();
             let outcome = match driver {
                 Driver::Sync { pattern: run, .. } => run(*pattern, params),
                 Driver::Async { pattern: run, .. } => run(*pattern, params, runtime),
-                Driver::Primitive(primitive) => run_primitive(*pattern, primitive, params),
+                Driver::Primitive(primitive) => run_primitive(*pattern, *primitive, params),
+                Driver::Bridge { .. } => Err(ScenarioError::NotApplicable(format!(
+                    "{} is a bridge: it carries channel loads, not patterns",
+                    implementation.name
+                ))),
             };
             let elapsed = started.elapsed();
             let cpu = Usage::now()?.since(&before);
@@ -391,6 +395,7 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
             let run = match driver {
                 Driver::Sync { load, .. } => load(spec),
                 Driver::Async { load, .. } => load(spec, runtime),
+                Driver::Bridge { load, direction } => load(spec, *direction, runtime),
                 Driver::Primitive(primitive) => Err(ScenarioError::NotApplicable(format!(
                     "{} is not a channel",
                     primitive.name()

@@ -3,8 +3,10 @@
 //! compare, each with its monomorphized entry points.
 
 use anyhow::Context;
-use chanlab_contract::{AsyncFlavor, FlavorInfo, FlavorVisitor, SyncFlavor};
-use chanlab_scenarios::load::{LoadRun, LoadSpec, start_load_async, start_load_sync};
+use chanlab_contract::{AsyncFlavor, Bridge, BridgeVisitor, FlavorInfo, FlavorVisitor, SyncFlavor};
+use chanlab_scenarios::load::{
+    Direction, LoadRun, LoadSpec, start_load_async, start_load_bridge, start_load_sync,
+};
 use chanlab_scenarios::{
     Outcome, Params, Pattern, Primitive, Runtime, ScenarioError, run_async, run_sync,
 };
@@ -26,28 +28,42 @@ pub enum Driver {
         /// Runs a channel load on it.
         load: fn(&LoadSpec, Runtime) -> Result<LoadRun, ScenarioError>,
     },
+    /// A library's blocking and async ends on one channel: threads on one
+    /// side, tasks on the other.
+    Bridge {
+        /// Runs a channel load across it.
+        load: fn(&LoadSpec, Direction, Runtime) -> Result<LoadRun, ScenarioError>,
+        /// Which end is blocking.
+        direction: Direction,
+    },
     /// A lock or coordination primitive, for the patterns that use no
     /// channel.
     Primitive(Primitive),
 }
 
 /// One implementation a cell can name.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Implementation {
     /// Its name in filters and results.
-    pub name: &'static str,
+    pub name: String,
     /// The crate it comes from.
     pub library: &'static str,
-    /// The flavor's declaration; `None` for a primitive.
+    /// The flavor's declaration (a bridge's blocking flavor's); `None` for
+    /// a primitive.
     pub info: Option<FlavorInfo>,
     /// How to run it.
     pub driver: Driver,
 }
 
 impl Implementation {
-    /// Whether it runs as tasks on a runtime.
+    /// Whether it runs tasks on a runtime.
     pub fn is_async(&self) -> bool {
-        matches!(self.driver, Driver::Async { .. })
+        matches!(self.driver, Driver::Async { .. } | Driver::Bridge { .. })
+    }
+
+    /// Whether it is a channel: a flavor or a bridge, not a primitive.
+    pub fn is_channel(&self) -> bool {
+        !matches!(self.driver, Driver::Primitive(_))
     }
 }
 
@@ -56,7 +72,7 @@ struct Collect(Vec<Implementation>);
 impl FlavorVisitor for Collect {
     fn visit_sync<F: SyncFlavor>(&mut self) {
         self.0.push(Implementation {
-            name: F::INFO.name,
+            name: F::INFO.name.to_owned(),
             library: F::INFO.library,
             info: Some(F::INFO),
             driver: Driver::Sync {
@@ -68,7 +84,7 @@ impl FlavorVisitor for Collect {
 
     fn visit_async<F: AsyncFlavor>(&mut self) {
         self.0.push(Implementation {
-            name: F::INFO.name,
+            name: F::INFO.name.to_owned(),
             library: F::INFO.library,
             info: Some(F::INFO),
             driver: Driver::Async {
@@ -76,6 +92,23 @@ impl FlavorVisitor for Collect {
                 load: start_load_async::<F>,
             },
         });
+    }
+}
+
+impl BridgeVisitor for Collect {
+    fn visit<B: Bridge>(&mut self) {
+        let info = <B::Sync as SyncFlavor>::INFO;
+        for direction in Direction::ALL {
+            self.0.push(Implementation {
+                name: format!("{}-{}", info.library, direction.name()),
+                library: info.library,
+                info: Some(info),
+                driver: Driver::Bridge {
+                    load: start_load_bridge::<B>,
+                    direction,
+                },
+            });
+        }
     }
 }
 
@@ -89,18 +122,19 @@ fn primitive_library(primitive: Primitive) -> &'static str {
     }
 }
 
-/// Every shipped flavor and every primitive; with `include_broken`, the
-/// broken twins too.
+/// Every shipped flavor, every bridge and every primitive; with
+/// `include_broken`, the broken twins too.
 pub fn all(include_broken: bool) -> Vec<Implementation> {
     let mut collect = Collect(Vec::new());
     chanlab_impls::visit_all(&mut collect);
+    chanlab_impls::visit_bridges(&mut collect);
     if include_broken {
         chanlab_broken::visit_all(&mut collect);
     }
     collect
         .0
         .extend(Primitive::ALL.iter().map(|&primitive| Implementation {
-            name: primitive.name(),
+            name: primitive.name().to_owned(),
             library: primitive_library(primitive),
             info: None,
             driver: Driver::Primitive(primitive),
@@ -113,9 +147,9 @@ pub fn find(name: &str) -> anyhow::Result<Implementation> {
     let all = all(true);
     all.iter()
         .find(|implementation| implementation.name == name)
-        .copied()
+        .cloned()
         .with_context(|| {
-            let known: Vec<&str> = all.iter().map(|i| i.name).collect();
+            let known: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
             format!(
                 "unknown implementation {name:?}; known: {}",
                 known.join(", ")

@@ -84,11 +84,8 @@ impl Plan {
                 ));
             }
         }
-        let flavors: Vec<Implementation> = shipped
-            .iter()
-            .filter(|i| i.info.is_some())
-            .copied()
-            .collect();
+        let channels: Vec<Implementation> =
+            shipped.iter().filter(|i| i.is_channel()).cloned().collect();
         let timed = [Measure::Throughput, Measure::ClosedLoop, DERIVED_RATE];
         let mut loads = Vec::new();
         match profile {
@@ -145,7 +142,7 @@ impl Plan {
             }
         }
         for spec in loads {
-            cells.extend(load_cells(&spec, &flavors, runtimes));
+            cells.extend(load_cells(&spec, &channels, runtimes));
         }
         Plan {
             name: format!("{profile:?}").to_lowercase(),
@@ -207,9 +204,10 @@ fn applicable_to(pattern: Pattern, among: &[Implementation]) -> Vec<Implementati
         .filter(|i| match i.driver {
             Driver::Sync { .. } => pattern.uses_channels(),
             Driver::Async { .. } => pattern.has_async_version(),
+            Driver::Bridge { .. } => false,
             Driver::Primitive(primitive) => Primitive::for_pattern(pattern).contains(&primitive),
         })
-        .copied()
+        .cloned()
         .collect()
 }
 
@@ -247,7 +245,7 @@ fn cells_on(
     for implementation in implementations {
         let cell = |runtime| Cell {
             workload: workload.clone(),
-            implementation: implementation.name.to_owned(),
+            implementation: implementation.name.clone(),
             runtime,
         };
         if implementation.is_async() {
@@ -311,7 +309,7 @@ impl Filter {
             .collect();
         let implementations: Vec<String> = implementations::all(true)
             .iter()
-            .map(|i| i.name.to_owned())
+            .map(|i| i.name.clone())
             .collect();
         let measures = ["throughput", "closed-loop", "open-loop"].map(String::from);
         let runtimes = Runtime::ALL.map(|r| r.name().to_owned());
@@ -337,7 +335,7 @@ impl Filter {
         let shipped = implementations::all(false);
         implementations::all(true)
             .into_iter()
-            .filter(|i| self.impls.iter().any(|name| name == i.name))
+            .filter(|i| self.impls.contains(&i.name))
             .filter(|i| !shipped.iter().any(|s| s.name == i.name))
             .collect()
     }
@@ -624,12 +622,12 @@ fn refuse_invalid(spec: &LoadSpec, implementations: &[Implementation]) -> anyhow
 
 impl LoadEntry {
     fn cells(&self) -> anyhow::Result<Vec<Cell>> {
-        let flavors = implementations::all(false)
+        let channels = implementations::all(false)
             .into_iter()
-            .filter(|i| i.info.is_some())
+            .filter(Implementation::is_channel)
             .collect();
-        let (implementations, runtimes) = pick(&self.impls, flavors, &self.runtimes)?;
-        if let Some(primitive) = implementations.iter().find(|i| i.info.is_none()) {
+        let (implementations, runtimes) = pick(&self.impls, channels, &self.runtimes)?;
+        if let Some(primitive) = implementations.iter().find(|i| !i.is_channel()) {
             bail!(
                 "{} is not a channel; a load runs on channels",
                 primitive.name

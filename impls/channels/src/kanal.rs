@@ -11,8 +11,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use chanlab_contract::{
-    Api, AsyncFlavor, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError,
-    SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
+    Api, AsyncFlavor, Bridge, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError,
+    SendError, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 
 /// kanal's blocking API.
@@ -179,5 +179,28 @@ impl<T: Send + 'static> chanlab_contract::AsyncReceiver<T> for AsyncReceiver<T> 
 
     fn try_clone(&self) -> Option<Self> {
         Some(AsyncReceiver(self.0.clone()))
+    }
+}
+
+/// kanal's blocking and async handles, converted into one another
+/// (`to_async`, `to_sync`) on one channel.
+pub struct KanalBridge;
+
+impl Bridge for KanalBridge {
+    type Sync = Kanal;
+    type Async = KanalAsync;
+
+    fn sync_to_async<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(Sender<T>, AsyncReceiver<T>), UnsupportedError> {
+        let (tx, rx) = Kanal::channel(capacity)?;
+        Ok((tx, AsyncReceiver(rx.0.to_async())))
+    }
+
+    fn async_to_sync<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(AsyncSender<T>, Receiver<T>), UnsupportedError> {
+        let (tx, rx) = Kanal::channel(capacity)?;
+        Ok((AsyncSender(tx.0.to_async()), rx))
     }
 }

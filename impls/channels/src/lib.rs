@@ -8,10 +8,13 @@
 //! from others (a `recv_timeout` the blocking API lacks, a shared receiver),
 //! the flavor says so in [`FlavorInfo::note`](chanlab_contract::FlavorInfo).
 //!
-//! [`visit_all`] is the registry: the one place that lists every flavor.
+//! [`visit_all`] is the registry: the one place that lists every flavor;
+//! [`visit_bridges`] lists the libraries whose blocking and async ends meet
+//! on one channel.
 
 mod async_channel;
 pub mod block_on;
+mod bridge;
 mod crossbeam;
 mod flume;
 mod kanal;
@@ -21,9 +24,10 @@ mod tokio;
 
 pub use async_channel::{AsyncChannel, AsyncChannelBlocking};
 pub use block_on::BlockOn;
+pub use bridge::{AsyncChannelBridge, FlumeBridge, TokioBridge, visit_bridges};
 pub use crossbeam::Crossbeam;
 pub use flume::{Flume, FlumeAsync};
-pub use kanal::{Kanal, KanalAsync};
+pub use kanal::{Kanal, KanalAsync, KanalBridge};
 pub use reference::Reference;
 pub use std_mpsc::{StdMpsc, StdMpscShared};
 pub use tokio::{TokioMpsc, TokioMpscBlocking};

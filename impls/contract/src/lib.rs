@@ -28,12 +28,14 @@
 //! `chanlab-conformance` crate then checks it with one macro line.
 
 mod async_api;
+mod bridge;
 pub mod error;
 mod info;
 mod select;
 mod sync_api;
 
 pub use async_api::{AsyncChannel, AsyncFlavor, AsyncReceiver, AsyncSender};
+pub use bridge::{Bridge, BridgeVisitor};
 pub use error::{
     RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError, UnsupportedError,
 };
