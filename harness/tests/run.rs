@@ -278,3 +278,19 @@ fn mistakes_are_clear_errors() {
     let output = chanlab(&["run", "--scenario", "load/spsc", "--impl", "errgroup"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
 }
+
+#[test]
+fn the_example_scenario_file_plans() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/workloads/example.toml"
+    );
+    let output = chanlab(&["run", "--file", example, "--dry-run"]);
+    assert!(output.status.success(), "{}", text(&output));
+    // 4 implementations x 2 x 4 x 2 x 3 loads, and 3 x 4 x 2 pattern cells.
+    assert!(
+        text(&output).contains("216 cells x 3 repetitions"),
+        "{}",
+        text(&output)
+    );
+}

@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Profile::Quick)]
     profile: Profile,
     /// Run the workloads of this scenario file (TOML) instead of a
-    /// profile; see `scenarios/examples/` for the format.
+    /// profile; `scenarios/workloads/example.toml` shows the format.
     #[arg(long, value_name = "FILE", conflicts_with = "profile")]
     file: Option<PathBuf>,
     #[command(flatten)]
@@ -57,6 +57,9 @@ pub struct Args {
     /// own limit is this plus ten times its expected length.
     #[arg(long, value_name = "MS", default_value_t = 5_000)]
     min_limit_ms: u64,
+    /// Print the cells the run would measure, and stop.
+    #[arg(long)]
+    dry_run: bool,
     /// Do one job in this process and print its reply as JSON (used by the
     /// parent run for each worker).
     #[arg(long, hide = true, value_name = "JSON")]
@@ -88,6 +91,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             bail!("--budget-ms must be between 1 and 60000, not {budget_ms}");
         }
         plan.budget = Duration::from_millis(budget_ms);
+    }
+    if args.dry_run {
+        let ids: Vec<String> = plan.cells.iter().map(Cell::id).collect();
+        crate::output::print(&format!(
+            "{}\n{} cells x {} repetitions of about {:?} each\n",
+            ids.join("\n"),
+            ids.len(),
+            plan.repetitions,
+            plan.budget
+        ))?;
+        return Ok(ExitCode::SUCCESS);
     }
     let out = args.out.clone().unwrap_or_else(|| default_out(&plan.name));
     let writer = Writer::create(&out)?;
