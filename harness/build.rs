@@ -18,7 +18,18 @@ const LIBRARIES: &[&str] = &[
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for watched in [".git/HEAD", ".git/index", "Cargo.lock"] {
+    // The commit and its dirty mark change with any of these; cargo scans a
+    // watched folder's files.
+    for watched in [
+        ".git/HEAD",
+        ".git/index",
+        ".git/refs",
+        ".git/packed-refs",
+        "Cargo.lock",
+        "harness/src",
+        "scenarios/src",
+        "impls",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let commit = output("git", &["rev-parse", "--short=12", "HEAD"], &root);

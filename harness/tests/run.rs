@@ -234,6 +234,12 @@ measure = "closed-loop"
 pattern = "worker-pool"
 impls = ["flume"]
 workers = [1, 3]
+
+# A fixed rate too slow to size by trial runs; sized by the budget instead.
+[[load]]
+impls = ["crossbeam"]
+measure = "open-loop"
+rate = 5.0
 "#,
     )
     .expect("the file is written");
@@ -248,7 +254,10 @@ workers = [1, 3]
     assert!(output.status.success(), "{}", text(&output));
     let results = results(&out);
     // 2 implementations x 2 producer counts x 2 capacities, and 2 sweeps.
-    assert_eq!(cells(&results, &["load/"]).len(), 8);
+    assert_eq!(cells(&results, &["closed-loop"]).len(), 8);
+    let slow = cells(&results, &["open-loop 5/s"]);
+    assert_eq!(slow.len(), 1);
+    assert_eq!(slow[0]["status"]["status"], "measured", "{}", slow[0]);
     assert_eq!(cells(&results, &["worker-pool"]).len(), 2);
     assert_eq!(cells(&results, &["flume-async@multi-thread"]).len(), 4);
     assert_eq!(results["settings"]["repetitions"], 1);

@@ -5,8 +5,11 @@
 //! send them; consumers receive until every sender is gone. A fast producer
 //! therefore sends more than a slow one, and the counts each thread sent or
 //! received ([`LoadOutcome::sent_by`], [`LoadOutcome::received_by`]) show
-//! starvation. The clock runs from a start barrier, after every thread is
-//! up, to the last receive; the oracle runs after the clock stops.
+//! starvation. On threads the clock runs from a start barrier, after every
+//! thread is up, until every thread is joined; tasks are spawned with the
+//! clock running (microseconds). The oracle runs after the clock stops, and
+//! the record it keeps of every message is allocated and touched before
+//! the clock starts.
 //!
 //! Three [`Measure`]s:
 //! - [`Measure::Throughput`]: no clock is read per message, so throughput
@@ -41,7 +44,7 @@ use tokio::task::JoinSet;
 use crate::coord::Crew;
 use crate::oracle::{exactly_once, per_source_order, stamp};
 use crate::outcome::ensure;
-use crate::params::{MAX_ITEMS, MAX_THREADS};
+use crate::params::{MAX_CAPACITY, MAX_ITEMS, MAX_THREADS};
 use crate::patterns::join_tasks;
 use crate::{Runtime, ScenarioError};
 
@@ -149,6 +152,13 @@ impl LoadSpec {
             return invalid(format!(
                 "items must be between 1 and {MAX_ITEMS}, not {}",
                 self.items
+            ));
+        }
+        if let Capacity::Bounded(capacity) = self.capacity
+            && capacity > MAX_CAPACITY
+        {
+            return invalid(format!(
+                "capacity must be at most {MAX_CAPACITY} (or unbounded), not {capacity}"
             ));
         }
         if !MESSAGE_SIZES.contains(&self.message_bytes) {
@@ -433,15 +443,21 @@ struct Received {
 }
 
 impl Received {
-    fn new(measure: Measure) -> Result<Self, ScenarioError> {
+    /// A tally with room for `expected` stamps, its memory touched, so
+    /// recording costs no allocation or page fault while the clock runs.
+    fn new(measure: Measure, expected: usize) -> Result<Self, ScenarioError> {
         let latency = if measure.records_latency() {
             Some(new_histogram()?)
         } else {
             None
         };
+        // Written, not zeroed: zeroed memory can arrive untouched from mmap.
+        let mut stamps = Vec::with_capacity(expected);
+        stamps.resize(expected, u64::MAX);
+        stamps.clear();
         Ok(Received {
             count: 0,
-            stamps: Vec::new(),
+            stamps,
             latency,
         })
     }
@@ -617,10 +633,17 @@ async fn bridge<B: Bridge, M: LoadMessage>(
 }
 
 /// One empty tally per consumer, made before any thread starts so that a
-/// failure cannot strand threads at a barrier.
+/// failure cannot strand threads at a barrier. Each has room for its even
+/// share and a quarter more; a consumer that takes more grows its record.
 fn tallies(spec: &LoadSpec) -> Result<Vec<Received>, ScenarioError> {
+    let expected = if spec.message_bytes > 0 {
+        let share = spec.items.div_ceil(spec.consumers);
+        (share + share / 4).min(spec.items)
+    } else {
+        0
+    };
     (0..spec.consumers)
-        .map(|_| Received::new(spec.measure))
+        .map(|_| Received::new(spec.measure, expected))
         .collect()
 }
 

@@ -165,29 +165,29 @@ fn measure<F: SyncFlavor>(args: &Args) -> anyhow::Result<Vec<Row>> {
         }
     }
     let bare_of = |index: usize| if variants[index].1 == 8 { 0 } else { 2 };
-    Ok(variants
+    // Every variant has one time per repetition, and there is at least one.
+    variants
         .iter()
         .enumerate()
         .map(|(index, (name, bytes, _))| {
-            let per_message =
-                Spread::of(times[index].iter().map(|t| t / items as f64)).unwrap_or(Spread {
-                    median: 0.0,
-                    min: 0.0,
-                    max: 0.0,
-                });
+            let per_message = Spread::of(times[index].iter().map(|t| t / items as f64))?;
             let bare = bare_of(index);
-            let ratio = (bare != index).then(|| {
-                Spread::of(times[index].iter().zip(&times[bare]).map(|(t, b)| t / b))
-                    .unwrap_or(per_message)
-            });
-            Row {
+            let ratio = if bare == index {
+                None
+            } else {
+                Some(Spread::of(
+                    times[index].iter().zip(&times[bare]).map(|(t, b)| t / b),
+                )?)
+            };
+            Some(Row {
                 name,
                 bytes: *bytes,
                 per_message,
                 ratio,
-            }
+            })
         })
-        .collect())
+        .collect::<Option<Vec<Row>>>()
+        .context("no repetition was measured")
 }
 
 /// The bare loop: one thread sends `items` messages, another receives
@@ -224,9 +224,12 @@ fn bare<F: SyncFlavor, M: Default + Send + 'static>(
     };
     start.wait();
     let clock = Instant::now();
-    let joined = producer.join().and_then(|()| consumer.join());
+    let produced = producer.join();
+    let consumed = consumer.join();
     let elapsed = clock.elapsed();
-    let received = joined.map_err(|_| anyhow::anyhow!("a bare loop thread panicked"))?;
+    let received = produced
+        .and(consumed)
+        .map_err(|_| anyhow::anyhow!("a bare loop thread panicked"))?;
     if received != items {
         bail!("the bare loop received {received} of {items} messages");
     }

@@ -116,10 +116,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             });
         }
+        // Stops the busy threads however the run ends, a panic included,
+        // so the scope can join them.
+        let _stop = StopOnDrop(&stop);
         let mut runner = Runner::new(&plan, &args, exe, writer);
-        let measured = runner.run(&plan);
-        stop.store(true, Ordering::Relaxed);
-        measured.map(|()| (runner.results, runner.writer.path().to_owned()))
+        runner
+            .run(&plan)
+            .map(|()| (runner.results, runner.writer.path().to_owned()))
     })?;
     crate::output::print(&summary::table(&results))?;
     let failures = results
@@ -136,6 +139,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Sets its flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// `reports/runs/<plan>-<UTC time>`.
 fn default_out(plan: &str) -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
@@ -149,6 +161,9 @@ fn default_out(plan: &str) -> PathBuf {
         .map_or_else(|| plan.to_owned(), |s| s.to_string_lossy().into_owned());
     PathBuf::from("reports/runs").join(format!("{name}-{stamp}"))
 }
+
+/// Time a job's limit allows the oracle per item checked.
+const ORACLE_ALLOWANCE: Duration = Duration::from_micros(1);
 
 /// The run in progress: the results so far and how to get the rest.
 struct Runner {
@@ -255,6 +270,15 @@ impl Runner {
     /// rate is sized by its throughput twin: the rate comes later.
     fn size(&mut self, index: usize) -> anyhow::Result<()> {
         let mut cell = self.results.cells[index].cell.clone();
+        if let Workload::Load { spec } = &cell.workload
+            && let Measure::OpenLoop { rate } = spec.measure
+            && rate > 0.0
+        {
+            // A fixed rate sizes itself: the budget's worth of messages.
+            self.set_size(index, open_loop_items(rate, self.budget), 1e9 / rate);
+            self.progress.inc(1);
+            return self.writer.write(&self.results);
+        }
         if let Workload::Load { spec } = &mut cell.workload
             && spec.measure == DERIVED_RATE
         {
@@ -269,16 +293,21 @@ impl Runner {
         };
         match self.ask(&job, limit)? {
             Answer::Reply(Reply::Sized { items, ns_per_item }) => {
-                self.sizes[index] = Some((items, ns_per_item));
-                let result = &mut self.results.cells[index];
-                result.items = Some(items);
-                result.cell.workload = result.cell.workload.with_items(items);
+                self.set_size(index, items, ns_per_item);
             }
             Answer::Reply(other) => self.settle(index, other, "sizing"),
             Answer::Status(status) => self.fail(index, status_during(status, "sizing")),
         }
         self.progress.inc(1);
         self.writer.write(&self.results)
+    }
+
+    /// Records that cell `index` runs `items` items at about `ns_per_item`.
+    fn set_size(&mut self, index: usize, items: usize, ns_per_item: f64) {
+        self.sizes[index] = Some((items, ns_per_item));
+        let result = &mut self.results.cells[index];
+        result.items = Some(items);
+        result.cell.workload = result.cell.workload.with_items(items);
     }
 
     /// Gives every open-loop cell with a derived rate its rate: the plan's
@@ -304,7 +333,7 @@ impl Runner {
             if let Workload::Load { spec } = &mut cell.cell.workload {
                 spec.measure = Measure::OpenLoop { rate };
             }
-            let items = ((rate * self.budget.as_secs_f64()) as usize).clamp(1, MAX_ITEMS);
+            let items = open_loop_items(rate, self.budget);
             *sized = (items, 1e9 / rate);
             cell.items = Some(items);
             cell.cell.workload = cell.cell.workload.with_items(items);
@@ -326,9 +355,11 @@ impl Runner {
             self.results.cells[index].id,
             round + 1
         ));
-        // Warm-up is a tenth of the run.
+        // Warm-up is a tenth of the run; the oracle checks both runs
+        // afterwards, at well under a microsecond per item.
         let expected = Duration::from_nanos((items as f64 * ns_per_item * 1.1) as u64);
-        let limit = self.min_limit + expected * 10;
+        let oracle = ORACLE_ALLOWANCE * (items as u32).saturating_mul(2);
+        let limit = self.min_limit + expected * 10 + oracle;
         let job = Job::Measure {
             cell: self.results.cells[index].cell.clone(),
             items,
@@ -337,9 +368,10 @@ impl Runner {
         match self.ask(&job, limit)? {
             Answer::Reply(Reply::Measured(repetition)) => {
                 let cores = machine::cores();
+                let background = self.results.settings.background_threads;
                 let result = &mut self.results.cells[index];
                 result.threads = result.threads.max(repetition.threads);
-                result.oversubscribed = result.threads > cores;
+                result.oversubscribed = result.threads + background > cores;
                 result.repetitions.push(repetition);
                 result.summary = Summary::of(&result.repetitions)?;
                 result.status = Status::Measured;
@@ -349,6 +381,16 @@ impl Runner {
         }
         self.progress.inc(1);
         self.writer.write(&self.results)
+    }
+
+    /// Jobs left for cell `index` after the one under way.
+    fn jobs_left(&self, index: usize) -> u64 {
+        let started = match self.sizes[index] {
+            // Sizing was the job under way.
+            None => 0,
+            Some(_) => self.results.cells[index].repetitions.len() as u64 + 1,
+        };
+        (self.results.settings.repetitions as u64).saturating_sub(started)
     }
 
     /// Records a reply that ends the cell: refused or failed.
@@ -392,10 +434,9 @@ impl Runner {
 
     /// Takes a cell that will not run again off the progress bar's count.
     fn skip_remaining(&mut self, index: usize) {
-        let done = self.results.cells[index].repetitions.len() as u64;
-        let remaining = (self.results.settings.repetitions as u64).saturating_sub(done);
         let length = self.progress.length().unwrap_or(0);
-        self.progress.set_length(length.saturating_sub(remaining));
+        self.progress
+            .set_length(length.saturating_sub(self.jobs_left(index)));
     }
 
     /// Runs `job` in a worker process within `limit`.
@@ -428,6 +469,11 @@ enum Answer {
     Reply(Reply),
     /// It hung or crashed.
     Status(Status),
+}
+
+/// Messages an open-loop run at `rate` sends in `budget`.
+fn open_loop_items(rate: f64, budget: Duration) -> usize {
+    ((rate * budget.as_secs_f64()).ceil() as usize).clamp(1, MAX_ITEMS)
 }
 
 /// `status`, saying when it happened if it hung.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use base64::Engine as _;
 use chanlab_contract::Capacity;
-use chanlab_scenarios::load::LoadSpec;
+use chanlab_scenarios::load::{Direction, LoadSpec, Measure};
 use chanlab_scenarios::{Params, Pattern, Runtime, ScenarioError, run_primitive};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
@@ -33,7 +33,8 @@ pub enum Workload {
         /// Its parameters; `items` is set by sizing.
         params: Params,
     },
-    /// Raw channel traffic: only the traffic is timed, the oracle after.
+    /// Raw channel traffic: the clock covers the traffic (and, for tasks,
+    /// spawning them), not the oracle, which checks the run afterwards.
     Load {
         /// The load; `items` is set by sizing, and an open-loop rate of
         /// zero is set by the runner from the other implementations'
@@ -55,30 +56,42 @@ impl Workload {
     /// human form (`2p 3w cap=16`).
     pub fn label(&self) -> String {
         match self {
-            Workload::Pattern { params, .. } => format!(
-                "{}p {}w cap={}{}{}",
-                params.producers,
-                params.workers,
-                capacity_label(params.capacity),
+            Workload::Pattern { pattern, params } => {
+                let mut label = format!(
+                    "{}p {}w cap={}",
+                    params.producers,
+                    params.workers,
+                    capacity_label(params.capacity)
+                );
                 if params.payload > 0 {
-                    format!(" {}B", params.payload)
-                } else {
-                    String::new()
-                },
-                if params.work.is_zero() {
-                    String::new()
-                } else {
-                    format!(" work={:?}", params.work)
+                    label += &format!(" {}B", params.payload);
                 }
-            ),
-            Workload::Load { spec } => format!(
-                "{}p {}c cap={} {}B {}",
-                spec.producers,
-                spec.consumers,
-                capacity_label(spec.capacity),
-                spec.message_bytes,
-                spec.measure.name()
-            ),
+                if !params.work.is_zero() {
+                    label += &format!(" work={:?}", params.work);
+                }
+                if *pattern == Pattern::RateLimit {
+                    label += &format!(" rate={} burst={}", params.rate, params.burst);
+                }
+                label
+            }
+            Workload::Load { spec } => {
+                let mut label = format!(
+                    "{}p {}c cap={} {}B {}",
+                    spec.producers,
+                    spec.consumers,
+                    capacity_label(spec.capacity),
+                    spec.message_bytes,
+                    spec.measure.name()
+                );
+                // A derived rate (still zero) is set later, the same for
+                // every implementation on the load.
+                if let Measure::OpenLoop { rate } = spec.measure
+                    && rate > 0.0
+                {
+                    label += &format!(" {rate:.0}/s");
+                }
+                label
+            }
         }
     }
 
@@ -183,7 +196,10 @@ pub enum Reply {
 }
 
 /// CPU time and context switches of the whole worker process (all its
-/// threads) over one measured run.
+/// threads) over one measured run: the run's thread start-up or runtime
+/// construction included (a fixed cost, small beside a run of the
+/// budget), a load's oracle excluded. In the open loop it includes the
+/// producers' pacing, so it is not the channel's cost there.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CpuUsage {
     /// User-mode CPU time, in nanoseconds.
@@ -410,10 +426,19 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
                     items: outcome.items,
                     elapsed,
                     cpu,
-                    threads: if implementation.is_async() {
-                        runtime_threads
-                    } else {
-                        spec.producers + spec.consumers
+                    threads: match &implementation.driver {
+                        Driver::Async { .. } => runtime_threads,
+                        Driver::Bridge {
+                            direction: Direction::SyncToAsync,
+                            ..
+                        } => runtime_threads + spec.producers,
+                        Driver::Bridge {
+                            direction: Direction::AsyncToSync,
+                            ..
+                        } => runtime_threads + spec.consumers,
+                        Driver::Sync { .. } | Driver::Primitive(_) => {
+                            spec.producers + spec.consumers
+                        }
                     },
                     sent_by: outcome.sent_by,
                     received_by: outcome.received_by,

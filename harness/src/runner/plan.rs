@@ -17,7 +17,7 @@ use super::implementations::{self, Driver, Implementation};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
     /// Every pattern on every capable implementation and the main channel
-    /// loads, small: about three minutes on two cores.
+    /// loads, small: about two minutes on two cores.
     Quick,
     /// More repetitions, both runtimes, and sweeps over threads, capacity
     /// and message size: the better part of an hour on two cores.
@@ -631,6 +631,12 @@ impl LoadEntry {
             bail!(
                 "{} is not a channel; a load runs on channels",
                 primitive.name
+            );
+        }
+        if let Some(rate) = self.rate {
+            ensure!(
+                rate.is_finite() && rate >= 1.0,
+                "rate must be at least 1 message per second, not {rate}"
             );
         }
         let measures = values(&self.measure, "throughput".to_owned())

@@ -214,9 +214,6 @@ pub struct Summary {
 impl Summary {
     /// Statistics over `repetitions`; `None` when there are none.
     pub fn of(repetitions: &[Repetition]) -> anyhow::Result<Option<Summary>> {
-        let Some(throughput) = Spread::of(repetitions.iter().map(|r| r.throughput)) else {
-            return Ok(None);
-        };
         let per_item = |value: fn(&Repetition) -> u64| {
             Spread::of(
                 repetitions
@@ -224,15 +221,21 @@ impl Summary {
                     .map(|r| value(r) as f64 / r.items.max(1) as f64),
             )
         };
+        let (Some(throughput), Some(cpu_ns_per_item), Some(switches_per_item)) = (
+            Spread::of(repetitions.iter().map(|r| r.throughput)),
+            per_item(|r| r.cpu.user_ns + r.cpu.system_ns),
+            per_item(|r| r.cpu.voluntary_switches + r.cpu.involuntary_switches),
+        ) else {
+            return Ok(None);
+        };
         let fairness = |shares: fn(&Repetition) -> &[u64]| {
             Spread::of(repetitions.iter().filter_map(|r| min_over_max(shares(r))))
         };
         Ok(Some(Summary {
             repetitions: repetitions.len(),
             throughput,
-            cpu_ns_per_item: per_item(|r| r.cpu.user_ns + r.cpu.system_ns).unwrap_or(throughput),
-            switches_per_item: per_item(|r| r.cpu.voluntary_switches + r.cpu.involuntary_switches)
-                .unwrap_or(throughput),
+            cpu_ns_per_item,
+            switches_per_item,
             producer_fairness: fairness(|r| &r.sent_by),
             consumer_fairness: fairness(|r| &r.received_by),
             latency: merged_latency(repetitions)?,
