@@ -164,22 +164,37 @@ pub fn run_suite<F: SyncFlavor>(settings: &Settings) -> Vec<CheckResult> {
         .collect()
 }
 
+/// Attempts a known failure gets to show itself: some faults (a lock held
+/// at the wrong moment) appear only under a lucky interleaving, and a busy
+/// machine can hide them for a run.
+const KNOWN_FAILURE_ATTEMPTS: usize = 5;
+
 /// The body of each test [`conformance_tests!`] generates: runs the check
 /// and panics with the violation, or, for a check listed in `known`, panics
-/// if it unexpectedly passes.
+/// if it passes [`KNOWN_FAILURE_ATTEMPTS`] times in a row.
 pub fn assert_check<F: SyncFlavor>(name: &str, known: &[(&str, &str)]) {
-    let result = run_check::<F>(name, &Settings::default())
-        .unwrap_or_else(|| panic!("no conformance check is called {name}"));
+    let run = || {
+        run_check::<F>(name, &Settings::default())
+            .unwrap_or_else(|| panic!("no conformance check is called {name}"))
+            .verdict
+    };
     let flavor = F::INFO.name;
-    let expected_failure = known.iter().find(|(check, _)| *check == name);
-    match (result.verdict, expected_failure) {
-        (Ok(_), None) => {}
-        (Err(violation), None) => panic!("{flavor} fails {name}: {violation}"),
-        (Err(violation), Some((_, why))) => {
-            eprintln!("{flavor} fails {name} as known ({why}): {violation}");
+    match known.iter().find(|(check, _)| *check == name) {
+        None => {
+            if let Err(violation) = run() {
+                panic!("{flavor} fails {name}: {violation}");
+            }
         }
-        (Ok(_), Some((_, why))) => panic!(
-            "{flavor} passes {name}, listed as a known failure ({why}): remove it from known_failures"
-        ),
+        Some((_, why)) => {
+            for _ in 0..KNOWN_FAILURE_ATTEMPTS {
+                if let Err(violation) = run() {
+                    eprintln!("{flavor} fails {name} as known ({why}): {violation}");
+                    return;
+                }
+            }
+            panic!(
+                "{flavor} passes {name} {KNOWN_FAILURE_ATTEMPTS} times, listed as a known failure ({why}): remove it from known_failures"
+            );
+        }
     }
 }
