@@ -1,21 +1,8 @@
 //! The `chanlab` binary as a user runs it.
 
-use std::process::{Command, Output};
+mod support;
 
-fn chanlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chanlab"))
-        .args(args)
-        .output()
-        .expect("the chanlab binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use support::{chanlab, text};
 
 #[test]
 fn list_names_every_shipped_implementation() {

@@ -1,26 +1,14 @@
 //! `chanlab run` as a user runs it: what it writes, and what it does when
 //! a cell hangs, fails, or the run is interrupted.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-fn chanlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chanlab"))
-        .args(args)
-        .output()
-        .expect("the chanlab binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use support::{chanlab, text};
 
 fn results(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json exists");

@@ -76,9 +76,8 @@ impl Plan {
                 );
             }
             for params in sweep {
-                cells.extend(pattern_cells(
-                    pattern,
-                    &params,
+                cells.extend(cells_on(
+                    Workload::Pattern { pattern, params },
                     &applicable_to(pattern, &shipped),
                     runtimes,
                 ));
@@ -142,7 +141,7 @@ impl Plan {
             }
         }
         for spec in loads {
-            cells.extend(load_cells(&spec, &channels, runtimes));
+            cells.extend(cells_on(Workload::Load { spec }, &channels, runtimes));
         }
         Plan {
             name: format!("{profile:?}").to_lowercase(),
@@ -211,33 +210,10 @@ fn applicable_to(pattern: Pattern, among: &[Implementation]) -> Vec<Implementati
         .collect()
 }
 
-/// `pattern` with `params` on each of `implementations`, async ones on
-/// each of `runtimes`.
-fn pattern_cells(
-    pattern: Pattern,
-    params: &Params,
-    implementations: &[Implementation],
-    runtimes: &[Runtime],
-) -> Vec<Cell> {
-    let workload = Workload::Pattern {
-        pattern,
-        params: params.clone(),
-    };
-    cells_on(&workload, implementations, runtimes)
-}
-
-/// `spec` on each of `implementations`, async ones on each of `runtimes`.
-fn load_cells(
-    spec: &LoadSpec,
-    implementations: &[Implementation],
-    runtimes: &[Runtime],
-) -> Vec<Cell> {
-    let workload = Workload::Load { spec: spec.clone() };
-    cells_on(&workload, implementations, runtimes)
-}
-
+/// `workload` on each of `implementations`, async ones on each of
+/// `runtimes`.
 fn cells_on(
-    workload: &Workload,
+    workload: Workload,
     implementations: &[Implementation],
     runtimes: &[Runtime],
 ) -> Vec<Cell> {
@@ -362,7 +338,7 @@ pub fn add_broken(mut plan: Plan, filter: &Filter) -> Plan {
         };
         if applicable && !seen.contains(&cell.workload) {
             seen.push(cell.workload.clone());
-            extra.extend(cells_on(&cell.workload, &twins, &[]));
+            extra.extend(cells_on(cell.workload.clone(), &twins, &[]));
         }
     }
     plan.cells.extend(extra);
@@ -588,9 +564,8 @@ impl PatternEntry {
                                 ..Params::default()
                             };
                             params.validate(pattern)?;
-                            cells.extend(pattern_cells(
-                                pattern,
-                                &params,
+                            cells.extend(cells_on(
+                                Workload::Pattern { pattern, params },
                                 &implementations,
                                 &runtimes,
                             ));
@@ -660,7 +635,11 @@ impl LoadEntry {
                         for &measure in &measures {
                             let spec = load(producers, consumers, capacity, message_bytes, measure);
                             refuse_invalid(&spec, &implementations)?;
-                            cells.extend(load_cells(&spec, &implementations, &runtimes));
+                            cells.extend(cells_on(
+                                Workload::Load { spec },
+                                &implementations,
+                                &runtimes,
+                            ));
                         }
                     }
                 }
