@@ -27,8 +27,20 @@ enum Command {
     /// patterns.
     List(cmd::list::Args),
     /// Measure scenarios x implementations (throughput, latency, CPU cost,
-    /// fairness) and write the results as JSON.
+    /// fairness), write the results as JSON and render their report.
     Run(cmd::run::Args),
+    /// Render results files as an HTML page, Markdown tables and a
+    /// terminal summary; several files merge with the machine as a
+    /// dimension.
+    Report(cmd::report::Args),
+    /// Compare a run with a baseline: exits 1 on a correctness failure or a
+    /// significant regression beyond the threshold.
+    Compare(cmd::compare::Args),
+    /// Run two implementations A/B, interleaved in one run, and report the
+    /// median of the paired ratios.
+    Ab(cmd::ab::Args),
+    /// Write a results file as Bencher BMF or github-action-benchmark JSON.
+    Export(cmd::export::Args),
     /// Measure what measuring costs: a bare send/receive loop against the
     /// runner's load on the same channel.
     Overhead(cmd::overhead::Args),
@@ -49,6 +61,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conformance(args) => cmd::conformance::run(args),
         Command::List(args) => cmd::list::run(args),
         Command::Run(args) => cmd::run::run(args),
+        Command::Report(args) => cmd::report::run(args),
+        Command::Compare(args) => cmd::compare::run(args),
+        Command::Ab(args) => cmd::ab::run(args),
+        Command::Export(args) => cmd::export::run(args),
         Command::Overhead(args) => cmd::overhead::run(args),
     }
 }

@@ -119,10 +119,13 @@ fn a_hung_cell_is_recorded_and_the_run_goes_on() {
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("HUNG"), "{}", text(&output));
     let results = results(dir.path());
+    // One cell per worker count in the profile, each hung on its own.
     let hung = cells(&results, &["broken-never-disconnects"]);
-    assert_eq!(hung.len(), 1);
-    assert_eq!(hung[0]["status"]["status"], "hung", "{}", hung[0]);
-    assert!(hung[0]["cell"]["workload"]["pattern"] == "worker-pool");
+    assert!(!hung.is_empty());
+    for cell in hung {
+        assert_eq!(cell["status"]["status"], "hung", "{cell}");
+        assert!(cell["cell"]["workload"]["pattern"] == "worker-pool");
+    }
     let next = cells(&results, &["crossbeam"]);
     assert_eq!(next[0]["status"]["status"], "measured", "{}", next[0]);
 }

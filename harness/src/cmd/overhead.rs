@@ -14,8 +14,8 @@ use chanlab_contract::{AsyncFlavor, Capacity, FlavorVisitor, Receiver, Sender, S
 use chanlab_scenarios::load::{LoadSpec, Measure, start_load_sync};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
-use crate::runner::results::Spread;
-use crate::runner::summary::duration;
+use chanlab_report::format::duration;
+use chanlab_report::schema::Spread;
 
 /// Options of `chanlab overhead`.
 #[derive(clap::Args)]

@@ -21,12 +21,13 @@ use chanlab_scenarios::load::Measure;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::child::{self, Ended};
-use crate::runner::cell::{self, Cell, Job, MAX_ITEMS, Reply, Workload};
+use crate::runner::cell::{self, Job, MAX_ITEMS, Reply};
 use crate::runner::implementations;
-use crate::runner::machine::{self, Machine};
 use crate::runner::plan::{self, DERIVED_RATE, Filter, Plan, Profile};
-use crate::runner::results::{Build, CellResult, Results, Settings, Status, Summary, Writer};
-use crate::runner::summary;
+use crate::runner::provenance;
+use chanlab_report::schema::{
+    self, Cell, CellResult, Results, Settings, Status, Summary, Workload, Writer,
+};
 
 /// Options of `chanlab run`.
 #[derive(clap::Args)]
@@ -39,13 +40,14 @@ pub struct Args {
     #[arg(long, value_name = "FILE", conflicts_with = "profile")]
     file: Option<PathBuf>,
     #[command(flatten)]
-    filter: Filter,
-    /// Directory for `results.json` [default: reports/runs/<plan>-<time>].
+    pub(crate) filter: Filter,
+    /// Directory for `results.json` and the report rendered from it
+    /// [default: reports/<plan>-<time>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Measured repetitions per cell, instead of the plan's.
     #[arg(long, value_name = "N")]
-    repetitions: Option<usize>,
+    pub(crate) repetitions: Option<usize>,
     /// Target milliseconds of one measured run, instead of the plan's.
     #[arg(long, value_name = "MS")]
     budget_ms: Option<u64>,
@@ -66,7 +68,8 @@ pub struct Args {
     job: Option<String>,
 }
 
-/// Runs the subcommand.
+/// Runs the subcommand: measures, then renders the report beside the
+/// results.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(job) = &args.job {
         let job: Job = serde_json::from_str(job).context("reading the job to do")?;
@@ -75,6 +78,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .context("writing the reply to stdout")?;
         return Ok(ExitCode::SUCCESS);
     }
+    match measure(&args)? {
+        Some(measured) => finish(&measured),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// A finished run.
+pub struct Measured {
+    /// Everything it measured.
+    pub results: Results,
+    /// The directory its results (and report) are in.
+    pub dir: PathBuf,
+}
+
+/// Measures the plan `args` describe; `None` after a dry run, which only
+/// lists the cells.
+pub fn measure(args: &Args) -> anyhow::Result<Option<Measured>> {
     let plan = match &args.file {
         Some(path) => Plan::file(path)?,
         None => plan::add_broken(Plan::profile(args.profile), &args.filter),
@@ -101,7 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             plan.repetitions,
             plan.budget
         ))?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(None);
     }
     let out = args.out.clone().unwrap_or_else(|| default_out(&plan.name));
     let writer = Writer::create(&out)?;
@@ -119,20 +139,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Stops the busy threads however the run ends, a panic included,
         // so the scope can join them.
         let _stop = StopOnDrop(&stop);
-        let mut runner = Runner::new(&plan, &args, exe, writer);
+        let mut runner = Runner::new(&plan, args, exe, writer);
         runner
             .run(&plan)
             .map(|()| (runner.results, runner.writer.path().to_owned()))
     })?;
-    crate::output::print(&summary::table(&results))?;
-    let failures = results
+    eprintln!("results: {}", path.display());
+    Ok(Some(Measured { results, dir: out }))
+}
+
+/// Renders the report of `measured` beside its results; the exit status
+/// is 1 if any cell failed, hung or crashed.
+pub fn finish(measured: &Measured) -> anyhow::Result<ExitCode> {
+    let failures = measured
+        .results
         .cells
         .iter()
         .filter(|c| c.status.is_failure())
         .count();
-    eprintln!("results: {}", path.display());
+    let name = measured
+        .dir
+        .file_name()
+        .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
+    super::report::render(&name, &[measured.dir.join("results.json")], &measured.dir)?;
     Ok(if failures > 0 {
-        eprintln!("{failures} cells failed, hung or crashed (listed above)");
+        eprintln!("{failures} cells failed, hung or crashed (listed above and in the report)");
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -148,7 +179,7 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-/// `reports/runs/<plan>-<UTC time>`.
+/// `reports/<plan>-<UTC time>`.
 fn default_out(plan: &str) -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
@@ -159,7 +190,7 @@ fn default_out(plan: &str) -> PathBuf {
     let name = std::path::Path::new(plan)
         .file_stem()
         .map_or_else(|| plan.to_owned(), |s| s.to_string_lossy().into_owned());
-    PathBuf::from("reports/runs").join(format!("{name}-{stamp}"))
+    PathBuf::from("reports").join(format!("{name}-{stamp}"))
 }
 
 /// Time a job's limit allows the oracle per item checked.
@@ -180,7 +211,7 @@ struct Runner {
 
 impl Runner {
     fn new(plan: &Plan, args: &Args, exe: PathBuf, writer: Writer) -> Runner {
-        let machine = Machine::current();
+        let machine = provenance::machine();
         let cells = plan
             .cells
             .iter()
@@ -215,8 +246,8 @@ impl Runner {
         Runner {
             sizes: vec![None; cells.len()],
             results: Results {
-                schema_version: crate::runner::results::SCHEMA_VERSION,
-                chanlab: Build::current(),
+                schema_version: schema::SCHEMA_VERSION,
+                chanlab: provenance::build(),
                 machine,
                 command: command_line(),
                 settings: Settings {
@@ -367,7 +398,7 @@ impl Runner {
         let during = format!("repetition {}", round + 1);
         match self.ask(&job, limit)? {
             Answer::Reply(Reply::Measured(repetition)) => {
-                let cores = machine::cores();
+                let cores = provenance::cores();
                 let background = self.results.settings.background_threads;
                 let result = &mut self.results.cells[index];
                 result.threads = result.threads.max(repetition.threads);

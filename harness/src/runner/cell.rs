@@ -6,12 +6,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use base64::Engine as _;
-use chanlab_contract::Capacity;
-use chanlab_scenarios::load::{Direction, LoadSpec, Measure};
-use chanlab_scenarios::{Params, Pattern, Runtime, ScenarioError, run_primitive};
+use chanlab_report::schema::{Cell, CpuUsage, Latency, Repetition, Workload};
+use chanlab_scenarios::load::Direction;
+use chanlab_scenarios::{Runtime, ScenarioError, run_primitive};
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::time::TimeValLike as _;
 use serde::{Deserialize, Serialize};
@@ -20,134 +18,6 @@ use super::implementations::{self, Driver};
 
 /// Most items a cell is sized to: every oracle keeps a record of each.
 pub const MAX_ITEMS: usize = 1 << 23;
-
-/// What a cell runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Workload {
-    /// A Go pattern, end to end: its threads start, run, end and its
-    /// oracle checks the run, all inside the clock.
-    Pattern {
-        /// Which pattern.
-        pattern: Pattern,
-        /// Its parameters; `items` is set by sizing.
-        params: Params,
-    },
-    /// Raw channel traffic: the clock covers the traffic (and, for tasks,
-    /// spawning them), not the oracle, which checks the run afterwards.
-    Load {
-        /// The load; `items` is set by sizing, and an open-loop rate of
-        /// zero is set by the runner from the other implementations'
-        /// throughput before it runs.
-        spec: LoadSpec,
-    },
-}
-
-impl Workload {
-    /// The scenario's name: the pattern's, or `load/<shape>`.
-    pub fn scenario(&self) -> String {
-        match self {
-            Workload::Pattern { pattern, .. } => pattern.name().to_owned(),
-            Workload::Load { spec } => format!("load/{}", spec.shape()),
-        }
-    }
-
-    /// The parameters that tell cells of one scenario apart, in a short
-    /// human form (`2p 3w cap=16`).
-    pub fn label(&self) -> String {
-        match self {
-            Workload::Pattern { pattern, params } => {
-                let mut label = format!(
-                    "{}p {}w cap={}",
-                    params.producers,
-                    params.workers,
-                    capacity_label(params.capacity)
-                );
-                if params.payload > 0 {
-                    label += &format!(" {}B", params.payload);
-                }
-                if !params.work.is_zero() {
-                    label += &format!(" work={:?}", params.work);
-                }
-                if *pattern == Pattern::RateLimit {
-                    label += &format!(" rate={} burst={}", params.rate, params.burst);
-                }
-                label
-            }
-            Workload::Load { spec } => {
-                let mut label = format!(
-                    "{}p {}c cap={} {}B {}",
-                    spec.producers,
-                    spec.consumers,
-                    capacity_label(spec.capacity),
-                    spec.message_bytes,
-                    spec.measure.name()
-                );
-                // A derived rate (still zero) is set later, the same for
-                // every implementation on the load.
-                if let Measure::OpenLoop { rate } = spec.measure
-                    && rate > 0.0
-                {
-                    label += &format!(" {rate:.0}/s");
-                }
-                label
-            }
-        }
-    }
-
-    /// The capacity of its channels.
-    pub fn capacity(&self) -> Capacity {
-        match self {
-            Workload::Pattern { params, .. } => params.capacity,
-            Workload::Load { spec } => spec.capacity,
-        }
-    }
-
-    /// The same workload with `items` items.
-    pub fn with_items(&self, items: usize) -> Workload {
-        let mut sized = self.clone();
-        match &mut sized {
-            Workload::Pattern { params, .. } => params.items = items,
-            Workload::Load { spec } => spec.items = items,
-        }
-        sized
-    }
-}
-
-/// `0`, `64` or `unbounded`.
-pub fn capacity_label(capacity: Capacity) -> String {
-    match capacity {
-        Capacity::Bounded(n) => n.to_string(),
-        Capacity::Unbounded => "unbounded".into(),
-    }
-}
-
-/// A workload on an implementation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cell {
-    /// What runs.
-    pub workload: Workload,
-    /// The implementation's name.
-    pub implementation: String,
-    /// The runtime, for an async implementation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<Runtime>,
-}
-
-impl Cell {
-    /// A name unique within a run: scenario, parameters, implementation.
-    pub fn id(&self) -> String {
-        format!(
-            "{} [{}] {}{}",
-            self.workload.scenario(),
-            self.workload.label(),
-            self.implementation,
-            self.runtime
-                .map(|runtime| format!("@{}", runtime.name()))
-                .unwrap_or_default()
-        )
-    }
-}
 
 /// What the parent asks a worker process to do.
 #[derive(Debug, Serialize, Deserialize)]
@@ -193,95 +63,6 @@ pub enum Reply {
         /// What the oracle or the panic said.
         reason: String,
     },
-}
-
-/// CPU time and context switches of the whole worker process (all its
-/// threads) over one measured run: the run's thread start-up or runtime
-/// construction included (a fixed cost, small beside a run of the
-/// budget), a load's oracle excluded. In the open loop it includes the
-/// producers' pacing, so it is not the channel's cost there.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct CpuUsage {
-    /// User-mode CPU time, in nanoseconds.
-    pub user_ns: u64,
-    /// Kernel-mode CPU time, in nanoseconds.
-    pub system_ns: u64,
-    /// Times a thread gave up the CPU to wait (blocking, sleeping).
-    pub voluntary_switches: u64,
-    /// Times a thread was preempted.
-    pub involuntary_switches: u64,
-}
-
-/// Latency of one repetition: percentiles in nanoseconds and the whole
-/// histogram, so a report can be re-cut later.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Latency {
-    /// Messages recorded.
-    pub count: u64,
-    /// Mean, in nanoseconds.
-    pub mean_ns: f64,
-    /// Percentiles, in nanoseconds: `p50`, `p90`, `p99`, `p99.9`,
-    /// `p99.99`, `max`.
-    pub percentiles_ns: BTreeMap<String, u64>,
-    /// The histogram, HdrHistogram V2 with deflate, base64.
-    pub histogram_v2: String,
-}
-
-/// The percentiles a [`Latency`] reports, by name.
-pub const PERCENTILES: [(&str, f64); 5] = [
-    ("p50", 50.0),
-    ("p90", 90.0),
-    ("p99", 99.0),
-    ("p99.9", 99.9),
-    ("p99.99", 99.99),
-];
-
-impl Latency {
-    /// Percentiles and an encoded copy of `histogram`.
-    pub fn of(histogram: &Histogram<u64>) -> anyhow::Result<Latency> {
-        let mut percentiles_ns: BTreeMap<String, u64> = PERCENTILES
-            .iter()
-            .map(|&(name, q)| (name.to_owned(), histogram.value_at_percentile(q)))
-            .collect();
-        percentiles_ns.insert("max".into(), histogram.max());
-        let mut bytes = Vec::new();
-        V2DeflateSerializer::new()
-            .serialize(histogram, &mut bytes)
-            .map_err(|err| anyhow::anyhow!("encoding a latency histogram: {err:?}"))?;
-        Ok(Latency {
-            count: histogram.len(),
-            mean_ns: histogram.mean(),
-            percentiles_ns,
-            histogram_v2: base64::engine::general_purpose::STANDARD.encode(bytes),
-        })
-    }
-}
-
-/// One measured run of a cell.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Repetition {
-    /// Items through the run.
-    pub items: u64,
-    /// The timed part: a pattern's whole run, a load's traffic.
-    pub elapsed_ns: u64,
-    /// Items per second.
-    pub throughput: f64,
-    /// CPU cost of the timed part.
-    pub cpu: CpuUsage,
-    /// OS threads the run used (for async cells: the runtime's workers).
-    pub threads: usize,
-    /// Messages each producer sent (loads only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sent_by: Vec<u64>,
-    /// Messages each consumer received (loads only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub received_by: Vec<u64>,
-    /// The pattern's own counts (drops, restarts, shared executions).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub counters: BTreeMap<String, u64>,
-    /// Per-message latency (loads in closed or open loop only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency: Option<Latency>,
 }
 
 /// Does `job` in this process and returns the answer. An error is a fault

@@ -1,11 +1,10 @@
-//! The measuring side of `chanlab run`: what a cell is and how a worker
-//! process measures it ([`cell`]), which cells a run holds ([`plan`]), what
-//! they run on ([`implementations`]), and what is written ([`results`],
-//! [`machine`]) and printed ([`summary`]).
+//! The measuring side of `chanlab run`: what a worker process does with a
+//! cell ([`cell`]), which cells a run holds ([`plan`]), what they run on
+//! ([`implementations`]), and where and with what it ran ([`provenance`]).
+//! The results schema and everything printed from it live in
+//! `chanlab-report`.
 
 pub mod cell;
 pub mod implementations;
-pub mod machine;
 pub mod plan;
-pub mod results;
-pub mod summary;
+pub mod provenance;

@@ -10,8 +10,8 @@ use chanlab_scenarios::load::{LoadSpec, MESSAGE_SIZES, Measure};
 use chanlab_scenarios::{Params, Pattern, Primitive, Runtime};
 use serde::Deserialize;
 
-use super::cell::{Cell, Workload, capacity_label};
 use super::implementations::{self, Driver, Implementation};
+use chanlab_report::schema::{Cell, Workload, capacity_label};
 
 /// A built-in matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,6 +56,13 @@ impl Plan {
         };
         for &pattern in Pattern::ALL {
             let mut sweep = vec![Params::default()];
+            // The quick profile's one scaling curve over workers.
+            if profile == Profile::Quick && pattern == Pattern::WorkerPool {
+                sweep.extend([1, 4].map(|workers| Params {
+                    workers,
+                    ..Params::default()
+                }));
+            }
             if profile == Profile::Full
                 && matches!(pattern, Pattern::WorkerPool | Pattern::ProducerConsumer)
             {
@@ -100,6 +107,8 @@ impl Plan {
                         ));
                     }
                 }
+                // A third point for the scaling curve over producers.
+                loads.push(load(4, 4, Capacity::Bounded(64), 16, Measure::Throughput));
                 loads.push(load(1, 1, Capacity::RENDEZVOUS, 16, Measure::Throughput));
             }
             Profile::Full => {

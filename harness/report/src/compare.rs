@@ -1,0 +1,538 @@
+//! `chanlab compare`: per cell, how throughput and p99 latency changed
+//! from a baseline run, with a bootstrap confidence interval over the
+//! repetitions and a Mann-Whitney U test corrected for the number of
+//! comparisons (Holm). The gate fails on a correctness failure, or on a
+//! change that is both worse than the threshold and significant. The
+//! paired mode compares two implementations measured in one run, pairing
+//! repetitions that ran in the same round.
+
+use std::collections::BTreeMap;
+
+use crate::metric::{Metric, open_loop_rate};
+use crate::schema::{CellResult, Results, Status};
+use crate::stats::{self, Interval};
+use crate::table::Table;
+
+/// How a comparison judges.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The largest tolerated change for the worse, as a fraction (0.10 is
+    /// 10% fewer items per second, or a 10% higher p99).
+    pub max_regression: f64,
+    /// The family-wise significance level, over all comparisons.
+    pub alpha: f64,
+    /// The confidence of the printed intervals.
+    pub confidence: f64,
+    /// Implementations of the current run to match against another name in
+    /// the baseline (`new-name` → `old-name`), to compare a renamed or
+    /// substituted implementation.
+    pub treat_as: BTreeMap<String, String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            max_regression: 0.10,
+            alpha: 0.05,
+            confidence: 0.95,
+            treat_as: BTreeMap::new(),
+        }
+    }
+}
+
+/// What one metric of one cell did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Significantly better.
+    Improved,
+    /// Significantly worse, but within the threshold.
+    Worse,
+    /// Significantly worse beyond the threshold: fails the gate.
+    Regressed,
+    /// The repetitions do not show a change.
+    NoSignificantChange,
+}
+
+impl Verdict {
+    /// How the verdict reads in a table.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::Improved => "improved",
+            Verdict::Worse => "worse, within threshold",
+            Verdict::Regressed => "REGRESSED",
+            Verdict::NoSignificantChange => "no significant change",
+        }
+    }
+}
+
+/// One metric of one cell, before and after.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The cell, as [`crate::schema::Cell::key`] names it.
+    pub cell: String,
+    /// What changed.
+    pub metric: Metric,
+    /// The baseline's median.
+    pub baseline: f64,
+    /// The current median.
+    pub current: f64,
+    /// `current / baseline`.
+    pub ratio: f64,
+    /// Confidence interval of the ratio.
+    pub interval: Option<Interval>,
+    /// The Mann-Whitney p-value, before correction.
+    pub p: f64,
+    /// The p-value after Holm's correction over every change.
+    pub p_adjusted: f64,
+    /// What it amounts to.
+    pub verdict: Verdict,
+}
+
+/// A comparison of two runs.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// How it was judged.
+    pub options: Options,
+    /// Every metric of every cell measured in both runs.
+    pub changes: Vec<Change>,
+    /// Cells that failed, hung or crashed in the current run, with why.
+    pub failures: Vec<(String, String)>,
+    /// Cells measured in the baseline and not in the current run.
+    pub missing: Vec<String>,
+    /// Cells measured in the current run only.
+    pub added: Vec<String>,
+    /// Open-loop cells whose offered rate differs from the baseline's by
+    /// more than a tenth (each run derives its own): their p99 compares
+    /// different loads.
+    pub rate_changed: Vec<String>,
+    /// When too few repetitions were run for any change to be
+    /// significant: the repetitions per side that would be needed.
+    pub underpowered: Option<usize>,
+    /// Whether the current run was interrupted: a partial run never passes.
+    pub incomplete: bool,
+}
+
+impl Comparison {
+    /// Whether the gate passes: a finished run with no failure and no
+    /// regression.
+    pub fn passed(&self) -> bool {
+        !self.incomplete && self.failures.is_empty() && self.regressions() == 0
+    }
+
+    /// Changes that fail the gate.
+    pub fn regressions(&self) -> usize {
+        self.count(Verdict::Regressed)
+    }
+
+    /// Changes with `verdict`.
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.changes.iter().filter(|c| c.verdict == verdict).count()
+    }
+
+    /// The table: one row per cell and metric.
+    pub fn table(&self) -> Table {
+        let mut table = Table::new(&[
+            "cell", "metric", "baseline", "current", "change", "CI", "p (Holm)", "verdict",
+        ]);
+        let percent = |ratio: f64| format!("{:+.1}%", (ratio - 1.0) * 100.0);
+        table.rows = self
+            .changes
+            .iter()
+            .map(|change| {
+                vec![
+                    change.cell.clone(),
+                    change.metric.name().to_owned(),
+                    change.metric.format(change.baseline),
+                    change.metric.format(change.current),
+                    percent(change.ratio),
+                    change.interval.map_or_else(String::new, |i| {
+                        format!("[{}, {}]", percent(i.low), percent(i.high))
+                    }),
+                    format!("{:.3}", change.p_adjusted),
+                    change.verdict.describe().to_owned(),
+                ]
+            })
+            .collect();
+        table
+    }
+
+    /// The verdict in words, one line per kind of finding.
+    pub fn summary(&self) -> String {
+        let mut lines = vec![format!(
+            "{} comparisons (threshold {:.0}%, alpha {} after Holm's correction): {} regressed, {} worse within threshold, {} improved, {} no significant change",
+            self.changes.len(),
+            self.options.max_regression * 100.0,
+            self.options.alpha,
+            self.regressions(),
+            self.count(Verdict::Worse),
+            self.count(Verdict::Improved),
+            self.count(Verdict::NoSignificantChange),
+        )];
+        if let Some(needed) = self.underpowered {
+            lines.push(format!(
+                "warning: with this many repetitions and comparisons no change can be significant; run both sides with --repetitions {needed} or more, or fewer cells"
+            ));
+        }
+        if self.incomplete {
+            lines.push(
+                "FAILED: the current run was interrupted (no finished_at): a partial run cannot pass"
+                    .into(),
+            );
+        }
+        for (cell, why) in &self.failures {
+            lines.push(format!("FAILED: {cell}: {why}"));
+        }
+        if !self.missing.is_empty() {
+            lines.push(format!(
+                "{} cells measured in the baseline were not measured now (first: {})",
+                self.missing.len(),
+                self.missing[0]
+            ));
+        }
+        if !self.rate_changed.is_empty() {
+            lines.push(format!(
+                "note: {} open-loop cells ran at a rate more than 10% off the baseline's (first: {}); their p99 compares different offered loads",
+                self.rate_changed.len(),
+                self.rate_changed[0]
+            ));
+        }
+        if !self.added.is_empty() {
+            lines.push(format!(
+                "{} cells are new (first: {})",
+                self.added.len(),
+                self.added[0]
+            ));
+        }
+        lines.push(
+            if self.passed() {
+                "verdict: pass"
+            } else {
+                "verdict: FAIL"
+            }
+            .to_owned(),
+        );
+        lines.join("\n") + "\n"
+    }
+}
+
+/// Compares `current` with `baseline`, cell by cell.
+pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comparison {
+    let key_of = |cell: &CellResult, rename: bool| {
+        let mut renamed = cell.cell.clone();
+        if rename && let Some(old) = options.treat_as.get(&renamed.implementation) {
+            renamed.implementation = old.clone();
+        }
+        renamed.key()
+    };
+    let before: BTreeMap<String, &CellResult> = baseline
+        .cells
+        .iter()
+        .filter(|c| c.status == Status::Measured)
+        .map(|c| (key_of(c, false), c))
+        .collect();
+    let mut pending = Vec::new();
+    let mut failures = Vec::new();
+    let mut added = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rate_changed = Vec::new();
+    for cell in &current.cells {
+        let key = key_of(cell, true);
+        // A substitute is shown under its own name, with the one it stands for.
+        let shown = match options.treat_as.get(&cell.cell.implementation) {
+            Some(old) => format!("{} (as {old})", cell.cell.key()),
+            None => key.clone(),
+        };
+        if cell.status.is_failure() {
+            failures.push((shown.clone(), status_reason(&cell.status)));
+        }
+        let Some(old) = before.get(&key) else {
+            if cell.status == Status::Measured {
+                added.push(shown);
+            }
+            continue;
+        };
+        if cell.status != Status::Measured {
+            continue;
+        }
+        seen.insert(key.clone());
+        if let (Some(before), Some(now)) = (open_loop_rate(old), open_loop_rate(cell))
+            && before > 0.0
+            && (now / before - 1.0).abs() > 0.1
+        {
+            rate_changed.push(shown.clone());
+        }
+        for metric in Metric::ALL {
+            let (base, cur) = (metric.samples(old), metric.samples(cell));
+            if let (Some(b), Some(c)) = (stats::median(&base), stats::median(&cur))
+                && b > 0.0
+            {
+                pending.push((shown.clone(), metric, base, cur, b, c));
+            }
+        }
+    }
+    let missing = before
+        .keys()
+        .filter(|key| !seen.contains(*key))
+        .cloned()
+        .collect();
+    let p_values: Vec<f64> = pending
+        .iter()
+        .map(|(_, _, base, cur, ..)| stats::mann_whitney(base, cur))
+        .collect();
+    let adjusted = stats::holm(&p_values);
+    let tests = pending.len();
+    let underpowered = (tests > 0
+        && pending.iter().all(|(_, _, base, cur, ..)| {
+            stats::smallest_p(base.len(), cur.len()) * tests as f64 >= options.alpha
+        }))
+    .then(|| repetitions_needed(tests, options.alpha));
+    let changes = pending
+        .into_iter()
+        .zip(p_values.into_iter().zip(adjusted))
+        .map(|((cell, metric, base, cur, b, c), (p, p_adjusted))| {
+            let ratio = c / b;
+            let worse_by = if metric.higher_is_better() {
+                1.0 - ratio
+            } else {
+                ratio - 1.0
+            };
+            let verdict = match (p_adjusted < options.alpha, worse_by) {
+                (false, _) => Verdict::NoSignificantChange,
+                (true, w) if w > options.max_regression => Verdict::Regressed,
+                (true, w) if w > 0.0 => Verdict::Worse,
+                (true, _) => Verdict::Improved,
+            };
+            Change {
+                cell,
+                metric,
+                baseline: b,
+                current: c,
+                ratio,
+                interval: stats::ratio_of_medians_interval(&base, &cur, options.confidence),
+                p,
+                p_adjusted,
+                verdict,
+            }
+        })
+        .collect();
+    Comparison {
+        options: options.clone(),
+        changes,
+        failures,
+        missing,
+        added,
+        rate_changed,
+        underpowered,
+        incomplete: current.finished_at.is_none(),
+    }
+}
+
+/// The fewest repetitions per side for which a complete separation can
+/// pass Holm's first step over `tests` comparisons.
+fn repetitions_needed(tests: usize, alpha: f64) -> usize {
+    (2..)
+        .find(|&n| stats::smallest_p(n, n) * (tests as f64) < alpha)
+        .unwrap_or(usize::MAX)
+}
+
+/// A failure's reason, in one line.
+fn status_reason(status: &Status) -> String {
+    match status {
+        Status::Failed { reason } => format!("failed: {reason}"),
+        Status::Hung { after_secs, during } => {
+            format!("hung during {during} (killed after {after_secs:.0}s)")
+        }
+        Status::Crashed { exit, .. } => format!("crashed: {exit}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// One workload on which two implementations ran in the same run.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    /// The workload and runtime they shared.
+    pub workload: String,
+    /// What is compared.
+    pub metric: Metric,
+    /// `B / A` per round: repetitions that ran in the same round are paired.
+    pub ratios: Vec<f64>,
+    /// The median of the ratios.
+    pub median: f64,
+    /// Confidence interval of that median.
+    pub interval: Option<Interval>,
+}
+
+/// Pairs implementation `b` with `a` on every workload both measured in
+/// `results`, repetition by repetition (the runner interleaves cells by
+/// round, so the i-th repetitions of both ran close together in time).
+pub fn paired(results: &Results, a: &str, b: &str, confidence: f64) -> Vec<Pair> {
+    let matches = |cell: &CellResult, name: &str| {
+        cell.cell.implementation == name || cell.cell.implementation_label() == name
+    };
+    let workload = |cell: &CellResult| {
+        format!(
+            "{} [{}]{}",
+            cell.scenario,
+            cell.cell.workload.label(),
+            cell.cell
+                .runtime
+                .map(|r| format!(" @{}", r.name()))
+                .unwrap_or_default()
+        )
+    };
+    let measured = |name: &str| -> BTreeMap<String, &CellResult> {
+        results
+            .cells
+            .iter()
+            .filter(|c| c.status == Status::Measured && matches(c, name))
+            .map(|c| (workload(c), c))
+            .collect()
+    };
+    let (side_a, side_b) = (measured(a), measured(b));
+    let mut pairs = Vec::new();
+    for (key, cell_a) in &side_a {
+        let Some(cell_b) = side_b.get(key) else {
+            continue;
+        };
+        for metric in Metric::ALL {
+            // Pair by round first, then read the metric, so a repetition
+            // without it cannot shift the pairs.
+            let ratios: Vec<f64> = cell_a
+                .repetitions
+                .iter()
+                .zip(&cell_b.repetitions)
+                .filter_map(|(x, y)| Some((metric.value(cell_a, x)?, metric.value(cell_b, y)?)))
+                .filter(|(x, _)| *x > 0.0)
+                .map(|(x, y)| y / x)
+                .collect();
+            if let Some(median) = stats::median(&ratios) {
+                pairs.push(Pair {
+                    workload: key.clone(),
+                    metric,
+                    interval: stats::median_interval(&ratios, confidence),
+                    median,
+                    ratios,
+                });
+            }
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::tests::{cell_with, results_with};
+
+    #[test]
+    fn a_rerun_passes_and_a_slowdown_fails() {
+        let base = results_with(vec![cell_with(
+            "crossbeam",
+            &[
+                100.0, 101.0, 99.0, 100.5, 99.5, 100.2, 99.8, 100.1, 99.9, 100.3,
+            ],
+        )]);
+        let same = results_with(vec![cell_with(
+            "crossbeam",
+            &[
+                100.4, 99.6, 100.0, 101.2, 98.9, 100.0, 99.7, 100.6, 99.2, 100.1,
+            ],
+        )]);
+        let slow = results_with(vec![cell_with(
+            "crossbeam",
+            &[80.0, 81.0, 79.0, 80.5, 79.5, 80.2, 79.8, 80.1, 79.9, 80.3],
+        )]);
+        let options = Options::default();
+        let rerun = compare(&base, &same, &options);
+        assert!(rerun.passed(), "{}", rerun.summary());
+        assert_eq!(rerun.changes[0].verdict, Verdict::NoSignificantChange);
+        let slowed = compare(&base, &slow, &options);
+        assert!(!slowed.passed(), "{}", slowed.summary());
+        assert_eq!(slowed.changes[0].verdict, Verdict::Regressed);
+        // A 20% loss under a 25% threshold is worse, not a failure.
+        let lenient = Options {
+            max_regression: 0.25,
+            ..Options::default()
+        };
+        assert_eq!(
+            compare(&base, &slow, &lenient).changes[0].verdict,
+            Verdict::Worse
+        );
+    }
+
+    #[test]
+    fn three_repetitions_cannot_show_a_change_and_say_so() {
+        let base = results_with(vec![cell_with("flume", &[100.0, 101.0, 99.0])]);
+        let slow = results_with(vec![cell_with("flume", &[10.0, 11.0, 9.0])]);
+        let comparison = compare(&base, &slow, &Options::default());
+        assert!(comparison.passed());
+        // Two comparisons (throughput and p99) need five repetitions a side.
+        assert_eq!(comparison.underpowered, Some(5));
+        assert!(comparison.summary().contains("--repetitions 5"));
+    }
+
+    #[test]
+    fn a_correctness_failure_always_fails() {
+        let base = results_with(vec![cell_with("kanal", &[100.0; 5])]);
+        let mut broken = cell_with("kanal", &[]);
+        broken.status = Status::Failed {
+            reason: "message 7 lost".into(),
+        };
+        let comparison = compare(&base, &results_with(vec![broken]), &Options::default());
+        assert!(!comparison.passed());
+        assert_eq!(comparison.missing.len(), 1);
+        assert!(comparison.summary().contains("message 7 lost"));
+    }
+
+    #[test]
+    fn treat_as_matches_a_substituted_implementation() {
+        let base = results_with(vec![cell_with("reference", &[100.0; 10])]);
+        let cur = results_with(vec![cell_with("broken-slow", &[50.0; 10])]);
+        let unmatched = compare(&base, &cur, &Options::default());
+        assert!(unmatched.changes.is_empty() && unmatched.passed());
+        let options = Options {
+            treat_as: [("broken-slow".to_owned(), "reference".to_owned())].into(),
+            ..Options::default()
+        };
+        let matched = compare(&base, &cur, &options);
+        // Throughput halved and p99 doubled.
+        assert_eq!(matched.regressions(), 2, "{}", matched.summary());
+    }
+
+    #[test]
+    fn open_loop_compares_latency_only_and_notes_a_new_rate() {
+        let open_loop = |rate: f64, throughputs: &[f64]| {
+            let mut cell = cell_with("flume", throughputs);
+            if let crate::schema::Workload::Load { spec } = &mut cell.cell.workload {
+                spec.measure = chanlab_scenarios::load::Measure::OpenLoop { rate };
+            }
+            results_with(vec![cell])
+        };
+        let comparison = compare(
+            &open_loop(1000.0, &[100.0; 6]),
+            &open_loop(1500.0, &[50.0; 6]),
+            &Options::default(),
+        );
+        let metrics: Vec<Metric> = comparison.changes.iter().map(|c| c.metric).collect();
+        assert_eq!(metrics, vec![Metric::P99]);
+        assert_eq!(comparison.rate_changed.len(), 1);
+        assert!(comparison.summary().contains("different offered loads"));
+    }
+
+    #[test]
+    fn paired_ratios_follow_rounds() {
+        let results = results_with(vec![
+            cell_with("crossbeam", &[100.0, 200.0, 100.0]),
+            cell_with("flume", &[50.0, 100.0, 50.0]),
+        ]);
+        let pairs = paired(&results, "crossbeam", "flume", 0.95);
+        let throughput = pairs
+            .iter()
+            .find(|p| p.metric == Metric::Throughput)
+            .unwrap();
+        assert_eq!(throughput.ratios, vec![0.5, 0.5, 0.5]);
+        assert_eq!(throughput.median, 0.5);
+        let p99 = pairs.iter().find(|p| p.metric == Metric::P99).unwrap();
+        assert!((p99.median - 2.0).abs() < 0.01, "{p99:?}");
+    }
+}

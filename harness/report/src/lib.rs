@@ -1,0 +1,17 @@
+//! Everything that reads a results file and never runs a channel: the
+//! versioned schema ([`schema`]), the statistics over repetitions
+//! ([`stats`]), the comparison that gates CI ([`compare`]), the "which
+//! library for which job" verdicts ([`recommend`]), and the outputs: the
+//! terminal table ([`terminal`]), the Markdown and self-contained HTML
+//! report ([`render`]) and the dashboard exports ([`export`]).
+
+pub mod compare;
+pub mod export;
+pub mod format;
+pub mod metric;
+pub mod recommend;
+pub mod render;
+pub mod schema;
+pub mod stats;
+pub mod table;
+pub mod terminal;

@@ -1,0 +1,339 @@
+//! The report's two kinds of chart, drawn as inline SVG with plotters:
+//! horizontal bars with the repetitions' range as whiskers (log scale, so a
+//! 100x spread stays readable), and lines over a log value axis (latency
+//! percentiles on a "nines" axis, the HdrHistogram way, and scaling
+//! curves).
+
+use anyhow::anyhow;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Colors for series, in order: Tableau's ten, then ten more from
+/// Kelly's list of colors of maximum contrast.
+const PALETTE: [RGBColor; 20] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(0, 0, 128),
+    RGBColor(136, 45, 23),
+    RGBColor(0, 136, 86),
+    RGBColor(179, 68, 108),
+    RGBColor(141, 182, 0),
+    RGBColor(96, 78, 151),
+    RGBColor(246, 166, 0),
+    RGBColor(43, 61, 38),
+    RGBColor(161, 202, 241),
+    RGBColor(101, 69, 34),
+];
+
+const FONT: &str = "sans-serif";
+const WIDTH: u32 = 760;
+
+/// A series' color.
+pub fn color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// A median with the range of the repetitions around it.
+#[derive(Debug, Clone, Copy)]
+pub struct Bar {
+    /// The bar's length.
+    pub median: f64,
+    /// The whisker's left end.
+    pub min: f64,
+    /// The whisker's right end.
+    pub max: f64,
+}
+
+impl From<crate::schema::Spread> for Bar {
+    fn from(spread: crate::schema::Spread) -> Bar {
+        Bar {
+            median: spread.median,
+            min: spread.min,
+            max: spread.max,
+        }
+    }
+}
+
+/// A horizontal bar chart: one group per row, one bar per series in it.
+pub struct Bars {
+    /// What the value axis measures.
+    pub axis: String,
+    /// The series' names (machines, or closed and open loop); one series
+    /// needs no legend.
+    pub series: Vec<String>,
+    /// Each row's label and its bar per series (`None` when the series
+    /// has no value there).
+    pub rows: Vec<(String, Vec<Option<Bar>>)>,
+    /// How a value reads on the axis.
+    pub format: fn(f64) -> String,
+}
+
+/// A line chart over a log value axis.
+pub struct Lines {
+    /// What the horizontal axis is.
+    pub x_axis: XAxis,
+    /// What the value axis measures.
+    pub y_axis: String,
+    /// Each line's name and points, `(x, value)`, in legend order.
+    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+    /// How a value reads on the axis.
+    pub format: fn(f64) -> String,
+}
+
+/// The horizontal axis of a [`Lines`] chart.
+pub enum XAxis {
+    /// Percentiles placed at `-log10(1 - q)`: p90 at 1, p99 at 2, p99.9
+    /// at 3; labelled by percentile.
+    Nines,
+    /// A count (threads, workers), labelled by value.
+    Count(String),
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+fn plot_error(err: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("drawing a chart: {err}")
+}
+
+/// Left margin that fits the longest of `labels`.
+fn label_margin(labels: impl Iterator<Item = usize>) -> u32 {
+    (labels.max().unwrap_or(8) as u32 * 7 + 16).clamp(60, 300)
+}
+
+/// A log-scale range that covers `values` with some room.
+fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if !lo.is_finite() {
+        return 1.0..10.0;
+    }
+    let lo = 10f64.powf(lo.log10().floor());
+    let hi = 10f64.powf((hi * 1.05).log10().ceil()).max(lo * 10.0);
+    lo..hi
+}
+
+/// Draws `bars` as an SVG document.
+pub fn bars_svg(bars: &Bars) -> anyhow::Result<String> {
+    let groups = bars.rows.len().max(1);
+    let per_group = bars.series.len().max(1);
+    let legend = if bars.series.len() > 1 {
+        18 * bars.series.len().div_ceil(LEGEND_COLUMNS) as u32 + 6
+    } else {
+        0
+    };
+    let height = 50 + legend + groups as u32 * (8 + 14 * per_group as u32);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let x_range = log_range(
+            bars.rows
+                .iter()
+                .flat_map(|(_, values)| values.iter().flatten())
+                .flat_map(|bar| [bar.min, bar.max, bar.median]),
+        );
+        let x_low = x_range.start;
+        let x_format = |v: &f64| (bars.format)(*v);
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            .margin_top(8 + legend)
+            .margin_right(24)
+            .margin_left(label_margin(
+                bars.rows.iter().map(|(l, _)| l.chars().count()),
+            ))
+            .x_label_area_size(34)
+            .build_cartesian_2d(x_range.log_scale(), 0f64..groups as f64)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_desc(bars.axis.as_str())
+            .x_label_formatter(&x_format)
+            .label_style((FONT, 12))
+            .draw()
+            .map_err(plot_error)?;
+        let slot = 0.8 / per_group as f64;
+        for (group, (_, values)) in bars.rows.iter().enumerate() {
+            for (series, bar) in values.iter().enumerate() {
+                let Some(bar) = bar else { continue };
+                // Row 0 at the top.
+                let top = groups as f64 - group as f64 - 0.1 - slot * series as f64;
+                let (y0, y1) = (top - slot * 0.9, top);
+                let middle = (y0 + y1) / 2.0;
+                let fill = color(series);
+                chart
+                    .draw_series([Rectangle::new(
+                        [(x_low, y0), (bar.median.max(x_low), y1)],
+                        fill.mix(0.85).filled(),
+                    )])
+                    .map_err(plot_error)?;
+                chart
+                    .draw_series([PathElement::new(
+                        vec![(bar.min.max(x_low), middle), (bar.max.max(x_low), middle)],
+                        BLACK.stroke_width(1),
+                    )])
+                    .map_err(plot_error)?;
+            }
+        }
+        let label_style = TextStyle::from((FONT, 12).into_font())
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        for (group, (label, _)) in bars.rows.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(x_low, groups as f64 - group as f64 - 0.5));
+            root.draw(&Text::new(label.clone(), (x - 6, y), &label_style))
+                .map_err(plot_error)?;
+        }
+        if legend > 0 {
+            draw_legend(&root, &bars.series)?;
+        }
+        root.present().map_err(plot_error)?;
+    }
+    Ok(svg)
+}
+
+/// Draws `lines` as an SVG document.
+pub fn lines_svg(lines: &Lines) -> anyhow::Result<String> {
+    let legend: Vec<String> = lines.lines.iter().map(|(name, _)| name.clone()).collect();
+    let legend_rows = legend.len().div_ceil(LEGEND_COLUMNS) as u32;
+    let height = 300 + legend_rows * 18;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let points = || lines.lines.iter().flat_map(|(_, points)| points.iter());
+        let y_range = log_range(points().map(|p| p.1));
+        let x_max = points().map(|p| p.0).fold(1.0, f64::max);
+        let x_range = match lines.x_axis {
+            XAxis::Nines => NINES_START..x_max.max(2.0),
+            XAxis::Count(_) => {
+                let x_min = points().map(|p| p.0).fold(f64::INFINITY, f64::min);
+                (x_min - 0.2).max(0.0)..x_max + 0.2
+            }
+        };
+        let (y_low, y_high) = (y_range.start, y_range.end);
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            .margin_top(8 + legend_rows * 18)
+            .margin_right(24)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x_range.clone(), y_range.log_scale())
+            .map_err(plot_error)?;
+        let x_desc = match &lines.x_axis {
+            XAxis::Nines => "percentile",
+            XAxis::Count(what) => what.as_str(),
+        };
+        let y_format = |v: &f64| (lines.format)(*v);
+        let mut mesh = chart.configure_mesh();
+        mesh.y_desc(lines.y_axis.as_str())
+            .x_desc(x_desc)
+            .y_label_formatter(&y_format)
+            .label_style((FONT, 12));
+        mesh.x_labels(0).draw().map_err(plot_error)?;
+        // Ticks where the data is: each percentile, or each count measured.
+        let marks: Vec<(String, f64)> = match lines.x_axis {
+            XAxis::Nines => NINES
+                .into_iter()
+                .filter(|(_, x)| *x <= x_range.end)
+                .map(|(name, x)| (name.to_owned(), x))
+                .collect(),
+            XAxis::Count(_) => {
+                let mut xs: Vec<f64> = points().map(|p| p.0).collect();
+                xs.sort_by(f64::total_cmp);
+                xs.dedup();
+                xs.into_iter().map(|x| (format!("{x:.0}"), x)).collect()
+            }
+        };
+        {
+            let style = TextStyle::from((FONT, 12).into_font())
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Top));
+            for (name, x) in marks {
+                chart
+                    .draw_series([PathElement::new(
+                        vec![(x, y_low), (x, y_high)],
+                        BLACK.mix(0.15).stroke_width(1),
+                    )])
+                    .map_err(plot_error)?;
+                let (px, py) = chart.backend_coord(&(x, y_low));
+                root.draw(&Text::new(name, (px, py + 4), &style))
+                    .map_err(plot_error)?;
+            }
+        }
+        for (index, (_, points)) in lines.lines.iter().enumerate() {
+            let style = color(index).stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), style))
+                .map_err(plot_error)?;
+            if let XAxis::Count(_) = lines.x_axis {
+                chart
+                    .draw_series(
+                        points
+                            .iter()
+                            .map(|&p| Circle::new(p, 3, color(index).filled())),
+                    )
+                    .map_err(plot_error)?;
+            } else if let Some(&last) = points.last() {
+                // The maximum, at the end of the line.
+                chart
+                    .draw_series([Circle::new(last, 3, color(index).filled())])
+                    .map_err(plot_error)?;
+            }
+        }
+        draw_legend(&root, &legend)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(svg)
+}
+
+/// Where the nines axis starts: p50.
+pub const NINES_START: f64 = std::f64::consts::LOG10_2;
+
+/// The percentiles marked on a nines axis.
+const NINES: [(&str, f64); 7] = [
+    ("p50", NINES_START),
+    ("p90", 1.0),
+    ("p99", 2.0),
+    ("p99.9", 3.0),
+    ("p99.99", 4.0),
+    ("p99.999", 5.0),
+    ("p99.9999", 6.0),
+];
+
+/// Legend entries per row.
+const LEGEND_COLUMNS: usize = 3;
+
+/// A legend across the top: a swatch and a name per series.
+fn draw_legend(root: &Area<'_>, names: &[String]) -> anyhow::Result<()> {
+    let style = TextStyle::from((FONT, 12).into_font())
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let column = (WIDTH as i32 - 20) / LEGEND_COLUMNS as i32;
+    for (index, name) in names.iter().enumerate() {
+        let (x, y) = (
+            10 + column * (index % LEGEND_COLUMNS) as i32,
+            12 + 18 * (index / LEGEND_COLUMNS) as i32,
+        );
+        root.draw(&Rectangle::new(
+            [(x, y - 5), (x + 12, y + 5)],
+            color(index).filled(),
+        ))
+        .map_err(plot_error)?;
+        root.draw(&Text::new(name.clone(), (x + 17, y), &style))
+            .map_err(plot_error)?;
+    }
+    Ok(())
+}

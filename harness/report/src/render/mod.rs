@@ -1,0 +1,493 @@
+//! A report from one or more results files: the figures and tables are
+//! built once ([`Report::figures`]), then written as a self-contained HTML
+//! page (`index.html`, [`html`]) and GitHub-ready Markdown (`report.md`,
+//! [`markdown`]). Several files (a CI matrix, two machines) merge into one
+//! report with the machine as a dimension: throughput bars get one bar per
+//! machine, and the other charts and tables come once per machine.
+
+pub mod charts;
+mod html;
+mod markdown;
+pub mod tables;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chanlab_scenarios::load::Measure;
+
+use crate::format::{duration, rate};
+use crate::metric::Metric;
+use crate::recommend::{self, Recommendation};
+use crate::schema::{self, CellResult, Results, Spread, Status, Workload};
+use charts::{Bar, Bars, Lines, XAxis};
+
+/// How the recommendation table decides, in words for the reader.
+pub const RECOMMENDATION_RULE: &str = "For each workload, the implementation with the best median over the repetitions, on throughput and on p99 latency. A lead is clear when the leader's worst repetition beats every other implementation's best one; otherwise the implementations whose range overlaps the leader's are named and there is no clear winner. With few repetitions on a shared machine, read a clear lead as strong evidence and \"no clear winner\" as a tie.";
+
+/// What the recommendations say when no workload ran on two implementations.
+pub const NO_RECOMMENDATION: &str = "No workload was measured on two or more implementations, so there is nothing to recommend between.";
+
+/// One results file in a report.
+pub struct Source {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The machine's name in this report: its host name, made unique.
+    pub machine: String,
+    /// What it holds.
+    pub results: Results,
+}
+
+/// A report over one or more runs.
+pub struct Report {
+    /// The title, usually the report's folder name.
+    pub title: String,
+    /// The runs, in the order given.
+    pub sources: Vec<Source>,
+}
+
+/// What a chart shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureKind {
+    /// Throughput per implementation on one workload.
+    Throughput,
+    /// Latency percentiles, p50 to max, per implementation.
+    Latency,
+    /// Throughput as producers or workers grow.
+    Scaling,
+    /// p99 in closed and open loop side by side.
+    Loop,
+}
+
+impl FigureKind {
+    /// Every kind, in the order the report shows them.
+    pub const ALL: [FigureKind; 4] = [
+        FigureKind::Throughput,
+        FigureKind::Latency,
+        FigureKind::Scaling,
+        FigureKind::Loop,
+    ];
+
+    /// The kind's section heading.
+    pub fn heading(self) -> &'static str {
+        match self {
+            FigureKind::Throughput => "Throughput by scenario",
+            FigureKind::Latency => "Latency percentiles",
+            FigureKind::Scaling => "Scaling",
+            FigureKind::Loop => "Closed loop against open loop",
+        }
+    }
+
+    /// What the section's charts show and how to read them.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            FigureKind::Throughput => {
+                "Items per second, median of the repetitions (bar) with their range (whisker), on a log scale. Longer is better."
+            }
+            FigureKind::Latency => {
+                "Per-message latency from the merged HdrHistograms of all repetitions, from p50 to the maximum (the dot), on a \"nines\" axis: each step right is ten times rarer. Lower is better."
+            }
+            FigureKind::Scaling => {
+                "Median throughput as producers (channel loads) or workers (patterns) grow, on a log scale. Flat is good; a fall means contention."
+            }
+            FigureKind::Loop => {
+                "p99 latency of the same load timed in closed loop (every message waits for room, so the queue's own delay is included) and open loop (messages sent on a fixed schedule below saturation, latency counted from the due time)."
+            }
+        }
+    }
+
+    /// Its name in ids and attributes.
+    pub fn slug(self) -> &'static str {
+        match self {
+            FigureKind::Throughput => "throughput",
+            FigureKind::Latency => "latency",
+            FigureKind::Scaling => "scaling",
+            FigureKind::Loop => "loop",
+        }
+    }
+}
+
+/// One chart, drawn.
+pub struct Figure {
+    /// What it shows.
+    pub kind: FigureKind,
+    /// A unique anchor.
+    pub id: String,
+    /// The title above it.
+    pub title: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// The files a report was written to.
+pub struct Written {
+    /// The self-contained HTML page.
+    pub html: PathBuf,
+    /// The Markdown tables.
+    pub markdown: PathBuf,
+}
+
+impl Report {
+    /// Reads every results file in `paths`.
+    pub fn load(title: &str, paths: &[PathBuf]) -> anyhow::Result<Report> {
+        anyhow::ensure!(!paths.is_empty(), "no results file given");
+        let mut sources: Vec<Source> = Vec::new();
+        for path in paths {
+            let results = Results::load(path)?;
+            let host = results.machine.hostname.clone();
+            let taken = sources
+                .iter()
+                .filter(|s| s.results.machine.hostname == host);
+            let machine = match taken.count() {
+                0 => host,
+                n => format!("{host} #{}", n + 1),
+            };
+            sources.push(Source {
+                path: path.clone(),
+                machine,
+                results,
+            });
+        }
+        Ok(Report {
+            title: title.to_owned(),
+            sources,
+        })
+    }
+
+    /// Whether the report merges several runs.
+    pub fn is_merged(&self) -> bool {
+        self.sources.len() > 1
+    }
+
+    /// The recommendations, per run.
+    pub fn recommendations(&self) -> Vec<(&Source, Vec<Recommendation>)> {
+        self.sources
+            .iter()
+            .map(|source| (source, recommend::recommend(&source.results)))
+            .collect()
+    }
+
+    /// Every chart, in section order.
+    pub fn figures(&self) -> anyhow::Result<Vec<Figure>> {
+        let mut figures = self.throughput_figures()?;
+        for source in &self.sources {
+            let suffix = if self.is_merged() {
+                format!(" on {}", source.machine)
+            } else {
+                String::new()
+            };
+            figures.extend(latency_figures(source, &suffix)?);
+            figures.extend(scaling_figures(source, &suffix)?);
+            figures.extend(loop_figures(source, &suffix)?);
+        }
+        for (index, figure) in figures.iter_mut().enumerate() {
+            figure.id = format!("{}-{index}", figure.kind.slug());
+        }
+        Ok(figures)
+    }
+
+    /// Writes `index.html` and `report.md` into `dir`.
+    pub fn write(&self, dir: &Path) -> anyhow::Result<Written> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let figures = self.figures()?;
+        let written = Written {
+            html: dir.join("index.html"),
+            markdown: dir.join("report.md"),
+        };
+        write_file(&written.html, &html::page(self, &figures))?;
+        write_file(&written.markdown, &markdown::document(self, &figures))?;
+        Ok(written)
+    }
+
+    /// One bar chart per pattern workload and per throughput load, with a
+    /// bar per machine.
+    fn throughput_figures(&self) -> anyhow::Result<Vec<Figure>> {
+        let mut workloads: BTreeMap<(String, String), Vec<(usize, &CellResult)>> = BTreeMap::new();
+        for (index, source) in self.sources.iter().enumerate() {
+            for cell in measured(&source.results) {
+                let timed_for_latency = matches!(
+                    &cell.cell.workload,
+                    Workload::Load { spec } if spec.measure != Measure::Throughput
+                );
+                if !timed_for_latency {
+                    workloads
+                        .entry((cell.scenario.clone(), cell.cell.workload.key_label()))
+                        .or_default()
+                        .push((index, cell));
+                }
+            }
+        }
+        let machines: Vec<String> = self.sources.iter().map(|s| s.machine.clone()).collect();
+        let mut figures = Vec::new();
+        for ((scenario, label), cells) in workloads {
+            let mut rows: BTreeMap<String, Vec<Option<Bar>>> = BTreeMap::new();
+            for (machine, cell) in cells {
+                let Some(summary) = &cell.summary else {
+                    continue;
+                };
+                rows.entry(cell.cell.implementation_label())
+                    .or_insert_with(|| vec![None; machines.len()])[machine] =
+                    Some(Bar::from(summary.throughput));
+            }
+            let mut rows: Vec<(String, Vec<Option<Bar>>)> = rows.into_iter().collect();
+            let best =
+                |bars: &[Option<Bar>]| bars.iter().flatten().map(|b| b.median).fold(0.0, f64::max);
+            rows.sort_by(|a, b| best(&b.1).total_cmp(&best(&a.1)));
+            figures.push(Figure {
+                kind: FigureKind::Throughput,
+                id: String::new(),
+                title: format!("{scenario} [{label}]"),
+                svg: charts::bars_svg(&Bars {
+                    axis: "items per second (log scale)".into(),
+                    series: if self.is_merged() {
+                        machines.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    rows,
+                    format: |v| rate(v),
+                })?,
+            });
+        }
+        Ok(figures)
+    }
+}
+
+/// The measured cells of a run.
+fn measured(results: &Results) -> impl Iterator<Item = &CellResult> {
+    results
+        .cells
+        .iter()
+        .filter(|c| c.status == Status::Measured && c.summary.is_some())
+}
+
+/// One chart per load timed for latency: a percentile curve per
+/// implementation.
+fn latency_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>> {
+    let mut workloads: BTreeMap<(String, String), Vec<&CellResult>> = BTreeMap::new();
+    for cell in measured(&source.results) {
+        if cell.summary.as_ref().is_some_and(|s| s.latency.is_some()) {
+            workloads
+                .entry((cell.scenario.clone(), cell.cell.workload.label()))
+                .or_default()
+                .push(cell);
+        }
+    }
+    let mut figures = Vec::new();
+    for ((scenario, label), cells) in workloads {
+        let mut lines = Vec::new();
+        for cell in cells {
+            let Some(latency) = cell.summary.as_ref().and_then(|s| s.latency.as_ref()) else {
+                continue;
+            };
+            let histogram = schema::decode(&latency.histogram_v2)
+                .with_context(|| format!("latency of {}", cell.id))?;
+            lines.push((
+                cell.cell.implementation_label(),
+                percentile_curve(&histogram),
+            ));
+        }
+        // The best p99 first, so the legend reads as a ranking.
+        lines.sort_by(|a, b| p99_of(&a.1).total_cmp(&p99_of(&b.1)));
+        figures.push(Figure {
+            kind: FigureKind::Latency,
+            id: String::new(),
+            title: format!("{scenario} [{label}]{suffix}"),
+            svg: charts::lines_svg(&Lines {
+                x_axis: XAxis::Nines,
+                y_axis: "latency (log scale)".into(),
+                lines,
+                format: |v| duration(v),
+            })?,
+        });
+    }
+    Ok(figures)
+}
+
+/// The value at p99 on a curve from [`percentile_curve`].
+fn p99_of(points: &[(f64, f64)]) -> f64 {
+    points
+        .iter()
+        .find(|(x, _)| *x >= 2.0)
+        .or(points.last())
+        .map_or(f64::INFINITY, |p| p.1)
+}
+
+/// `(nines, value)` from p50 to the maximum, in steps of a twentieth of a
+/// nine, ending at the recorded maximum.
+fn percentile_curve(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
+    let count = histogram.len().max(1) as f64;
+    // Beyond 1 - 1/count the quantiles are all the maximum.
+    let last = count.log10().max(charts::NINES_START);
+    let mut points = Vec::new();
+    let mut x = charts::NINES_START;
+    while x < last {
+        let quantile = 1.0 - 10f64.powf(-x);
+        points.push((x, histogram.value_at_quantile(quantile) as f64));
+        x += 0.05;
+    }
+    points.push((last, histogram.max() as f64));
+    points
+}
+
+/// Scaling curves: throughput over producers (loads with as many
+/// consumers as producers, and loads with one consumer) and over workers
+/// (patterns), for every family with two or more points.
+fn scaling_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>> {
+    // Family title and axis -> implementation -> (x, throughput).
+    type Curves = BTreeMap<String, Vec<(f64, f64)>>;
+    let mut families: BTreeMap<(String, String), Curves> = BTreeMap::new();
+    for cell in measured(&source.results) {
+        let Some(summary) = &cell.summary else {
+            continue;
+        };
+        let family = match &cell.cell.workload {
+            Workload::Load { spec } if spec.measure == Measure::Throughput => {
+                let shape = if spec.producers == spec.consumers {
+                    "as many consumers as producers"
+                } else if spec.consumers == 1 {
+                    "one consumer"
+                } else {
+                    continue;
+                };
+                let capacity = schema::capacity_label(spec.capacity);
+                let title = format!(
+                    "channel load, {shape}, cap={capacity}, {}B",
+                    spec.message_bytes
+                );
+                let mut points = vec![(title, spec.producers)];
+                // One producer and one consumer starts both families.
+                if spec.producers == 1 && spec.consumers == 1 {
+                    points.push((
+                        format!(
+                            "channel load, one consumer, cap={capacity}, {}B",
+                            spec.message_bytes
+                        ),
+                        1,
+                    ));
+                }
+                points
+                    .into_iter()
+                    .map(|(title, x)| ((title, "producers".to_owned()), x))
+                    .collect()
+            }
+            Workload::Pattern { pattern, params } => {
+                // Every parameter but the workers names the family.
+                let others = Workload::Pattern {
+                    pattern: *pattern,
+                    params: chanlab_scenarios::Params {
+                        workers: 0,
+                        items: 0,
+                        ..params.clone()
+                    },
+                };
+                let title = format!(
+                    "{} [{}]",
+                    pattern.name(),
+                    others.key_label().replace(" 0w", "")
+                );
+                vec![((title, "workers".to_owned()), params.workers)]
+            }
+            Workload::Load { .. } => continue,
+        };
+        for (key, x) in family {
+            families
+                .entry(key)
+                .or_default()
+                .entry(cell.cell.implementation_label())
+                .or_default()
+                .push((x as f64, summary.throughput.median));
+        }
+    }
+    let mut figures = Vec::new();
+    for ((title, axis), curves) in families {
+        let mut lines: Vec<(String, Vec<(f64, f64)>)> = curves
+            .into_iter()
+            .filter(|(_, points)| points.len() >= 2)
+            .map(|(name, mut points)| {
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                (name, points)
+            })
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        // Best at the largest count first.
+        let last = |points: &[(f64, f64)]| points.last().map_or(0.0, |p| p.1);
+        lines.sort_by(|a, b| last(&b.1).total_cmp(&last(&a.1)));
+        figures.push(Figure {
+            kind: FigureKind::Scaling,
+            id: String::new(),
+            title: format!("{title}{suffix}"),
+            svg: charts::lines_svg(&Lines {
+                x_axis: XAxis::Count(axis),
+                y_axis: "items per second (log scale)".into(),
+                lines,
+                format: |v| rate(v),
+            })?,
+        });
+    }
+    Ok(figures)
+}
+
+/// For each load measured in both closed and open loop, p99 of each side
+/// per implementation.
+fn loop_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>> {
+    // Load without its measure -> implementation -> [closed, open].
+    let mut loads: BTreeMap<String, BTreeMap<String, [Option<Bar>; 2]>> = BTreeMap::new();
+    for cell in measured(&source.results) {
+        let Workload::Load { spec } = &cell.cell.workload else {
+            continue;
+        };
+        let side = match spec.measure {
+            Measure::ClosedLoop => 0,
+            Measure::OpenLoop { .. } => 1,
+            Measure::Throughput => continue,
+        };
+        let Some(p99) = Spread::of(Metric::P99.samples(cell)) else {
+            continue;
+        };
+        let load = format!(
+            "{} [{}p {}c cap={} {}B]",
+            cell.scenario,
+            spec.producers,
+            spec.consumers,
+            schema::capacity_label(spec.capacity),
+            spec.message_bytes
+        );
+        loads
+            .entry(load)
+            .or_default()
+            .entry(cell.cell.implementation_label())
+            .or_default()[side] = Some(Bar::from(p99));
+    }
+    let mut figures = Vec::new();
+    for (load, implementations) in loads {
+        let mut rows: Vec<(String, Vec<Option<Bar>>)> = implementations
+            .into_iter()
+            .filter(|(_, sides)| sides.iter().all(Option::is_some))
+            .map(|(name, sides)| (name, sides.to_vec()))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let open = |bars: &[Option<Bar>]| bars[1].map_or(f64::INFINITY, |b| b.median);
+        rows.sort_by(|a, b| open(&a.1).total_cmp(&open(&b.1)));
+        figures.push(Figure {
+            kind: FigureKind::Loop,
+            id: String::new(),
+            title: format!("{load}{suffix}: p99, closed loop against open loop"),
+            svg: charts::bars_svg(&Bars {
+                axis: "p99 latency (log scale)".into(),
+                series: vec!["closed loop".into(), "open loop".into()],
+                rows,
+                format: |v| duration(v),
+            })?,
+        });
+    }
+    Ok(figures)
+}
+
+fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}

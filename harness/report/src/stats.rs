@@ -1,0 +1,296 @@
+//! The statistics behind every verdict: medians, percentile-bootstrap
+//! confidence intervals, the Mann-Whitney U test, and Holm's correction for
+//! testing many cells at once. Resampling uses a fixed seed, so the same
+//! results always give the same report.
+
+/// Resamples drawn for a bootstrap interval.
+pub const RESAMPLES: usize = 2_000;
+
+/// The median of `values`; `None` when there are none (non-finite values
+/// are ignored).
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    Some(if sorted.len() % 2 == 0 {
+        (sorted[middle - 1] + sorted[middle]) / 2.0
+    } else {
+        sorted[middle]
+    })
+}
+
+/// A confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// The lower bound.
+    pub low: f64,
+    /// The upper bound.
+    pub high: f64,
+}
+
+impl Interval {
+    /// Whether `value` lies inside the interval, bounds included.
+    pub fn contains(&self, value: f64) -> bool {
+        self.low <= value && value <= self.high
+    }
+}
+
+/// The `confidence` percentile-bootstrap interval of
+/// `median(current) / median(baseline)`: both sides resampled with
+/// replacement, independently (resamples whose baseline median is zero are
+/// skipped). `None` when either side is empty.
+pub fn ratio_of_medians_interval(
+    baseline: &[f64],
+    current: &[f64],
+    confidence: f64,
+) -> Option<Interval> {
+    if baseline.is_empty() || current.is_empty() {
+        return None;
+    }
+    let mut rng = SplitMix64::new(baseline.len() as u64 * 31 + current.len() as u64);
+    let mut ratios = Vec::with_capacity(RESAMPLES);
+    for _ in 0..RESAMPLES {
+        let base = median(&rng.resample(baseline))?;
+        let cur = median(&rng.resample(current))?;
+        if base != 0.0 {
+            ratios.push(cur / base);
+        }
+    }
+    percentile_interval(&mut ratios, confidence)
+}
+
+/// The `confidence` percentile-bootstrap interval of the median of
+/// `values` (for paired ratios, already one value per pair).
+pub fn median_interval(values: &[f64], confidence: f64) -> Option<Interval> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut rng = SplitMix64::new(values.len() as u64);
+    let mut medians: Vec<f64> = (0..RESAMPLES)
+        .filter_map(|_| median(&rng.resample(values)))
+        .collect();
+    percentile_interval(&mut medians, confidence)
+}
+
+fn percentile_interval(samples: &mut [f64], confidence: f64) -> Option<Interval> {
+    if samples.is_empty() {
+        return None;
+    }
+    let confidence = confidence.clamp(0.0, 1.0);
+    samples.sort_by(f64::total_cmp);
+    let tail = (1.0 - confidence) / 2.0;
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Some(Interval {
+        low: at(tail),
+        high: at(1.0 - tail),
+    })
+}
+
+/// The two-sided p-value of the Mann-Whitney U test that `a` and `b` come
+/// from the same distribution. Exact when the samples are small (counting
+/// every way to split the pooled ranks, ties given their average rank),
+/// otherwise the normal approximation with tie and continuity corrections.
+/// 1.0 when either sample is empty.
+pub fn mann_whitney(a: &[f64], b: &[f64]) -> f64 {
+    let (n, m) = (a.len(), b.len());
+    if n == 0 || m == 0 {
+        return 1.0;
+    }
+    let mut pooled: Vec<(f64, bool)> = a
+        .iter()
+        .map(|&v| (v, true))
+        .chain(b.iter().map(|&v| (v, false)))
+        .collect();
+    pooled.sort_by(|x, y| x.0.total_cmp(&y.0));
+    // Ranks doubled, so an average over ties stays an integer.
+    let mut doubled_ranks = Vec::with_capacity(pooled.len());
+    let mut doubled_sum_a = 0;
+    let mut tie_term = 0.0;
+    let mut start = 0;
+    while start < pooled.len() {
+        let mut end = start;
+        while end + 1 < pooled.len() && pooled[end + 1].0 == pooled[start].0 {
+            end += 1;
+        }
+        let doubled = start + end + 2;
+        let size = (end - start + 1) as f64;
+        tie_term += size * size * size - size;
+        for &(_, in_a) in &pooled[start..=end] {
+            doubled_ranks.push(doubled);
+            if in_a {
+                doubled_sum_a += doubled;
+            }
+        }
+        start = end + 1;
+    }
+    if n + m <= EXACT_TOTAL {
+        return exact_p(&doubled_ranks, n, doubled_sum_a);
+    }
+    let u = doubled_sum_a as f64 / 2.0 - (n * (n + 1)) as f64 / 2.0;
+    let (nf, mf) = (n as f64, m as f64);
+    let total = nf + mf;
+    let variance = nf * mf / 12.0 * ((total + 1.0) - tie_term / (total * (total - 1.0)));
+    if variance <= 0.0 {
+        return 1.0;
+    }
+    let deviation = ((u - nf * mf / 2.0).abs() - 0.5).max(0.0);
+    (2.0 * normal_upper_tail(deviation / variance.sqrt())).min(1.0)
+}
+
+/// Largest pooled sample for which [`mann_whitney`] counts exactly.
+const EXACT_TOTAL: usize = 40;
+
+/// The two-sided p-value of drawing `n` of the (doubled) `ranks` with a sum
+/// as far out as `observed`, by counting the subsets of every size and sum.
+fn exact_p(ranks: &[usize], n: usize, observed: usize) -> f64 {
+    let max: usize = ranks.iter().sum();
+    // ways[k][s]: subsets of the ranks seen so far with k members summing to s.
+    let mut ways = vec![vec![0.0_f64; max + 1]; n + 1];
+    ways[0][0] = 1.0;
+    for &rank in ranks {
+        for k in (1..=n).rev() {
+            let (fewer, this) = ways.split_at_mut(k);
+            for s in rank..=max {
+                this[0][s] += fewer[k - 1][s - rank];
+            }
+        }
+    }
+    let sums = &ways[n];
+    let total: f64 = sums.iter().sum();
+    let lower: f64 = sums[..=observed].iter().sum();
+    let upper: f64 = sums[observed..].iter().sum();
+    (2.0 * lower.min(upper) / total).min(1.0)
+}
+
+/// The smallest two-sided p-value the Mann-Whitney U test can give with
+/// samples of `n` and `m` values: every value of one side beyond every
+/// value of the other, with no ties (ties only raise it), `2 / C(n+m, n)`.
+pub fn smallest_p(n: usize, m: usize) -> f64 {
+    if n == 0 || m == 0 {
+        return 1.0;
+    }
+    let arrangements = (1..=n).fold(1.0, |c, i| c * (m + i) as f64 / i as f64);
+    (2.0 / arrangements).min(1.0)
+}
+
+/// Holm's step-down adjustment of `p_values` for testing them all at once:
+/// rejecting every adjusted p below α keeps the chance of any false alarm
+/// among them below α.
+pub fn holm(p_values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..p_values.len()).collect();
+    order.sort_by(|&x, &y| p_values[x].total_cmp(&p_values[y]));
+    let count = p_values.len() as f64;
+    let mut adjusted = vec![1.0; p_values.len()];
+    let mut running = 0.0_f64;
+    for (step, &index) in order.iter().enumerate() {
+        running = running.max(((count - step as f64) * p_values[index]).min(1.0));
+        adjusted[index] = running;
+    }
+    adjusted
+}
+
+/// P(Z > z) for a standard normal Z (Abramowitz and Stegun 7.1.26 for
+/// erfc, absolute error below 1.5e-7).
+fn normal_upper_tail(z: f64) -> f64 {
+    let x = z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erfc = poly * (-x * x).exp();
+    if x >= 0.0 {
+        erfc / 2.0
+    } else {
+        1.0 - erfc / 2.0
+    }
+}
+
+/// SplitMix64: a small, fixed, well-mixed generator, enough for resampling
+/// indices.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn resample(&mut self, values: &[f64]) -> Vec<f64> {
+        (0..values.len())
+            .map(|_| values[(self.next() % values.len() as u64) as usize])
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn exact_mann_whitney_matches_the_tables() {
+        // All three of one side above all three of the other: 2/C(6,3).
+        assert!((mann_whitney(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]) - 0.1).abs() < 1e-12);
+        assert!((smallest_p(3, 3) - 0.1).abs() < 1e-12);
+        // Five against five, fully separated: 2/252.
+        let low = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let high = [6.0, 7.0, 8.0, 9.0, 10.0];
+        assert!((mann_whitney(&low, &high) - 2.0 / 252.0).abs() < 1e-12);
+        // Interleaved samples are no evidence of a difference.
+        assert_eq!(mann_whitney(&[1.0, 3.0, 5.0], &[2.0, 4.0, 6.0]), 0.7);
+    }
+
+    #[test]
+    fn ties_are_counted_exactly_and_never_beat_the_smallest_p() {
+        let p = mann_whitney(&[1.0, 1.0, 2.0, 2.0], &[1.0, 1.0, 2.0, 2.0]);
+        assert!(p > 0.9, "{p}");
+        // Tied within each side, separated between: as strong as it gets.
+        assert!((mann_whitney(&[1.0; 3], &[2.0; 3]) - smallest_p(3, 3)).abs() < 1e-12);
+        let p = mann_whitney(&[1.0; 8], &[2.0; 8]);
+        assert!((p - smallest_p(8, 8)).abs() < 1e-12, "{p}");
+        // Large samples take the normal approximation.
+        let low: Vec<f64> = (0..30).map(f64::from).collect();
+        let high: Vec<f64> = (100..130).map(f64::from).collect();
+        assert!(mann_whitney(&low, &high) < 1e-9);
+    }
+
+    #[test]
+    fn holm_steps_down_and_stays_monotone() {
+        let adjusted = holm(&[0.01, 0.04, 0.03, 0.5]);
+        assert_eq!(adjusted, vec![0.04, 0.09, 0.09, 0.5]);
+    }
+
+    #[test]
+    fn bootstrap_interval_covers_the_ratio() {
+        let baseline = [100.0, 102.0, 98.0, 101.0, 99.0];
+        let current = [50.0, 51.0, 49.0, 50.5, 49.5];
+        let interval = ratio_of_medians_interval(&baseline, &current, 0.95).unwrap();
+        assert!(interval.contains(0.5), "{interval:?}");
+        assert!(interval.high < 0.6, "{interval:?}");
+        let same = median_interval(&[1.0, 1.0, 1.0], 0.95).unwrap();
+        assert_eq!(
+            same,
+            Interval {
+                low: 1.0,
+                high: 1.0
+            }
+        );
+    }
+}

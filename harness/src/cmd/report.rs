@@ -1,0 +1,79 @@
+//! `chanlab report`: render one or more results files as a self-contained
+//! HTML page, Markdown tables and a terminal summary.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chanlab_report::render::Report;
+use chanlab_report::terminal;
+
+/// Arguments of `chanlab report`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Results files, or the run directories that hold them; several merge
+    /// into one report with the machine as a dimension.
+    #[arg(required = true, value_name = "RESULTS")]
+    results: Vec<PathBuf>,
+    /// Directory for `index.html` and `report.md` [default: reports/<name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The report's name and title [default: the first run's directory
+    /// name].
+    #[arg(long)]
+    name: Option<String>,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let files: Vec<PathBuf> = args.results.iter().map(|p| results_file(p)).collect();
+    let name = match args.name {
+        Some(name) => name,
+        None => run_name(&files[0])?,
+    };
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("reports").join(&name));
+    render(&name, &files, &out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Renders `files` into `out`, prints the summary, and ends with the page's
+/// path.
+pub fn render(name: &str, files: &[PathBuf], out: &Path) -> anyhow::Result<()> {
+    let report = Report::load(name, files)?;
+    let written = report
+        .write(out)
+        .with_context(|| format!("writing the report to {}", out.display()))?;
+    crate::output::print(&terminal::summary(&report))?;
+    crate::output::print(&format!(
+        "tables: {}\nreport: {}\n",
+        written.markdown.display(),
+        written.html.display()
+    ))
+}
+
+/// `path` itself, or `path/results.json` when `path` is a directory.
+fn results_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("results.json")
+    } else {
+        path.to_owned()
+    }
+}
+
+/// The name of the directory that holds `results`.
+fn run_name(results: &Path) -> anyhow::Result<String> {
+    let absolute =
+        std::path::absolute(results).with_context(|| format!("resolving {}", results.display()))?;
+    absolute
+        .parent()
+        .and_then(Path::file_name)
+        .map(|name| name.to_string_lossy().into_owned())
+        .with_context(|| {
+            format!(
+                "{} has no directory to name the report after; pass --name",
+                results.display()
+            )
+        })
+}
