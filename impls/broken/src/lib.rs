@@ -43,7 +43,14 @@ pub enum Fault {
     SwallowsRefusedValue,
     /// `recv_timeout` gives up after a tenth of the timeout.
     TimesOutEarly,
+    /// Correct, but every send first spins for [`SLOW_SEND`]: the twin of
+    /// the regression gate (`chanlab compare`), which must flag it against
+    /// the reference channel.
+    Slow,
 }
+
+/// How long a [`Fault::Slow`] twin spins before each send.
+pub const SLOW_SEND: Duration = Duration::from_micros(5);
 
 /// Names a fault at the type level, so each twin is its own flavor.
 pub trait FaultKind: Send + Sync + 'static {
@@ -81,6 +88,7 @@ twins! {
     FakesRendezvous => "broken-fakes-rendezvous",
     SwallowsRefusedValue => "broken-swallows-refused-value",
     TimesOutEarly => "broken-times-out-early",
+    Slow => "broken-slow",
 }
 
 /// The reference channel with fault `K` injected.
@@ -159,8 +167,15 @@ impl<K, T> Clone for Sender<K, T> {
 }
 
 impl<K: FaultKind, T> Sender<K, T> {
-    /// Whether the message just accepted is one [`Fault::Loses`] discards.
+    /// Whether the message just accepted is one [`Fault::Loses`] discards;
+    /// a [`Fault::Slow`] twin spends its time here.
     fn loses_this_one(&self) -> bool {
+        if K::FAULT == Fault::Slow {
+            let started = std::time::Instant::now();
+            while started.elapsed() < SLOW_SEND {
+                std::hint::spin_loop();
+            }
+        }
         K::FAULT == Fault::Loses && self.accepted.fetch_add(1, Ordering::Relaxed) % 7 == 6
     }
 }

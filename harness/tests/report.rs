@@ -1,0 +1,192 @@
+//! From results to decisions, as a user runs them: the report a run ends
+//! with, merged reports, the regression gate (which must fail on the slow
+//! twin and pass a run compared with itself), the paired A/B mode and the
+//! dashboard exports.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{chanlab, text};
+
+/// `chanlab run` on `impls` over SPSC bounded(64) throughput: short runs,
+/// `repetitions` each.
+fn spsc_run(out: &Path, impls: &[&str], repetitions: &str) -> std::process::Output {
+    spsc(&["run"], out, impls, repetitions)
+}
+
+/// `command` (`run`, or `ab A B`) over SPSC bounded(64) throughput.
+fn spsc(command: &[&str], out: &Path, impls: &[&str], repetitions: &str) -> std::process::Output {
+    let mut args = command.to_vec();
+    args.extend([
+        "--out",
+        out.to_str().expect("a UTF-8 temp path"),
+        "--scenario",
+        "load/spsc",
+        "--capacity",
+        "64",
+        "--measure",
+        "throughput",
+        "--budget-ms",
+        "20",
+        "--repetitions",
+        repetitions,
+        "--min-limit-ms",
+        "2000",
+    ]);
+    for name in impls {
+        args.extend(["--impl", name]);
+    }
+    chanlab(&args)
+}
+
+fn path(dir: &Path, file: &str) -> String {
+    dir.join(file)
+        .to_str()
+        .expect("a UTF-8 temp path")
+        .to_owned()
+}
+
+#[test]
+fn a_run_ends_with_the_path_of_its_report() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let output = chanlab(&[
+        "run",
+        "--out",
+        dir.path().to_str().expect("a UTF-8 temp path"),
+        "--scenario",
+        "load/spsc",
+        "--capacity",
+        "64",
+        "--impl",
+        "crossbeam",
+        "--impl",
+        "flume",
+        "--budget-ms",
+        "20",
+        "--repetitions",
+        "2",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().expect("the run prints something");
+    assert_eq!(last, format!("report: {}", path(dir.path(), "index.html")));
+    let html = std::fs::read_to_string(dir.path().join("index.html")).expect("the page exists");
+    // Throughput, latency (closed and open loop) and loop charts.
+    for kind in ["throughput", "latency", "loop"] {
+        assert!(
+            html.contains(&format!("data-kind=\"{kind}\"")),
+            "no {kind} chart"
+        );
+    }
+    assert!(!html.contains("<script"), "the page needs no script");
+    let markdown = std::fs::read_to_string(dir.path().join("report.md")).expect("the tables exist");
+    assert!(markdown.contains("## Which library for which job"));
+    assert!(markdown.contains("| crossbeam |"), "{markdown}");
+}
+
+#[test]
+fn several_runs_merge_with_the_machine_as_a_dimension() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let run = dir.path().join("run");
+    assert!(
+        spsc_run(&run, &["crossbeam", "kanal"], "2")
+            .status
+            .success()
+    );
+    let results = path(&run, "results.json");
+    let out = dir.path().join("merged");
+    let output = chanlab(&[
+        "report",
+        &results,
+        &results,
+        "--out",
+        out.to_str().expect("a UTF-8 temp path"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let html = std::fs::read_to_string(out.join("index.html")).expect("the page exists");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let second = format!("{} #2", host.trim());
+    assert!(html.contains(&second), "no second machine named {second}");
+}
+
+#[test]
+fn compare_fails_on_a_slowed_implementation_and_passes_on_itself() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (base, slow) = (dir.path().join("base"), dir.path().join("slow"));
+    assert!(spsc_run(&base, &["reference"], "6").status.success());
+    assert!(spsc_run(&slow, &["broken-slow"], "6").status.success());
+    let (base, slow) = (path(&base, "results.json"), path(&slow, "results.json"));
+
+    let same = chanlab(&["compare", &base, &base]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    assert!(
+        text(&same).contains("no significant change"),
+        "{}",
+        text(&same)
+    );
+
+    let slowed = chanlab(&[
+        "compare",
+        &base,
+        &slow,
+        "--treat-as",
+        "broken-slow=reference",
+    ]);
+    assert_eq!(slowed.status.code(), Some(1), "{}", text(&slowed));
+    assert!(text(&slowed).contains("REGRESSED"), "{}", text(&slowed));
+}
+
+#[test]
+fn compare_refuses_a_malformed_threshold() {
+    let output = chanlab(&["compare", "a.json", "b.json", "--max-regression", "ten"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        text(&output).contains("not a percentage"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn ab_reports_the_median_of_paired_ratios() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let output = spsc(&["ab", "crossbeam", "broken-slow"], dir.path(), &[], "3");
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let row = stdout
+        .lines()
+        .find(|line| line.contains("cap=64 16B throughput") && line.contains("┆ throughput"))
+        .unwrap_or_else(|| panic!("no paired row in:\n{stdout}"));
+    assert!(row.contains("┆ 3 "), "three pairs expected: {row}");
+}
+
+#[test]
+fn exports_are_json_that_dashboards_read() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    assert!(spsc_run(dir.path(), &["crossbeam"], "2").status.success());
+    let results = path(dir.path(), "results.json");
+    let bmf = chanlab(&["export", "--format", "bmf", &results]);
+    assert!(bmf.status.success(), "{}", text(&bmf));
+    let bmf: Value = serde_json::from_slice(&bmf.stdout).expect("BMF is JSON");
+    let benchmark = bmf
+        .as_object()
+        .and_then(|all| all.values().next())
+        .expect("one benchmark");
+    assert!(benchmark["throughput"]["value"].as_f64().unwrap_or(0.0) > 0.0);
+
+    let out = path(dir.path(), "gab.json");
+    let gab = chanlab(&[
+        "export",
+        "--format",
+        "github-action-benchmark",
+        &results,
+        "-o",
+        &out,
+    ]);
+    assert!(gab.status.success(), "{}", text(&gab));
+    let entries: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("JSON");
+    assert_eq!(entries[0]["unit"], "ns/item");
+}
