@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # The whole test gate: formatting, lints, doc tests, every test under
 # nextest (one process per test, so a hung check cannot stall the others),
-# then the loom models (ci/loom.sh) and the shuttle runs (ci/shuttle.sh).
-# The README's test command and .ci/run both call this script.
+# the report's browser check in headless Chromium (ci/browser.sh), then the
+# loom models (ci/loom.sh) and the shuttle runs (ci/shuttle.sh).
+# The README's test command and .ci/run both call this script; what it
+# needs beyond cargo, ci/setup.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")"/..
 
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+ci/setup.sh
 
 started=$SECONDS
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release --doc
 cargo nextest run --workspace --release --no-fail-fast
+ci/browser.sh
 ci/loom.sh
 ci/shuttle.sh
 echo "ci/test.sh: gate passed in $((SECONDS - started))s"
