@@ -1,0 +1,3 @@
+module chanlab/gochan
+
+go 1.19

@@ -1,0 +1,128 @@
+package main
+
+// The gate's Go tests: every scenario at a small size passes its oracle,
+// and the oracles reject broken deliveries (a check that cannot fail
+// proves nothing).
+
+import (
+	"strings"
+	"testing"
+)
+
+func smallParams() Params {
+	return Params{Items: 500, Producers: 2, Workers: 2, Capacity: Capacity{Bounded: 16}}
+}
+
+func TestEveryPatternPassesItsOracle(t *testing.T) {
+	for name := range patterns {
+		for _, capacity := range []int{0, 1, 16} {
+			params := smallParams()
+			params.Capacity = Capacity{Bounded: capacity}
+			outcome, err := runPattern(name, params)
+			if name == "semaphore" && capacity == 0 {
+				if _, isRefusal := err.(errRefused); !isRefusal {
+					t.Errorf("semaphore with no permits: want a refusal, got %v", err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s at capacity %d: %v", name, capacity, err)
+				continue
+			}
+			if outcome.Items == 0 || outcome.Elapsed <= 0 {
+				t.Errorf("%s at capacity %d: nothing measured: %+v", name, capacity, outcome)
+			}
+		}
+	}
+}
+
+func TestPatternsWithPayloadAndWork(t *testing.T) {
+	params := smallParams()
+	params.Payload = 64
+	params.Work = Work{Nanos: 1000}
+	for _, name := range []string{"producer-consumer", "worker-pool", "pub-sub", "singleflight", "errgroup"} {
+		if _, err := runPattern(name, params); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestEveryLoadPassesItsOracle(t *testing.T) {
+	shapes := [][2]int{{1, 1}, {2, 1}, {2, 2}}
+	for _, shape := range shapes {
+		for _, capacity := range []int{0, 1, 64} {
+			for _, measure := range []Measure{{Mode: "throughput"}, {Mode: "closed-loop"}, {Mode: "open-loop", Rate: 200_000}} {
+				for _, bytes := range []int{0, 8, 16, 256, 4096} {
+					spec := LoadSpec{
+						Producers: shape[0], Consumers: shape[1], Capacity: Capacity{Bounded: capacity},
+						MessageBytes: bytes, Items: 2000, Measure: measure,
+					}
+					outcome, err := runLoad(spec)
+					if measure.Mode != "throughput" && bytes < 16 {
+						if _, isRefusal := err.(errRefused); !isRefusal {
+							t.Errorf("%+v: an untimeable load must be refused, got %v", spec, err)
+						}
+						continue
+					}
+					if err != nil {
+						t.Errorf("%+v: %v", spec, err)
+						continue
+					}
+					if measure.Mode != "throughput" && len(outcome.Latency) == 0 {
+						t.Errorf("%+v: no latency recorded", spec)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestUnboundedIsRefusedWithAReason(t *testing.T) {
+	params := smallParams()
+	params.Capacity = Capacity{Unbounded: true}
+	_, err := runPattern("worker-pool", params)
+	if _, isRefusal := err.(errRefused); !isRefusal || !strings.Contains(err.Error(), "unbounded") {
+		t.Errorf("want a refusal naming unbounded, got %v", err)
+	}
+}
+
+func TestSizingFillsTheBudget(t *testing.T) {
+	job := Job{Job: "size", BudgetMs: 20}
+	job.Cell.Workload = Workload{Kind: "load", Spec: LoadSpec{Producers: 1, Consumers: 1, Capacity: Capacity{Bounded: 64}, MessageBytes: 16, Measure: Measure{Mode: "throughput"}}}
+	reply := execute(job)
+	if reply["reply"] != "sized" || reply["items"].(int) < 64 {
+		t.Errorf("sizing replied %v", reply)
+	}
+}
+
+// The oracles' broken twins: deliveries a correct channel never makes.
+func TestOraclesRejectBrokenDeliveries(t *testing.T) {
+	sent := stamps(10, 2)
+	lost := sent[1:]
+	duplicated := append(append([]uint64(nil), sent...), sent[3])
+	foreign := append(append([]uint64(nil), sent[1:]...), stamp(7, 0))
+	for name, got := range map[string][]uint64{"lost": lost, "duplicated": duplicated, "foreign": foreign} {
+		if exactlyOnce(sent, got) == nil {
+			t.Errorf("exactlyOnce accepted a %s delivery", name)
+		}
+	}
+	if exactlyOnce(sent, sent) != nil {
+		t.Error("exactlyOnce rejected a correct delivery")
+	}
+	reordered := []uint64{stamp(0, 0), stamp(1, 0), stamp(0, 2), stamp(0, 1)}
+	if perSourceOrder(reordered) == nil {
+		t.Error("perSourceOrder accepted a reordered delivery")
+	}
+	if perSourceOrder([]uint64{stamp(0, 0), stamp(1, 0), stamp(0, 1)}) != nil {
+		t.Error("perSourceOrder rejected an interleaved but ordered delivery")
+	}
+}
+
+func TestHistogramBucketsKeepThreeSignificantDigits(t *testing.T) {
+	for _, value := range []uint64{1, 999, 2047, 2048, 123_456, 59_999_999_999} {
+		bucket := histogramBucket(value)
+		if bucket > value || float64(value-bucket) > float64(value)/1000 {
+			t.Errorf("%d rounds to %d: more than 0.1%% off", value, bucket)
+		}
+	}
+}

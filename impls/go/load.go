@@ -1,0 +1,255 @@
+package main
+
+// Raw channel traffic, the same as scenarios/src/load.rs: producers claim
+// message numbers from a shared counter in chunks, consumers share one
+// channel, and only the traffic is timed: the oracle (exactly once, each
+// producer's messages in order per consumer) runs after the clock stops.
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// claimChunk is how many message numbers a producer claims at once.
+	claimChunk = 32
+	// closedLoopSample times one message in this many in the closed loop.
+	closedLoopSample = 8
+	// untimed marks a message that carries no send time.
+	untimed = math.MaxUint64
+	// sleepAbove is the wait beyond which an open-loop producer sleeps
+	// (until sleepMargin before its due time) instead of yielding.
+	sleepAbove  = 200 * time.Microsecond
+	sleepMargin = 100 * time.Microsecond
+	// maxLatency is the histogram's highest trackable value (60 s).
+	maxLatency = 60_000_000_000
+)
+
+// The messages, one type per size, sent by value as in Rust.
+type (
+	msg0   struct{}
+	msg8   struct{ stamp uint64 }
+	msg16  struct{ stamp, at uint64 }
+	msg256 struct {
+		stamp, at uint64
+		_         [240]byte
+	}
+	msg4096 struct {
+		stamp, at uint64
+		_         [4080]byte
+	}
+)
+
+func runLoad(spec LoadSpec) (Outcome, error) {
+	if spec.Producers < 1 || spec.Consumers < 1 || spec.Items < 1 {
+		return Outcome{}, refused("a load needs at least one producer, one consumer and one item")
+	}
+	if spec.Measure.Mode != "throughput" && spec.MessageBytes < 16 {
+		return Outcome{}, refused("a timed load needs messages of at least 16 bytes")
+	}
+	switch spec.MessageBytes {
+	case 0:
+		return load(spec, func(uint64, uint64) msg0 { return msg0{} }, func(msg0) (uint64, uint64) { return 0, untimed })
+	case 8:
+		return load(spec, func(s, _ uint64) msg8 { return msg8{s} }, func(m msg8) (uint64, uint64) { return m.stamp, untimed })
+	case 16:
+		return load(spec, func(s, at uint64) msg16 { return msg16{s, at} }, func(m msg16) (uint64, uint64) { return m.stamp, m.at })
+	case 256:
+		return load(spec, func(s, at uint64) msg256 { return msg256{stamp: s, at: at} }, func(m msg256) (uint64, uint64) { return m.stamp, m.at })
+	case 4096:
+		return load(spec, func(s, at uint64) msg4096 { return msg4096{stamp: s, at: at} }, func(m msg4096) (uint64, uint64) { return m.stamp, m.at })
+	default:
+		return Outcome{}, refused("message size %d is not one of 0, 8, 16, 256, 4096", spec.MessageBytes)
+	}
+}
+
+// load runs spec with messages of type M, made by build and read by read.
+func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (stamp, at uint64)) (Outcome, error) {
+	capacity, err := spec.Capacity.size()
+	if err != nil {
+		return Outcome{}, err
+	}
+	var interval float64
+	switch spec.Measure.Mode {
+	case "throughput", "closed-loop":
+	case "open-loop":
+		if !(spec.Measure.Rate >= 1) || math.IsInf(spec.Measure.Rate, 0) {
+			return Outcome{}, refused("an open-loop rate must be at least 1 message per second")
+		}
+		interval = 1e9 / spec.Measure.Rate
+	default:
+		return Outcome{}, refused("unknown measure %q", spec.Measure.Mode)
+	}
+	stamped := spec.MessageBytes > 0
+	timedMode := spec.Measure.Mode != "throughput"
+	items := spec.Items
+	ch := make(chan M, capacity)
+
+	// Everything the consumers keep is allocated and touched before the
+	// clock starts, as on the Rust side.
+	per := (items + spec.Consumers - 1) / spec.Consumers
+	received := make([][]uint64, spec.Consumers)
+	latencies := make([]map[uint64]uint64, spec.Consumers)
+	for c := range received {
+		if stamped {
+			received[c] = make([]uint64, min(per+per/4, items))
+			for i := range received[c] {
+				received[c][i] = untimed
+			}
+			received[c] = received[c][:0]
+		}
+		if timedMode {
+			latencies[c] = map[uint64]uint64{}
+		}
+	}
+	counts := make([]uint64, spec.Consumers)
+	sentBy := make([]uint64, spec.Producers)
+	var next atomic.Int64
+
+	var ready, producers, consumers sync.WaitGroup
+	begin := make(chan struct{})
+	var start time.Time
+	since := func() uint64 { return uint64(time.Since(start).Nanoseconds()) }
+	for p := 0; p < spec.Producers; p++ {
+		ready.Add(1)
+		producers.Add(1)
+		go func(p int) {
+			defer producers.Done()
+			ready.Done()
+			<-begin
+			var sent uint64
+			for {
+				first := int(next.Add(claimChunk)) - claimChunk
+				if first >= items {
+					break
+				}
+				for index := first; index < min(first+claimChunk, items); index++ {
+					at := uint64(untimed)
+					switch {
+					case interval > 0:
+						due := uint64(float64(index) * interval)
+						for {
+							now := since()
+							if now >= due {
+								break
+							}
+							if wait := time.Duration(due - now); wait > sleepAbove {
+								time.Sleep(wait - sleepMargin)
+							} else {
+								runtime.Gosched()
+							}
+						}
+						at = due
+					case timedMode && index%closedLoopSample == 0:
+						at = since()
+					}
+					ch <- build(stamp(uint64(p), sent), at)
+					sent++
+				}
+			}
+			sentBy[p] = sent
+		}(p)
+	}
+	for c := 0; c < spec.Consumers; c++ {
+		ready.Add(1)
+		consumers.Add(1)
+		go func(c int) {
+			defer consumers.Done()
+			ready.Done()
+			<-begin
+			for m := range ch {
+				id, at := read(m)
+				if at != untimed {
+					now := since()
+					latency := uint64(1)
+					if now > at {
+						latency = now - at
+					}
+					if latency > maxLatency {
+						latency = maxLatency
+					}
+					latencies[c][histogramBucket(latency)]++
+				}
+				counts[c]++
+				if stamped {
+					received[c] = append(received[c], id)
+				}
+			}
+		}(c)
+	}
+	ready.Wait()
+	before := usage()
+	start = time.Now()
+	close(begin)
+	// The channel closes when the last producer is done, as when the last
+	// Rust sender drops.
+	producers.Wait()
+	close(ch)
+	consumers.Wait()
+	elapsed := time.Since(start)
+	cpu := usage().since(before)
+
+	// The oracle, after the clock.
+	var total uint64
+	for _, n := range counts {
+		total += n
+	}
+	if total != uint64(items) {
+		return Outcome{}, fmt.Errorf("%d of %d messages received", total, items)
+	}
+	if stamped {
+		var all []uint64
+		for c, ids := range received {
+			if err := perSourceOrder(ids); err != nil {
+				return Outcome{}, fmt.Errorf("consumer %d: %w", c, err)
+			}
+			all = append(all, ids...)
+		}
+		var expected []uint64
+		for p, n := range sentBy {
+			for seq := uint64(0); seq < n; seq++ {
+				expected = append(expected, stamp(uint64(p), seq))
+			}
+		}
+		if err := exactlyOnce(expected, all); err != nil {
+			return Outcome{}, err
+		}
+	}
+	outcome := Outcome{
+		Items:      uint64(items),
+		Elapsed:    elapsed,
+		CPU:        cpu,
+		Threads:    threads(),
+		SentBy:     sentBy,
+		ReceivedBy: counts,
+	}
+	if timedMode {
+		merged := map[uint64]uint64{}
+		for _, counts := range latencies {
+			for value, n := range counts {
+				merged[value] += n
+			}
+		}
+		outcome.Latency = [][2]uint64{}
+		for value, n := range merged {
+			outcome.Latency = append(outcome.Latency, [2]uint64{value, n})
+		}
+	}
+	return outcome, nil
+}
+
+// histogramBucket rounds value down to the resolution of an HdrHistogram
+// with 3 significant digits (2048 sub-buckets per power of two), so the
+// reply stays small and the runner's histogram loses nothing.
+func histogramBucket(value uint64) uint64 {
+	shift := bits.Len64(value) - 11
+	if shift <= 0 {
+		return value
+	}
+	return value >> shift << shift
+}
