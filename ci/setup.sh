@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the gate needs beyond the Rust toolchain, on a fresh Debian
-# machine or CI runner: Debian's Chromium (the report's browser check) and
+# machine or CI runner: Debian's Chromium (the report's browser check),
 # Node.js with the check's one npm package (playwright-core, which drives
-# that Chromium and downloads no browser of its own). Safe to run again.
+# that Chromium and downloads no browser of its own), and Go (golang-go) for
+# the Go reference, go-chan. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"/..
 
@@ -10,6 +11,7 @@ packages=()
 command -v chromium >/dev/null || packages+=(chromium)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
+command -v go >/dev/null || packages+=(golang-go)
 if ((${#packages[@]} > 0)); then
     sudo=""
     [[ $(id -u) -eq 0 ]] || sudo=sudo

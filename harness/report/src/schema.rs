@@ -316,6 +316,18 @@ pub struct Machine {
     pub kernel: String,
     /// The CPU architecture.
     pub arch: String,
+    /// The Go toolchain that ran `go-chan` cells, when any ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub go: Option<GoToolchain>,
+}
+
+/// The Go toolchain behind the `go-chan` cells.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GoToolchain {
+    /// `runtime.Version()`, e.g. `go1.19.8`.
+    pub version: String,
+    /// The Ps running goroutines (`runtime.GOMAXPROCS(0)`).
+    pub gomaxprocs: usize,
 }
 
 /// What a cell runs.
@@ -580,6 +592,7 @@ pub(crate) mod tests {
                 os: "Debian".into(),
                 kernel: "6.1".into(),
                 arch: "x86_64".into(),
+                go: None,
             },
             command: "chanlab run".into(),
             settings: Settings {

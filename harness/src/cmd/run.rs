@@ -22,9 +22,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::child::{self, Ended};
 use crate::runner::cell::{self, Job, MAX_ITEMS, Reply};
-use crate::runner::implementations;
 use crate::runner::plan::{self, DERIVED_RATE, Filter, Plan, Profile};
 use crate::runner::provenance;
+use crate::runner::{go, implementations};
 use chanlab_report::schema::{
     self, Cell, CellResult, Results, Settings, Status, Summary, Workload, Writer,
 };
@@ -140,9 +140,12 @@ pub fn measure(args: &Args) -> anyhow::Result<Option<Measured>> {
         // so the scope can join them.
         let _stop = StopOnDrop(&stop);
         let mut runner = Runner::new(&plan, args, exe, writer);
-        runner
-            .run(&plan)
-            .map(|()| (runner.results, runner.writer.path().to_owned()))
+        runner.run(&plan)?;
+        // Said again at the end, where a long run's reader looks.
+        if let Some(Err(reason)) = &runner.go {
+            eprintln!("chanlab: warning: {reason}");
+        }
+        anyhow::Ok((runner.results, runner.writer.path().to_owned()))
     })?;
     eprintln!("results: {}", path.display());
     Ok(Some(Measured { results, dir: out }))
@@ -207,11 +210,26 @@ struct Runner {
     budget: Duration,
     min_limit: Duration,
     progress: ProgressBar,
+    /// The Go reference's worker, or why there is none; `None` when the
+    /// plan has no `go-chan` cell.
+    go: Option<Result<go::GoWorker, String>>,
 }
 
 impl Runner {
     fn new(plan: &Plan, args: &Args, exe: PathBuf, writer: Writer) -> Runner {
-        let machine = provenance::machine();
+        let mut machine = provenance::machine();
+        let go = plan
+            .cells
+            .iter()
+            .any(|cell| cell.implementation == go::NAME)
+            .then(go::prepare);
+        match &go {
+            Some(Ok(worker)) => machine.go = Some(worker.toolchain.clone()),
+            Some(Err(reason)) => {
+                eprintln!("chanlab: warning: {reason}; its cells are recorded as not applicable")
+            }
+            None => {}
+        }
         let cells = plan
             .cells
             .iter()
@@ -266,6 +284,7 @@ impl Runner {
             budget: plan.budget,
             min_limit: Duration::from_millis(args.min_limit_ms),
             progress,
+            go,
         }
     }
 
@@ -470,11 +489,32 @@ impl Runner {
             .set_length(length.saturating_sub(self.jobs_left(index)));
     }
 
-    /// Runs `job` in a worker process within `limit`.
+    /// Runs `job` in a worker process within `limit`: this binary, or the
+    /// Go worker for a `go-chan` cell.
     fn ask(&self, job: &Job, limit: Duration) -> anyhow::Result<Answer> {
         let job_text = serde_json::to_string(job).context("serializing a job")?;
-        let args = ["run".to_owned(), "--job".to_owned(), job_text];
-        Ok(match child::run(&self.exe, &args, limit)? {
+        let go_worker = match (&self.go, job.cell().implementation == go::NAME) {
+            (_, false) => None,
+            (Some(Ok(worker)), true) => Some(worker),
+            (Some(Err(reason)), true) => {
+                return Ok(Answer::Reply(Reply::Refused {
+                    reason: reason.clone(),
+                }));
+            }
+            (None, true) => bail!("a go-chan job without a Go worker"),
+        };
+        let (exe, args) = match go_worker {
+            Some(worker) => (&worker.binary, vec!["--job".to_owned(), job_text]),
+            None => (
+                &self.exe,
+                vec!["run".to_owned(), "--job".to_owned(), job_text],
+            ),
+        };
+        let read = |stdout: &[u8]| match go_worker {
+            Some(_) => go::reply(stdout),
+            None => Ok(serde_json::from_slice::<Reply>(stdout)?),
+        };
+        Ok(match child::run(exe, &args, limit)? {
             Ended::Killed => Answer::Status(Status::Hung {
                 after_secs: limit.as_secs_f64(),
                 during: String::new(),
@@ -483,7 +523,7 @@ impl Runner {
                 status,
                 stdout,
                 stderr_tail,
-            } => match serde_json::from_slice::<Reply>(&stdout) {
+            } => match read(&stdout) {
                 Ok(reply) if status.success() => Answer::Reply(reply),
                 Ok(_) | Err(_) => Answer::Status(Status::Crashed {
                     exit: status.to_string(),

@@ -39,6 +39,15 @@ pub enum Job {
     },
 }
 
+impl Job {
+    /// The cell the job is about.
+    pub fn cell(&self) -> &Cell {
+        match self {
+            Job::Size { cell, .. } | Job::Measure { cell, .. } => cell,
+        }
+    }
+}
+
 /// What a worker process answers.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "kebab-case")]
@@ -149,6 +158,12 @@ impl Run {
 /// there is none.
 fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
     let implementation = implementations::find(&cell.implementation)?;
+    if let Driver::Go = implementation.driver {
+        anyhow::bail!(
+            "{} runs in the chanlab-go worker process, not in chanlab's",
+            implementation.name
+        );
+    }
     let runtime = cell.runtime.unwrap_or(Runtime::MultiThread);
     let runtime_threads = match runtime {
         Runtime::CurrentThread => 1,
@@ -164,6 +179,10 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
                 Driver::Primitive(primitive) => run_primitive(*pattern, *primitive, params),
                 Driver::Bridge { .. } => Err(ScenarioError::NotApplicable(format!(
                     "{} is a bridge: it carries channel loads, not patterns",
+                    implementation.name
+                ))),
+                Driver::Go => Err(ScenarioError::NotApplicable(format!(
+                    "{} runs in its own worker",
                     implementation.name
                 ))),
             };
@@ -197,6 +216,10 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
                     "{} is not a channel",
                     primitive.name()
                 ))),
+                Driver::Go => Err(ScenarioError::NotApplicable(format!(
+                    "{} runs in its own worker",
+                    implementation.name
+                ))),
             };
             // The clock and CPU are read before the oracle runs.
             let cpu = Usage::now()?.since(&before);
@@ -217,7 +240,7 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
                             direction: Direction::AsyncToSync,
                             ..
                         } => runtime_threads + spec.consumers,
-                        Driver::Sync { .. } | Driver::Primitive(_) => {
+                        Driver::Sync { .. } | Driver::Primitive(_) | Driver::Go => {
                             spec.producers + spec.consumers
                         }
                     },

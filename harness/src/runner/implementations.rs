@@ -39,6 +39,9 @@ pub enum Driver {
     /// A lock or coordination primitive, for the patterns that use no
     /// channel.
     Primitive(Primitive),
+    /// Go's channels and goroutines, in the `chanlab-go` worker process
+    /// (`impls/go`, [`super::go`]).
+    Go,
 }
 
 /// One implementation a cell can name.
@@ -122,8 +125,8 @@ fn primitive_library(primitive: Primitive) -> &'static str {
     }
 }
 
-/// Every shipped flavor, every bridge and every primitive; with
-/// `include_broken`, the broken twins too.
+/// Every shipped flavor, every bridge, every primitive and the Go
+/// reference; with `include_broken`, the broken twins too.
 pub fn all(include_broken: bool) -> Vec<Implementation> {
     let mut collect = Collect(Vec::new());
     chanlab_impls::visit_all(&mut collect);
@@ -139,6 +142,12 @@ pub fn all(include_broken: bool) -> Vec<Implementation> {
             info: None,
             driver: Driver::Primitive(primitive),
         }));
+    collect.0.push(Implementation {
+        name: super::go::NAME.to_owned(),
+        library: "go",
+        info: None,
+        driver: Driver::Go,
+    });
     collect.0
 }
 

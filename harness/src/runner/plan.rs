@@ -214,6 +214,7 @@ fn applicable_to(pattern: Pattern, among: &[Implementation]) -> Vec<Implementati
             Driver::Async { .. } => pattern.has_async_version(),
             Driver::Bridge { .. } => false,
             Driver::Primitive(primitive) => Primitive::for_pattern(pattern).contains(&primitive),
+            Driver::Go => super::go::PATTERNS.contains(&pattern),
         })
         .cloned()
         .collect()

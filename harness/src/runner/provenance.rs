@@ -24,6 +24,7 @@ pub fn machine() -> Machine {
         os: known(field(&read("/etc/os-release"), "PRETTY_NAME", '=')),
         kernel: known(Some(read("/proc/sys/kernel/osrelease").trim().to_owned())),
         arch: std::env::consts::ARCH.into(),
+        go: None,
     }
 }
 

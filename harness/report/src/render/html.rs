@@ -40,6 +40,13 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
             );
         }
     }
+    if report
+        .sources
+        .iter()
+        .any(|s| !tables::go_reference(&s.results).rows.is_empty())
+    {
+        body += "<li><a href=\"#go\">Go reference</a></li>\n";
+    }
     body += "<li><a href=\"#problems\">Failures</a></li>\n<li><a href=\"#cells\">Every cell</a></li>\n</ul></nav>\n";
 
     body += "<section id=\"provenance\"><h2>How this was measured</h2>\n";
@@ -88,6 +95,26 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
                 escape(&figure.title),
                 figure.svg
             );
+        }
+        body += "</section>\n";
+    }
+
+    let go_tables: Vec<(&str, crate::table::Table)> = report
+        .sources
+        .iter()
+        .map(|s| (s.machine.as_str(), tables::go_reference(&s.results)))
+        .filter(|(_, table)| !table.rows.is_empty())
+        .collect();
+    if !go_tables.is_empty() {
+        body += &format!(
+            "<section id=\"go\"><h2>Go reference</h2>\n<p class=\"note\">{}</p>\n",
+            escape(super::GO_NOTE)
+        );
+        for (machine, table) in go_tables {
+            if report.is_merged() {
+                body += &format!("<h3>{}</h3>\n", escape(machine));
+            }
+            body += &table.html();
         }
         body += "</section>\n";
     }

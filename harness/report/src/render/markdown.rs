@@ -37,6 +37,22 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
         };
         text += "\n";
     }
+    let mut go_heading = false;
+    for source in &report.sources {
+        let table = tables::go_reference(&source.results);
+        if table.rows.is_empty() {
+            continue;
+        }
+        if !go_heading {
+            text += &format!("## Go reference\n\n{}\n\n", super::GO_NOTE);
+            go_heading = true;
+        }
+        if report.is_merged() {
+            text += &format!("### {}\n\n", markdown_text(&source.machine));
+        }
+        text += &table.markdown();
+        text += "\n";
+    }
     text += "## Failures\n\n";
     for source in &report.sources {
         let failures = tables::failures(&source.results);

@@ -28,6 +28,9 @@ pub const RECOMMENDATION_RULE: &str = "For each workload, the implementation wit
 /// What the recommendations say when no workload ran on two implementations.
 pub const NO_RECOMMENDATION: &str = "No workload was measured on two or more implementations, so there is nothing to recommend between.";
 
+/// What the Go reference table shows.
+pub const GO_NOTE: &str = "go-chan runs the same workloads on Go's own channels and goroutines (impls/go), with the same sizing, warm-up, oracles and histogram precision. Each workload the Go reference ran, every implementation on it: median items per second, that as a multiple of Go's, p99 latency where timed, and CPU time per item (all threads).";
+
 /// One results file in a report.
 pub struct Source {
     /// Where it was read from.

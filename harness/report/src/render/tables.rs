@@ -106,6 +106,69 @@ pub fn cells(results: &Results) -> Table {
     table
 }
 
+/// The implementation name of the Go reference.
+pub const GO: &str = "go-chan";
+
+/// Go next to every Rust implementation on each workload the Go reference
+/// measured: throughput (and as a multiple of Go's), p99 and CPU per item.
+/// Empty when no `go-chan` cell was measured.
+pub fn go_reference(results: &Results) -> Table {
+    let mut table = Table::new(&[
+        "scenario",
+        "workload",
+        "implementation",
+        "items/s",
+        "x Go",
+        "p99",
+        "CPU/item",
+    ]);
+    let measured = |cell: &&CellResult| cell.status == Status::Measured && cell.summary.is_some();
+    for go in results
+        .cells
+        .iter()
+        .filter(measured)
+        .filter(|c| c.cell.implementation == GO)
+    {
+        let go_rate = go.summary.as_ref().map_or(0.0, |s| s.throughput.median);
+        let mut rows: Vec<&CellResult> = results
+            .cells
+            .iter()
+            .filter(measured)
+            .filter(|c| {
+                c.scenario == go.scenario
+                    && c.cell.workload.key_label() == go.cell.workload.key_label()
+            })
+            .collect();
+        let throughput =
+            |cell: &CellResult| cell.summary.as_ref().map_or(0.0, |s| s.throughput.median);
+        rows.sort_by(|a, b| throughput(b).total_cmp(&throughput(a)));
+        for cell in rows {
+            let Some(summary) = &cell.summary else {
+                continue;
+            };
+            let p99 = summary
+                .latency
+                .as_ref()
+                .and_then(|l| l.percentiles_ns.get("p99"))
+                .map_or_else(String::new, |&ns| duration(ns as f64));
+            table.rows.push(vec![
+                cell.scenario.clone(),
+                cell.cell.workload.label(),
+                cell.cell.implementation_label(),
+                rate(summary.throughput.median),
+                if go_rate > 0.0 {
+                    format!("{:.2}", summary.throughput.median / go_rate)
+                } else {
+                    String::new()
+                },
+                p99,
+                duration(summary.cpu_ns_per_item.median),
+            ]);
+        }
+    }
+    table
+}
+
 /// Cells that failed, hung or crashed, with what happened.
 pub fn failures(results: &Results) -> Table {
     let mut table = Table::new(&["cell", "status", "what happened"]);
@@ -157,6 +220,13 @@ pub fn provenance(source: &Source) -> Table {
             ),
         ),
         ("compiler", results.chanlab.rustc.clone()),
+        (
+            "Go",
+            machine.go.as_ref().map_or_else(
+                || "not used".into(),
+                |go| format!("{}, GOMAXPROCS={}", go.version, go.gomaxprocs),
+            ),
+        ),
         ("libraries", libraries.join(", ")),
         ("command", results.command.clone()),
         (

@@ -1,0 +1,162 @@
+//! `go-chan`, the Go reference (`impls/go`): the same patterns and loads on
+//! Go's channels and goroutines. `chanlab run` builds it with the Go
+//! toolchain when one is installed and starts it as the worker process of
+//! every `go-chan` job, with the same job JSON a Rust worker gets; its
+//! reply has the Rust worker's shape, but latency comes as (value, count)
+//! pairs at HdrHistogram's precision, which become the same histogram
+//! here.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context;
+use chanlab_report::schema::{CpuUsage, GoToolchain, Latency, Repetition};
+use chanlab_scenarios::Pattern;
+use chanlab_scenarios::load::new_histogram;
+use serde::Deserialize;
+
+use super::cell::Reply;
+
+/// The implementation's name in filters and results.
+pub const NAME: &str = "go-chan";
+
+/// The one command that installs a Go toolchain on Debian.
+pub const INSTALL: &str = "sudo apt-get install golang-go";
+
+/// The patterns the Go reference implements.
+pub const PATTERNS: [Pattern; 9] = [
+    Pattern::WorkerPool,
+    Pattern::FanOutFanIn,
+    Pattern::Pipeline,
+    Pattern::ProducerConsumer,
+    Pattern::PubSub,
+    Pattern::Select,
+    Pattern::Semaphore,
+    Pattern::ErrGroup,
+    Pattern::Singleflight,
+];
+
+/// The Go module's folder.
+fn source() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../impls/go")
+}
+
+/// The built worker, ready to run jobs.
+pub struct GoWorker {
+    /// The `chanlab-go` executable.
+    pub binary: PathBuf,
+    /// Its Go version and GOMAXPROCS.
+    pub toolchain: GoToolchain,
+}
+
+/// Builds the Go worker; the error says why there is none, in words for the
+/// user, with the command that fixes it.
+pub fn prepare() -> Result<GoWorker, String> {
+    let version = Command::new("go").arg("version").output();
+    if !version.as_ref().is_ok_and(|out| out.status.success()) {
+        return Err(format!(
+            "no Go toolchain on PATH, so go-chan cannot run: install one with `{INSTALL}` (ci/setup.sh does)"
+        ));
+    }
+    let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/go-chan/chanlab-go");
+    let built = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .current_dir(source())
+        .output()
+        .map_err(|err| format!("running `go build` in impls/go: {err}"))?;
+    if !built.status.success() {
+        return Err(format!(
+            "`go build` in impls/go failed: {}",
+            String::from_utf8_lossy(&built.stderr).trim()
+        ));
+    }
+    let toolchain = info(&binary).map_err(|err| format!("{err:#}"))?;
+    Ok(GoWorker { binary, toolchain })
+}
+
+/// What the built worker says of its runtime.
+fn info(binary: &Path) -> anyhow::Result<GoToolchain> {
+    let out = Command::new(binary)
+        .arg("--info")
+        .output()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    serde_json::from_slice(&out.stdout).context("reading chanlab-go --info")
+}
+
+/// The Go worker's reply.
+#[derive(Deserialize)]
+#[serde(tag = "reply", rename_all = "kebab-case")]
+enum GoReply {
+    Sized {
+        items: usize,
+        ns_per_item: f64,
+    },
+    Measured {
+        items: u64,
+        elapsed_ns: u64,
+        throughput: f64,
+        cpu: CpuUsage,
+        threads: usize,
+        #[serde(default)]
+        sent_by: Vec<u64>,
+        #[serde(default)]
+        received_by: Vec<u64>,
+        #[serde(default)]
+        counters: std::collections::BTreeMap<String, u64>,
+        /// (nanoseconds, count) pairs.
+        latency_ns: Option<Vec<(u64, u64)>>,
+    },
+    Refused {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+/// The runner's [`Reply`] for what the Go worker wrote.
+pub fn reply(stdout: &[u8]) -> anyhow::Result<Reply> {
+    let reply: GoReply = serde_json::from_slice(stdout).context("reading chanlab-go's reply")?;
+    Ok(match reply {
+        GoReply::Sized { items, ns_per_item } => Reply::Sized { items, ns_per_item },
+        GoReply::Refused { reason } => Reply::Refused { reason },
+        GoReply::Failed { reason } => Reply::Failed { reason },
+        GoReply::Measured {
+            items,
+            elapsed_ns,
+            throughput,
+            cpu,
+            threads,
+            sent_by,
+            received_by,
+            counters,
+            latency_ns,
+        } => {
+            let latency = match latency_ns {
+                Some(pairs) => {
+                    let mut histogram = new_histogram()?;
+                    for (value, count) in pairs {
+                        histogram
+                            .record_n(value.max(1), count)
+                            .with_context(|| format!("recording a latency of {value} ns"))?;
+                    }
+                    Some(Latency::of(&histogram)?)
+                }
+                None => None,
+            };
+            Reply::Measured(Repetition {
+                items,
+                elapsed_ns,
+                throughput,
+                cpu,
+                threads,
+                sent_by,
+                received_by,
+                counters,
+                latency,
+            })
+        }
+    })
+}
