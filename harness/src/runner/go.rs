@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::Context;
-use chanlab_report::schema::{CpuUsage, GoToolchain, Latency, Repetition};
+use chanlab_report::schema::{GoToolchain, Latency, Repetition};
 use chanlab_scenarios::Pattern;
 use chanlab_scenarios::load::new_histogram;
 use serde::Deserialize;
@@ -94,17 +94,9 @@ enum GoReply {
         ns_per_item: f64,
     },
     Measured {
-        items: u64,
-        elapsed_ns: u64,
-        throughput: f64,
-        cpu: CpuUsage,
-        threads: usize,
-        #[serde(default)]
-        sent_by: Vec<u64>,
-        #[serde(default)]
-        received_by: Vec<u64>,
-        #[serde(default)]
-        counters: std::collections::BTreeMap<String, u64>,
+        /// Everything but the latency, in the Rust worker's shape.
+        #[serde(flatten)]
+        repetition: Repetition,
         /// (nanoseconds, count) pairs.
         latency_ns: Option<Vec<(u64, u64)>>,
     },
@@ -124,39 +116,19 @@ pub fn reply(stdout: &[u8]) -> anyhow::Result<Reply> {
         GoReply::Refused { reason } => Reply::Refused { reason },
         GoReply::Failed { reason } => Reply::Failed { reason },
         GoReply::Measured {
-            items,
-            elapsed_ns,
-            throughput,
-            cpu,
-            threads,
-            sent_by,
-            received_by,
-            counters,
+            mut repetition,
             latency_ns,
         } => {
-            let latency = match latency_ns {
-                Some(pairs) => {
-                    let mut histogram = new_histogram()?;
-                    for (value, count) in pairs {
-                        histogram
-                            .record_n(value.max(1), count)
-                            .with_context(|| format!("recording a latency of {value} ns"))?;
-                    }
-                    Some(Latency::of(&histogram)?)
+            if let Some(pairs) = latency_ns {
+                let mut histogram = new_histogram()?;
+                for (value, count) in pairs {
+                    histogram
+                        .record_n(value.max(1), count)
+                        .with_context(|| format!("recording a latency of {value} ns"))?;
                 }
-                None => None,
-            };
-            Reply::Measured(Repetition {
-                items,
-                elapsed_ns,
-                throughput,
-                cpu,
-                threads,
-                sent_by,
-                received_by,
-                counters,
-                latency,
-            })
+                repetition.latency = Some(Latency::of(&histogram)?);
+            }
+            Reply::Measured(repetition)
         }
     })
 }
