@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test gate: formatting, lints, doc tests, the Go reference's own
-# tests (impls/go), every test under nextest (one process per test, so a
+# tests under Go's race detector (impls/go), every test under nextest (one process per test, so a
 # hung check cannot stall the others),
 # the report's browser check in headless Chromium (ci/browser.sh), then the
 # loom models (ci/loom.sh) and the shuttle runs (ci/shuttle.sh).
@@ -16,7 +16,7 @@ started=$SECONDS
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release --doc
-(cd impls/go && test -z "$(gofmt -l .)" && go vet ./... && go test ./...)
+(cd impls/go && test -z "$(gofmt -l .)" && go vet ./... && go test -race ./...)
 cargo nextest run --workspace --release --no-fail-fast
 ci/browser.sh
 ci/loom.sh

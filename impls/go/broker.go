@@ -4,6 +4,7 @@ package main
 // lock, as in scenarios/src/patterns/{pub_sub,singleflight}.rs.
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -109,6 +110,7 @@ func pubSub(p Params) (result, error) {
 		s     *subscription
 		got   []uint64
 		after int // a quitter's messages after it unsubscribed
+		half  int // how many a quitter waits for before it leaves
 		quits bool
 	}
 	var tallies []*tally
@@ -121,12 +123,14 @@ func pubSub(p Params) (result, error) {
 			subscribers.Add(1)
 			go func() {
 				defer subscribers.Done()
+				var got []uint64
 				for v := range tl.s.ch {
 					if tl.s.policy != block {
 						busy(work)
 					}
-					tl.got = append(tl.got, v)
+					got = append(got, v)
 				}
+				tl.got = got
 			}()
 		}
 		quitter := &tally{s: b.subscribe(t, block, capacity), quits: true}
@@ -135,17 +139,20 @@ func pubSub(p Params) (result, error) {
 		go func() {
 			defer subscribers.Done()
 			half := (published + 1) / 2
-			for len(quitter.got) < half {
+			var got []uint64
+			for len(got) < half {
 				v, ok := <-quitter.s.ch
 				if !ok {
-					return
+					break
 				}
-				quitter.got = append(quitter.got, v)
+				got = append(got, v)
 			}
 			b.unsubscribe(quitter.s)
-			for range quitter.s.ch {
-				quitter.after++
+			before := len(got)
+			for v := range quitter.s.ch {
+				got = append(got, v)
 			}
+			quitter.got, quitter.after, quitter.half = got, len(got)-before, half
 		}()
 	}
 	var publishers sync.WaitGroup
@@ -166,7 +173,7 @@ func pubSub(p Params) (result, error) {
 	for _, tl := range tallies {
 		published := share(p.Items, p.Producers, tl.s.topic)
 		received := len(tl.got)
-		delivered += uint64(received + tl.after)
+		delivered += uint64(received)
 		dropped += tl.s.dropped.Load()
 		for i, id := range tl.got {
 			if int(sourceOf(id)) != tl.s.topic {
@@ -178,6 +185,11 @@ func pubSub(p Params) (result, error) {
 		}
 		switch {
 		case tl.quits:
+			// Everything it got, before leaving and after, is the exact
+			// prefix of what was published, and it stayed for half.
+			if received-tl.after < tl.half {
+				return result{}, fmt.Errorf("topic %d's quitter got %d before leaving, not %d", tl.s.topic, received-tl.after, tl.half)
+			}
 			for i, id := range tl.got {
 				if id != stamp(uint64(tl.s.topic), uint64(i)) {
 					return result{}, fmt.Errorf("topic %d's quitter missed message %d", tl.s.topic, i)
@@ -200,6 +212,9 @@ func pubSub(p Params) (result, error) {
 		counters: map[string]uint64{"dropped": dropped},
 	}, nil
 }
+
+// errOddKey is what every call for an odd key fails with.
+var errOddKey = errors.New("odd keys fail")
 
 // flight is one execution of a singleflight function.
 type flight struct {
@@ -244,14 +259,14 @@ func singleflight(p Params) (result, error) {
 	keys := uint64(max(p.Producers, 2))
 	table := &flights{calls: map[uint64]*flight{}}
 	var clock, executions atomic.Uint64
-	// An execution's end is when its leader returned, after the key left
-	// the table: a call that began later must not get its result.
-	type execution struct{ key, start, end uint64 }
-	var execMu sync.Mutex
-	execs := map[uint64]*execution{}
+	// A call records the execution it led, if any: its id and start. The
+	// execution's end is when its leader returned, after the key left the
+	// table: a call that began later must not get its result.
 	type call struct {
 		key, begin, end, id uint64
 		failed, shared      bool
+		led                 bool
+		ledID, ledStart     uint64
 	}
 	calls := make([][]call, p.Workers)
 	var callers sync.WaitGroup
@@ -259,32 +274,42 @@ func singleflight(p Params) (result, error) {
 		callers.Add(1)
 		go func(c int) {
 			defer callers.Done()
+			var mine []call
 			for i := 0; i < share(p.Items, p.Workers, c); i++ {
 				key := uint64(i) % keys
-				begin := clock.Add(1)
-				var led *execution
+				this := call{key: key, begin: clock.Add(1)}
 				id, err, shared := table.do(key, func() (uint64, error) {
-					id := executions.Add(1) - 1
-					led = &execution{key: key, start: clock.Add(1)}
-					execMu.Lock()
-					execs[id] = led
-					execMu.Unlock()
+					this.led, this.ledID, this.ledStart = true, executions.Add(1)-1, clock.Add(1)
 					busy(work)
 					if key%2 == 1 {
-						return id, fmt.Errorf("key %d failed", key)
+						return this.ledID, errOddKey
 					}
-					return id, nil
+					return this.ledID, nil
 				})
-				end := clock.Add(1)
-				if led != nil {
-					// Retired once the leader is back: the key has left the table.
-					led.end = end
-				}
-				calls[c] = append(calls[c], call{key, begin, end, id, err != nil, shared})
+				this.end, this.id, this.failed, this.shared = clock.Add(1), id, err != nil, shared
+				mine = append(mine, this)
 			}
+			calls[c] = mine
 		}(c)
 	}
 	callers.Wait()
+	// Each execution, from the call that led it; its end is that call's.
+	type execution struct{ key, start, end uint64 }
+	execs := map[uint64]execution{}
+	for _, list := range calls {
+		for _, c := range list {
+			if !c.led {
+				continue
+			}
+			if _, twice := execs[c.ledID]; twice {
+				return result{}, fmt.Errorf("execution %d was led twice", c.ledID)
+			}
+			if c.id != c.ledID {
+				return result{}, fmt.Errorf("a leader got execution %d, not its own %d", c.id, c.ledID)
+			}
+			execs[c.ledID] = execution{c.key, c.ledStart, c.end}
+		}
+	}
 	takers := map[uint64]int{}
 	for _, list := range calls {
 		for _, c := range list {

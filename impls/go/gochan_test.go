@@ -119,10 +119,16 @@ func TestOraclesRejectBrokenDeliveries(t *testing.T) {
 }
 
 func TestHistogramBucketsKeepThreeSignificantDigits(t *testing.T) {
-	for _, value := range []uint64{1, 999, 2047, 2048, 123_456, 59_999_999_999} {
-		bucket := histogramBucket(value)
+	previous := -1
+	for _, value := range []uint64{1, 999, 2047, 2048, 2049, 4095, 4096, 123_456, 59_999_999_999} {
+		index := histogramIndex(value)
+		bucket := histogramValue(index)
+		if index < previous || index >= histogramBuckets {
+			t.Errorf("%d has bucket %d, out of order or range", value, index)
+		}
 		if bucket > value || float64(value-bucket) > float64(value)/1000 {
 			t.Errorf("%d rounds to %d: more than 0.1%% off", value, bucket)
 		}
+		previous = index
 	}
 }

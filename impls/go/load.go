@@ -23,9 +23,11 @@ const (
 	// untimed marks a message that carries no send time.
 	untimed = math.MaxUint64
 	// sleepAbove is the wait beyond which an open-loop producer sleeps
-	// (until sleepMargin before its due time) instead of yielding.
-	sleepAbove  = 200 * time.Microsecond
-	sleepMargin = 100 * time.Microsecond
+	// (until sleepMargin before its due time) instead of yielding. Go's
+	// timers round short sleeps up towards a millisecond on Linux, so these
+	// are the Rust async side's thresholds, not its threads' 200/100 µs.
+	sleepAbove  = 2 * time.Millisecond
+	sleepMargin = time.Millisecond
 	// maxLatency is the histogram's highest trackable value (60 s).
 	maxLatency = 60_000_000_000
 )
@@ -94,7 +96,7 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 	// clock starts, as on the Rust side.
 	per := (items + spec.Consumers - 1) / spec.Consumers
 	received := make([][]uint64, spec.Consumers)
-	latencies := make([]map[uint64]uint64, spec.Consumers)
+	latencies := make([][]uint64, spec.Consumers)
 	for c := range received {
 		if stamped {
 			received[c] = make([]uint64, min(per+per/4, items))
@@ -104,7 +106,7 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 			received[c] = received[c][:0]
 		}
 		if timedMode {
-			latencies[c] = map[uint64]uint64{}
+			latencies[c] = make([]uint64, histogramBuckets)
 		}
 	}
 	counts := make([]uint64, spec.Consumers)
@@ -161,6 +163,10 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 		go func(c int) {
 			defer consumers.Done()
 			ready.Done()
+			// Each consumer tallies into its own variables and hands them
+			// over at the end, so consumers share no cache line per message.
+			ids, histogram := received[c], latencies[c]
+			var count uint64
 			<-begin
 			for m := range ch {
 				id, at := read(m)
@@ -173,13 +179,14 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 					if latency > maxLatency {
 						latency = maxLatency
 					}
-					latencies[c][histogramBucket(latency)]++
+					histogram[histogramIndex(latency)]++
 				}
-				counts[c]++
+				count++
 				if stamped {
-					received[c] = append(received[c], id)
+					ids = append(ids, id)
 				}
 			}
+			counts[c], received[c] = count, ids
 		}(c)
 	}
 	ready.Wait()
@@ -229,27 +236,43 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 		ReceivedBy: counts,
 	}
 	if timedMode {
-		merged := map[uint64]uint64{}
-		for _, counts := range latencies {
-			for value, n := range counts {
-				merged[value] += n
-			}
-		}
 		outcome.Latency = [][2]uint64{}
-		for value, n := range merged {
-			outcome.Latency = append(outcome.Latency, [2]uint64{value, n})
+		for index := 0; index < histogramBuckets; index++ {
+			var n uint64
+			for _, histogram := range latencies {
+				n += histogram[index]
+			}
+			if n > 0 {
+				outcome.Latency = append(outcome.Latency, [2]uint64{histogramValue(index), n})
+			}
 		}
 	}
 	return outcome, nil
 }
 
-// histogramBucket rounds value down to the resolution of an HdrHistogram
-// with 3 significant digits (2048 sub-buckets per power of two), so the
-// reply stays small and the runner's histogram loses nothing.
-func histogramBucket(value uint64) uint64 {
-	shift := bits.Len64(value) - 11
+// The latency histogram is a flat array, allocated before the clock like
+// the Rust side's HdrHistogram: values below 2048 ns exactly, then 1024
+// sub-buckets per power of two (3 significant digits), up to maxLatency.
+const (
+	subBucketBits    = 11
+	histogramBuckets = (64-subBucketBits)*(1<<(subBucketBits-1)) + (1 << subBucketBits)
+)
+
+// histogramIndex is value's bucket.
+func histogramIndex(value uint64) int {
+	shift := bits.Len64(value) - subBucketBits
 	if shift <= 0 {
-		return value
+		return int(value)
 	}
-	return value >> shift << shift
+	return shift<<(subBucketBits-1) + int(value>>shift)
+}
+
+// histogramValue is the lowest value of bucket index.
+func histogramValue(index int) uint64 {
+	if index < 1<<subBucketBits {
+		return uint64(index)
+	}
+	shift := index>>(subBucketBits-1) - 1
+	offset := index - shift<<(subBucketBits-1)
+	return uint64(offset) << shift
 }

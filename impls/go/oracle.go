@@ -51,10 +51,10 @@ func busy(work time.Duration) {
 
 // exactlyOnce checks got holds every expected value once and nothing else.
 func exactlyOnce(expected, got []uint64) error {
-	want := append([]uint64(nil), expected...)
-	have := append([]uint64(nil), got...)
-	sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
-	sort.Slice(have, func(i, j int) bool { return have[i] < have[j] })
+	want := append(u64s(nil), expected...)
+	have := append(u64s(nil), got...)
+	sort.Sort(want)
+	sort.Sort(have)
 	for i := 1; i < len(have); i++ {
 		if have[i] == have[i-1] {
 			return fmt.Errorf("message %#x delivered twice", have[i])
@@ -80,6 +80,13 @@ func exactlyOnce(expected, got []uint64) error {
 	}
 	return nil
 }
+
+// u64s sorts without reflection (sort.Slice swaps through reflect).
+type u64s []uint64
+
+func (s u64s) Len() int           { return len(s) }
+func (s u64s) Less(i, j int) bool { return s[i] < s[j] }
+func (s u64s) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
 
 // perSourceOrder checks each source's stamps rise through list.
 func perSourceOrder(list []uint64) error {

@@ -14,6 +14,13 @@ import (
 	"time"
 )
 
+// Limits on a pattern's parameters, as on the Rust side.
+const (
+	maxThreads = 1024
+	maxPayload = 1 << 20
+	maxWork    = time.Second
+)
+
 // result is what a pattern reports besides its timing.
 type result struct {
 	items    uint64
@@ -38,8 +45,16 @@ func runPattern(name string, params Params) (Outcome, error) {
 	if !ok {
 		return Outcome{}, refused("the Go reference has no %s pattern", name)
 	}
-	if params.Items < 1 || params.Workers < 1 || params.Producers < 1 {
+	// The Rust side's limits (scenarios/src/params.rs), refused alike.
+	switch {
+	case params.Items < 1 || params.Workers < 1 || params.Producers < 1:
 		return Outcome{}, refused("items, workers and producers must be at least 1")
+	case params.Producers+params.Workers > maxThreads:
+		return Outcome{}, refused("more than %d producers and workers", maxThreads)
+	case params.Payload > maxPayload:
+		return Outcome{}, refused("a payload above %d bytes", maxPayload)
+	case params.Work.duration() > maxWork:
+		return Outcome{}, refused("work above %v per item", maxWork)
 	}
 	var r result
 	elapsed, cpu, err := timed(func() (err error) {
@@ -244,29 +259,41 @@ type message struct {
 	body []byte
 }
 
-// producerConsumer: P producers and W consumers share one buffer.
+// producerConsumer: P producers and W consumers share one buffer. Without
+// a payload the messages are bare ids, as on the Rust side.
 func producerConsumer(p Params) (result, error) {
+	if p.Payload == 0 {
+		return producerConsumerOf(p, func(id uint64) uint64 { return id }, func(m uint64) (uint64, bool) { return m, true })
+	}
+	return producerConsumerOf(p, func(id uint64) message {
+		body := make([]byte, p.Payload)
+		for i := range body {
+			body[i] = byte(id)
+		}
+		return message{id, body}
+	}, func(m message) (uint64, bool) {
+		intact := len(m.body) == p.Payload
+		for _, b := range m.body {
+			intact = intact && b == byte(m.id)
+		}
+		return m.id, intact
+	})
+}
+
+func producerConsumerOf[M any](p Params, build func(id uint64) M, read func(M) (uint64, bool)) (result, error) {
 	capacity, err := p.Capacity.size()
 	if err != nil {
 		return result{}, err
 	}
 	work := p.Work.duration()
-	buffer := make(chan message, capacity)
+	buffer := make(chan M, capacity)
 	var producers sync.WaitGroup
 	for src := 0; src < p.Producers; src++ {
 		producers.Add(1)
 		go func(src int) {
 			defer producers.Done()
 			for seq := 0; seq < share(p.Items, p.Producers, src); seq++ {
-				id := stamp(uint64(src), uint64(seq))
-				var body []byte
-				if p.Payload > 0 {
-					body = make([]byte, p.Payload)
-					for i := range body {
-						body[i] = byte(id)
-					}
-				}
-				buffer <- message{id, body}
+				buffer <- build(stamp(uint64(src), uint64(seq)))
 			}
 		}(src)
 	}
@@ -281,19 +308,16 @@ func producerConsumer(p Params) (result, error) {
 		consumers.Add(1)
 		go func(c int) {
 			defer consumers.Done()
-			intact[c] = true
+			// Tallies stay local until the end: no shared cache line per message.
+			var ids []uint64
+			whole := true
 			for m := range buffer {
 				busy(work)
-				if len(m.body) != p.Payload {
-					intact[c] = false
-				}
-				for _, b := range m.body {
-					if b != byte(m.id) {
-						intact[c] = false
-					}
-				}
-				received[c] = append(received[c], m.id)
+				id, ok := read(m)
+				whole = whole && ok
+				ids = append(ids, id)
 			}
+			received[c], intact[c] = ids, whole
 		}(c)
 	}
 	consumers.Wait()

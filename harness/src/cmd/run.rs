@@ -523,9 +523,13 @@ impl Runner {
                 status,
                 stdout,
                 stderr_tail,
-            } => match read(&stdout) {
-                Ok(reply) if status.success() => Answer::Reply(reply),
-                Ok(_) | Err(_) => Answer::Status(Status::Crashed {
+            } => match (status.success(), read(&stdout)) {
+                (true, Ok(reply)) => Answer::Reply(reply),
+                (true, Err(err)) => Answer::Status(Status::Crashed {
+                    exit: format!("{status}, with a reply chanlab cannot read: {err:#}"),
+                    stderr_tail,
+                }),
+                (false, _) => Answer::Status(Status::Crashed {
                     exit: status.to_string(),
                     stderr_tail,
                 }),
