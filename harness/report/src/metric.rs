@@ -62,8 +62,8 @@ impl Metric {
             Metric::P99 => repetition
                 .latency
                 .as_ref()
-                .and_then(|latency| latency.percentiles_ns.get("p99"))
-                .map(|&ns| ns as f64),
+                .and_then(|latency| latency.percentile_ns("p99"))
+                .map(|ns| ns as f64),
         }
     }
 

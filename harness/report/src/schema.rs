@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 /// Bumped whenever a field changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The name of the Go reference implementation (`impls/go`).
+pub const GO_REFERENCE: &str = "go-chan";
+
 /// A whole results file.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Results {
@@ -150,6 +153,13 @@ pub enum Status {
     },
 }
 
+impl CellResult {
+    /// The median throughput over its repetitions; 0 before any.
+    pub fn median_throughput(&self) -> f64 {
+        self.summary.as_ref().map_or(0.0, |s| s.throughput.median)
+    }
+}
+
 impl Status {
     /// Whether this is a correctness failure: failed, hung or crashed.
     pub fn is_failure(&self) -> bool {
@@ -207,6 +217,12 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// A latency percentile by name (`p99`), in nanoseconds, when latency
+    /// was timed.
+    pub fn percentile_ns(&self, name: &str) -> Option<u64> {
+        self.latency.as_ref()?.percentile_ns(name)
+    }
+
     /// Statistics over `repetitions`; `None` when there are none.
     pub fn of(repetitions: &[Repetition]) -> anyhow::Result<Option<Summary>> {
         let per_item = |value: fn(&Repetition) -> u64| {
@@ -522,6 +538,11 @@ pub const PERCENTILES: [(&str, f64); 5] = [
 ];
 
 impl Latency {
+    /// A percentile by name (`p99`), in nanoseconds.
+    pub fn percentile_ns(&self, name: &str) -> Option<u64> {
+        self.percentiles_ns.get(name).copied()
+    }
+
     /// Percentiles and an encoded copy of `histogram`.
     pub fn of(histogram: &Histogram<u64>) -> anyhow::Result<Latency> {
         let mut percentiles_ns: BTreeMap<String, u64> = PERCENTILES

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::cell::Reply;
 
 /// The implementation's name in filters and results.
-pub const NAME: &str = "go-chan";
+pub const NAME: &str = chanlab_report::schema::GO_REFERENCE;
 
 /// The one command that installs a Go toolchain on Debian.
 pub const INSTALL: &str = "sudo apt-get install golang-go";

@@ -25,6 +25,12 @@ code { background: #f2f2f2; padding: 0.1rem 0.3rem; border-radius: 3px; }
 
 /// The whole page.
 pub fn page(report: &Report, figures: &[Figure]) -> String {
+    let go_tables: Vec<(&str, crate::table::Table)> = report
+        .sources
+        .iter()
+        .map(|s| (s.machine.as_str(), tables::go_reference(&s.results)))
+        .filter(|(_, table)| !table.rows.is_empty())
+        .collect();
     let mut body = format!(
         "<h1>chanlab report: {}</h1>\n<p class=\"lede\">{}</p>\n",
         escape(&report.title),
@@ -40,11 +46,7 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
             );
         }
     }
-    if report
-        .sources
-        .iter()
-        .any(|s| !tables::go_reference(&s.results).rows.is_empty())
-    {
+    if !go_tables.is_empty() {
         body += "<li><a href=\"#go\">Go reference</a></li>\n";
     }
     body += "<li><a href=\"#problems\">Failures</a></li>\n<li><a href=\"#cells\">Every cell</a></li>\n</ul></nav>\n";
@@ -99,12 +101,6 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
         body += "</section>\n";
     }
 
-    let go_tables: Vec<(&str, crate::table::Table)> = report
-        .sources
-        .iter()
-        .map(|s| (s.machine.as_str(), tables::go_reference(&s.results)))
-        .filter(|(_, table)| !table.rows.is_empty())
-        .collect();
     if !go_tables.is_empty() {
         body += &format!(
             "<section id=\"go\"><h2>Go reference</h2>\n<p class=\"note\">{}</p>\n",

@@ -257,7 +257,7 @@ impl Report {
 }
 
 /// The measured cells of a run.
-fn measured(results: &Results) -> impl Iterator<Item = &CellResult> {
+pub(super) fn measured(results: &Results) -> impl Iterator<Item = &CellResult> {
     results
         .cells
         .iter()

@@ -4,10 +4,10 @@
 use crate::format::{duration, rate};
 use crate::metric::Metric;
 use crate::recommend::Recommendation;
-use crate::schema::{CellResult, Results, Status};
+use crate::schema::{CellResult, GO_REFERENCE, Results, Status};
 use crate::table::Table;
 
-use super::Source;
+use super::{Source, measured};
 
 /// "Which library for which job": one row per workload.
 pub fn recommendations(recommendations: &[Recommendation]) -> Table {
@@ -43,11 +43,10 @@ pub fn cells(results: &Results) -> Table {
         .iter()
         .filter(|c| !matches!(c.status, Status::NotApplicable { .. } | Status::Pending))
         .collect();
-    let throughput = |cell: &CellResult| cell.summary.as_ref().map_or(0.0, |s| s.throughput.median);
     rows.sort_by(|a, b| {
         (&a.scenario, a.cell.workload.label())
             .cmp(&(&b.scenario, b.cell.workload.label()))
-            .then_with(|| throughput(b).total_cmp(&throughput(a)))
+            .then_with(|| b.median_throughput().total_cmp(&a.median_throughput()))
     });
     let mut table = Table::new(&[
         "scenario",
@@ -72,10 +71,8 @@ pub fn cells(results: &Results) -> Table {
                 let t = summary.throughput;
                 let latency = |name: &str| {
                     summary
-                        .latency
-                        .as_ref()
-                        .and_then(|l| l.percentiles_ns.get(name))
-                        .map_or_else(String::new, |&ns| duration(ns as f64))
+                        .percentile_ns(name)
+                        .map_or_else(String::new, |ns| duration(ns as f64))
                 };
                 let fairness = summary
                     .consumer_fairness
@@ -106,9 +103,6 @@ pub fn cells(results: &Results) -> Table {
     table
 }
 
-/// The implementation name of the Go reference.
-pub const GO: &str = "go-chan";
-
 /// Go next to every Rust implementation on each workload the Go reference
 /// measured: throughput (and as a multiple of Go's), p99 and CPU per item.
 /// Empty when no `go-chan` cell was measured.
@@ -122,35 +116,22 @@ pub fn go_reference(results: &Results) -> Table {
         "p99",
         "CPU/item",
     ]);
-    let measured = |cell: &&CellResult| cell.status == Status::Measured && cell.summary.is_some();
-    for go in results
-        .cells
-        .iter()
-        .filter(measured)
-        .filter(|c| c.cell.implementation == GO)
-    {
-        let go_rate = go.summary.as_ref().map_or(0.0, |s| s.throughput.median);
-        let mut rows: Vec<&CellResult> = results
-            .cells
-            .iter()
-            .filter(measured)
+    for go in measured(results).filter(|c| c.cell.implementation == GO_REFERENCE) {
+        let go_rate = go.median_throughput();
+        let mut rows: Vec<&CellResult> = measured(results)
             .filter(|c| {
                 c.scenario == go.scenario
                     && c.cell.workload.key_label() == go.cell.workload.key_label()
             })
             .collect();
-        let throughput =
-            |cell: &CellResult| cell.summary.as_ref().map_or(0.0, |s| s.throughput.median);
-        rows.sort_by(|a, b| throughput(b).total_cmp(&throughput(a)));
+        rows.sort_by(|a, b| b.median_throughput().total_cmp(&a.median_throughput()));
         for cell in rows {
             let Some(summary) = &cell.summary else {
                 continue;
             };
             let p99 = summary
-                .latency
-                .as_ref()
-                .and_then(|l| l.percentiles_ns.get("p99"))
-                .map_or_else(String::new, |&ns| duration(ns as f64));
+                .percentile_ns("p99")
+                .map_or_else(String::new, |ns| duration(ns as f64));
             table.rows.push(vec![
                 cell.scenario.clone(),
                 cell.cell.workload.label(),
