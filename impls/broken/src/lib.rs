@@ -3,18 +3,24 @@
 //! each one. They are never part of a default run.
 //!
 //! Each twin is chanlab's reference channel with one [`Fault`] injected in
-//! a thin wrapper, so everything else about it is correct and the fault is
-//! the only thing a checker can catch.
+//! a thin wrapper ([`Broken`]), so everything else about it is correct and
+//! the fault is the only thing a checker can catch. Wake-up faults live
+//! inside a channel's locking, out of a wrapper's reach: their twins
+//! ([`Polling`]) keep the reference channel's queue behind a wake-up signal
+//! of their own, and leave one notification out.
 
 pub mod child;
+mod wakeup;
+
+pub use wakeup::Polling;
 
 use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use chanlab_conformance::payload::Stamp;
+use chanlab_conformance::payload::{Stamp, Tracked};
 use chanlab_contract::{
     Api, Capacity, FlavorInfo, FlavorVisitor, RecvError, RecvTimeoutError, SendError, SyncChannel,
     SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
@@ -43,6 +49,27 @@ pub enum Fault {
     SwallowsRefusedValue,
     /// `recv_timeout` gives up after a tenth of the timeout.
     TimesOutEarly,
+    /// `recv_timeout` computes its deadline as `Instant::now() + timeout`,
+    /// which panics when the timeout is too large to represent.
+    PanicsOnHugeTimeout,
+    /// `recv_timeout` turns a deadline it cannot represent into "now", so
+    /// a huge timeout returns `Timeout` at once instead of waiting.
+    HugeTimeoutReturnsAtOnce,
+    /// Every 7th received drop-counted value ([`Tracked`]) is dropped a
+    /// second time (a count through a clone with the same id, not undefined
+    /// behaviour).
+    ///
+    /// [`Tracked`]: chanlab_conformance::payload::Tracked
+    DropsTwice,
+    /// `try_send` does not wake a receiver blocked waiting for a message
+    /// ([`Polling`] twin).
+    TrySendForgetsWake,
+    /// `try_recv` does not wake a sender blocked waiting for room
+    /// ([`Polling`] twin).
+    TryRecvForgetsWake,
+    /// The last handle of one side leaving wakes only one of the parties
+    /// blocked on the other side ([`Polling`] twin).
+    DisconnectWakesOne,
     /// Correct, but every send first spins for [`SLOW_SEND`]: the twin of
     /// the regression gate (`chanlab compare`), which must flag it against
     /// the reference channel.
@@ -61,7 +88,7 @@ pub trait FaultKind: Send + Sync + 'static {
 }
 
 macro_rules! twins {
-    ($($kind:ident => $name:literal,)+) => {
+    ($($kind:ident => $name:literal in $flavor:ident,)+) => {
         $(
             #[doc = concat!("Marker for the `", $name, "` twin ([`Fault::", stringify!($kind), "`]).")]
             pub struct $kind;
@@ -73,22 +100,28 @@ macro_rules! twins {
 
         /// Calls `visitor` once for every broken twin.
         pub fn visit_all(visitor: &mut impl FlavorVisitor) {
-            $(visitor.visit_sync::<Broken<$kind>>();)+
+            $(visitor.visit_sync::<$flavor<$kind>>();)+
         }
     };
 }
 
 twins! {
-    Loses => "broken-loses",
-    Duplicates => "broken-duplicates",
-    Reorders => "broken-reorders",
-    NeverDisconnects => "broken-never-disconnects",
-    Leaks => "broken-leaks",
-    IgnoresCapacity => "broken-ignores-capacity",
-    FakesRendezvous => "broken-fakes-rendezvous",
-    SwallowsRefusedValue => "broken-swallows-refused-value",
-    TimesOutEarly => "broken-times-out-early",
-    Slow => "broken-slow",
+    Loses => "broken-loses" in Broken,
+    Duplicates => "broken-duplicates" in Broken,
+    Reorders => "broken-reorders" in Broken,
+    NeverDisconnects => "broken-never-disconnects" in Broken,
+    Leaks => "broken-leaks" in Broken,
+    IgnoresCapacity => "broken-ignores-capacity" in Broken,
+    FakesRendezvous => "broken-fakes-rendezvous" in Broken,
+    SwallowsRefusedValue => "broken-swallows-refused-value" in Broken,
+    TimesOutEarly => "broken-times-out-early" in Broken,
+    PanicsOnHugeTimeout => "broken-panics-on-huge-timeout" in Broken,
+    HugeTimeoutReturnsAtOnce => "broken-huge-timeout-returns-at-once" in Broken,
+    DropsTwice => "broken-drops-twice" in Broken,
+    TrySendForgetsWake => "broken-try-send-forgets-wake" in Polling,
+    TryRecvForgetsWake => "broken-try-recv-forgets-wake" in Polling,
+    DisconnectWakesOne => "broken-disconnect-wakes-one" in Polling,
+    Slow => "broken-slow" in Broken,
 }
 
 /// The reference channel with fault `K` injected.
@@ -104,6 +137,7 @@ impl<K: FaultKind> SyncFlavor for Broken<K> {
         api: Api::Sync,
         capabilities: chanlab_impls::Reference::INFO.capabilities,
         note: Some("deliberately broken"),
+        known_failures: &[],
     };
 
     fn channel<T: Send + 'static>(
@@ -211,6 +245,10 @@ impl<K: FaultKind, T: Send + 'static> Receiver<K, T> {
                 }
                 value
             }
+            Fault::DropsTwice if self.received % 7 == 0 => {
+                drop_a_second_time(&value);
+                value
+            }
             Fault::Reorders if self.received % 5 == 0 => {
                 match chanlab_contract::Receiver::try_recv(&mut self.inner) {
                     Ok(next) => {
@@ -246,10 +284,18 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Receiver<T> for Receiver
         if let Some(value) = self.held_back.take() {
             return Ok(value);
         }
-        let timeout = if K::FAULT == Fault::TimesOutEarly {
-            timeout / 10
-        } else {
-            timeout
+        let timeout = match K::FAULT {
+            Fault::TimesOutEarly => timeout / 10,
+            Fault::PanicsOnHugeTimeout => {
+                let deadline = Instant::now() + timeout;
+                deadline.saturating_duration_since(Instant::now())
+            }
+            Fault::HugeTimeoutReturnsAtOnce => Instant::now()
+                .checked_add(timeout)
+                .map_or(Duration::ZERO, |deadline| {
+                    deadline.saturating_duration_since(Instant::now())
+                }),
+            _ => timeout,
         };
         let value = chanlab_contract::Receiver::recv_timeout(&mut self.inner, timeout)?;
         Ok(self.deliver(value))
@@ -277,6 +323,17 @@ impl<K: FaultKind, T: Send + 'static> Drop for Receiver<K, T> {
                 std::mem::forget(value);
             }
         }
+    }
+}
+
+/// Counts a second drop of `value` if it is drop-counted, through a clone
+/// that carries the same id.
+fn drop_a_second_time<T: 'static>(value: &T) {
+    let value: &dyn Any = value;
+    if let Some(tracked) = value.downcast_ref::<Tracked>() {
+        drop(tracked.clone());
+    } else if let Some(boxed) = value.downcast_ref::<Box<Tracked>>() {
+        drop(boxed.clone());
     }
 }
 

@@ -4,16 +4,17 @@
 
 use std::time::Duration;
 
-use chanlab_broken::{Broken, FaultKind};
+use chanlab_broken::{Broken, Polling};
 use chanlab_conformance::{Rule, Settings, run_suite};
+use chanlab_contract::SyncFlavor;
 
-fn assert_rejected<K: FaultKind>(rule: Rule) {
+fn assert_rejected<F: SyncFlavor>(rule: Rule) {
     let settings = Settings {
         // A twin that never disconnects hangs its checks until this fires.
         watchdog: Duration::from_secs(3),
         ..Settings::default()
     };
-    let results = run_suite::<Broken<K>>(&settings);
+    let results = run_suite::<F>(&settings);
     let violations: Vec<_> = results
         .iter()
         .filter_map(|result| {
@@ -29,36 +30,43 @@ fn assert_rejected<K: FaultKind>(rule: Rule) {
             .iter()
             .any(|(_, violation)| violation.rule == rule),
         "{} was not rejected for {rule}; violations found: {violations:#?}",
-        K::NAME
+        F::INFO.name
     );
     for (check, violation) in &violations {
-        eprintln!("{}: {check}: {violation}", K::NAME);
+        eprintln!("{}: {check}: {violation}", F::INFO.name);
     }
 }
 
 macro_rules! caught {
-    ($($test:ident: $kind:ident => $rule:ident;)+) => {
+    ($($test:ident: $flavor:ident<$kind:ident> => $rule:ident;)+) => {
         $(
             #[test]
             fn $test() {
-                assert_rejected::<chanlab_broken::$kind>(Rule::$rule);
+                assert_rejected::<$flavor<chanlab_broken::$kind>>(Rule::$rule);
             }
         )+
     };
 }
 
 caught! {
-    losing_messages_breaks_exactly_once: Loses => ExactlyOnce;
-    duplicating_messages_breaks_exactly_once: Duplicates => ExactlyOnce;
-    reordering_breaks_fifo: Reorders => Fifo;
-    never_disconnecting_breaks_senders_gone: NeverDisconnects => SendersGone;
-    leaking_values_breaks_drop_once: Leaks => DropOnce;
-    ignoring_capacity_breaks_capacity: IgnoresCapacity => Capacity;
-    faking_rendezvous_breaks_rendezvous: FakesRendezvous => Rendezvous;
-    swallowing_refused_values_breaks_receivers_gone: SwallowsRefusedValue => ReceiversGone;
-    timing_out_early_breaks_recv_timeout: TimesOutEarly => RecvTimeout;
-    losing_messages_is_not_linearizable: Loses => Linearizable;
-    duplicating_messages_is_not_linearizable: Duplicates => Linearizable;
-    reordering_is_not_linearizable: Reorders => Linearizable;
-    ignoring_capacity_is_not_linearizable: IgnoresCapacity => Linearizable;
+    losing_messages_breaks_exactly_once: Broken<Loses> => ExactlyOnce;
+    duplicating_messages_breaks_exactly_once: Broken<Duplicates> => ExactlyOnce;
+    reordering_breaks_fifo: Broken<Reorders> => Fifo;
+    never_disconnecting_breaks_senders_gone: Broken<NeverDisconnects> => SendersGone;
+    leaking_values_breaks_drop_once: Broken<Leaks> => DropOnce;
+    ignoring_capacity_breaks_capacity: Broken<IgnoresCapacity> => Capacity;
+    faking_rendezvous_breaks_rendezvous: Broken<FakesRendezvous> => Rendezvous;
+    swallowing_refused_values_breaks_receivers_gone: Broken<SwallowsRefusedValue> => ReceiversGone;
+    timing_out_early_breaks_recv_timeout: Broken<TimesOutEarly> => RecvTimeout;
+    losing_messages_is_not_linearizable: Broken<Loses> => Linearizable;
+    duplicating_messages_is_not_linearizable: Broken<Duplicates> => Linearizable;
+    reordering_is_not_linearizable: Broken<Reorders> => Linearizable;
+    ignoring_capacity_is_not_linearizable: Broken<IgnoresCapacity> => Linearizable;
+    panicking_on_huge_timeouts_breaks_recv_timeout: Broken<PanicsOnHugeTimeout> => RecvTimeout;
+    returning_at_once_on_huge_timeouts_breaks_recv_timeout: Broken<HugeTimeoutReturnsAtOnce> => RecvTimeout;
+    dropping_twice_breaks_drop_once: Broken<DropsTwice> => DropOnce;
+    try_send_forgetting_the_wake_up_breaks_wakeup: Polling<TrySendForgetsWake> => Wakeup;
+    try_recv_forgetting_the_wake_up_breaks_wakeup: Polling<TryRecvForgetsWake> => Wakeup;
+    waking_one_on_disconnect_breaks_senders_gone: Polling<DisconnectWakesOne> => SendersGone;
+    waking_one_on_disconnect_breaks_receivers_gone: Polling<DisconnectWakesOne> => ReceiversGone;
 }

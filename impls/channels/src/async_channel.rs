@@ -42,6 +42,7 @@ impl AsyncFlavor for AsyncChannel {
             ..CAPABILITIES
         },
         note: None,
+        known_failures: &[],
     };
 
     fn channel<T: Send + 'static>(
@@ -62,6 +63,7 @@ impl SyncFlavor for AsyncChannelBlocking {
         api: Api::Sync,
         capabilities: CAPABILITIES,
         note: Some("recv_timeout runs recv() under a tokio timer on a per-thread runtime"),
+        known_failures: &[],
     };
 
     fn channel<T: Send + 'static>(

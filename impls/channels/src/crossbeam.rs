@@ -26,6 +26,7 @@ impl SyncFlavor for Crossbeam {
             select: true,
         },
         note: None,
+        known_failures: &[],
     };
 
     fn channel<T: Send + 'static>(

@@ -33,6 +33,7 @@ impl SyncFlavor for Flume {
         api: Api::Sync,
         capabilities: CAPABILITIES,
         note: None,
+        known_failures: &[],
     };
 
     fn channel<T: Send + 'static>(
@@ -80,6 +81,7 @@ impl AsyncFlavor for FlumeAsync {
         api: Api::Async,
         capabilities: CAPABILITIES,
         note: None,
+        known_failures: &[],
     };
 
     fn channel<T: Send + 'static>(

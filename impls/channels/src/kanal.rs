@@ -11,8 +11,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use chanlab_contract::{
-    Api, AsyncFlavor, Bridge, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError,
-    SendError, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
+    Api, AsyncFlavor, Bridge, Capabilities, Capacity, FlavorInfo, KnownFailure, RecvError,
+    RecvTimeoutError, Rule, SendError, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 
 /// kanal's blocking API.
@@ -38,6 +38,7 @@ impl SyncFlavor for Kanal {
         api: Api::Sync,
         capabilities: CAPABILITIES,
         note: None,
+        known_failures: &SYNC_KNOWN_FAILURES,
     };
 
     fn channel<T: Send + 'static>(
@@ -51,6 +52,64 @@ impl SyncFlavor for Kanal {
     }
 }
 
+/// Where kanal 0.1.1 breaks the spec, as chanlab's conformance suite finds
+/// it, shared by both APIs: a send that fails because every receiver is
+/// gone drops the value instead of handing it back (R7).
+const VALUE_DROPPED_ON_DISCONNECT: [KnownFailure; 4] = [
+    KnownFailure {
+        check: "receivers_gone_disconnects",
+        rule: Rule::ReceiversGone,
+        case: "failed send handed back None",
+        why: "kanal 0.1.1: send drops the value when every receiver is gone",
+    },
+    KnownFailure {
+        check: "receivers_gone_disconnects",
+        rule: Rule::ReceiversGone,
+        case: "blocked when the last receiver dropped got Err(None)",
+        why: "kanal 0.1.1: a blocked send woken by disconnection drops its value",
+    },
+    KnownFailure {
+        check: "every_blocked_party_wakes",
+        rule: Rule::ReceiversGone,
+        case: "got Some(Err(None))",
+        why: "kanal 0.1.1: a blocked send woken by disconnection drops its value",
+    },
+    KnownFailure {
+        check: "agrees_with_model",
+        rule: Rule::ReceiversGone,
+        case: "the channel gave Refused(None)",
+        why: "kanal 0.1.1: send drops the value when every receiver is gone",
+    },
+];
+
+/// kanal's blocking API: [`VALUE_DROPPED_ON_DISCONNECT`], and its
+/// `recv_timeout`, which reports `Timeout` where the senders are gone and
+/// panics on a timeout past what `Instant` can represent (R8).
+const SYNC_KNOWN_FAILURES: [KnownFailure; 7] = [
+    VALUE_DROPPED_ON_DISCONNECT[0],
+    VALUE_DROPPED_ON_DISCONNECT[1],
+    VALUE_DROPPED_ON_DISCONNECT[2],
+    VALUE_DROPPED_ON_DISCONNECT[3],
+    KnownFailure {
+        check: "recv_timeout_edges",
+        rule: Rule::RecvTimeout,
+        case: "every sender gone gave Returned((Ok(8), Err(Timeout)))",
+        why: "kanal 0.1.1: recv_timeout on a drained channel whose senders are gone reports Timeout, not Disconnected",
+    },
+    KnownFailure {
+        check: "recv_timeout_edges",
+        rule: Rule::RecvTimeout,
+        case: "empty channel with every sender gone gave Returned(Err(Timeout))",
+        why: "kanal 0.1.1: recv_timeout on an empty channel whose senders are gone reports Timeout, not Disconnected",
+    },
+    KnownFailure {
+        check: "recv_timeout_edges",
+        rule: Rule::RecvTimeout,
+        case: "called `Option::unwrap()` on a `None` value",
+        why: "kanal 0.1.1: recv_timeout unwraps Instant::now().checked_add(timeout), which panics past what Instant represents, even with a message ready",
+    },
+];
+
 impl AsyncFlavor for KanalAsync {
     type Sender<T: Send + 'static> = AsyncSender<T>;
     type Receiver<T: Send + 'static> = AsyncReceiver<T>;
@@ -61,6 +120,7 @@ impl AsyncFlavor for KanalAsync {
         api: Api::Async,
         capabilities: CAPABILITIES,
         note: None,
+        known_failures: &VALUE_DROPPED_ON_DISCONNECT,
     };
 
     fn channel<T: Send + 'static>(

@@ -54,6 +54,7 @@ impl SyncFlavor for Reference {
             select: false,
         },
         note: None,
+        known_failures: &[],
     };
 
     fn channel<T: Send + 'static>(

@@ -34,6 +34,7 @@ impl AsyncFlavor for TokioMpsc {
             select: true,
         },
         note: None,
+        known_failures: &[],
     };
 
     fn channel<T: Send + 'static>(
@@ -57,6 +58,7 @@ impl SyncFlavor for TokioMpscBlocking {
             ..TokioMpsc::INFO.capabilities
         },
         note: Some("recv_timeout runs recv() under a tokio timer on a per-thread runtime"),
+        known_failures: &[],
     };
 
     fn channel<T: Send + 'static>(

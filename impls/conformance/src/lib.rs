@@ -31,6 +31,7 @@
 
 mod checks;
 mod history;
+mod known;
 mod model;
 pub mod payload;
 mod spec;
@@ -42,6 +43,8 @@ use chanlab_contract::SyncFlavor;
 use serde::Serialize;
 
 pub use checks::Outcome;
+pub use chanlab_contract::KnownFailure;
+pub use known::KnownSeen;
 pub use spec::{Rule, Violation};
 pub use watchdog::guarded;
 
@@ -84,8 +87,11 @@ pub struct Check {
 pub struct CheckResult {
     /// Which check.
     pub check: Check,
-    /// `Ok(Pass)`, `Ok(NotApplicable)`, or the violation found.
+    /// `Ok(Pass)`, `Ok(NotApplicable)`, or a violation that is not a
+    /// declared known failure.
     pub verdict: Result<Outcome, Violation>,
+    /// Declared known failures the check ran into (and went past).
+    pub known: Vec<KnownSeen>,
 }
 
 impl serde::Serialize for Outcome {
@@ -94,6 +100,36 @@ impl serde::Serialize for Outcome {
             Outcome::Pass => serializer.serialize_str("pass"),
             Outcome::NotApplicable(why) => serializer.serialize_str(&format!("n/a: {why}")),
         }
+    }
+}
+
+/// Runs `body`, the check `name` on `F`, under the watchdog with the known
+/// failures `declared` in force.
+fn run_guarded<F: SyncFlavor>(
+    check: Check,
+    settings: &Settings,
+    declared: &[KnownFailure],
+    body: impl FnOnce() -> Result<Outcome, Violation> + Send + 'static,
+) -> CheckResult {
+    let what = format!("{}/{}", F::INFO.name, check.name);
+    let declared: Vec<KnownFailure> = F::INFO
+        .known_failures
+        .iter()
+        .chain(declared)
+        .filter(|known| known.check == check.name)
+        .copied()
+        .collect();
+    let guarded_run = guarded(&what, settings.watchdog, move || {
+        Ok(known::run(check.name, declared, body))
+    });
+    let (verdict, known) = match guarded_run {
+        Ok((verdict, known)) => (verdict.map(|ended| ended.unwrap_or(Outcome::Pass)), known),
+        Err(violation) => (Err(violation), Vec::new()),
+    };
+    CheckResult {
+        check,
+        verdict,
+        known,
     }
 }
 
@@ -107,36 +143,71 @@ macro_rules! define_checks {
             $(Check { name: stringify!($name), rules: &[$(Rule::$rule),+] },)+
         ];
 
-        /// Runs the check called `name` on `F` under the watchdog; `None` for
-        /// an unknown name.
-        pub fn run_check<F: SyncFlavor>(name: &str, settings: &Settings) -> Option<CheckResult> {
-            let index = CHECKS.iter().position(|check| check.name == name)?;
+        /// Runs the check called `name` on `F` under the watchdog, going on
+        /// past the known failures `F` declares and those in `extra`;
+        /// `None` for an unknown name.
+        pub fn run_check<F: SyncFlavor>(
+            name: &str,
+            settings: &Settings,
+            extra: &[KnownFailure],
+        ) -> Option<CheckResult> {
+            let check = *CHECKS.iter().find(|check| check.name == name)?;
             let owned = settings.clone();
-            let what = format!("{}/{}", F::INFO.name, name);
-            let verdict = match name {
-                $(stringify!($name) => guarded(&what, settings.watchdog, move || $($segment)::+::<F>(&owned)),)+
+            Some(match name {
+                $(stringify!($name) => run_guarded::<F>(check, settings, extra, move || $($segment)::+::<F>(&owned)),)+
                 _ => return None,
-            };
-            Some(CheckResult { check: CHECKS[index], verdict })
+            })
         }
 
-        /// Expands to one `#[test]` per conformance check for a flavor.
+        /// Expands to a module of `#[test]`s, one per conformance check,
+        /// for a flavor.
         ///
-        /// `conformance_tests!(Flavor)`, or with checks known to fail:
-        /// `conformance_tests!(Flavor, known_failures: [check: "reason"])`.
+        /// `conformance_tests!(module: Flavor)`; optionally followed by
+        /// known failures beyond those the flavor's `INFO` declares, each
+        /// `check(Rule, "case text", "why")`, and by the [`Settings`] to
+        /// use:
+        ///
+        /// ```text
+        /// conformance_tests!(mine: MyFlavor,
+        ///     known_failures: [receivers_gone_disconnects(ReceiversGone, "handed back None", "drops the value")],
+        ///     settings: Settings { settle: Duration::from_millis(100), ..Settings::default() },
+        /// );
+        /// ```
+        ///
+        /// A declared known failure that stops showing up fails its test,
+        /// so the list stays true. Several calls share a file: each makes
+        /// its own module, which sees the file's imports.
         #[macro_export]
         macro_rules! conformance_tests {
-            ($d flavor:ty) => {
-                $crate::conformance_tests!($d flavor, known_failures: []);
-            };
-            ($d flavor:ty, known_failures: [$d ($d failing:ident : $d why:literal),* $d (,)?]) => {
-                $(
-                    #[test]
-                    fn $name() {
-                        let known: &[(&str, &str)] = &[$d ((stringify!($d failing), $d why)),*];
-                        $crate::assert_check::<$d flavor>(stringify!($name), known);
+            (
+                $d module:ident : $d flavor:ty
+                $d (, known_failures: [$d ($d check:ident($d known_rule:ident, $d case:literal, $d why:literal)),* $d (,)?])?
+                $d (, settings: $d settings:expr)?
+                $d (,)?
+            ) => {
+                mod $d module {
+                    #[allow(unused_imports)]
+                    use super::*;
+
+                    const KNOWN: &[$crate::KnownFailure] = &[$d ($d ($crate::KnownFailure {
+                        check: stringify!($d check),
+                        rule: $crate::Rule::$d known_rule,
+                        case: $d case,
+                        why: $d why,
+                    }),*)?];
+
+                    fn settings() -> $crate::Settings {
+                        let chosen: Option<$crate::Settings> = None $d (.or(Some($d settings)))?;
+                        chosen.unwrap_or_default()
                     }
-                )+
+
+                    $(
+                        #[test]
+                        fn $name() {
+                            $crate::assert_check::<$d flavor>(stringify!($name), KNOWN, &settings());
+                        }
+                    )+
+                }
             };
         }
     };
@@ -149,8 +220,12 @@ define_checks! { $
     rendezvous_hands_off => checks::basics::rendezvous_hands_off, [Rendezvous];
     senders_gone_disconnects => checks::disconnect::senders_gone_disconnects, [SendersGone];
     receivers_gone_disconnects => checks::disconnect::receivers_gone_disconnects, [ReceiversGone];
+    every_blocked_party_wakes => checks::wakeup::every_blocked_party_wakes, [SendersGone, ReceiversGone];
+    no_lost_wakeup => checks::wakeup::no_lost_wakeup, [Wakeup];
     recv_timeout_behaves => checks::basics::recv_timeout_behaves, [RecvTimeout];
+    recv_timeout_edges => checks::timeout::recv_timeout_edges, [RecvTimeout];
     values_dropped_once => checks::drops::values_dropped_once, [DropOnce];
+    drops_under_concurrency => checks::drops::drops_under_concurrency, [DropOnce];
     exactly_once_under_contention => checks::stress::exactly_once_under_contention, [ExactlyOnce, Fifo];
     histories_are_linearizable => checks::linear::histories_are_linearizable, [Linearizable];
     agrees_with_model => model::agrees_with_model, [Capabilities, Fifo, ExactlyOnce, Capacity, Rendezvous, SendersGone, ReceiversGone];
@@ -160,7 +235,7 @@ define_checks! { $
 pub fn run_suite<F: SyncFlavor>(settings: &Settings) -> Vec<CheckResult> {
     CHECKS
         .iter()
-        .filter_map(|check| run_check::<F>(check.name, settings))
+        .filter_map(|check| run_check::<F>(check.name, settings, &[]))
         .collect()
 }
 
@@ -170,31 +245,40 @@ pub fn run_suite<F: SyncFlavor>(settings: &Settings) -> Vec<CheckResult> {
 const KNOWN_FAILURE_ATTEMPTS: usize = 5;
 
 /// The body of each test [`conformance_tests!`] generates: runs the check
-/// and panics with the violation, or, for a check listed in `known`, panics
-/// if it passes [`KNOWN_FAILURE_ATTEMPTS`] times in a row.
-pub fn assert_check<F: SyncFlavor>(name: &str, known: &[(&str, &str)]) {
-    let run = || {
-        run_check::<F>(name, &Settings::default())
-            .unwrap_or_else(|| panic!("no conformance check is called {name}"))
-            .verdict
-    };
+/// and panics on a violation that is not a declared known failure, or when
+/// a known failure declared for this check (by `F`'s `INFO` or in `extra`)
+/// has not shown in [`KNOWN_FAILURE_ATTEMPTS`] runs.
+pub fn assert_check<F: SyncFlavor>(name: &str, extra: &[KnownFailure], settings: &Settings) {
     let flavor = F::INFO.name;
-    match known.iter().find(|(check, _)| *check == name) {
-        None => {
-            if let Err(violation) = run() {
-                panic!("{flavor} fails {name}: {violation}");
+    let expected: Vec<KnownFailure> = F::INFO
+        .known_failures
+        .iter()
+        .chain(extra)
+        .filter(|known| known.check == name)
+        .copied()
+        .collect();
+    let mut shown: Vec<KnownFailure> = Vec::new();
+    for _ in 0..KNOWN_FAILURE_ATTEMPTS {
+        let result = run_check::<F>(name, settings, extra)
+            .unwrap_or_else(|| panic!("no conformance check is called {name}"));
+        if let Err(violation) = result.verdict {
+            panic!("{flavor} fails {name}: {violation}");
+        }
+        for seen in result.known {
+            eprintln!(
+                "{flavor} fails {name} as known ({}), {} time(s): {}",
+                seen.failure.why, seen.times, seen.violation
+            );
+            if !shown.contains(&seen.failure) {
+                shown.push(seen.failure);
             }
         }
-        Some((_, why)) => {
-            for _ in 0..KNOWN_FAILURE_ATTEMPTS {
-                if let Err(violation) = run() {
-                    eprintln!("{flavor} fails {name} as known ({why}): {violation}");
-                    return;
-                }
-            }
-            panic!(
-                "{flavor} passes {name} {KNOWN_FAILURE_ATTEMPTS} times, listed as a known failure ({why}): remove it from known_failures"
-            );
+        if expected.iter().all(|known| shown.contains(known)) {
+            return;
         }
     }
+    let missing: Vec<_> = expected.iter().filter(|known| !shown.contains(known)).collect();
+    panic!(
+        "{flavor} passes {name} {KNOWN_FAILURE_ATTEMPTS} times without showing these declared known failures: {missing:#?}; remove them from its known failures"
+    );
 }

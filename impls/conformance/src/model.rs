@@ -203,7 +203,9 @@ fn run<F: SyncFlavor>(capacity: Capacity, ops: &[Op]) -> Result<(), Violation> {
                         _ if capacity == Capacity::RENDEZVOUS => Rule::Rendezvous,
                         _ => Rule::Capacity,
                     };
-                    return Err(mismatch(expected, actual, rule));
+                    // A declared known failure is accepted as this step's
+                    // outcome; the sequence goes on.
+                    crate::known::tolerate(mismatch(expected, actual, rule))?;
                 }
             }
             Op::TryRecv(i) | Op::Recv(i) | Op::RecvTimeout(i) => {
@@ -240,7 +242,9 @@ fn run<F: SyncFlavor>(capacity: Capacity, ops: &[Op]) -> Result<(), Violation> {
                         (_, Answer::Timeout) | (Answer::Timeout, _) => Rule::RecvTimeout,
                         _ => Rule::ExactlyOnce,
                     };
-                    return Err(mismatch(expected, actual, rule));
+                    // A declared known failure is accepted as this step's
+                    // outcome; the sequence goes on.
+                    crate::known::tolerate(mismatch(expected, actual, rule))?;
                 }
             }
             Op::CloneSender(i) => {

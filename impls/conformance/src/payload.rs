@@ -1,7 +1,7 @@
 //! Message types the suite sends: sequence stamps to detect loss,
 //! duplication and reordering, and drop-tracked values to count drops.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
 /// A message tagged with its producer and that producer's sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,7 +50,11 @@ impl Ledger {
 }
 
 /// A value that records its drop in a [`Ledger`].
-#[derive(Debug)]
+///
+/// A clone is a second value with the same id, so dropping both counts
+/// twice: that is how a broken channel shows a double drop without
+/// undefined behaviour.
+#[derive(Debug, Clone)]
 pub struct Tracked {
     /// Which value this is.
     pub id: usize,
@@ -60,6 +64,36 @@ pub struct Tracked {
 impl Drop for Tracked {
     fn drop(&mut self) {
         self.ledger.drops[self.id].fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// How many [`ZeroSized`] values are alive in this process.
+static LIVE_ZERO_SIZED: AtomicIsize = AtomicIsize::new(0);
+
+/// A zero-sized value that counts the live instances process-wide, so drop
+/// accounting also covers the paths channels special-case for zero-sized
+/// types. The count is global: a check that reads it must not overlap
+/// another that makes these.
+#[derive(Debug)]
+pub struct ZeroSized(());
+
+impl ZeroSized {
+    /// A new counted value.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        LIVE_ZERO_SIZED.fetch_add(1, Ordering::SeqCst);
+        ZeroSized(())
+    }
+
+    /// Values made and not yet dropped (negative after a double drop).
+    pub fn live() -> isize {
+        LIVE_ZERO_SIZED.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for ZeroSized {
+    fn drop(&mut self) {
+        LIVE_ZERO_SIZED.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -59,7 +59,8 @@ pub fn guarded<R: Send + 'static>(
     }
 }
 
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
+/// The text of a panic payload.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
     if let Some(message) = panic.downcast_ref::<&str>() {
         message
     } else if let Some(message) = panic.downcast_ref::<String>() {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AsyncFlavor, SyncFlavor, UnsupportedError};
+use crate::{AsyncFlavor, KnownFailure, SyncFlavor, UnsupportedError};
 
 /// How many messages a channel buffers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,6 +104,10 @@ pub struct FlavorInfo {
     /// an emulated capability or an operation built from other ones. Reports
     /// print it beside every result so nothing measured is hidden.
     pub note: Option<&'static str>,
+    /// Where this flavor is known to break the spec, found by chanlab's
+    /// conformance suite: reports show them, and the suite fails on any
+    /// violation not listed here.
+    pub known_failures: &'static [KnownFailure],
 }
 
 impl FlavorInfo {

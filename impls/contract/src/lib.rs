@@ -32,6 +32,7 @@ mod bridge;
 pub mod error;
 mod info;
 mod select;
+mod spec;
 mod sync_api;
 
 pub use async_api::{AsyncChannel, AsyncFlavor, AsyncReceiver, AsyncSender};
@@ -41,4 +42,5 @@ pub use error::{
 };
 pub use info::{Api, Capabilities, Capacity, FlavorInfo, FlavorVisitor};
 pub use select::{SelectError, SelectWait, Selected};
+pub use spec::{KnownFailure, Rule};
 pub use sync_api::{Receiver, Sender, SyncChannel, SyncFlavor};

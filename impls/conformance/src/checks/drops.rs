@@ -1,10 +1,14 @@
 //! Drop accounting (rule R9): every value is dropped exactly once, wherever
-//! its life ends.
+//! its life ends, with one thread or many.
 
-use chanlab_contract::{Receiver, Sender, SyncFlavor};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
-use super::{Outcome, Pending, buffering, capacities, fill, let_settle, open};
-use crate::payload::{Ledger, Tracked};
+use chanlab_contract::{Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor};
+
+use super::{Budget, Outcome, Pending, buffering, capacities, fill, let_settle, open, stall_limit};
+use crate::payload::{Ledger, Tracked, ZeroSized};
+use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
 
 /// R9: values received, handed back by failed sends, left buffered, or
@@ -120,4 +124,123 @@ fn verify(ledger: &Ledger, situation: &str) -> Result<(), Violation> {
             &mismatches[..mismatches.len().min(6)]
         ),
     ))
+}
+
+/// Producers in the concurrent drop check; each sends at most
+/// [`PER_PRODUCER`] values.
+const PRODUCERS: usize = 3;
+const PER_PRODUCER: usize = 4096;
+
+/// Makes the zero-sized phases of concurrent checks take turns: they read a
+/// process-wide count.
+static ZERO_SIZED_TURN: Mutex<()> = Mutex::new(());
+
+/// R9 under concurrency: several producers and consumers move heap-owning
+/// values (`Box<Tracked>`) and zero-sized ones; one consumer leaves
+/// mid-traffic and the last leaves while producers are blocked on a full
+/// channel. Every value made is dropped exactly once.
+pub(crate) fn drops_under_concurrency<F: SyncFlavor>(
+    settings: &Settings,
+) -> Result<Outcome, Violation> {
+    for capacity in capacities::<F>() {
+        let ledger = Ledger::leak(PRODUCERS * PER_PRODUCER);
+        let made = traffic::<F, Box<Tracked>>(capacity, settings, move |id| {
+            Box::new(ledger.value(id))
+        })?;
+        let mismatches: Vec<_> = (0..PRODUCERS * PER_PRODUCER)
+            .map(|id| (id, ledger.drops(id)))
+            .filter(|&(id, drops)| drops != usize::from(made[id / PER_PRODUCER] > id % PER_PRODUCER))
+            .collect();
+        ensure(mismatches.is_empty(), Rule::DropOnce, || {
+            format!(
+                "{capacity}: {PRODUCERS} producers sending Box<Tracked>, receivers leaving mid-traffic: {} value(s) not dropped exactly once (id, drops): {:?}",
+                mismatches.len(),
+                &mismatches[..mismatches.len().min(6)]
+            )
+        })?;
+
+        let _turn = ZERO_SIZED_TURN.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = ZeroSized::live();
+        let made = traffic::<F, ZeroSized>(capacity, settings, |_| ZeroSized::new())?;
+        let leaked = ZeroSized::live() - before;
+        ensure(leaked == 0, Rule::DropOnce, || {
+            format!(
+                "{capacity}: {PRODUCERS} producers sending zero-sized values, receivers leaving mid-traffic: {} made, {} never dropped (negative: dropped more than once)",
+                made.iter().sum::<usize>(),
+                leaked
+            )
+        })?;
+    }
+    Ok(Outcome::Pass)
+}
+
+/// Runs the traffic and returns how many values each producer made. Value
+/// `id` of producer `p` is `make(p * PER_PRODUCER + id)`.
+fn traffic<F: SyncFlavor, T: Send + 'static>(
+    capacity: Capacity,
+    settings: &Settings,
+    make: impl Fn(usize) -> T + Send + Sync + Copy + 'static,
+) -> Result<Vec<usize>, Violation> {
+    let (tx, rx) = open::<F, T>(capacity)?;
+    let mut receivers = vec![rx];
+    if let Some(second) = receivers[0].try_clone() {
+        receivers.push(second);
+    }
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|producer| {
+            let tx = tx.clone();
+            Pending::start(move || {
+                let mut made = 0;
+                while made < PER_PRODUCER {
+                    let value = make(producer * PER_PRODUCER + made);
+                    made += 1;
+                    if tx.send(value).is_err() {
+                        break;
+                    }
+                }
+                made
+            })
+        })
+        .collect();
+    drop(tx);
+    let budget = Budget::start(settings.stress_budget);
+    let consumers: Vec<_> = receivers
+        .into_iter()
+        .enumerate()
+        .map(|(index, mut rx)| {
+            // The first of two consumers leaves after a few messages; the
+            // last stays until the budget is spent, then leaves with
+            // producers blocked (or values buffered).
+            let leave_after = if index == 0 { 5 } else { u64::MAX };
+            Pending::start(move || {
+                let mut taken = 0u64;
+                while taken < leave_after && !budget.spent(taken) {
+                    match rx.recv_timeout(Duration::from_millis(5)) {
+                        Ok(value) => drop(value),
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                    taken += 1;
+                }
+            })
+        })
+        .collect();
+    let limit = stall_limit(settings);
+    for consumer in consumers {
+        consumer.join()?;
+    }
+    producers
+        .into_iter()
+        .enumerate()
+        .map(|(index, producer)| {
+            producer.join_within(limit)?.ok_or_else(|| {
+                Violation::new(
+                    Rule::ReceiversGone,
+                    format!(
+                        "{capacity}: producer #{index} stayed blocked in send after every receiver left"
+                    ),
+                )
+            })
+        })
+        .collect()
 }

@@ -6,7 +6,10 @@ pub(crate) mod disconnect;
 pub(crate) mod drops;
 pub(crate) mod linear;
 pub(crate) mod stress;
+pub(crate) mod timeout;
+pub(crate) mod wakeup;
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -14,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use chanlab_contract::{Capacity, Sender, SyncChannel, SyncFlavor};
 
-use crate::{Rule, Violation};
+use crate::watchdog::panic_message;
+use crate::{Rule, Settings, Violation};
 
 /// What a check concluded when it found no violation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,11 +29,13 @@ pub enum Outcome {
     NotApplicable(&'static str),
 }
 
-/// One capacity of each kind: rendezvous, minimal, buffered, unbounded.
-pub(crate) const PROBED_CAPACITIES: [Capacity; 4] = [
+/// One capacity of each kind: rendezvous, minimal, a small odd one, a
+/// large one, unbounded.
+pub(crate) const PROBED_CAPACITIES: [Capacity; 5] = [
     Capacity::RENDEZVOUS,
     Capacity::Bounded(1),
-    Capacity::Bounded(16),
+    Capacity::Bounded(3),
+    Capacity::Bounded(64),
     Capacity::Unbounded,
 ];
 
@@ -118,6 +124,49 @@ impl<R: Send + 'static> Pending<R> {
         self.handle
             .join()
             .map_err(|_| Violation::new(Rule::Liveness, "an operation panicked on a helper thread"))
+    }
+}
+
+/// What became of a call made on a helper thread within a time limit.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Called<R> {
+    /// It returned this.
+    Returned(R),
+    /// It panicked with this message.
+    Panicked(String),
+    /// It was still running when the limit passed; its thread is left
+    /// behind, blocked.
+    StillBlocked,
+}
+
+/// Runs `op` on a helper thread and waits at most `limit` for it, catching
+/// a panic, so a check can name the rule a hang or a panic breaks.
+pub(crate) fn call_within<R: Send + 'static>(
+    limit: Duration,
+    op: impl FnOnce() -> R + Send + 'static,
+) -> Called<R> {
+    match Pending::start_catching(op).join_within(limit) {
+        Ok(Some(Ok(value))) => Called::Returned(value),
+        Ok(Some(Err(message))) => Called::Panicked(message),
+        Ok(None) => Called::StillBlocked,
+        Err(violation) => Called::Panicked(violation.detail),
+    }
+}
+
+/// How long a check waits for an operation that should return promptly
+/// before it calls it hung: far beyond any scheduling delay, well inside
+/// the watchdog.
+pub(crate) fn stall_limit(settings: &Settings) -> Duration {
+    settings.watchdog / 3
+}
+
+impl<T: Send + 'static> Pending<Result<T, String>> {
+    /// Like [`Pending::start`], but a panic in `op` comes back as its
+    /// message instead of unwinding the helper thread.
+    pub(crate) fn start_catching(op: impl FnOnce() -> T + Send + 'static) -> Self {
+        Pending::start(move || {
+            catch_unwind(AssertUnwindSafe(op)).map_err(|panic| panic_message(&*panic).to_owned())
+        })
     }
 }
 
