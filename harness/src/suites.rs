@@ -1,7 +1,7 @@
 //! The conformance suite of each flavor, as plain function pointers the
 //! command line can pick by name.
 
-use chanlab_conformance::{CheckResult, Settings, run_suite};
+use chanlab_conformance::{CheckResult, Settings, run_check, run_suite};
 use chanlab_contract::{AsyncFlavor, FlavorInfo, FlavorVisitor, SyncFlavor};
 use chanlab_impls::BlockOn;
 
@@ -12,6 +12,12 @@ pub struct FlavorSuite {
     pub info: FlavorInfo,
     /// Runs every check on it.
     pub run: fn(&Settings) -> Vec<CheckResult>,
+    /// Runs one check on it, by name; `None` for an unknown name.
+    pub run_check: fn(&str, &Settings) -> Option<CheckResult>,
+}
+
+fn one_check<F: SyncFlavor>(name: &str, settings: &Settings) -> Option<CheckResult> {
+    run_check::<F>(name, settings, &[])
 }
 
 struct Collect(Vec<FlavorSuite>);
@@ -21,6 +27,7 @@ impl FlavorVisitor for Collect {
         self.0.push(FlavorSuite {
             info: F::INFO,
             run: run_suite::<F>,
+            run_check: one_check::<F>,
         });
     }
 
@@ -28,6 +35,7 @@ impl FlavorVisitor for Collect {
         self.0.push(FlavorSuite {
             info: F::INFO,
             run: run_suite::<BlockOn<F>>,
+            run_check: one_check::<BlockOn<F>>,
         });
     }
 }

@@ -5,6 +5,10 @@
 //! flavor that hangs is killed and reported, one that crashes the process
 //! (a double free, an abort) is reported with its exit status, and the run
 //! goes on with the next flavor either way.
+//!
+//! It exits 1 when any check fails, hangs or crashes in a way the flavor
+//! does not declare as a known failure (`--report-only` opts out); known
+//! failures are listed with their reasons, in the table and the JSON.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,9 +34,13 @@ pub struct Args {
     /// Write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Exit with status 1 when any implementation fails a check.
+    /// Only this check (repeatable; the names are listed under the table):
+    /// the way to reproduce one failure.
+    #[arg(long = "check", value_name = "NAME")]
+    checks: Vec<String>,
+    /// Exit 0 even when a check fails: print and write the results only.
     #[arg(long)]
-    strict: bool,
+    report_only: bool,
     /// Milliseconds each stress configuration spends sending.
     #[arg(long, default_value_t = 60)]
     stress_ms: u64,
@@ -76,6 +84,22 @@ enum Verdict {
 struct CheckRow {
     check: String,
     verdict: Verdict,
+    /// Declared known failures the check ran into and went past.
+    #[serde(default)]
+    known: Vec<KnownRow>,
+}
+
+/// A declared known failure that showed up, as stored and printed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct KnownRow {
+    rule: String,
+    case: String,
+    why: String,
+    /// The first violation that matched.
+    detail: String,
+    times: usize,
+    /// Whether the check stopped there, so the rest of it did not run.
+    ended_check: bool,
 }
 
 /// What became of one implementation's suite.
@@ -104,7 +128,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let [suite] = selected.as_slice() else {
             bail!("--worker runs exactly one implementation; pass one --impl");
         };
-        let rows: Vec<CheckRow> = (suite.run)(&args.settings()).into_iter().map(row).collect();
+        let settings = args.settings();
+        let results: Vec<CheckResult> = if args.checks.is_empty() {
+            (suite.run)(&settings)
+        } else {
+            CHECKS
+                .iter()
+                .filter(|check| args.checks.iter().any(|name| name == check.name))
+                .filter_map(|check| (suite.run_check)(check.name, &settings))
+                .collect()
+        };
+        let rows: Vec<CheckRow> = results.into_iter().map(row).collect();
         serde_json::to_writer(std::io::stdout().lock(), &rows)
             .context("writing worker results to stdout")?;
         return Ok(ExitCode::SUCCESS);
@@ -129,13 +163,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             write_json(path, &rows)?;
         }
     }
-    crate::output::print(&render_table(&rows))?;
+    crate::output::print(&render_table(&rows, &args.checks))?;
     eprintln!(
         "conformance run took {:.1}s",
         started.elapsed().as_secs_f64()
     );
     let failed = rows.iter().any(|row| !passed(&row.outcome));
-    Ok(if failed && args.strict {
+    Ok(if failed && !args.report_only {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -143,6 +177,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn select(args: &Args) -> anyhow::Result<Vec<FlavorSuite>> {
+    if let Some(unknown) = args
+        .checks
+        .iter()
+        .find(|name| !CHECKS.iter().any(|check| check.name == name.as_str()))
+    {
+        let known: Vec<_> = CHECKS.iter().map(|check| check.name).collect();
+        bail!("unknown check {unknown:?}; known: {}", known.join(", "));
+    }
     if args.impls.is_empty() {
         return Ok(suites::all(args.broken));
     }
@@ -176,14 +218,27 @@ fn row(result: CheckResult) -> CheckRow {
             detail: violation.detail,
         },
     };
+    let known = result
+        .known
+        .into_iter()
+        .map(|seen| KnownRow {
+            rule: seen.failure.rule.id().into(),
+            case: seen.failure.case.into(),
+            why: seen.failure.why.into(),
+            detail: seen.violation.detail,
+            times: seen.times,
+            ended_check: seen.ended_check,
+        })
+        .collect();
     CheckRow {
         check: result.check.name.into(),
         verdict,
+        known,
     }
 }
 
 fn run_child(exe: &Path, suite: &FlavorSuite, args: &Args) -> anyhow::Result<SuiteOutcome> {
-    let child_args: Vec<String> = [
+    let mut child_args: Vec<String> = [
         "conformance",
         "--worker",
         "--impl",
@@ -199,6 +254,9 @@ fn run_child(exe: &Path, suite: &FlavorSuite, args: &Args) -> anyhow::Result<Sui
     ]
     .map(String::from)
     .into();
+    for check in &args.checks {
+        child_args.extend(["--check".to_owned(), check.clone()]);
+    }
     // Each check has its own watchdog; this bounds a worker that ignores it.
     let limit = Duration::from_secs(args.watchdog_secs * (CHECKS.len() as u64 + 1));
     Ok(match child::run(exe, &child_args, limit)? {
@@ -240,9 +298,13 @@ fn summary(outcome: &SuiteOutcome) -> String {
     match outcome {
         SuiteOutcome::Checked { checks } => {
             let count = |f: fn(&Verdict) -> bool| checks.iter().filter(|c| f(&c.verdict)).count();
+            let known = checks
+                .iter()
+                .filter(|c| matches!(c.verdict, Verdict::Pass) && !c.known.is_empty())
+                .count();
             format!(
-                "{} pass, {} fail, {} n/a",
-                count(|v| matches!(v, Verdict::Pass)),
+                "{} pass, {known} known failure, {} fail, {} n/a",
+                count(|v| matches!(v, Verdict::Pass)) - known,
                 count(|v| matches!(v, Verdict::Fail { .. })),
                 count(|v| matches!(v, Verdict::NotApplicable { .. })),
             )
@@ -257,27 +319,56 @@ fn write_json(path: &Path, rows: &[FlavorRow]) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-fn render_table(rows: &[FlavorRow]) -> String {
+/// The table of `rows`; `only` names the checks that ran when not all did.
+fn render_table(rows: &[FlavorRow], only: &[String]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     let mut header = vec![Cell::new("implementation")];
-    header.extend((1..=CHECKS.len()).map(Cell::new));
+    header.extend(
+        CHECKS
+            .iter()
+            .enumerate()
+            .filter(|(_, check)| only.is_empty() || only.iter().any(|name| name == check.name))
+            .map(|(index, _)| Cell::new(index + 1)),
+    );
     table.set_header(header);
     let mut failures = Vec::new();
+    let mut known = Vec::new();
     for row in rows {
         let mut cells = vec![Cell::new(row.flavor)];
         match &row.outcome {
             SuiteOutcome::Checked { checks } => {
                 for check in checks {
+                    for seen in &check.known {
+                        known.push(format!(
+                            "{} / {}: [{}] {} ({}; {} time(s){}): {}",
+                            row.flavor,
+                            check.check,
+                            seen.rule,
+                            seen.case,
+                            seen.why,
+                            seen.times,
+                            if seen.ended_check {
+                                ", the check stopped there"
+                            } else {
+                                ""
+                            },
+                            seen.detail
+                        ));
+                    }
                     cells.push(match &check.verdict {
+                        Verdict::Pass if !check.known.is_empty() => {
+                            Cell::new("known").fg(Color::Yellow)
+                        }
                         Verdict::Pass => Cell::new("pass").fg(Color::Green),
                         Verdict::NotApplicable { .. } => Cell::new("n/a"),
                         Verdict::Fail { rule, detail } => {
                             failures.push(format!(
-                                "{} / {}: [{rule}] {detail}",
-                                row.flavor, check.check
+                                "{flavor} / {check}: [{rule}] {detail}\n    reproduce: chanlab conformance --impl {flavor} --check {check}",
+                                flavor = row.flavor,
+                                check = check.check
                             ));
                             Cell::new("FAIL").fg(Color::Red)
                         }
@@ -307,6 +398,12 @@ fn render_table(rows: &[FlavorRow]) -> String {
             check.name,
             rules.join(", ")
         );
+    }
+    if !known.is_empty() {
+        let _ = writeln!(out, "\nknown failures (declared with the flavor):");
+        for line in known {
+            let _ = writeln!(out, "  {line}");
+        }
     }
     if !failures.is_empty() {
         let _ = writeln!(out, "\nfailures:");

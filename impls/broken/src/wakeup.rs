@@ -13,8 +13,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chanlab_contract::{
-    Api, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError,
-    SyncChannel, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
+    Api, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError, SyncChannel,
+    SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 use chanlab_impls::reference;
 
@@ -107,7 +107,10 @@ impl Signal {
         let mut state = self.lock();
         while state.generation == seen {
             state = match deadline {
-                None => self.moved.wait(state).unwrap_or_else(PoisonError::into_inner),
+                None => self
+                    .moved
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
                 Some(deadline) => {
                     let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                         return false;

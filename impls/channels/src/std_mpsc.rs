@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use chanlab_contract::{
-    Api, Capabilities, Capacity, FlavorInfo, KnownFailure, RecvError, RecvTimeoutError, SendError, SyncFlavor,
-    TryRecvError, TrySendError, Rule, UnsupportedError,
+    Api, Capabilities, Capacity, FlavorInfo, KnownFailure, RecvError, RecvTimeoutError, Rule,
+    SendError, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 
 /// `std::sync::mpsc` as it is: one receiver.

@@ -4,19 +4,36 @@
 //! # Using it on your own channel
 //!
 //! Implement [`chanlab_contract::SyncFlavor`] for your channel (one file),
-//! then, in a test file:
+//! then, in a test file, one line per flavor. Each call makes its own
+//! module, named by its first argument, so several share a file:
 //!
-//! ```ignore
-//! chanlab_conformance::conformance_tests!(my_crate::MyFlavor);
+//! ```
+//! use chanlab_conformance::{Settings, conformance_tests};
+//! use std::time::Duration;
+//!
+//! conformance_tests!(reference: chanlab_impls::Reference);
+//!
+//! // Known failures for a flavor whose INFO does not declare them, each
+//! // check(Rule, "text in the violation", "why"), and tuned settings
+//! // for a slow machine:
+//! conformance_tests!(kanal: chanlab_impls::Kanal,
+//!     known_failures: [
+//!         receivers_gone_disconnects(ReceiversGone, "handed back None", "send drops the value"),
+//!     ],
+//!     settings: Settings { settle: Duration::from_millis(100), ..Settings::default() },
+//! );
+//! # fn main() {}
 //! ```
 //!
 //! That expands to one `#[test]` per check, each running under a watchdog,
 //! so a hang fails with the flavor's and the check's names instead of
-//! stalling CI. An async flavor is checked through its blocking view:
-//! `conformance_tests!(chanlab_impls::BlockOn<MyAsyncFlavor>)`. A check that
-//! is known to fail for a library can be declared, with the reason, as
-//! `conformance_tests!(Flavor, known_failures: [check_name: "why"])`; such
-//! a test then fails if the check starts passing, so the list stays true.
+//! stalling CI. A violation fails the test unless it matches a known
+//! failure ([`KnownFailure`]: the check, the rule and a text of the case),
+//! declared in the flavor's `INFO.known_failures` or in the macro call;
+//! then the check goes on and fails on any other violation. A declared
+//! known failure that does not show in five runs fails its test, so the
+//! list stays true. An async flavor is checked through its blocking view:
+//! `conformance_tests!(mine: chanlab_impls::BlockOn<MyAsyncFlavor>)`.
 //!
 //! [`run_suite`] runs the same checks and returns their results, for tools
 //! that print a table instead of failing a test.
@@ -26,8 +43,9 @@
 //! Concurrency stress is bounded by time ([`Settings::stress_budget`] per
 //! configuration), not by a message count, because a rendezvous hand-off
 //! costs orders of magnitude more than a buffered one. No check asserts how
-//! fast anything is; the only clock-based assertion is R8's "not before the
-//! timeout".
+//! fast anything is; the clock-based assertions are R8's: `recv_timeout`
+//! returns neither before its timeout nor after a plain sleep of ten times
+//! it plus 200 ms started at the same moment (best of five attempts).
 
 mod checks;
 mod history;
@@ -42,8 +60,8 @@ use std::time::Duration;
 use chanlab_contract::SyncFlavor;
 use serde::Serialize;
 
-pub use checks::Outcome;
 pub use chanlab_contract::KnownFailure;
+pub use checks::Outcome;
 pub use known::KnownSeen;
 pub use spec::{Rule, Violation};
 pub use watchdog::guarded;
@@ -277,7 +295,10 @@ pub fn assert_check<F: SyncFlavor>(name: &str, extra: &[KnownFailure], settings:
             return;
         }
     }
-    let missing: Vec<_> = expected.iter().filter(|known| !shown.contains(known)).collect();
+    let missing: Vec<_> = expected
+        .iter()
+        .filter(|known| !shown.contains(known))
+        .collect();
     panic!(
         "{flavor} passes {name} {KNOWN_FAILURE_ATTEMPTS} times without showing these declared known failures: {missing:#?}; remove them from its known failures"
     );

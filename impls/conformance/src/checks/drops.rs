@@ -144,12 +144,13 @@ pub(crate) fn drops_under_concurrency<F: SyncFlavor>(
 ) -> Result<Outcome, Violation> {
     for capacity in capacities::<F>() {
         let ledger = Ledger::leak(PRODUCERS * PER_PRODUCER);
-        let made = traffic::<F, Box<Tracked>>(capacity, settings, move |id| {
-            Box::new(ledger.value(id))
-        })?;
+        let made =
+            traffic::<F, Box<Tracked>>(capacity, settings, move |id| Box::new(ledger.value(id)))?;
         let mismatches: Vec<_> = (0..PRODUCERS * PER_PRODUCER)
             .map(|id| (id, ledger.drops(id)))
-            .filter(|&(id, drops)| drops != usize::from(made[id / PER_PRODUCER] > id % PER_PRODUCER))
+            .filter(|&(id, drops)| {
+                drops != usize::from(made[id / PER_PRODUCER] > id % PER_PRODUCER)
+            })
             .collect();
         ensure(mismatches.is_empty(), Rule::DropOnce, || {
             format!(
@@ -159,7 +160,9 @@ pub(crate) fn drops_under_concurrency<F: SyncFlavor>(
             )
         })?;
 
-        let _turn = ZERO_SIZED_TURN.lock().unwrap_or_else(PoisonError::into_inner);
+        let _turn = ZERO_SIZED_TURN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let before = ZeroSized::live();
         let made = traffic::<F, ZeroSized>(capacity, settings, |_| ZeroSized::new())?;
         let leaked = ZeroSized::live() - before;

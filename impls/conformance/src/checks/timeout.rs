@@ -41,9 +41,7 @@ const ATTEMPTS: usize = 5;
 /// R8 at every edge: never a panic, a ready message at once, `Disconnected`
 /// once the senders are gone, a short timeout neither early nor far late,
 /// and a huge one waiting like `recv`.
-pub(crate) fn recv_timeout_edges<F: SyncFlavor>(
-    settings: &Settings,
-) -> Result<Outcome, Violation> {
+pub(crate) fn recv_timeout_edges<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
     let limit = stall_limit(settings);
     for timeout in EDGES {
         for capacity in buffering::<F>(1) {
@@ -57,7 +55,9 @@ pub(crate) fn recv_timeout_edges<F: SyncFlavor>(
             let (tx, mut rx) = open::<F, u32>(capacity)?;
             let _ = tx.try_send(8);
             drop(tx);
-            let drained = call_within(limit, move || (rx.recv_timeout(timeout), rx.recv_timeout(timeout)));
+            let drained = call_within(limit, move || {
+                (rx.recv_timeout(timeout), rx.recv_timeout(timeout))
+            });
             let want = (Ok(8), Err(RecvTimeoutError::Disconnected));
             ensure(drained == Called::Returned(want), Rule::RecvTimeout, || {
                 format!(
@@ -71,7 +71,9 @@ pub(crate) fn recv_timeout_edges<F: SyncFlavor>(
             drop(tx);
             let gone = call_within(limit, move || rx.recv_timeout(timeout));
             expect(gone, Err(RecvTimeoutError::Disconnected), || {
-                format!("{capacity}: recv_timeout({timeout:?}) on an empty channel with every sender gone")
+                format!(
+                    "{capacity}: recv_timeout({timeout:?}) on an empty channel with every sender gone"
+                )
             })?;
 
             if is_huge(timeout) {
@@ -132,9 +134,15 @@ fn times_out_in_bounds<F: SyncFlavor>(
         };
         rx = back;
         let waited = returned - started;
-        ensure(got == Err(RecvTimeoutError::Timeout), Rule::RecvTimeout, || {
-            format!("{capacity}: recv_timeout({timeout:?}) on an empty channel gave {got:?}, want Timeout")
-        })?;
+        ensure(
+            got == Err(RecvTimeoutError::Timeout),
+            Rule::RecvTimeout,
+            || {
+                format!(
+                    "{capacity}: recv_timeout({timeout:?}) on an empty channel gave {got:?}, want Timeout"
+                )
+            },
+        )?;
         ensure(waited >= timeout, Rule::RecvTimeout, || {
             format!("{capacity}: recv_timeout({timeout:?}) returned Timeout after only {waited:?}")
         })?;
@@ -179,11 +187,15 @@ fn waits_like_recv<F: SyncFlavor>(
         }
         let want = if ends_with_message {
             let sender = call_within(limit, move || tx.send(9).is_ok());
-            ensure(matches!(sender, Called::Returned(true)), Rule::RecvTimeout, || {
-                format!(
-                    "{capacity}: send to a receiver blocked in recv_timeout({timeout:?}) gave {sender:?}"
-                )
-            })?;
+            ensure(
+                matches!(sender, Called::Returned(true)),
+                Rule::RecvTimeout,
+                || {
+                    format!(
+                        "{capacity}: send to a receiver blocked in recv_timeout({timeout:?}) gave {sender:?}"
+                    )
+                },
+            )?;
             Ok(Ok(9))
         } else {
             drop(tx);
@@ -193,7 +205,11 @@ fn waits_like_recv<F: SyncFlavor>(
         ensure(got.as_ref() == Some(&want), Rule::RecvTimeout, || {
             format!(
                 "{capacity}: recv_timeout({timeout:?}) blocked on an empty channel, then {}: got {got:?}, want {want:?} (None: still blocked after {limit:?})",
-                if ends_with_message { "one send" } else { "every sender left" }
+                if ends_with_message {
+                    "one send"
+                } else {
+                    "every sender left"
+                }
             )
         })?;
     }

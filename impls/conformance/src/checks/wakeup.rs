@@ -11,8 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use chanlab_contract::{
-    Capacity, Receiver, RecvError, RecvTimeoutError, Sender, SyncFlavor, TryRecvError,
-    TrySendError,
+    Capacity, Receiver, RecvError, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
 use super::{Budget, Outcome, Pending, capacities, fill, let_settle, open, stall_limit};
@@ -186,7 +185,10 @@ fn receiver_woken_by_each_send<F: SyncFlavor>(
     wait: Wait,
     settings: &Settings,
 ) -> Result<(), Violation> {
-    let case = format!("{capacity}, {send:?} to a receiver blocked in {}", wait.name());
+    let case = format!(
+        "{capacity}, {send:?} to a receiver blocked in {}",
+        wait.name()
+    );
     let stall = stall_limit(settings);
     let (tx, mut rx) = open::<F, u64>(capacity)?;
     let (seen_tx, seen_rx) = mpsc::channel();
@@ -282,7 +284,9 @@ fn sender_woken_by_each_receive<F: SyncFlavor>(
         let got = match take {
             TakeWith::Recv => rx.recv().map_err(|RecvError| TryRecvError::Disconnected),
             TakeWith::TryRecv => rx.try_recv(),
-            TakeWith::RecvTimeout => rx.recv_timeout(HOUR).map_err(|_| TryRecvError::Disconnected),
+            TakeWith::RecvTimeout => rx
+                .recv_timeout(HOUR)
+                .map_err(|_| TryRecvError::Disconnected),
         };
         ensure(got == Ok(round), Rule::ExactlyOnce, || {
             format!("{case}: round {round}: the receive gave {got:?}, want Ok({round})")
