@@ -12,6 +12,9 @@ fn assert_rejected<F: SyncFlavor>(rule: Rule) {
     let settings = Settings {
         // A twin that never disconnects hangs its checks until this fires.
         watchdog: Duration::from_secs(3),
+        // Every twin runs the whole suite; each fault shows well within
+        // a shorter stress phase.
+        stress_budget: Duration::from_millis(20),
         ..Settings::default()
     };
     let results = run_suite::<F>(&settings);
