@@ -207,14 +207,15 @@ fn traffic<F: SyncFlavor, T: Send + 'static>(
         .collect();
     drop(tx);
     let budget = Budget::start(settings.stress_budget);
+    let count = receivers.len();
     let consumers: Vec<_> = receivers
         .into_iter()
         .enumerate()
         .map(|(index, mut rx)| {
-            // The first of two consumers leaves after a few messages; the
-            // last stays until the budget is spent, then leaves with
-            // producers blocked (or values buffered).
-            let leave_after = if index == 0 { 5 } else { u64::MAX };
+            // The first of two consumers leaves after a few turns; the
+            // last (or only) one stays until the budget is spent, then
+            // leaves with producers blocked (or values buffered).
+            let leave_after = if index + 1 < count { 5 } else { u64::MAX };
             Pending::start(move || {
                 let mut taken = 0u64;
                 while taken < leave_after && !budget.spent(taken) {
