@@ -52,13 +52,10 @@ pub(crate) fn run<R>(
             seen: Vec::new(),
         });
     });
-    let verdict = body();
-    let verdict = match verdict {
+    let verdict = match body() {
         Ok(value) => Ok(Some(value)),
-        Err(violation) => match record(&violation, true) {
-            true => Ok(None),
-            false => Err(violation),
-        },
+        Err(violation) if record(&violation, true) => Ok(None),
+        Err(violation) => Err(violation),
     };
     let seen = ACTIVE
         .with(|active| active.borrow_mut().take())

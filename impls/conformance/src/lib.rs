@@ -121,22 +121,28 @@ impl serde::Serialize for Outcome {
     }
 }
 
-/// Runs `body`, the check `name` on `F`, under the watchdog with the known
-/// failures `declared` in force.
+/// The known failures declared for the check called `name` on `F`: those
+/// in `F`'s `INFO`, then those in `extra`.
+fn declared_for<F: SyncFlavor>(name: &str, extra: &[KnownFailure]) -> Vec<KnownFailure> {
+    F::INFO
+        .known_failures
+        .iter()
+        .chain(extra)
+        .filter(|known| known.check == name)
+        .copied()
+        .collect()
+}
+
+/// Runs `body`, `check` on `F`, under the watchdog with the known failures
+/// `F` declares for it, and those in `extra`, in force.
 fn run_guarded<F: SyncFlavor>(
     check: Check,
     settings: &Settings,
-    declared: &[KnownFailure],
+    extra: &[KnownFailure],
     body: impl FnOnce() -> Result<Outcome, Violation> + Send + 'static,
 ) -> CheckResult {
     let what = format!("{}/{}", F::INFO.name, check.name);
-    let declared: Vec<KnownFailure> = F::INFO
-        .known_failures
-        .iter()
-        .chain(declared)
-        .filter(|known| known.check == check.name)
-        .copied()
-        .collect();
+    let declared = declared_for::<F>(check.name, extra);
     let guarded_run = guarded(&what, settings.watchdog, move || {
         Ok(known::run(check.name, declared, body))
     });
@@ -268,13 +274,7 @@ const KNOWN_FAILURE_ATTEMPTS: usize = 5;
 /// has not shown in [`KNOWN_FAILURE_ATTEMPTS`] runs.
 pub fn assert_check<F: SyncFlavor>(name: &str, extra: &[KnownFailure], settings: &Settings) {
     let flavor = F::INFO.name;
-    let expected: Vec<KnownFailure> = F::INFO
-        .known_failures
-        .iter()
-        .chain(extra)
-        .filter(|known| known.check == name)
-        .copied()
-        .collect();
+    let expected = declared_for::<F>(name, extra);
     let mut shown: Vec<KnownFailure> = Vec::new();
     for _ in 0..KNOWN_FAILURE_ATTEMPTS {
         let result = run_check::<F>(name, settings, extra)
