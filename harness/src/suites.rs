@@ -1,14 +1,73 @@
-//! The conformance suite of each flavor, as plain function pointers the
-//! command line can pick by name.
+//! The conformance suites of every implementation, as plain function
+//! pointers the command line can pick by name: the blocking suite on every
+//! flavor (async ones through their blocking view), the async suite on
+//! async flavors, and the mixed suite on bridges.
 
-use chanlab_conformance::{CheckResult, Settings, run_check, run_suite};
-use chanlab_contract::{AsyncFlavor, FlavorInfo, FlavorVisitor, SyncFlavor};
-use chanlab_impls::BlockOn;
+use chanlab_conformance::{
+    ASYNC_CHECKS, BRIDGE_CHECKS, BlockOn, CHECKS, Check, CheckResult, Settings, run_async_check,
+    run_async_suite, run_bridge_check, run_bridge_suite, run_check, run_suite,
+};
+use chanlab_contract::{AsyncFlavor, Bridge, BridgeVisitor, FlavorInfo, FlavorVisitor, SyncFlavor};
+use serde::Serialize;
 
-/// A flavor and its conformance suite, monomorphized.
-#[derive(Clone, Copy)]
-pub struct FlavorSuite {
-    /// Who it is and what it declares.
+/// Which suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteKind {
+    /// Blocking calls, on every flavor.
+    Blocking,
+    /// Futures, on async flavors.
+    Async,
+    /// A blocking end and an async end of one channel, on bridges.
+    Mixed,
+}
+
+impl SuiteKind {
+    /// Every suite, in the order a run prints them.
+    pub const ALL: [SuiteKind; 3] = [SuiteKind::Blocking, SuiteKind::Async, SuiteKind::Mixed];
+
+    /// The suite's checks.
+    pub fn checks(self) -> &'static [Check] {
+        match self {
+            SuiteKind::Blocking => CHECKS,
+            SuiteKind::Async => ASYNC_CHECKS,
+            SuiteKind::Mixed => BRIDGE_CHECKS,
+        }
+    }
+
+    /// The name `--suite` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            SuiteKind::Blocking => "blocking",
+            SuiteKind::Async => "async",
+            SuiteKind::Mixed => "mixed",
+        }
+    }
+
+    /// What the suite runs, for its table's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            SuiteKind::Blocking => {
+                "blocking suite: blocking calls on OS threads (async flavors through their blocking view)"
+            }
+            SuiteKind::Async => {
+                "async suite: futures on tokio's current-thread and multi-thread runtimes, and polled by hand"
+            }
+            SuiteKind::Mixed => {
+                "mixed suite: a blocking end and an async end on one channel (threads to tasks and back)"
+            }
+        }
+    }
+}
+
+/// One suite of one implementation, monomorphized.
+#[derive(Clone)]
+pub struct Suite {
+    /// Which suite.
+    pub kind: SuiteKind,
+    /// The implementation's name: a flavor's, or `<library>-bridge`.
+    pub name: String,
+    /// The flavor (for a bridge, its async end).
     pub info: FlavorInfo,
     /// Runs every check on it.
     pub run: fn(&Settings) -> Vec<CheckResult>,
@@ -20,11 +79,21 @@ fn one_check<F: SyncFlavor>(name: &str, settings: &Settings) -> Option<CheckResu
     run_check::<F>(name, settings, &[])
 }
 
-struct Collect(Vec<FlavorSuite>);
+fn one_async_check<A: AsyncFlavor>(name: &str, settings: &Settings) -> Option<CheckResult> {
+    run_async_check::<A>(name, settings, &[])
+}
+
+fn one_bridge_check<B: Bridge>(name: &str, settings: &Settings) -> Option<CheckResult> {
+    run_bridge_check::<B>(name, settings, &[])
+}
+
+struct Collect(Vec<Suite>);
 
 impl FlavorVisitor for Collect {
     fn visit_sync<F: SyncFlavor>(&mut self) {
-        self.0.push(FlavorSuite {
+        self.0.push(Suite {
+            kind: SuiteKind::Blocking,
+            name: F::INFO.name.to_owned(),
             info: F::INFO,
             run: run_suite::<F>,
             run_check: one_check::<F>,
@@ -32,20 +101,47 @@ impl FlavorVisitor for Collect {
     }
 
     fn visit_async<F: AsyncFlavor>(&mut self) {
-        self.0.push(FlavorSuite {
+        self.visit_sync::<BlockOn<F>>();
+        self.0.push(Suite {
+            kind: SuiteKind::Async,
+            name: F::INFO.name.to_owned(),
             info: F::INFO,
-            run: run_suite::<BlockOn<F>>,
-            run_check: one_check::<BlockOn<F>>,
+            run: run_async_suite::<F>,
+            run_check: one_async_check::<F>,
         });
     }
 }
 
-/// Every shipped flavor, then, with `include_broken`, the broken twins.
-pub fn all(include_broken: bool) -> Vec<FlavorSuite> {
+impl BridgeVisitor for Collect {
+    fn visit<B: Bridge>(&mut self) {
+        let info = <B::Async as AsyncFlavor>::INFO;
+        self.0.push(Suite {
+            kind: SuiteKind::Mixed,
+            name: format!("{}-bridge", info.library),
+            info,
+            run: run_bridge_suite::<B>,
+            run_check: one_bridge_check::<B>,
+        });
+    }
+}
+
+/// Every suite of every shipped flavor and bridge, then, with
+/// `include_broken`, of the broken twins.
+pub fn all(include_broken: bool) -> Vec<Suite> {
     let mut collect = Collect(Vec::new());
     chanlab_impls::visit_all(&mut collect);
+    chanlab_impls::visit_bridges(&mut collect);
     if include_broken {
         chanlab_broken::visit_all(&mut collect);
     }
     collect.0
+}
+
+/// Every flavor once (its blocking suite's entry), in registry order.
+pub fn flavors(include_broken: bool) -> Vec<FlavorInfo> {
+    all(include_broken)
+        .into_iter()
+        .filter(|suite| suite.kind == SuiteKind::Blocking)
+        .map(|suite| suite.info)
+        .collect()
 }

@@ -39,7 +39,9 @@ fn conformance_fails_on_a_broken_twin_and_names_the_rule() {
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("R9 drop-once"), "{}", text(&output));
     assert!(
-        text(&output).contains("reproduce: chanlab conformance --impl broken-leaks --check"),
+        text(&output).contains(
+            "reproduce: chanlab conformance --impl broken-leaks --suite blocking --check"
+        ),
         "{}",
         text(&output)
     );
@@ -75,6 +77,31 @@ fn declared_known_failures_pass_the_gate_and_are_listed_with_their_reason() {
     assert!(
         report.contains("known failures (declared with the flavor)")
             && report.contains("kanal 0.1.1: send drops the value"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_async_suite_reports_undeclared_cancel_safety_and_rejects_a_twin() {
+    let output = chanlab(&[
+        "conformance",
+        "--impl",
+        "kanal-async",
+        "--impl",
+        "broken-async-recv-takes-then-drops",
+        "--suite",
+        "async",
+        "--check",
+        "cancel_safe_recv",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report = text(&output);
+    assert!(
+        report.contains("kanal-async / cancel_safe_recv: cancel_safe_recv is not declared, and a receive future woken with a value and then dropped did lose it"),
+        "{report}"
+    );
+    assert!(
+        report.contains("reproduce: chanlab conformance --impl broken-async-recv-takes-then-drops --suite async --check cancel_safe_recv"),
         "{report}"
     );
 }

@@ -1,10 +1,11 @@
-//! `chanlab conformance`: the conformance suite on every implementation,
-//! printed as a table of implementations x checks.
+//! `chanlab conformance`: the conformance suites on every implementation,
+//! printed as one table of implementations x checks per suite (blocking,
+//! async, mixed).
 //!
-//! Each flavor's suite runs in a child process of this same binary, so a
-//! flavor that hangs is killed and reported, one that crashes the process
+//! Each implementation's suite runs in a child process of this same binary,
+//! so one that hangs is killed and reported, one that crashes the process
 //! (a double free, an abort) is reported with its exit status, and the run
-//! goes on with the next flavor either way.
+//! goes on with the next either way.
 //!
 //! It exits 1 when any check fails, hangs or crashes in a way the flavor
 //! does not declare as a known failure (`--report-only` opts out); known
@@ -15,12 +16,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chanlab_conformance::{CHECKS, CheckResult, Outcome, Settings};
+use chanlab_conformance::{CheckResult, Outcome, Settings};
 use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
 use serde::{Deserialize, Serialize};
 
 use crate::child::{self, Ended};
-use crate::suites::{self, FlavorSuite};
+use crate::suites::{self, Suite, SuiteKind};
 
 /// Options of `chanlab conformance`.
 #[derive(clap::Args)]
@@ -28,6 +29,9 @@ pub struct Args {
     /// Only these implementations (repeatable; see `chanlab list --broken`).
     #[arg(long = "impl", value_name = "NAME")]
     impls: Vec<String>,
+    /// Only these suites (repeatable): blocking, async or mixed.
+    #[arg(long = "suite", value_name = "SUITE", value_enum)]
+    suites: Vec<SuiteKind>,
     /// Also run the deliberately broken twins, to see the suite fail.
     #[arg(long)]
     broken: bool,
@@ -113,7 +117,8 @@ enum SuiteOutcome {
 
 #[derive(Debug, Serialize)]
 struct FlavorRow {
-    flavor: &'static str,
+    suite: SuiteKind,
+    flavor: String,
     library: &'static str,
     api: String,
     note: Option<&'static str>,
@@ -126,13 +131,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let selected = select(&args)?;
     if args.worker {
         let [suite] = selected.as_slice() else {
-            bail!("--worker runs exactly one implementation; pass one --impl");
+            bail!("--worker runs exactly one suite; pass one --impl and one --suite");
         };
         let settings = args.settings();
         let results: Vec<CheckResult> = if args.checks.is_empty() {
             (suite.run)(&settings)
         } else {
-            CHECKS
+            suite
+                .kind
+                .checks()
                 .iter()
                 .filter(|check| args.checks.iter().any(|name| name == check.name))
                 .filter_map(|check| (suite.run_check)(check.name, &settings))
@@ -148,11 +155,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut rows = Vec::new();
     for (index, suite) in selected.iter().enumerate() {
-        eprint!("[{}/{}] {:<30}", index + 1, selected.len(), suite.info.name);
+        eprint!(
+            "[{}/{}] {:<30} {:<9}",
+            index + 1,
+            selected.len(),
+            suite.name,
+            suite.kind.name()
+        );
         let outcome = run_child(&exe, suite, &args)?;
         eprintln!(" {}", summary(&outcome));
         rows.push(FlavorRow {
-            flavor: suite.info.name,
+            suite: suite.kind,
+            flavor: suite.name.clone(),
             library: suite.info.library,
             api: suite.info.api.to_string(),
             note: suite.info.note,
@@ -163,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             write_json(path, &rows)?;
         }
     }
-    crate::output::print(&render_table(&rows, &args.checks))?;
+    crate::output::print(&render_tables(&rows, &args.checks))?;
     eprintln!(
         "conformance run took {:.1}s",
         started.elapsed().as_secs_f64()
@@ -176,35 +190,52 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn select(args: &Args) -> anyhow::Result<Vec<FlavorSuite>> {
+/// The suites to run: those of the named implementations (naming a broken
+/// twin is enough to select it), of the named suites, holding a named check.
+fn select(args: &Args) -> anyhow::Result<Vec<Suite>> {
+    let every_check = || SuiteKind::ALL.iter().flat_map(|kind| kind.checks());
     if let Some(unknown) = args
         .checks
         .iter()
-        .find(|name| !CHECKS.iter().any(|check| check.name == name.as_str()))
+        .find(|name| !every_check().any(|check| check.name == name.as_str()))
     {
-        let known: Vec<_> = CHECKS.iter().map(|check| check.name).collect();
+        let known: Vec<_> = every_check().map(|check| check.name).collect();
         bail!("unknown check {unknown:?}; known: {}", known.join(", "));
     }
-    if args.impls.is_empty() {
-        return Ok(suites::all(args.broken));
-    }
-    // Naming a broken twin is enough to select it.
-    let all = suites::all(true);
-    args.impls
+    let all = suites::all(args.broken || !args.impls.is_empty());
+    if let Some(unknown) = args
+        .impls
         .iter()
-        .map(|name| {
-            all.iter()
-                .find(|s| s.info.name == name)
-                .copied()
-                .with_context(|| {
-                    let known: Vec<_> = all.iter().map(|s| s.info.name).collect();
-                    format!(
-                        "unknown implementation {name:?}; known: {}",
-                        known.join(", ")
-                    )
-                })
+        .find(|name| !all.iter().any(|suite| &suite.name == *name))
+    {
+        let mut known: Vec<_> = all.iter().map(|suite| suite.name.as_str()).collect();
+        known.dedup();
+        bail!(
+            "unknown implementation {unknown:?}; known: {}",
+            known.join(", ")
+        );
+    }
+    // In the order the implementations were named, else the registry's.
+    let rank = |suite: &Suite| args.impls.iter().position(|name| name == &suite.name);
+    let mut all = all;
+    all.sort_by_key(|suite| rank(suite));
+    let selected: Vec<Suite> = all
+        .into_iter()
+        .filter(|suite| args.impls.is_empty() || rank(suite).is_some())
+        .filter(|suite| args.suites.is_empty() || args.suites.contains(&suite.kind))
+        .filter(|suite| {
+            args.checks.is_empty()
+                || suite
+                    .kind
+                    .checks()
+                    .iter()
+                    .any(|check| args.checks.iter().any(|name| name == check.name))
         })
-        .collect()
+        .collect();
+    if selected.is_empty() {
+        bail!("no suite of the chosen implementations has the chosen suites and checks");
+    }
+    Ok(selected)
 }
 
 fn row(result: CheckResult) -> CheckRow {
@@ -237,12 +268,14 @@ fn row(result: CheckResult) -> CheckRow {
     }
 }
 
-fn run_child(exe: &Path, suite: &FlavorSuite, args: &Args) -> anyhow::Result<SuiteOutcome> {
+fn run_child(exe: &Path, suite: &Suite, args: &Args) -> anyhow::Result<SuiteOutcome> {
     let mut child_args: Vec<String> = [
         "conformance",
         "--worker",
         "--impl",
-        suite.info.name,
+        &suite.name,
+        "--suite",
+        suite.kind.name(),
         "--stress-ms",
         &args.stress_ms.to_string(),
         "--watchdog-secs",
@@ -258,7 +291,7 @@ fn run_child(exe: &Path, suite: &FlavorSuite, args: &Args) -> anyhow::Result<Sui
         child_args.extend(["--check".to_owned(), check.clone()]);
     }
     // Each check has its own watchdog; this bounds a worker that ignores it.
-    let limit = Duration::from_secs(args.watchdog_secs * (CHECKS.len() as u64 + 1));
+    let limit = Duration::from_secs(args.watchdog_secs * (suite.kind.checks().len() as u64 + 1));
     Ok(match child::run(exe, &child_args, limit)? {
         Ended::Killed => SuiteOutcome::Hung {
             after_secs: limit.as_secs(),
@@ -319,102 +352,134 @@ fn write_json(path: &Path, rows: &[FlavorRow]) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-/// The table of `rows`; `only` names the checks that ran when not all did.
-fn render_table(rows: &[FlavorRow], only: &[String]) -> String {
+/// One table per suite that ran, then the known failures, the failures
+/// with how to reproduce each, and the flavors' notes; `only` names the
+/// checks that ran when not all did.
+fn render_tables(rows: &[FlavorRow], only: &[String]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
-    let mut header = vec![Cell::new("implementation")];
-    header.extend(
-        CHECKS
+    let mut notes = Notes::default();
+    for kind in SuiteKind::ALL {
+        let rows: Vec<&FlavorRow> = rows.iter().filter(|row| row.suite == kind).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let checks: Vec<_> = kind
+            .checks()
             .iter()
             .enumerate()
             .filter(|(_, check)| only.is_empty() || only.iter().any(|name| name == check.name))
-            .map(|(index, _)| Cell::new(index + 1)),
-    );
-    table.set_header(header);
-    let mut failures = Vec::new();
-    let mut known = Vec::new();
-    for row in rows {
-        let mut cells = vec![Cell::new(row.flavor)];
-        match &row.outcome {
-            SuiteOutcome::Checked { checks } => {
-                for check in checks {
-                    for seen in &check.known {
-                        known.push(format!(
-                            "{} / {}: [{}] {} ({}; {} time(s){}): {}",
-                            row.flavor,
-                            check.check,
-                            seen.rule,
-                            seen.case,
-                            seen.why,
-                            seen.times,
-                            if seen.ended_check {
-                                ", the check stopped there"
-                            } else {
-                                ""
-                            },
-                            seen.detail
-                        ));
-                    }
-                    cells.push(match &check.verdict {
-                        Verdict::Pass if !check.known.is_empty() => {
-                            Cell::new("known").fg(Color::Yellow)
-                        }
-                        Verdict::Pass => Cell::new("pass").fg(Color::Green),
-                        Verdict::NotApplicable { .. } => Cell::new("n/a"),
-                        Verdict::Fail { rule, detail } => {
-                            failures.push(format!(
-                                "{flavor} / {check}: [{rule}] {detail}\n    reproduce: chanlab conformance --impl {flavor} --check {check}",
-                                flavor = row.flavor,
-                                check = check.check
-                            ));
-                            Cell::new("FAIL").fg(Color::Red)
-                        }
-                    });
-                }
+            .collect();
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED);
+        let mut header = vec![Cell::new("implementation")];
+        header.extend(checks.iter().map(|(index, _)| Cell::new(index + 1)));
+        table.set_header(header);
+        for row in rows {
+            table.add_row(row_cells(row, &mut notes));
+        }
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "{}\n{table}\nchecks:", kind.title());
+        for (number, check) in checks {
+            let rules: Vec<_> = check.rules.iter().map(|rule| rule.id()).collect();
+            let _ = writeln!(
+                out,
+                "  {:>2}  {:<32} {}",
+                number + 1,
+                check.name,
+                rules.join(", ")
+            );
+        }
+        let _ = writeln!(out);
+    }
+    for (title, lines) in [
+        ("not applicable:", notes.not_applicable),
+        ("known failures (declared with the flavor):", notes.known),
+        ("failures:", notes.failures),
+    ] {
+        if !lines.is_empty() {
+            let _ = writeln!(out, "{title}");
+            for line in lines {
+                let _ = writeln!(out, "  {line}");
             }
-            other => {
-                let text = summary(other);
-                if let SuiteOutcome::Crashed { stderr_tail, .. } = other {
-                    failures.push(format!("{}: {text}\n{stderr_tail}", row.flavor));
-                } else {
-                    failures.push(format!("{}: {text}", row.flavor));
-                }
-                cells.push(Cell::new(text).fg(Color::Red));
-            }
-        }
-        table.add_row(cells);
-    }
-    // Writing to a String cannot fail.
-    let _ = writeln!(out, "{table}\nchecks:");
-    for (number, check) in CHECKS.iter().enumerate() {
-        let rules: Vec<_> = check.rules.iter().map(|rule| rule.id()).collect();
-        let _ = writeln!(
-            out,
-            "  {:>2}  {:<32} {}",
-            number + 1,
-            check.name,
-            rules.join(", ")
-        );
-    }
-    if !known.is_empty() {
-        let _ = writeln!(out, "\nknown failures (declared with the flavor):");
-        for line in known {
-            let _ = writeln!(out, "  {line}");
+            let _ = writeln!(out);
         }
     }
-    if !failures.is_empty() {
-        let _ = writeln!(out, "\nfailures:");
-        for failure in failures {
-            let _ = writeln!(out, "  {failure}");
-        }
-    }
+    let mut noted: Vec<&str> = Vec::new();
     for row in rows {
-        if let Some(note) = row.note {
+        if let Some(note) = row.note.filter(|_| !noted.contains(&row.flavor.as_str())) {
+            noted.push(&row.flavor);
             let _ = writeln!(out, "note: {}: {note}", row.flavor);
         }
     }
     out
+}
+
+/// The lines printed under the tables.
+#[derive(Default)]
+struct Notes {
+    not_applicable: Vec<String>,
+    known: Vec<String>,
+    failures: Vec<String>,
+}
+
+/// One table row: a cell per check, or the suite's hang or crash; collects
+/// the row's notes.
+fn row_cells(row: &FlavorRow, notes: &mut Notes) -> Vec<Cell> {
+    let mut cells = vec![Cell::new(&row.flavor)];
+    let flavor = &row.flavor;
+    let suite = row.suite.name();
+    match &row.outcome {
+        SuiteOutcome::Checked { checks } => {
+            for check in checks {
+                for seen in &check.known {
+                    notes.known.push(format!(
+                        "{flavor} / {}: [{}] {} ({}; {} time(s){}): {}",
+                        check.check,
+                        seen.rule,
+                        seen.case,
+                        seen.why,
+                        seen.times,
+                        if seen.ended_check {
+                            ", the check stopped there"
+                        } else {
+                            ""
+                        },
+                        seen.detail
+                    ));
+                }
+                cells.push(match &check.verdict {
+                    Verdict::Pass if !check.known.is_empty() => Cell::new("known").fg(Color::Yellow),
+                    Verdict::Pass => Cell::new("pass").fg(Color::Green),
+                    Verdict::NotApplicable { reason } => {
+                        notes
+                            .not_applicable
+                            .push(format!("{flavor} / {}: {reason}", check.check));
+                        Cell::new("n/a")
+                    }
+                    Verdict::Fail { rule, detail } => {
+                        notes.failures.push(format!(
+                            "{flavor} / {check}: [{rule}] {detail}\n    reproduce: chanlab conformance --impl {flavor} --suite {suite} --check {check}",
+                            check = check.check
+                        ));
+                        Cell::new("FAIL").fg(Color::Red)
+                    }
+                });
+            }
+        }
+        other => {
+            let text = summary(other);
+            if let SuiteOutcome::Crashed { stderr_tail, .. } = other {
+                notes
+                    .failures
+                    .push(format!("{flavor} ({suite} suite): {text}\n{stderr_tail}"));
+            } else {
+                notes
+                    .failures
+                    .push(format!("{flavor} ({suite} suite): {text}"));
+            }
+            cells.push(Cell::new(text).fg(Color::Red));
+        }
+    }
+    cells
 }

@@ -29,11 +29,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "rendezvous",
         "unbounded",
         "select",
+        "cancel-safe recv",
         "note",
     ]);
     let mark = |yes: bool| if yes { "yes" } else { "-" };
-    for suite in suites::all(args.broken) {
-        let info = suite.info;
+    for info in suites::flavors(args.broken) {
         let caps = info.capabilities;
         table.add_row([
             info.name,
@@ -43,6 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             mark(caps.rendezvous),
             mark(caps.unbounded),
             mark(caps.select),
+            mark(caps.cancel_safe_recv),
             info.note.unwrap_or(""),
         ]);
     }

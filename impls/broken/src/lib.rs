@@ -7,11 +7,15 @@
 //! the fault is the only thing a checker can catch. Wake-up faults live
 //! inside a channel's locking, out of a wrapper's reach: their twins
 //! ([`Polling`]) keep the reference channel's queue behind a wake-up signal
-//! of their own, and leave one notification out.
+//! of their own, and leave one notification out. The async twins
+//! ([`AsyncPolling`]) put futures of their own in front of that queue and
+//! get one thing wrong in how they wait, wake, hand off or drop.
 
+mod asynchronous;
 pub mod child;
 mod wakeup;
 
+pub use asynchronous::AsyncPolling;
 pub use wakeup::Polling;
 
 use std::any::Any;
@@ -70,6 +74,21 @@ pub enum Fault {
     /// The last handle of one side leaving wakes only one of the parties
     /// blocked on the other side ([`Polling`] twin).
     DisconnectWakesOne,
+    /// Receive futures share one waker slot per channel: with several
+    /// waiting, only the newest is known, and a send wakes no other
+    /// ([`AsyncPolling`] twin).
+    LosesWaker,
+    /// A send hands its value directly to a waiting receive future, which
+    /// drops it if it is dropped before its next poll, as kanal 0.1.1's
+    /// does ([`AsyncPolling`] twin).
+    RecvTakesThenDrops,
+    /// A send future dropped while it waits for room delivers its value
+    /// anyway, and counts a drop of it too ([`AsyncPolling`] twin).
+    DroppedSendDeliversAndDrops,
+    /// A receive future woken for a value and dropped before its next poll
+    /// does not pass the wake-up on to another waiting receive future
+    /// ([`AsyncPolling`] twin).
+    WokenRecvSwallowsWake,
     /// Correct, but every send first spins for [`SLOW_SEND`]: the twin of
     /// the regression gate (`chanlab compare`), which must flag it against
     /// the reference channel.
@@ -88,7 +107,7 @@ pub trait FaultKind: Send + Sync + 'static {
 }
 
 macro_rules! twins {
-    ($($kind:ident => $name:literal in $flavor:ident,)+) => {
+    ($($kind:ident => $name:literal in $flavor:ident as $visit:ident,)+) => {
         $(
             #[doc = concat!("Marker for the `", $name, "` twin ([`Fault::", stringify!($kind), "`]).")]
             pub struct $kind;
@@ -100,28 +119,32 @@ macro_rules! twins {
 
         /// Calls `visitor` once for every broken twin.
         pub fn visit_all(visitor: &mut impl FlavorVisitor) {
-            $(visitor.visit_sync::<$flavor<$kind>>();)+
+            $(visitor.$visit::<$flavor<$kind>>();)+
         }
     };
 }
 
 twins! {
-    Loses => "broken-loses" in Broken,
-    Duplicates => "broken-duplicates" in Broken,
-    Reorders => "broken-reorders" in Broken,
-    NeverDisconnects => "broken-never-disconnects" in Broken,
-    Leaks => "broken-leaks" in Broken,
-    IgnoresCapacity => "broken-ignores-capacity" in Broken,
-    FakesRendezvous => "broken-fakes-rendezvous" in Broken,
-    SwallowsRefusedValue => "broken-swallows-refused-value" in Broken,
-    TimesOutEarly => "broken-times-out-early" in Broken,
-    PanicsOnHugeTimeout => "broken-panics-on-huge-timeout" in Broken,
-    HugeTimeoutReturnsAtOnce => "broken-huge-timeout-returns-at-once" in Broken,
-    DropsTwice => "broken-drops-twice" in Broken,
-    TrySendForgetsWake => "broken-try-send-forgets-wake" in Polling,
-    TryRecvForgetsWake => "broken-try-recv-forgets-wake" in Polling,
-    DisconnectWakesOne => "broken-disconnect-wakes-one" in Polling,
-    Slow => "broken-slow" in Broken,
+    Loses => "broken-loses" in Broken as visit_sync,
+    Duplicates => "broken-duplicates" in Broken as visit_sync,
+    Reorders => "broken-reorders" in Broken as visit_sync,
+    NeverDisconnects => "broken-never-disconnects" in Broken as visit_sync,
+    Leaks => "broken-leaks" in Broken as visit_sync,
+    IgnoresCapacity => "broken-ignores-capacity" in Broken as visit_sync,
+    FakesRendezvous => "broken-fakes-rendezvous" in Broken as visit_sync,
+    SwallowsRefusedValue => "broken-swallows-refused-value" in Broken as visit_sync,
+    TimesOutEarly => "broken-times-out-early" in Broken as visit_sync,
+    PanicsOnHugeTimeout => "broken-panics-on-huge-timeout" in Broken as visit_sync,
+    HugeTimeoutReturnsAtOnce => "broken-huge-timeout-returns-at-once" in Broken as visit_sync,
+    DropsTwice => "broken-drops-twice" in Broken as visit_sync,
+    TrySendForgetsWake => "broken-try-send-forgets-wake" in Polling as visit_sync,
+    TryRecvForgetsWake => "broken-try-recv-forgets-wake" in Polling as visit_sync,
+    DisconnectWakesOne => "broken-disconnect-wakes-one" in Polling as visit_sync,
+    LosesWaker => "broken-async-loses-waker" in AsyncPolling as visit_async,
+    RecvTakesThenDrops => "broken-async-recv-takes-then-drops" in AsyncPolling as visit_async,
+    DroppedSendDeliversAndDrops => "broken-async-dropped-send-delivers-and-drops" in AsyncPolling as visit_async,
+    WokenRecvSwallowsWake => "broken-async-woken-recv-swallows-wake" in AsyncPolling as visit_async,
+    Slow => "broken-slow" in Broken as visit_sync,
 }
 
 /// The reference channel with fault `K` injected.
@@ -328,7 +351,7 @@ impl<K: FaultKind, T: Send + 'static> Drop for Receiver<K, T> {
 
 /// Counts a second drop of `value` if it is drop-counted, through a clone
 /// that carries the same id.
-fn drop_a_second_time<T: 'static>(value: &T) {
+pub(crate) fn drop_a_second_time<T: 'static>(value: &T) {
     let value: &dyn Any = value;
     if let Some(tracked) = value.downcast_ref::<Tracked>() {
         drop(tracked.clone());

@@ -4,20 +4,31 @@
 
 use std::time::Duration;
 
-use chanlab_broken::{Broken, Polling};
-use chanlab_conformance::{Rule, Settings, run_suite};
-use chanlab_contract::SyncFlavor;
+use chanlab_broken::{AsyncPolling, Broken, Polling};
+use chanlab_conformance::{CheckResult, Rule, Settings, run_async_suite, run_suite};
+use chanlab_contract::{AsyncFlavor, SyncFlavor};
 
-fn assert_rejected<F: SyncFlavor>(rule: Rule) {
-    let settings = Settings {
-        // A twin that never disconnects hangs its checks until this fires.
+/// Settings for twins: a twin that never disconnects hangs its checks
+/// until the watchdog fires, and each fault shows well within a short
+/// stress phase.
+fn settings() -> Settings {
+    Settings {
         watchdog: Duration::from_secs(3),
-        // Every twin runs the whole suite; each fault shows well within
-        // a shorter stress phase.
         stress_budget: Duration::from_millis(20),
         ..Settings::default()
-    };
-    let results = run_suite::<F>(&settings);
+    }
+}
+
+fn assert_rejected<F: SyncFlavor>(rule: Rule) {
+    assert_violates(F::INFO.name, &run_suite::<F>(&settings()), rule);
+}
+
+fn assert_async_rejected<A: AsyncFlavor>(rule: Rule) {
+    assert_violates(A::INFO.name, &run_async_suite::<A>(&settings()), rule);
+}
+
+/// Some check in `results` found a violation of `rule`.
+fn assert_violates(flavor: &str, results: &[CheckResult], rule: Rule) {
     let violations: Vec<_> = results
         .iter()
         .filter_map(|result| {
@@ -32,11 +43,10 @@ fn assert_rejected<F: SyncFlavor>(rule: Rule) {
         violations
             .iter()
             .any(|(_, violation)| violation.rule == rule),
-        "{} was not rejected for {rule}; violations found: {violations:#?}",
-        F::INFO.name
+        "{flavor} was not rejected for {rule}; violations found: {violations:#?}"
     );
     for (check, violation) in &violations {
-        eprintln!("{}: {check}: {violation}", F::INFO.name);
+        eprintln!("{flavor}: {check}: {violation}");
     }
 }
 
@@ -46,6 +56,18 @@ macro_rules! caught {
             #[test]
             fn $test() {
                 assert_rejected::<$flavor<chanlab_broken::$kind>>(Rule::$rule);
+            }
+        )+
+    };
+}
+
+/// Async twins, rejected by the async suite.
+macro_rules! caught_async {
+    ($($test:ident: $kind:ident => $rule:ident;)+) => {
+        $(
+            #[test]
+            fn $test() {
+                assert_async_rejected::<AsyncPolling<chanlab_broken::$kind>>(Rule::$rule);
             }
         )+
     };
@@ -72,4 +94,11 @@ caught! {
     try_recv_forgetting_the_wake_up_breaks_wakeup: Polling<TryRecvForgetsWake> => Wakeup;
     waking_one_on_disconnect_breaks_senders_gone: Polling<DisconnectWakesOne> => SendersGone;
     waking_one_on_disconnect_breaks_receivers_gone: Polling<DisconnectWakesOne> => ReceiversGone;
+}
+
+caught_async! {
+    a_waker_lost_among_several_breaks_wakeup: LosesWaker => Wakeup;
+    a_receive_future_that_takes_and_drops_breaks_its_capability: RecvTakesThenDrops => Capabilities;
+    a_dropped_send_future_that_delivers_and_drops_breaks_drop_once: DroppedSendDeliversAndDrops => DropOnce;
+    a_woken_receive_future_swallowing_the_wake_up_breaks_wakeup: WokenRecvSwallowsWake => Wakeup;
 }

@@ -10,7 +10,7 @@ use chanlab_contract::{
     SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 
-use crate::block_on::recv_timeout;
+use crate::timer::recv_timeout;
 
 /// async-channel from async code.
 pub struct AsyncChannel;
@@ -23,6 +23,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     rendezvous: false,
     unbounded: true,
     select: false,
+    cancel_safe_recv: false,
 };
 
 impl AsyncFlavor for AsyncChannel {
@@ -39,6 +40,7 @@ impl AsyncFlavor for AsyncChannel {
         // `tokio::select!`.
         capabilities: Capabilities {
             select: true,
+            cancel_safe_recv: true,
             ..CAPABILITIES
         },
         note: None,

@@ -24,6 +24,7 @@ impl SyncFlavor for Crossbeam {
             rendezvous: true,
             unbounded: true,
             select: true,
+            cancel_safe_recv: false,
         },
         note: None,
         known_failures: &[],

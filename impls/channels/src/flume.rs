@@ -21,6 +21,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     rendezvous: true,
     unbounded: true,
     select: true,
+    cancel_safe_recv: false,
 };
 
 impl SyncFlavor for Flume {
@@ -79,7 +80,10 @@ impl AsyncFlavor for FlumeAsync {
         name: "flume-async",
         library: "flume",
         api: Api::Async,
-        capabilities: CAPABILITIES,
+        capabilities: Capabilities {
+            cancel_safe_recv: true,
+            ..CAPABILITIES
+        },
         note: None,
         known_failures: &[],
     };

@@ -26,6 +26,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     rendezvous: true,
     unbounded: true,
     select: false,
+    cancel_safe_recv: false,
 };
 
 impl SyncFlavor for Kanal {
@@ -53,9 +54,9 @@ impl SyncFlavor for Kanal {
 }
 
 /// Where kanal 0.1.1 breaks the spec, as chanlab's conformance suite finds
-/// it, shared by both APIs: a send that fails because every receiver is
-/// gone drops the value instead of handing it back (R7).
-const VALUE_DROPPED_ON_DISCONNECT: [KnownFailure; 4] = [
+/// it, shared by both APIs and the bridge: a send that fails because every
+/// receiver is gone drops the value instead of handing it back (R7).
+const VALUE_DROPPED_ON_DISCONNECT: [KnownFailure; 6] = [
     KnownFailure {
         check: "receivers_gone_disconnects",
         rule: Rule::ReceiversGone,
@@ -80,16 +81,30 @@ const VALUE_DROPPED_ON_DISCONNECT: [KnownFailure; 4] = [
         case: "the channel gave Refused(None)",
         why: "kanal 0.1.1: send drops the value when every receiver is gone",
     },
+    KnownFailure {
+        check: "async_every_blocked_party_wakes",
+        rule: Rule::ReceiversGone,
+        case: "got Err(None)",
+        why: "kanal 0.1.1: a waiting send future woken by disconnection drops its value",
+    },
+    KnownFailure {
+        check: "mixed_disconnect_and_drops",
+        rule: Rule::ReceiversGone,
+        case: "got Some(Err(None))",
+        why: "kanal 0.1.1: a waiting send woken by disconnection drops its value",
+    },
 ];
 
 /// kanal's blocking API: [`VALUE_DROPPED_ON_DISCONNECT`], and its
 /// `recv_timeout`, which reports `Timeout` where the senders are gone and
 /// panics on a timeout past what `Instant` can represent (R8).
-const SYNC_KNOWN_FAILURES: [KnownFailure; 7] = [
+const SYNC_KNOWN_FAILURES: [KnownFailure; 9] = [
     VALUE_DROPPED_ON_DISCONNECT[0],
     VALUE_DROPPED_ON_DISCONNECT[1],
     VALUE_DROPPED_ON_DISCONNECT[2],
     VALUE_DROPPED_ON_DISCONNECT[3],
+    VALUE_DROPPED_ON_DISCONNECT[4],
+    VALUE_DROPPED_ON_DISCONNECT[5],
     KnownFailure {
         check: "recv_timeout_edges",
         rule: Rule::RecvTimeout,

@@ -1,6 +1,6 @@
 //! The implementations under test: one adapter per library, each in its own
 //! file, putting that library behind the `chanlab-contract` traits, plus
-//! chanlab's own [`reference`] channel.
+//! chanlab's own [`reference`] and [`reference_async`] channels.
 //!
 //! Adapters are thin: they map the library's calls and errors one to one and
 //! add no logic of their own, so what the conformance suite finds and what
@@ -13,30 +13,33 @@
 //! on one channel.
 
 mod async_channel;
-pub mod block_on;
 mod bridge;
 mod crossbeam;
 mod flume;
 mod kanal;
 pub mod reference;
+pub mod reference_async;
 mod std_mpsc;
+mod timer;
 mod tokio;
 
 pub use async_channel::{AsyncChannel, AsyncChannelBlocking};
-pub use block_on::BlockOn;
 pub use bridge::{AsyncChannelBridge, FlumeBridge, TokioBridge, visit_bridges};
 pub use crossbeam::Crossbeam;
 pub use flume::{Flume, FlumeAsync};
 pub use kanal::{Kanal, KanalAsync, KanalBridge};
 pub use reference::Reference;
+pub use reference_async::AsyncReference;
 pub use std_mpsc::{StdMpsc, StdMpscShared};
 pub use tokio::{TokioMpsc, TokioMpscBlocking};
 
 use chanlab_contract::{AsyncFlavor, FlavorInfo, FlavorVisitor, SyncFlavor};
 
-/// Calls `visitor` once for every flavor chanlab ships, reference first.
+/// Calls `visitor` once for every flavor chanlab ships, the reference
+/// channels first.
 pub fn visit_all(visitor: &mut impl FlavorVisitor) {
     visitor.visit_sync::<Reference>();
+    visitor.visit_async::<AsyncReference>();
     visitor.visit_sync::<StdMpsc>();
     visitor.visit_sync::<StdMpscShared>();
     visitor.visit_sync::<Crossbeam>();

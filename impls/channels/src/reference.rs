@@ -52,6 +52,7 @@ impl SyncFlavor for Reference {
             rendezvous: true,
             unbounded: true,
             select: false,
+            cancel_safe_recv: false,
         },
         note: None,
         known_failures: &[],

@@ -38,6 +38,7 @@ impl SyncFlavor for StdMpsc {
             rendezvous: true,
             unbounded: true,
             select: false,
+            cancel_safe_recv: false,
         },
         note: None,
         known_failures: &[],

@@ -11,7 +11,7 @@ use chanlab_contract::{
 };
 use tokio::sync::mpsc;
 
-use crate::block_on::recv_timeout;
+use crate::timer::recv_timeout;
 
 /// tokio's mpsc channel from async code.
 pub struct TokioMpsc;
@@ -32,6 +32,7 @@ impl AsyncFlavor for TokioMpsc {
             rendezvous: false,
             unbounded: true,
             select: true,
+            cancel_safe_recv: true,
         },
         note: None,
         known_failures: &[],
@@ -55,6 +56,7 @@ impl SyncFlavor for TokioMpscBlocking {
         api: Api::Sync,
         capabilities: Capabilities {
             select: false,
+            cancel_safe_recv: false,
             ..TokioMpsc::INFO.capabilities
         },
         note: Some("recv_timeout runs recv() under a tokio timer on a per-thread runtime"),

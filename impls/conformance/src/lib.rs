@@ -1,17 +1,36 @@
 //! chanlab's conformance suite: one written spec of channel behaviour
-//! ([`Rule`]), checked against any implementation of the contract.
+//! ([`Rule`]), checked against any implementation of the contract, in three
+//! suites: the blocking suite ([`CHECKS`]), the async suite
+//! ([`ASYNC_CHECKS`]: futures on tokio's current-thread and multi-thread
+//! runtimes, and polled by hand for cancellation and wake-ups), and the
+//! mixed suite ([`BRIDGE_CHECKS`]: a blocking end and an async end on one
+//! channel).
 //!
 //! # Using it on your own channel
 //!
-//! Implement [`chanlab_contract::SyncFlavor`] for your channel (one file),
-//! then, in a test file, one line per flavor. Each call makes its own
-//! module, named by its first argument, so several share a file:
+//! Implement [`chanlab_contract::SyncFlavor`], [`chanlab_contract::AsyncFlavor`]
+//! or [`chanlab_contract::Bridge`] for your channel (one file), then, in a
+//! test file, one line per flavor and suite. Each call makes its own
+//! module, named by its first argument, so several share a file. The
+//! suites need only the contract and tokio, never the libraries chanlab
+//! ships (the examples below borrow chanlab's own channels):
 //!
 //! ```
-//! use chanlab_conformance::{Settings, conformance_tests};
+//! use chanlab_conformance::{
+//!     BlockOn, Settings, async_conformance_tests, bridge_conformance_tests, conformance_tests,
+//! };
 //! use std::time::Duration;
 //!
+//! // A blocking flavor.
 //! conformance_tests!(reference: chanlab_impls::Reference);
+//!
+//! // An async flavor: the async suite on its futures, and the blocking
+//! // suite through its blocking view, which drives the same futures.
+//! async_conformance_tests!(reference_async: chanlab_impls::AsyncReference);
+//! conformance_tests!(reference_async_blocking: BlockOn<chanlab_impls::AsyncReference>);
+//!
+//! // A library with both ends on one channel.
+//! bridge_conformance_tests!(flume_bridge: chanlab_impls::FlumeBridge);
 //!
 //! // Known failures for a flavor whose INFO does not declare them, each
 //! // check(Rule, "text in the violation", "why"), and tuned settings
@@ -25,18 +44,18 @@
 //! # fn main() {}
 //! ```
 //!
-//! That expands to one `#[test]` per check, each running under a watchdog,
+//! Each expands to one `#[test]` per check, each running under a watchdog,
 //! so a hang fails with the flavor's and the check's names instead of
 //! stalling CI. A violation fails the test unless it matches a known
 //! failure ([`KnownFailure`]: the check, the rule and a text of the case),
-//! declared in the flavor's `INFO.known_failures` or in the macro call;
-//! then the check goes on and fails on any other violation. A declared
-//! known failure that does not show in five runs fails its test, so the
-//! list stays true. An async flavor is checked through its blocking view:
-//! `conformance_tests!(mine: chanlab_impls::BlockOn<MyAsyncFlavor>)`.
+//! declared in the flavor's `INFO.known_failures` (for a bridge, either
+//! end's) or in the macro call; then the check goes on and fails on any
+//! other violation. A declared known failure that does not show in five
+//! runs fails its test, so the list stays true.
 //!
-//! [`run_suite`] runs the same checks and returns their results, for tools
-//! that print a table instead of failing a test.
+//! [`run_suite`], [`run_async_suite`] and [`run_bridge_suite`] run the same
+//! checks and return their results, for tools that print a table instead
+//! of failing a test.
 //!
 //! # How the checks are sized
 //!
@@ -45,8 +64,11 @@
 //! costs orders of magnitude more than a buffered one. No check asserts how
 //! fast anything is; the clock-based assertions are R8's: `recv_timeout`
 //! returns neither before its timeout nor after a plain sleep of ten times
-//! it plus 200 ms started at the same moment (best of five attempts).
+//! it plus 200 ms started at the same moment (best of five attempts), and a
+//! receive raced against a runtime timer ends within the same bound.
 
+mod asynchronous;
+mod block_on;
 mod checks;
 mod history;
 mod known;
@@ -57,9 +79,10 @@ mod watchdog;
 
 use std::time::Duration;
 
-use chanlab_contract::SyncFlavor;
+use chanlab_contract::{AsyncFlavor, Bridge, FlavorInfo, SyncFlavor};
 use serde::Serialize;
 
+pub use block_on::{BlockOn, BlockOnReceiver, BlockOnSender};
 pub use chanlab_contract::KnownFailure;
 pub use checks::Outcome;
 pub use known::KnownSeen;
@@ -121,28 +144,69 @@ impl serde::Serialize for Outcome {
     }
 }
 
-/// The known failures declared for the check called `name` on `F`: those
-/// in `F`'s `INFO`, then those in `extra`.
-fn declared_for<F: SyncFlavor>(name: &str, extra: &[KnownFailure]) -> Vec<KnownFailure> {
-    F::INFO
-        .known_failures
-        .iter()
-        .chain(extra)
-        .filter(|known| known.check == name)
-        .copied()
-        .collect()
+/// What a suite runs on: the name its messages use and the known failures
+/// it declares.
+struct Subject {
+    name: String,
+    known_failures: Vec<KnownFailure>,
 }
 
-/// Runs `body`, `check` on `F`, under the watchdog with the known failures
-/// `F` declares for it, and those in `extra`, in force.
-fn run_guarded<F: SyncFlavor>(
+impl Subject {
+    fn of(info: &FlavorInfo) -> Self {
+        Subject {
+            name: info.name.to_owned(),
+            known_failures: info.known_failures.to_vec(),
+        }
+    }
+
+    /// The known failures declared for the check called `check`: the
+    /// subject's own, then those in `extra`.
+    fn declared_for(&self, check: &str, extra: &[KnownFailure]) -> Vec<KnownFailure> {
+        self.known_failures
+            .iter()
+            .chain(extra)
+            .filter(|known| known.check == check)
+            .copied()
+            .collect()
+    }
+}
+
+fn sync_subject<F: SyncFlavor>() -> Subject {
+    Subject::of(&F::INFO)
+}
+
+fn async_subject<A: AsyncFlavor>() -> Subject {
+    Subject::of(&A::INFO)
+}
+
+/// A bridge is named by its library and declares what either side does.
+fn bridge_subject<B: Bridge>() -> Subject {
+    let (blocking, asynchronous) = (
+        <B::Sync as SyncFlavor>::INFO,
+        <B::Async as AsyncFlavor>::INFO,
+    );
+    Subject {
+        name: format!("{} bridge", blocking.library),
+        known_failures: blocking
+            .known_failures
+            .iter()
+            .chain(asynchronous.known_failures)
+            .copied()
+            .collect(),
+    }
+}
+
+/// Runs `body`, `check` on `subject`, under the watchdog with the known
+/// failures the subject declares for it, and those in `extra`, in force.
+fn run_guarded(
+    subject: Subject,
     check: Check,
     settings: &Settings,
     extra: &[KnownFailure],
     body: impl FnOnce() -> Result<Outcome, Violation> + Send + 'static,
 ) -> CheckResult {
-    let what = format!("{}/{}", F::INFO.name, check.name);
-    let declared = declared_for::<F>(check.name, extra);
+    let what = format!("{}/{}", subject.name, check.name);
+    let declared = subject.declared_for(check.name, extra);
     let guarded_run = guarded(&what, settings.watchdog, move || {
         Ok(known::run(check.name, declared, body))
     });
@@ -157,52 +221,52 @@ fn run_guarded<F: SyncFlavor>(
     }
 }
 
-/// Defines the list of checks once, and from it [`CHECKS`], [`run_check`]
-/// and the exported [`conformance_tests!`] macro. The `$d` parameter is a
-/// literal `$`, so the generated macro can have variables of its own.
-macro_rules! define_checks {
-    ($d:tt $($name:ident => $($segment:ident)::+, [$($rule:ident),+];)+) => {
-        /// Every check, in the order the suite runs them.
-        pub const CHECKS: &[Check] = &[
+/// Defines one suite's list of checks once, and from it the list, the
+/// function that runs one check by name, the test body and the exported
+/// macro that makes a module of tests. The `$d` parameter is a literal
+/// `$`, so the generated macro can have variables of its own.
+macro_rules! define_suite {
+    (
+        $d:tt
+        $what:literal, $bound:ident, $subject:ident;
+        $list:ident, $run:ident, $assert:ident, $macro_name:ident;
+        $($name:ident => $($segment:ident)::+, [$($rule:ident),+];)+
+    ) => {
+        #[doc = concat!("Every check of the ", $what, " suite, in the order it runs them.")]
+        pub const $list: &[Check] = &[
             $(Check { name: stringify!($name), rules: &[$(Rule::$rule),+] },)+
         ];
 
-        /// Runs the check called `name` on `F` under the watchdog, going on
-        /// past the known failures `F` declares and those in `extra`;
-        /// `None` for an unknown name.
-        pub fn run_check<F: SyncFlavor>(
+        #[doc = concat!("Runs the ", $what, " check called `name` on `F` under the watchdog, going on past the known failures `F` declares and those in `extra`; `None` for an unknown name.")]
+        pub fn $run<F: $bound>(
             name: &str,
             settings: &Settings,
             extra: &[KnownFailure],
         ) -> Option<CheckResult> {
-            let check = *CHECKS.iter().find(|check| check.name == name)?;
+            let check = *$list.iter().find(|check| check.name == name)?;
             let owned = settings.clone();
             Some(match name {
-                $(stringify!($name) => run_guarded::<F>(check, settings, extra, move || $($segment)::+::<F>(&owned)),)+
+                $(stringify!($name) => run_guarded($subject::<F>(), check, settings, extra, move || $($segment)::+::<F>(&owned)),)+
                 _ => return None,
             })
         }
 
-        /// Expands to a module of `#[test]`s, one per conformance check,
-        /// for a flavor.
+        #[doc = concat!("The body of each test [`", stringify!($macro_name), "!`] generates: see [`assert_passes`].")]
+        pub fn $assert<F: $bound>(name: &str, extra: &[KnownFailure], settings: &Settings) {
+            assert_passes($subject::<F>(), name, extra, settings, $run::<F>);
+        }
+
+        #[doc = concat!("Expands to a module of `#[test]`s, one per check of the ", $what, " suite.")]
         ///
-        /// `conformance_tests!(module: Flavor)`; optionally followed by
-        /// known failures beyond those the flavor's `INFO` declares, each
-        /// `check(Rule, "case text", "why")`, and by the [`Settings`] to
-        /// use:
-        ///
-        /// ```text
-        /// conformance_tests!(mine: MyFlavor,
-        ///     known_failures: [receivers_gone_disconnects(ReceiversGone, "handed back None", "drops the value")],
-        ///     settings: Settings { settle: Duration::from_millis(100), ..Settings::default() },
-        /// );
-        /// ```
+        /// `macro!(module: Type)`; optionally followed by known failures
+        /// beyond those the type declares, each `check(Rule, "case text",
+        /// "why")`, and by the [`Settings`] to use. See the crate docs.
         ///
         /// A declared known failure that stops showing up fails its test,
         /// so the list stays true. Several calls share a file: each makes
         /// its own module, which sees the file's imports.
         #[macro_export]
-        macro_rules! conformance_tests {
+        macro_rules! $macro_name {
             (
                 $d module:ident : $d flavor:ty
                 $d (, known_failures: [$d ($d check:ident($d known_rule:ident, $d case:literal, $d why:literal)),* $d (,)?])?
@@ -228,7 +292,7 @@ macro_rules! define_checks {
                     $(
                         #[test]
                         fn $name() {
-                            $crate::assert_check::<$d flavor>(stringify!($name), KNOWN, &settings());
+                            $crate::$assert::<$d flavor>(stringify!($name), KNOWN, &settings());
                         }
                     )+
                 }
@@ -237,7 +301,9 @@ macro_rules! define_checks {
     };
 }
 
-define_checks! { $
+define_suite! { $
+    "blocking", SyncFlavor, sync_subject;
+    CHECKS, run_check, assert_check, conformance_tests;
     capabilities_are_honest => checks::basics::capabilities_are_honest, [Capabilities, ExactlyOnce];
     fifo_in_order => checks::basics::fifo_in_order, [Fifo, ExactlyOnce];
     capacity_is_exact => checks::basics::capacity_is_exact, [Capacity];
@@ -255,6 +321,25 @@ define_checks! { $
     agrees_with_model => model::agrees_with_model, [Capabilities, Fifo, ExactlyOnce, Capacity, Rendezvous, SendersGone, ReceiversGone];
 }
 
+define_suite! { $
+    "async", AsyncFlavor, async_subject;
+    ASYNC_CHECKS, run_async_check, assert_async_check, async_conformance_tests;
+    async_exactly_once_in_order => asynchronous::basics::async_exactly_once_in_order, [Fifo, ExactlyOnce];
+    async_capacity_and_rendezvous => asynchronous::basics::async_capacity_and_rendezvous, [Capacity, Rendezvous, Wakeup];
+    async_every_blocked_party_wakes => asynchronous::wakeup::async_every_blocked_party_wakes, [SendersGone, ReceiversGone];
+    async_no_lost_waker => asynchronous::wakeup::async_no_lost_waker, [Wakeup];
+    async_recv_raced_with_timer => asynchronous::timeout::async_recv_raced_with_timer, [RecvTimeout];
+    cancel_safe_recv => asynchronous::cancel::cancel_safe_recv, [Capabilities, ExactlyOnce, Wakeup];
+    async_values_dropped_once => asynchronous::drops::async_values_dropped_once, [DropOnce, ExactlyOnce];
+}
+
+define_suite! { $
+    "mixed sync/async (bridge)", Bridge, bridge_subject;
+    BRIDGE_CHECKS, run_bridge_check, assert_bridge_check, bridge_conformance_tests;
+    mixed_exactly_once => asynchronous::mixed::mixed_exactly_once, [Fifo, ExactlyOnce, Rendezvous];
+    mixed_disconnect_and_drops => asynchronous::mixed::mixed_disconnect_and_drops, [SendersGone, ReceiversGone, DropOnce];
+}
+
 /// Runs every check on `F` and returns the results in [`CHECKS`] order.
 pub fn run_suite<F: SyncFlavor>(settings: &Settings) -> Vec<CheckResult> {
     CHECKS
@@ -263,21 +348,45 @@ pub fn run_suite<F: SyncFlavor>(settings: &Settings) -> Vec<CheckResult> {
         .collect()
 }
 
+/// Runs every async check on `A` and returns the results in
+/// [`ASYNC_CHECKS`] order.
+pub fn run_async_suite<A: AsyncFlavor>(settings: &Settings) -> Vec<CheckResult> {
+    ASYNC_CHECKS
+        .iter()
+        .filter_map(|check| run_async_check::<A>(check.name, settings, &[]))
+        .collect()
+}
+
+/// Runs every mixed check on the bridge `B` and returns the results in
+/// [`BRIDGE_CHECKS`] order.
+pub fn run_bridge_suite<B: Bridge>(settings: &Settings) -> Vec<CheckResult> {
+    BRIDGE_CHECKS
+        .iter()
+        .filter_map(|check| run_bridge_check::<B>(check.name, settings, &[]))
+        .collect()
+}
+
 /// Attempts a known failure gets to show itself: some faults (a lock held
 /// at the wrong moment) appear only under a lucky interleaving, and a busy
 /// machine can hide them for a run.
 const KNOWN_FAILURE_ATTEMPTS: usize = 5;
 
-/// The body of each test [`conformance_tests!`] generates: runs the check
-/// and panics on a violation that is not a declared known failure, or when
-/// a known failure declared for this check (by `F`'s `INFO` or in `extra`)
-/// has not shown in [`KNOWN_FAILURE_ATTEMPTS`] runs.
-pub fn assert_check<F: SyncFlavor>(name: &str, extra: &[KnownFailure], settings: &Settings) {
-    let flavor = F::INFO.name;
-    let expected = declared_for::<F>(name, extra);
+/// Runs one check through `run` and panics on a violation that is not a
+/// declared known failure, or when a known failure declared for this check
+/// (by the subject or in `extra`) has not shown in
+/// [`KNOWN_FAILURE_ATTEMPTS`] runs.
+fn assert_passes(
+    subject: Subject,
+    name: &str,
+    extra: &[KnownFailure],
+    settings: &Settings,
+    run: fn(&str, &Settings, &[KnownFailure]) -> Option<CheckResult>,
+) {
+    let flavor = &subject.name;
+    let expected = subject.declared_for(name, extra);
     let mut shown: Vec<KnownFailure> = Vec::new();
     for _ in 0..KNOWN_FAILURE_ATTEMPTS {
-        let result = run_check::<F>(name, settings, extra)
+        let result = run(name, settings, extra)
             .unwrap_or_else(|| panic!("no conformance check is called {name}"));
         if let Err(violation) = result.verdict {
             panic!("{flavor} fails {name}: {violation}");

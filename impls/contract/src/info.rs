@@ -54,9 +54,15 @@ pub struct Capabilities {
     pub unbounded: bool,
     /// Select over several receivers. For a blocking flavor: the library's
     /// own select, behind `SyncFlavor::select`. For an async flavor: its
-    /// receive future may be dropped without losing a message (it is
-    /// cancel-safe), so it can be raced in `tokio::select!`.
+    /// receive future may be raced in `tokio::select!`, which needs
+    /// `cancel_safe_recv`.
     pub select: bool,
+    /// An async flavor's receive future, dropped before it completes (at
+    /// any point: never polled, pending, or woken and not yet polled again),
+    /// takes no message, and passes on a wake-up it was given to another
+    /// waiting receiver. Always `false` for a blocking flavor, which has no
+    /// futures.
+    pub cancel_safe_recv: bool,
 }
 
 impl Capabilities {

@@ -110,7 +110,7 @@ pub(crate) fn values_dropped_once<F: SyncFlavor>(
     Ok(Outcome::Pass)
 }
 
-fn verify(ledger: &Ledger, situation: &str) -> Result<(), Violation> {
+pub(crate) fn verify(ledger: &Ledger, situation: &str) -> Result<(), Violation> {
     let mismatches = ledger.mismatches();
     if mismatches.is_empty() {
         return Ok(());
@@ -124,6 +124,20 @@ fn verify(ledger: &Ledger, situation: &str) -> Result<(), Violation> {
             &mismatches[..mismatches.len().min(6)]
         ),
     ))
+}
+
+/// The ids, with their drop counts, of values not dropped as often as they
+/// were made: producer `p` made the first `made[p]` of its ids
+/// `p * per_producer ..`, each of which must be dropped once, and no other.
+pub(crate) fn drop_mismatches(
+    ledger: &Ledger,
+    made: &[usize],
+    per_producer: usize,
+) -> Vec<(usize, usize)> {
+    (0..made.len() * per_producer)
+        .map(|id| (id, ledger.drops(id)))
+        .filter(|&(id, drops)| drops != usize::from(made[id / per_producer] > id % per_producer))
+        .collect()
 }
 
 /// Producers in the concurrent drop check; each sends at most
@@ -146,12 +160,7 @@ pub(crate) fn drops_under_concurrency<F: SyncFlavor>(
         let ledger = Ledger::leak(PRODUCERS * PER_PRODUCER);
         let made =
             traffic::<F, Box<Tracked>>(capacity, settings, move |id| Box::new(ledger.value(id)))?;
-        let mismatches: Vec<_> = (0..PRODUCERS * PER_PRODUCER)
-            .map(|id| (id, ledger.drops(id)))
-            .filter(|&(id, drops)| {
-                drops != usize::from(made[id / PER_PRODUCER] > id % PER_PRODUCER)
-            })
-            .collect();
+        let mismatches = drop_mismatches(ledger, &made, PER_PRODUCER);
         ensure(mismatches.is_empty(), Rule::DropOnce, || {
             format!(
                 "{capacity}: {PRODUCERS} producers sending Box<Tracked>, receivers leaving mid-traffic: {} value(s) not dropped exactly once (id, drops): {:?}",

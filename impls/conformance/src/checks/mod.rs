@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chanlab_contract::{Capacity, Sender, SyncChannel, SyncFlavor};
+use chanlab_contract::{Capacity, FlavorInfo, Sender, SyncChannel, SyncFlavor, TrySendError};
 
 use crate::watchdog::panic_message;
 use crate::{Rule, Settings, Violation};
@@ -41,9 +41,14 @@ pub(crate) const PROBED_CAPACITIES: [Capacity; 5] = [
 
 /// The capacities the suite exercises, as far as `F` declares them.
 pub(crate) fn capacities<F: SyncFlavor>() -> Vec<Capacity> {
+    declared_capacities(&F::INFO)
+}
+
+/// The capacities the suite exercises, as far as `info` declares them.
+pub(crate) fn declared_capacities(info: &FlavorInfo) -> Vec<Capacity> {
     PROBED_CAPACITIES
         .into_iter()
-        .filter(|&capacity| F::INFO.capabilities.supports(capacity))
+        .filter(|&capacity| info.capabilities.supports(capacity))
         .collect()
 }
 
@@ -177,11 +182,20 @@ pub(crate) fn fill<T, S: Sender<T>>(
     values: impl IntoIterator<Item = T>,
     situation: &str,
 ) -> Result<(), Violation> {
+    fill_with(|value| tx.try_send(value), values, situation)
+}
+
+/// [`fill`] through any `try_send`: a blocking or an async sender's.
+pub(crate) fn fill_with<T>(
+    try_send: impl Fn(T) -> Result<(), TrySendError<T>>,
+    values: impl IntoIterator<Item = T>,
+    situation: &str,
+) -> Result<(), Violation> {
     for (index, value) in values.into_iter().enumerate() {
-        tx.try_send(value).map_err(|err| {
+        try_send(value).map_err(|err| {
             Violation::new(
                 Rule::Capacity,
-                format!("{situation}: try_send #{index} within capacity failed: {err}"),
+                format!("{situation}: try_send #{index} within capacity failed: {err:?}"),
             )
         })?;
     }

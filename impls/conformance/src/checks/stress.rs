@@ -152,7 +152,7 @@ fn consume<R: Receiver<Stamp>>(rx: &mut R, mode: ReceiveWith) -> Vec<Stamp> {
 
 /// Checks per-consumer order, then that the union of everything received
 /// is exactly every producer's `0..sent`.
-fn account(shape: &str, sent: &[u64], received: &[Vec<Stamp>]) -> Result<(), Violation> {
+pub(crate) fn account(shape: &str, sent: &[u64], received: &[Vec<Stamp>]) -> Result<(), Violation> {
     for (consumer, stamps) in received.iter().enumerate() {
         let mut last: HashMap<u32, u64> = HashMap::new();
         for stamp in stamps {

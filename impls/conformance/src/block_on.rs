@@ -1,9 +1,10 @@
-//! Driving futures from blocking code, for the flavors whose blocking API
-//! lacks an operation (a receive with a timeout) and for [`BlockOn`], the
-//! blocking view of any async flavor.
+//! [`BlockOn`], the blocking view of any async flavor, so the blocking
+//! checks run on the library's own futures. It needs only the contract and
+//! tokio, so a library author checks an async channel without pulling in
+//! the libraries chanlab ships.
 //!
-//! Each OS thread that needs it gets its own current-thread tokio runtime
-//! with only the timer enabled. Never call these from inside an async task.
+//! Each OS thread that uses it gets its own current-thread tokio runtime
+//! with only the timer enabled. Never call it from inside an async task.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -24,37 +25,15 @@ thread_local! {
 }
 
 /// Runs `future` to completion on this thread.
-pub fn block_on<F: Future>(future: F) -> F::Output {
+fn block_on<F: Future>(future: F) -> F::Output {
     RUNTIME.with(|runtime| runtime.block_on(future))
 }
 
-/// Runs `future` for at most `timeout`; `None` if it did not finish.
-pub fn block_on_timeout<F: Future>(timeout: Duration, future: F) -> Option<F::Output> {
-    block_on(async { tokio::time::timeout(timeout, future).await.ok() })
-}
-
-/// Waits at most `timeout` for a receive future: the blocking
-/// `recv_timeout` of flavors whose blocking API lacks one. When the timer
-/// fires, the library's receive future is dropped, so this relies on it
-/// being cancel-safe (a value is never taken by a dropped receive).
-pub fn recv_timeout<T>(
-    timeout: Duration,
-    receive: impl Future<Output = Result<T, RecvError>>,
-) -> Result<T, RecvTimeoutError> {
-    match block_on_timeout(timeout, receive) {
-        Some(received) => Ok(received?),
-        None => Err(RecvTimeoutError::Timeout),
-    }
-}
-
 /// The blocking view of an async flavor: every operation runs the flavor's
-/// own future to completion on the calling thread.
-///
-/// The conformance suite checks async flavors through this view, so the
-/// futures under test are the library's real ones; `recv_timeout` (see
-/// [`recv_timeout`]) also exercises the cancel-safety of the library's
-/// receive future. Its `INFO` is the async flavor's own: this view is a
-/// checking device, never a flavor that reports measure.
+/// own future to completion on the calling thread, and `recv_timeout` races
+/// the receive future against a tokio timer (so it also exercises the
+/// receive future's cancel-safety). Its `INFO` is the async flavor's own:
+/// this view is a checking device, never a flavor that reports measure.
 pub struct BlockOn<A>(PhantomData<A>);
 
 /// Sender half of [`BlockOn`].
@@ -103,7 +82,12 @@ impl<T, R: AsyncReceiver<T>> chanlab_contract::Receiver<T> for BlockOnReceiver<R
     }
 
     fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        recv_timeout(timeout, self.0.recv())
+        block_on(async {
+            match tokio::time::timeout(timeout, self.0.recv()).await {
+                Ok(received) => Ok(received?),
+                Err(_) => Err(RecvTimeoutError::Timeout),
+            }
+        })
     }
 
     fn try_clone(&self) -> Option<Self> {
