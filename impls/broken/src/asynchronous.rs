@@ -247,6 +247,9 @@ impl<K: FaultKind, T: Send + 'static> Drop for SendFuture<'_, K, T> {
                 drop_a_second_time(&value);
                 if self.sender.inner.try_send(value).is_ok() {
                     waiting.queued += 1;
+                    let wake = waiting.wake_receiver();
+                    wake_after(waiting, wake);
+                    return;
                 }
             }
         }

@@ -287,7 +287,7 @@ impl<T> Future for SendFuture<'_, T> {
             return Poll::Ready(Ok(()));
         };
         if state.receivers == 0 {
-            if let Some(id) = this.id {
+            if let Some(id) = this.id.take() {
                 state.sending.remove(id);
             }
             return Poll::Ready(Err(SendError::new(value)));
@@ -302,7 +302,7 @@ impl<T> Future for SendFuture<'_, T> {
             return Poll::Pending;
         }
         if state.has_room() {
-            if let Some(id) = this.id {
+            if let Some(id) = this.id.take() {
                 state.sending.remove(id);
             }
             state.queue.push_back(value);

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use chanlab_contract::{
-    Api, AsyncFlavor, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError,
-    SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
+    Api, AsyncFlavor, Capabilities, Capacity, FlavorInfo, KnownFailure, RecvError,
+    RecvTimeoutError, Rule, SendError, SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 use tokio::sync::mpsc;
 
@@ -35,7 +35,7 @@ impl AsyncFlavor for TokioMpsc {
             cancel_safe_recv: true,
         },
         note: None,
-        known_failures: &[],
+        known_failures: &OVERTAKEN_WHILE_HOLDING_CAPACITY,
     };
 
     fn channel<T: Send + 'static>(
@@ -45,6 +45,21 @@ impl AsyncFlavor for TokioMpsc {
         Ok(new_channel(capacity))
     }
 }
+
+/// Where tokio's bounded mpsc breaks the spec, as chanlab's conformance
+/// suite finds it, for both APIs: a send takes capacity (a semaphore
+/// permit) before it claims its place in the queue, so a sender preempted
+/// between the two is overtaken by a later sender while its capacity
+/// already counts, and `try_send`/`try_recv` histories are not
+/// linearizable (R11). It shows only when a thread is preempted at that
+/// moment: in 1 of 10 runs of the whole suite with both cores busy.
+const OVERTAKEN_WHILE_HOLDING_CAPACITY: [KnownFailure; 1] = [KnownFailure {
+    check: "histories_are_linearizable",
+    rule: Rule::Linearizable,
+    case: "no sequential order",
+    why: "tokio 1.54.1: a try_send holds capacity before it takes its place in the queue, so a later send overtakes it while the channel reports Full",
+    intermittent: true,
+}];
 
 impl SyncFlavor for TokioMpscBlocking {
     type Sender<T: Send + 'static> = Sender<T>;
@@ -60,7 +75,7 @@ impl SyncFlavor for TokioMpscBlocking {
             ..TokioMpsc::INFO.capabilities
         },
         note: Some("recv_timeout runs recv() under a tokio timer on a per-thread runtime"),
-        known_failures: &[],
+        known_failures: &OVERTAKEN_WHILE_HOLDING_CAPACITY,
     };
 
     fn channel<T: Send + 'static>(

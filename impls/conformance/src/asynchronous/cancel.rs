@@ -8,12 +8,11 @@
 //! Where the capability is not declared the check still looks, and says in
 //! its outcome whether it saw a loss.
 
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Capacity};
 
-use super::{Hand, capacities_of, drive, open_async, patience};
+use super::{Hand, capacities_of, drive, either_woken, fill_async, open_async, patience};
 use crate::checks::Outcome;
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -79,6 +78,9 @@ fn cancelled_receive<A: AsyncFlavor>(
         format!("{capacity}: a receive future on an empty channel completed")
     })?;
     let mut send = Hand::new(tx.send(VALUE));
+    // Where the channel buffers two, a second value queued behind the
+    // first shows a taken value put back out of order.
+    let behind = capacity.bound().is_none_or(|room| room >= 2);
     if let Cancelled::AfterItsWakeUp = when {
         send.poll();
         ensure(recv.wait_woken(wait), Rule::Wakeup, || {
@@ -86,16 +88,28 @@ fn cancelled_receive<A: AsyncFlavor>(
                 "{capacity}: a send to a waiting receive future did not wake it within {wait:?}"
             )
         })?;
+        if behind {
+            fill_async(&tx, [VALUE + 1], &capacity.to_string())?;
+        }
     }
     drop(recv);
     let mut again = Hand::new(rx.recv());
     let arrived = drive(&mut again, Some(&mut send), wait);
-    Ok(match again.into_output() {
-        Some(Ok(VALUE)) if arrived => None,
-        other => Some(format!(
-            "a waiting receive future was dropped {when:?}, and a new receive then gave {other:?} within {wait:?}, not the value sent"
-        )),
-    })
+    let first = again.into_output();
+    if !(arrived && matches!(first, Some(Ok(VALUE)))) {
+        return Ok(Some(format!(
+            "a waiting receive future was dropped {when:?}, and a new receive then gave {first:?} within {wait:?}, not the value sent"
+        )));
+    }
+    if behind && matches!(when, Cancelled::AfterItsWakeUp) {
+        let second = rx.try_recv();
+        ensure(second == Ok(VALUE + 1), Rule::Fifo, || {
+            format!(
+                "{capacity}: after a receive future woken with the first of two values was dropped, the values came back as {VALUE} then {second:?}"
+            )
+        })?;
+    }
+    Ok(None)
 }
 
 /// R12 through cancellation: two receive futures wait on one queue, one
@@ -121,11 +135,7 @@ fn woken_dropped_passes_on<A: AsyncFlavor>(
     )?;
     let mut send = Hand::new(tx.send(VALUE));
     send.poll();
-    let deadline = Instant::now() + wait;
-    while !(first.woken() || second.woken()) && Instant::now() < deadline {
-        thread::sleep(Duration::from_micros(200));
-    }
-    ensure(first.woken() || second.woken(), Rule::Wakeup, || {
+    ensure(either_woken(&first, &second, wait), Rule::Wakeup, || {
         format!("{capacity}: one send to two waiting receive futures woke neither within {wait:?}")
     })?;
     let mut survivor = if first.woken() {

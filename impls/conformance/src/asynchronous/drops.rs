@@ -112,8 +112,13 @@ async fn traffic<A: AsyncFlavor>(
             })
         })
         .collect();
-    for consumer in consumers {
-        join_within(consumer, limit).await?;
+    for (index, consumer) in consumers.into_iter().enumerate() {
+        if join_within(consumer, limit).await?.is_none() {
+            return Err(Violation::new(
+                Rule::Liveness,
+                format!("{situation}: consumer task {index} did not finish within {limit:?}"),
+            ));
+        }
     }
     let mut made = Vec::new();
     for (index, producer) in producers.into_iter().enumerate() {
@@ -164,7 +169,14 @@ async fn aborted_sends<A: AsyncFlavor>(
         sender.abort();
     }
     for sender in senders {
-        let _ = sender.await;
+        if let Err(err) = sender.await {
+            if err.is_panic() {
+                return Err(Violation::new(
+                    Rule::Liveness,
+                    format!("{situation}: an aborted send task panicked"),
+                ));
+            }
+        }
     }
     loop {
         match tokio::time::timeout(limit, rx.recv()).await {

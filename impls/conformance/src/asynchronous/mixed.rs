@@ -1,5 +1,6 @@
 //! The rules across a bridge: one channel with a blocking end and an async
-//! end. Threads send to tasks and tasks to threads (R2, R3); a blocking
+//! end. One blocking call wakes a waiting future and back (R12); threads
+//! send to tasks and tasks to threads (R2, R3); a blocking
 //! send on a rendezvous channel waits for the async receive and an async
 //! send for the blocking one (R5); either side leaving wakes the other
 //! (R6, R7); and values are dropped exactly once across the mix (R9).
@@ -8,7 +9,8 @@ use std::thread;
 use std::time::Duration;
 
 use chanlab_contract::{
-    AsyncFlavor, AsyncReceiver, AsyncSender, Bridge, Capacity, Receiver, Sender, SyncFlavor,
+    AsyncFlavor, AsyncReceiver, AsyncSender, Bridge, Capacity, Receiver, RecvTimeoutError, Sender,
+    SyncFlavor,
 };
 
 use super::{Hand, Runtime, drive, join_within, run_on};
@@ -48,6 +50,7 @@ fn unsupported(capacity: Capacity, err: impl std::fmt::Display) -> Violation {
 pub(crate) fn mixed_exactly_once<B: Bridge>(settings: &Settings) -> Result<Outcome, Violation> {
     let limit = stall_limit(settings);
     for capacity in bridge_capacities::<B>() {
+        wakes_across::<B>(capacity, limit)?;
         threads_to_tasks::<B>(capacity, settings, limit)?;
         tasks_to_thread::<B>(capacity, settings, limit)?;
         if capacity == Capacity::RENDEZVOUS {
@@ -55,6 +58,58 @@ pub(crate) fn mixed_exactly_once<B: Bridge>(settings: &Settings) -> Result<Outco
         }
     }
     Ok(Outcome::Pass)
+}
+
+/// R12 across the mix, with no later event to rescue a lost wake-up: one
+/// blocking `try_send` wakes a waiting async receive, and one blocking
+/// `try_recv` wakes an async send waiting on a full channel.
+fn wakes_across<B: Bridge>(capacity: Capacity, limit: Duration) -> Result<(), Violation> {
+    if capacity != Capacity::RENDEZVOUS {
+        let (tx, mut rx) =
+            B::sync_to_async::<u64>(capacity).map_err(|err| unsupported(capacity, err))?;
+        let mut recv = Hand::new(rx.recv());
+        ensure(recv.poll().is_none(), Rule::ExactlyOnce, || {
+            format!("{capacity}: an async receive on an empty channel completed")
+        })?;
+        fill_with(|value| tx.try_send(value), [1], &capacity.to_string())?;
+        ensure(recv.wait_woken(limit), Rule::Wakeup, || {
+            format!(
+                "{capacity}: one blocking try_send did not wake a waiting async receive within {limit:?}"
+            )
+        })?;
+        let arrived = drive::<_, ()>(&mut recv, None, limit);
+        let got = recv.into_output();
+        ensure(
+            arrived && matches!(got, Some(Ok(1))),
+            Rule::ExactlyOnce,
+            || format!("{capacity}: the woken async receive gave {got:?}, not the value sent"),
+        )?;
+    }
+    if let Some(room) = capacity.bound().filter(|&room| room > 0) {
+        let (tx, mut rx) =
+            B::async_to_sync::<u64>(capacity).map_err(|err| unsupported(capacity, err))?;
+        fill_with(
+            |value| tx.try_send(value),
+            0..room as u64,
+            &capacity.to_string(),
+        )?;
+        let mut send = Hand::new(tx.send(99));
+        ensure(send.poll().is_none(), Rule::Capacity, || {
+            format!("{capacity}: an async send future on a full channel completed")
+        })?;
+        ensure(rx.try_recv() == Ok(0), Rule::Fifo, || {
+            format!("{capacity}: a blocking try_recv did not give the first message")
+        })?;
+        ensure(send.wait_woken(limit), Rule::Wakeup, || {
+            format!(
+                "{capacity}: one blocking try_recv did not wake an async send waiting on the full channel within {limit:?}"
+            )
+        })?;
+        ensure(drive::<_, ()>(&mut send, None, limit), Rule::Wakeup, || {
+            format!("{capacity}: a woken async send did not complete within {limit:?}")
+        })?;
+    }
+    Ok(())
 }
 
 fn threads_to_tasks<B: Bridge>(
@@ -81,10 +136,21 @@ fn threads_to_tasks<B: Bridge>(
     drop(tx);
     let received = run_on(Runtime::CurrentThread, async {
         let mut received = Vec::new();
-        while let Ok(Ok(stamp)) = tokio::time::timeout(limit, rx.recv()).await {
-            received.push(stamp);
+        loop {
+            match tokio::time::timeout(limit, rx.recv()).await {
+                Ok(Ok(stamp)) => received.push(stamp),
+                Ok(Err(_)) => return Ok(received),
+                Err(_) => {
+                    return Err(Violation::new(
+                        Rule::Wakeup,
+                        format!(
+                            "{shape}: the async receive waited {limit:?} with nothing arriving and the senders not gone ({} received)",
+                            received.len()
+                        ),
+                    ));
+                }
+            }
         }
-        Ok(received)
     })?;
     let mut sent = Vec::new();
     for producer in producers {
@@ -124,21 +190,37 @@ fn tasks_to_thread<B: Bridge>(
             drop(tx);
             let mut sent = Vec::new();
             for task in tasks {
-                sent.push(join_within(task, limit).await?.unwrap_or(0));
+                sent.push(join_within(task, limit).await?);
             }
             Ok(sent)
         })
     });
     let mut received = Vec::new();
-    while let Ok(stamp) = rx.recv_timeout(limit) {
-        received.push(stamp);
+    loop {
+        match rx.recv_timeout(limit) {
+            Ok(stamp) => received.push(stamp),
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(Violation::new(
+                    Rule::Wakeup,
+                    format!(
+                        "{shape}: the blocking receive waited {limit:?} with nothing arriving and the senders not gone ({} received)",
+                        received.len()
+                    ),
+                ));
+            }
+        }
     }
-    let sent = producing.join_within(limit)?.ok_or_else(|| {
-        Violation::new(
-            Rule::Liveness,
-            format!("{shape}: the producer tasks did not finish within {limit:?}"),
-        )
-    })??;
+    let sent = producing
+        .join_within(limit)?
+        .transpose()?
+        .and_then(|sent| sent.into_iter().collect::<Option<Vec<u64>>>())
+        .ok_or_else(|| {
+            Violation::new(
+                Rule::Liveness,
+                format!("{shape}: a producer task did not finish within {limit:?}"),
+            )
+        })?;
     account(&shape, &sent, &[received])
 }
 

@@ -256,6 +256,12 @@ impl<'a, O> Hand<'a, O> {
         self.probe.woken()
     }
 
+    /// Gives its next polls a new waker, as when a task moves to another
+    /// executor; the old one may still be woken, but no longer counts.
+    pub(crate) fn renew_waker(&mut self) {
+        self.probe = Probe::new();
+    }
+
     /// Waits at most `limit` for a wake-up.
     pub(crate) fn wait_woken(&self, limit: Duration) -> bool {
         self.probe.wait_woken(limit)
@@ -273,6 +279,18 @@ impl<'a, O> Hand<'a, O> {
     fn done(&self) -> bool {
         self.output.is_some()
     }
+}
+
+/// Waits at most `limit` until `a` or `b` is woken; whether one was.
+pub(crate) fn either_woken<A, B>(a: &Hand<'_, A>, b: &Hand<'_, B>, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while !(a.woken() || b.woken()) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_micros(200));
+    }
+    true
 }
 
 /// Drives hand-polled futures as an executor with nothing else to do: each

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, TryRecvError};
+use chanlab_contract::{
+    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, TryRecvError, TrySendError,
+};
 use tokio::sync::Semaphore;
 
 use super::{
@@ -181,7 +183,7 @@ async fn receive_rounds<A: AsyncFlavor>(
                 Err(_) => Err(format!("did not complete within {limit:?}")),
             }
         } else {
-            tx.try_send(value).map_err(|err| format!("{err:?}"))
+            try_send_when_waited_for(&tx, value, capacity, limit).await
         };
         if let Err(err) = sent {
             return ensure(false, Rule::Wakeup, || {
@@ -271,6 +273,30 @@ async fn send_rounds<A: AsyncFlavor>(
         join_within(task, limit).await?;
     }
     Ok(())
+}
+
+/// `try_send`; on a rendezvous channel, where it succeeds only while a
+/// receive waits, retried until a task that just acknowledged is waiting
+/// again (R5 has checks of its own).
+async fn try_send_when_waited_for<S: AsyncSender<u64>>(
+    tx: &S,
+    value: u64,
+    capacity: Capacity,
+    limit: Duration,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut value = value;
+    loop {
+        match tx.try_send(value) {
+            Err(TrySendError::Full(back))
+                if capacity == Capacity::RENDEZVOUS && tokio::time::Instant::now() < deadline =>
+            {
+                value = back;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            other => return other.map_err(|err| format!("{err:?}")),
+        }
+    }
 }
 
 /// Waits at most `limit` for one acknowledgement.
