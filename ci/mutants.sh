@@ -3,18 +3,18 @@
 # channels (impls/channels/src/reference*.rs) and the coordination
 # primitives (scenarios/src/coord/). Each mutant (a changed operator, a
 # function body replaced by a default) must be caught by some test; one that
-# survives is a missing check or dead code. Not part of the gate: it takes
-# up to an hour on two cores.
+# survives is a missing check or dead code. Not part of the gate: the whole
+# set (about 360 mutants) takes hours on two cores, so it is time-boxed and
+# sharded.
 #
-# Three passes, each time-boxed by the budget left:
-#   1. the fast tests: the conformance suites on the reference flavors, and
-#      the coordination primitives' own tests;
-#   2. loom, on the mutants pass 1 missed (cargo mutants --iterate);
-#   3. shuttle, on those still missed.
+#   1. every mutant, against the fast tests: the conformance suites on the
+#      reference flavors and the coordination primitives' own tests;
+#   2. the survivors again, against the loom models (--iterate skips the
+#      caught ones), if time is left.
 #
-# Usage: ci/mutants.sh [--shard K/N] [--minutes M]   (default: 60 minutes)
-# A shard runs every N-th mutant, so N machines share one run.
-# Results: target/mutants/<pass>/mutants.out (caught.txt, missed.txt, ...).
+# Usage: ci/mutants.sh [--shard K/N] [--minutes M]   (defaults: all, 60)
+# A shard runs every N-th mutant (round robin, so a shard samples every
+# file), so N machines (or N evenings) share one run. Results: target/mutants/mutants.out (caught.txt, missed.txt, ...).
 set -euo pipefail
 cd "$(dirname "$0")"/..
 
@@ -32,43 +32,51 @@ if ! cargo mutants --version >/dev/null 2>&1; then
     cargo install --locked cargo-mutants
 fi
 
+files=(
+    -f impls/channels/src/reference.rs
+    -f impls/channels/src/reference_async.rs
+    -f 'scenarios/src/coord/**'
+)
+out=target/mutants
 deadline=$((SECONDS + minutes * 60))
-left() { echo $(((deadline - SECONDS) / 60)); }
 
-# One cargo-mutants pass over `files` (as -f globs), testing with nextest
-# filtered by `filter`; extra arguments go to cargo-mutants.
+# One cargo-mutants pass in the time left; extra arguments go to it, and
+# after `--` to nextest. cargo-mutants exits 2 when mutants were missed and
+# 3 when some timed out, and timeout's INT lets it write what it has:
+# results to read, not failures of this script.
 pass() {
-    local name="$1" filter="$2"; shift 2
-    local out="target/mutants/$name"
-    if [[ $(left) -le 0 ]]; then
-        echo "ci/mutants.sh: no time left for $name" >&2
+    local left=$(((deadline - SECONDS) / 60))
+    if [[ $left -le 0 ]]; then
+        echo "ci/mutants.sh: no time left for: $*" >&2
         return 0
     fi
-    # cargo-mutants exits 2 when mutants are missed, 3 on timeouts: both
-    # are results to read, not failures of the script.
-    timeout "$(left)m" cargo mutants "${shard[@]}" --output "$out" \
-        --test-tool nextest --cargo-arg=--release "$@" \
-        -- -E "$filter" || [[ $? -eq 2 || $? -eq 3 || $? -eq 124 ]]
+    local status=0
+    timeout --signal=INT "${left}m" cargo mutants --workspace "${files[@]}" "${shard[@]}" \
+        --sharding round-robin --profile release --test-tool nextest --output "$out" "$@" \
+        || status=$?
+    if [[ $status -ne 0 && $status -ne 2 && $status -ne 3 && $status -ne 124 ]]; then
+        echo "ci/mutants.sh: cargo mutants failed ($status)" >&2
+        exit "$status"
+    fi
 }
 
-fast_filter='test(/reference/) | test(/coord::/) | binary(coord)'
-pass fast "$fast_filter" \
-    -f 'impls/channels/src/reference.rs' \
-    -f 'impls/channels/src/reference_async.rs' \
-    -f 'scenarios/src/coord/**'
+# Its own target dir, seeded with the release build's dependencies so only
+# chanlab's crates are built again.
+export CARGO_TARGET_DIR="$PWD/target-mutants"
+if [[ ! -d "$CARGO_TARGET_DIR/release" && -d target/release ]]; then
+    mkdir -p "$CARGO_TARGET_DIR"
+    cp -r target/release "$CARGO_TARGET_DIR/"
+fi
+pass -- -E 'test(/reference|coord::/)'
 
-missed="target/mutants/fast/mutants.out/missed.txt"
-if [[ -s "$missed" ]]; then
-    RUSTFLAGS="--cfg chanlab_loom" CARGO_TARGET_DIR=target-loom \
-        pass loom 'binary(loom)' --iterate --in-diff /dev/null \
-        -f 'impls/channels/src/reference.rs' -f 'scenarios/src/coord/**' 2>/dev/null || true
+if [[ -s "$out/mutants.out/missed.txt" ]]; then
+    RUSTFLAGS="--cfg chanlab_loom" CARGO_TARGET_DIR="$PWD/target-loom" \
+        pass --iterate -- -E 'binary(loom)'
 fi
 
-for out in target/mutants/*/mutants.out; do
-    [[ -d "$out" ]] || continue
-    caught=$(wc -l < "$out/caught.txt" 2>/dev/null || echo 0)
-    missed_count=$(wc -l < "$out/missed.txt" 2>/dev/null || echo 0)
-    timeouts=$(wc -l < "$out/timeout.txt" 2>/dev/null || echo 0)
-    unviable=$(wc -l < "$out/unviable.txt" 2>/dev/null || echo 0)
-    echo "ci/mutants.sh: $out: caught $caught, missed $missed_count, timed out $timeouts, unviable $unviable"
+summary="$out/mutants.out/outcomes.json"
+for outcome in caught missed timeout unviable; do
+    count=$(wc -l < "$out/mutants.out/$outcome.txt" 2>/dev/null || echo 0)
+    echo "ci/mutants.sh: $outcome: $count"
 done
+echo "ci/mutants.sh: details in $summary and $out/mutants.out/missed.txt"

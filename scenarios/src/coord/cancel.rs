@@ -266,7 +266,12 @@ mod tests {
         let soon = root.child_with_timeout(clock.clone(), Duration::from_secs(1));
         let later = soon.child_with_timeout(clock.clone(), Duration::from_secs(5));
         let plain = soon.child();
-        clock.advance(Duration::from_millis(999));
+        // A child's own deadline applies when it is the earlier one.
+        let tighter = soon.child_with_timeout(clock.clone(), Duration::from_millis(500));
+        clock.advance(Duration::from_millis(500));
+        assert_eq!(tighter.reason(), Some(CancelReason::DeadlineExceeded));
+        assert!(!soon.is_cancelled() && !later.is_cancelled());
+        clock.advance(Duration::from_millis(499));
         assert!(!later.is_cancelled() && !plain.is_cancelled());
         clock.advance(Duration::from_millis(1));
         assert_eq!(later.reason(), Some(CancelReason::DeadlineExceeded));
