@@ -13,8 +13,9 @@ use chanlab_contract::{
     SyncFlavor,
 };
 
+use super::drops::send_tracked;
 use super::{Hand, Runtime, drive, join_within, run_on};
-use crate::checks::drops::drop_mismatches;
+use crate::checks::drops::verify_made;
 use crate::checks::stress::account;
 use crate::checks::{Budget, Outcome, PROBED_CAPACITIES, Pending, fill_with, stall_limit};
 use crate::payload::{Ledger, Stamp, Tracked};
@@ -459,6 +460,7 @@ fn drops_across<B: Bridge>(
     verify_made(
         ledger,
         &made,
+        PER_PRODUCER,
         &format!("{capacity}: threads to an async receiver that left mid-traffic"),
     )?;
 
@@ -470,17 +472,9 @@ fn drops_across<B: Bridge>(
             let tasks: Vec<_> = (0..PRODUCERS as usize)
                 .map(|producer| {
                     let tx = tx.clone();
-                    tokio::spawn(async move {
-                        let mut made = 0;
-                        while made < PER_PRODUCER {
-                            let value = Box::new(ledger.value(producer * PER_PRODUCER + made));
-                            made += 1;
-                            if tx.send(value).await.is_err() {
-                                break;
-                            }
-                        }
-                        made
-                    })
+                    tokio::spawn(
+                        async move { send_tracked(&tx, ledger, producer, PER_PRODUCER).await },
+                    )
                 })
                 .collect();
             drop(tx);
@@ -512,19 +506,7 @@ fn drops_across<B: Bridge>(
     verify_made(
         ledger,
         &made,
+        PER_PRODUCER,
         &format!("{capacity}: tasks to a blocking receiver that left mid-traffic"),
     )
-}
-
-/// Every value producer `p` made (`made[p]` of them) was dropped exactly
-/// once, and no other.
-fn verify_made(ledger: &Ledger, made: &[usize], situation: &str) -> Result<(), Violation> {
-    let mismatches = drop_mismatches(ledger, made, PER_PRODUCER);
-    ensure(mismatches.is_empty(), Rule::DropOnce, || {
-        format!(
-            "{situation}: {} value(s) not dropped exactly once (id, drops): {:?}",
-            mismatches.len(),
-            &mismatches[..mismatches.len().min(6)]
-        )
-    })
 }

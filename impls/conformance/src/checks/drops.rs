@@ -126,18 +126,26 @@ pub(crate) fn verify(ledger: &Ledger, situation: &str) -> Result<(), Violation> 
     ))
 }
 
-/// The ids, with their drop counts, of values not dropped as often as they
-/// were made: producer `p` made the first `made[p]` of its ids
-/// `p * per_producer ..`, each of which must be dropped once, and no other.
-pub(crate) fn drop_mismatches(
+/// Fails with R9 unless each value producer `p` made (the first `made[p]`
+/// of its ids `p * per_producer ..`) was dropped exactly once, and no
+/// other id at all.
+pub(crate) fn verify_made(
     ledger: &Ledger,
     made: &[usize],
     per_producer: usize,
-) -> Vec<(usize, usize)> {
-    (0..made.len() * per_producer)
+    situation: &str,
+) -> Result<(), Violation> {
+    let mismatches: Vec<(usize, usize)> = (0..made.len() * per_producer)
         .map(|id| (id, ledger.drops(id)))
         .filter(|&(id, drops)| drops != usize::from(made[id / per_producer] > id % per_producer))
-        .collect()
+        .collect();
+    ensure(mismatches.is_empty(), Rule::DropOnce, || {
+        format!(
+            "{situation}: {} value(s) not dropped exactly once (id, drops): {:?}",
+            mismatches.len(),
+            &mismatches[..mismatches.len().min(6)]
+        )
+    })
 }
 
 /// Producers in the concurrent drop check; each sends at most
@@ -160,14 +168,14 @@ pub(crate) fn drops_under_concurrency<F: SyncFlavor>(
         let ledger = Ledger::leak(PRODUCERS * PER_PRODUCER);
         let made =
             traffic::<F, Box<Tracked>>(capacity, settings, move |id| Box::new(ledger.value(id)))?;
-        let mismatches = drop_mismatches(ledger, &made, PER_PRODUCER);
-        ensure(mismatches.is_empty(), Rule::DropOnce, || {
-            format!(
-                "{capacity}: {PRODUCERS} producers sending Box<Tracked>, receivers leaving mid-traffic: {} value(s) not dropped exactly once (id, drops): {:?}",
-                mismatches.len(),
-                &mismatches[..mismatches.len().min(6)]
-            )
-        })?;
+        verify_made(
+            ledger,
+            &made,
+            PER_PRODUCER,
+            &format!(
+                "{capacity}: {PRODUCERS} producers sending Box<Tracked>, receivers leaving mid-traffic"
+            ),
+        )?;
 
         let _turn = ZERO_SIZED_TURN
             .lock()
