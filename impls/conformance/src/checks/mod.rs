@@ -89,9 +89,10 @@ impl<R: Send + 'static> Pending<R> {
         let (started_flag, finished_flag) = (started.clone(), finished.clone());
         let handle = thread::spawn(move || {
             started_flag.store(true, Ordering::SeqCst);
-            let result = op();
-            finished_flag.store(true, Ordering::SeqCst);
-            result
+            // Set when `op` returns or unwinds, so a panic is joined and
+            // reported as one, not waited out as a hang.
+            let _finished = SetOnDrop(finished_flag);
+            op()
         });
         while !started.load(Ordering::SeqCst) {
             thread::yield_now();
@@ -126,9 +127,24 @@ impl<R: Send + 'static> Pending<R> {
 
     /// Waits for the operation (the check's watchdog bounds this wait).
     pub(crate) fn join(self) -> Result<R, Violation> {
-        self.handle
-            .join()
-            .map_err(|_| Violation::new(Rule::Liveness, "an operation panicked on a helper thread"))
+        self.handle.join().map_err(|panic| {
+            Violation::new(
+                Rule::Liveness,
+                format!(
+                    "an operation panicked on a helper thread: {}",
+                    panic_message(&*panic)
+                ),
+            )
+        })
+    }
+}
+
+/// Sets its flag when dropped, on return or unwinding alike.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
     }
 }
 
@@ -229,5 +245,19 @@ impl Budget {
     /// clock is read every 64 messages.
     pub(crate) fn spent(&self, sent: u64) -> bool {
         sent >= Self::MAX_MESSAGES || (sent % 64 == 0 && Instant::now() >= self.deadline)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_helper_that_panics_is_reported_as_a_panic_not_a_hang() {
+        let pending = Pending::start(|| -> u8 { panic!("planted") });
+        let joined = pending.join_within(Duration::from_secs(60));
+        let violation = joined.expect_err("a panic is a violation");
+        assert_eq!(violation.rule, Rule::Liveness);
+        assert!(violation.detail.contains("planted"), "{}", violation.detail);
     }
 }
