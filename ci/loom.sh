@@ -2,11 +2,12 @@
 # loom models of the synchronization chanlab owns (the reference channel,
 # the coordination primitives, the patterns' shutdown paths), each beside a
 # broken twin loom must catch. Built under the project's loom cfg in their
-# own target dir, so the normal build is not redone. ci/test.sh calls this.
+# own target dir, so the normal build is not redone, and without debug info,
+# which only a panic's backtrace would read. ci/test.sh calls this.
 set -euo pipefail
 cd "$(dirname "$0")"/..
 
 started=$SECONDS
-RUSTFLAGS="--cfg chanlab_loom" CARGO_TARGET_DIR=target-loom \
+RUSTFLAGS="--cfg chanlab_loom" CARGO_PROFILE_RELEASE_DEBUG=false CARGO_TARGET_DIR=target-loom \
     cargo test --release -p chanlab-broken -p chanlab-scenarios --test loom
 echo "ci/loom.sh: loom models passed in $((SECONDS - started))s"

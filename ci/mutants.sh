@@ -70,7 +70,7 @@ fi
 pass -- -E 'test(/reference|coord::/)'
 
 if [[ -s "$out/mutants.out/missed.txt" ]]; then
-    RUSTFLAGS="--cfg chanlab_loom" CARGO_TARGET_DIR="$PWD/target-loom" \
+    RUSTFLAGS="--cfg chanlab_loom" CARGO_PROFILE_RELEASE_DEBUG=false CARGO_TARGET_DIR="$PWD/target-loom" \
         pass --iterate -- -E 'binary(loom)'
 fi
 
