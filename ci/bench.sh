@@ -18,9 +18,9 @@ out=${2:-reports/ci-bench}
 
 status=0
 cargo run --release --quiet -- run --repetitions 10 --out "$out" || status=$?
-cargo run --release --quiet -- export --format bmf "$out/results.json" -o "$out/bmf.json"
+cargo run --release --quiet -- export --format bmf "$out/results.json" --json "$out/bmf.json"
 cargo run --release --quiet -- export --format github-action-benchmark "$out/results.json" \
-    -o "$out/github-action-benchmark.json"
+    --json "$out/github-action-benchmark.json"
 if [[ -n $baseline && -f $baseline ]]; then
     cargo run --release --quiet -- compare "$baseline" "$out/results.json" \
         --max-regression 10% --markdown "$out/compare.md" || status=1

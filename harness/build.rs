@@ -1,20 +1,10 @@
 //! Records what a results file must say about the build: the git commit,
-//! the rustc that compiled it, and the version of every library under test
-//! (from `Cargo.lock`).
+//! the rustc that compiled it, and the version of every crate the workspace
+//! depends on directly (from `Cargo.lock`), from which the runner picks the
+//! libraries its registry names.
 
 use std::path::Path;
 use std::process::Command;
-
-/// The libraries whose versions a results file names.
-const LIBRARIES: &[&str] = &[
-    "crossbeam-channel",
-    "flume",
-    "tokio",
-    "kanal",
-    "async-channel",
-    "parking_lot",
-    "hdrhistogram",
-];
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -70,8 +60,8 @@ fn output(program: &str, args: &[&str], dir: &Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// `name=version` pairs, `;`-separated, for the [`LIBRARIES`] the lock file
-/// holds; empty when it cannot be read.
+/// `name=version` pairs, `;`-separated, for every crate a workspace member
+/// depends on directly; empty when the lock file cannot be read.
 fn library_versions(lock: &Path) -> String {
     let Some(lock) = std::fs::read_to_string(lock)
         .ok()
@@ -79,15 +69,43 @@ fn library_versions(lock: &Path) -> String {
     else {
         return String::new();
     };
-    let packages = lock.get("package").and_then(|p| p.as_array());
-    let mut pairs = Vec::new();
-    for package in packages.into_iter().flatten() {
-        let field = |key| package.get(key).and_then(|v| v.as_str());
-        if let (Some(name), Some(version)) = (field("name"), field("version"))
-            && LIBRARIES.contains(&name)
-        {
-            pairs.push(format!("{name}={version}"));
-        }
-    }
+    let packages: Vec<&toml::Table> = lock
+        .get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|package| package.as_table())
+        .collect();
+    let text = |package: &toml::Table, key: &str| {
+        package
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // A workspace member has no `source`; its dependencies are listed as
+    // "name", or "name version" where the lock holds several versions.
+    let mut pairs: Vec<String> = packages
+        .iter()
+        .filter(|package| !package.contains_key("source"))
+        .flat_map(|member| member.get("dependencies").and_then(|d| d.as_array()))
+        .flatten()
+        .filter_map(|dependency| dependency.as_str())
+        .filter_map(|dependency| {
+            let mut words = dependency.split(' ');
+            let name = words.next()?;
+            let pinned = words.next();
+            packages
+                .iter()
+                .filter(|package| package.contains_key("source"))
+                .find(|package| {
+                    text(package, "name") == name
+                        && pinned.is_none_or(|version| text(package, "version") == version)
+                })
+                .map(|package| format!("{name}={}", text(package, "version")))
+        })
+        .collect();
+    pairs.sort();
+    pairs.dedup();
     pairs.join(";")
 }

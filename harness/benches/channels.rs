@@ -223,15 +223,6 @@ fn messages_per_iter(capacity: Capacity) -> u64 {
     }
 }
 
-/// The capacity part of a benchmark id.
-fn capacity_label(capacity: Capacity) -> String {
-    match capacity {
-        Capacity::Bounded(0) => "rendezvous".to_owned(),
-        Capacity::Bounded(n) => format!("bounded({n})"),
-        Capacity::Unbounded => "unbounded".to_owned(),
-    }
-}
-
 /// Registers one shape's cells for every flavor it visits.
 struct ShapeBench<'g, 'c> {
     group: &'g mut BenchmarkGroup<'c, WallTime>,
@@ -245,7 +236,7 @@ impl ShapeBench<'_, '_> {
     fn prepare<T: Message>(&mut self, info: &FlavorInfo, capacity: Capacity) -> (u64, BenchmarkId) {
         let messages = messages_per_iter(capacity);
         self.group.throughput(Throughput::Elements(messages));
-        let parameter = format!("{}/{}", capacity_label(capacity), T::LABEL);
+        let parameter = format!("cap={}/{}", capacity.label(), T::LABEL);
         (messages, BenchmarkId::new(info.name, parameter))
     }
 

@@ -11,10 +11,26 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Correctness gate and benchmark lab for channel implementations.
+use output::ColorChoice;
+
+/// chanlab checks channel implementations against one written spec and
+/// measures them on Go's concurrency patterns.
 #[derive(Parser)]
-#[command(name = "chanlab", version, about)]
+#[command(
+    name = "chanlab",
+    version,
+    long_about = "chanlab checks channel implementations (std, crossbeam, flume, tokio, kanal, \
+async-channel and chanlab's own) against one written spec, and measures them on Go's \
+concurrency patterns and on raw channel loads.",
+    after_help = "Start with:\n  chanlab list            what can run, and what each declares\n  \
+chanlab conformance     the correctness gate (exit 1 on an undeclared failure)\n  \
+chanlab run             the quick profile: measure, then write results.json and a report\n\n\
+Durations take a unit: 100ms, 2s, 1m. NO_COLOR turns colour off, as --color never does."
+)]
 struct Cli {
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,7 +63,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    output::set_color(cli.color);
+    match run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("chanlab: error: {err:#}");

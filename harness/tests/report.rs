@@ -28,12 +28,12 @@ fn spsc(command: &[&str], out: &Path, impls: &[&str], repetitions: &str) -> std:
         "64",
         "--measure",
         "throughput",
-        "--budget-ms",
-        "20",
+        "--budget",
+        "20ms",
         "--repetitions",
         repetitions,
-        "--min-limit-ms",
-        "2000",
+        "--min-limit",
+        "2s",
     ]);
     for name in impls {
         args.extend(["--impl", name]);
@@ -63,8 +63,8 @@ fn a_run_ends_with_the_path_of_its_report() {
         "crossbeam",
         "--impl",
         "flume",
-        "--budget-ms",
-        "20",
+        "--budget",
+        "20ms",
         "--repetitions",
         "2",
     ]);
@@ -182,7 +182,7 @@ fn exports_are_json_that_dashboards_read() {
         "--format",
         "github-action-benchmark",
         &results,
-        "-o",
+        "--json",
         &out,
     ]);
     assert!(gab.status.success(), "{}", text(&gab));

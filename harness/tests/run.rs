@@ -35,12 +35,12 @@ fn quick_run(out: &Path, extra: &[&str]) -> Output {
         "run",
         "--out",
         out,
-        "--budget-ms",
-        "20",
+        "--budget",
+        "20ms",
         "--repetitions",
         "2",
-        "--min-limit-ms",
-        "2000",
+        "--min-limit",
+        "2s",
     ];
     args.extend_from_slice(extra);
     chanlab(&args)
@@ -66,7 +66,23 @@ fn a_run_writes_versioned_results_with_every_measure() {
     for field in ["version", "git_commit", "rustc"] {
         assert!(results["chanlab"][field].is_string(), "chanlab.{field}");
     }
-    assert!(results["chanlab"]["libraries"]["crossbeam-channel"].is_string());
+    // Every library in the registry, and only those, with its locked version.
+    let libraries = results["chanlab"]["libraries"]
+        .as_object()
+        .expect("libraries is a map");
+    for library in [
+        "async-channel",
+        "crossbeam-channel",
+        "flume",
+        "hdrhistogram",
+        "kanal",
+        "parking_lot",
+        "tokio",
+    ] {
+        let version = libraries[library].as_str().unwrap_or("unknown");
+        assert_ne!(version, "unknown", "{library} has no recorded version");
+    }
+    assert_eq!(libraries.len(), 7, "{libraries:?}");
     assert!(results["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
     assert!(
         results["command"]
@@ -166,7 +182,7 @@ fn an_interrupted_run_keeps_what_it_measured() {
             "--impl",
             "flume",
         ])
-        .args(["--budget-ms", "20", "--repetitions", "1000"])
+        .args(["--budget", "20ms", "--repetitions", "1000"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -277,6 +293,23 @@ fn mistakes_are_clear_errors() {
 
     let output = chanlab(&["run", "--scenario", "load/spsc", "--impl", "errgroup"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+
+    // Typed at the command line: the values are named in the error.
+    for (args, expected) in [
+        (&["run", "--scenario", "worker_pool"][..], "worker-pool"),
+        (&["run", "--capacity", "seven"][..], "bounded(N)"),
+        (&["run", "--measure", "latency"][..], "closed-loop"),
+        (&["run", "--runtime", "threads"][..], "multi-thread"),
+        (&["run", "--budget", "100"][..], "give a unit"),
+    ] {
+        let output = chanlab(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(
+            text(&output).contains(expected),
+            "{args:?}: {}",
+            text(&output)
+        );
+    }
 }
 
 #[test]

@@ -22,9 +22,13 @@ pub mod load;
 mod oracle;
 mod outcome;
 mod params;
+mod pattern;
 pub mod patterns;
-mod run;
+mod primitive;
+mod runtime;
 
-pub use outcome::{Outcome, ScenarioError};
+pub use outcome::{Outcome, ParamError, Refusal, ScenarioError};
 pub use params::Params;
-pub use run::{Pattern, Primitive, Runtime, run_async, run_primitive, run_sync};
+pub use pattern::{Pattern, run_async, run_primitive, run_sync};
+pub use primitive::Primitive;
+pub use runtime::Runtime;

@@ -41,12 +41,12 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::oracle::{exactly_once, per_source_order, stamp};
 use crate::outcome::ensure;
 use crate::params::{MAX_CAPACITY, MAX_ITEMS, MAX_THREADS};
 use crate::patterns::join_tasks;
-use crate::{Runtime, ScenarioError};
+use crate::{ParamError, Refusal, Runtime, ScenarioError};
 
 /// The message sizes a load can carry, in bytes. `0` sends a zero-sized
 /// message, which has no room for a stamp: its oracle only counts. `8`
@@ -138,54 +138,59 @@ impl LoadSpec {
     /// Rejects a load `info`'s flavor cannot run, or that makes no sense,
     /// before anything starts.
     pub fn validate(&self, info: &FlavorInfo) -> Result<(), ScenarioError> {
-        let invalid = |reason: String| Err(ScenarioError::InvalidParams(reason));
-        if self.producers == 0 || self.consumers == 0 {
-            return invalid("a load needs at least one producer and one consumer".into());
+        let threads = format!("between 1 and {MAX_THREADS} (each is a thread)");
+        if !(1..=MAX_THREADS).contains(&self.producers) {
+            return Err(ParamError::new("producers", self.producers, threads).into());
         }
-        if self.producers > MAX_THREADS || self.consumers > MAX_THREADS {
-            return invalid(format!(
-                "at most {MAX_THREADS} producers and {MAX_THREADS} consumers, not {} and {}",
-                self.producers, self.consumers
-            ));
+        if !(1..=MAX_THREADS).contains(&self.consumers) {
+            return Err(ParamError::new("consumers", self.consumers, threads).into());
         }
-        if self.items == 0 || self.items > MAX_ITEMS {
-            return invalid(format!(
-                "items must be between 1 and {MAX_ITEMS}, not {}",
-                self.items
-            ));
+        if !(1..=MAX_ITEMS).contains(&self.items) {
+            return Err(
+                ParamError::new("items", self.items, format!("between 1 and {MAX_ITEMS}")).into(),
+            );
         }
         if let Capacity::Bounded(capacity) = self.capacity
             && capacity > MAX_CAPACITY
         {
-            return invalid(format!(
-                "capacity must be at most {MAX_CAPACITY} (or unbounded), not {capacity}"
-            ));
+            return Err(ParamError::new(
+                "capacity",
+                capacity,
+                format!("at most {MAX_CAPACITY} (or unbounded)"),
+            )
+            .into());
         }
         if !MESSAGE_SIZES.contains(&self.message_bytes) {
-            return invalid(format!(
-                "message size must be one of {MESSAGE_SIZES:?} bytes, not {}",
-                self.message_bytes
-            ));
+            return Err(ParamError::new(
+                "message size",
+                self.message_bytes,
+                format!("one of {MESSAGE_SIZES:?} bytes"),
+            )
+            .into());
         }
         if self.message_bytes < TIMED_MESSAGE_BYTES && self.measure.records_latency() {
-            return invalid(format!(
-                "a {}-byte message has no room for a time; latency needs at least {TIMED_MESSAGE_BYTES} bytes",
-                self.message_bytes
-            ));
+            return Err(ParamError::new(
+                "message size",
+                self.message_bytes,
+                format!(
+                    "at least {TIMED_MESSAGE_BYTES} bytes to carry a time when latency is measured"
+                ),
+            )
+            .into());
         }
         if let Measure::OpenLoop { rate } = self.measure
             && !(rate.is_finite() && rate >= 1.0)
         {
-            return invalid(format!(
-                "an open-loop rate must be at least 1 message per second, not {rate}"
-            ));
+            return Err(
+                ParamError::new("open-loop rate", rate, "at least 1 message per second").into(),
+            );
         }
         info.check(self.capacity)?;
         if self.consumers > 1 && !info.capabilities.multi_consumer {
-            return Err(ScenarioError::NotApplicable(format!(
-                "{} has no multi-consumer receiver, and {} consumers share one",
-                info.name, self.consumers
-            )));
+            return Err(ScenarioError::NotApplicable(Refusal::NoMultiConsumer {
+                flavor: info.name,
+                needs: format!("{} consumers share one", self.consumers),
+            }));
         }
         Ok(())
     }
@@ -478,12 +483,20 @@ impl Received {
 
 /// A histogram for latencies in nanoseconds, 1 ns to 60 s.
 pub fn new_histogram() -> Result<Histogram<u64>, ScenarioError> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
-        .map_err(|err| ScenarioError::InvalidParams(format!("latency histogram: {err}")))
+    Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3).map_err(|err| {
+        ParamError::new(
+            "latency histogram",
+            "1 ns to 60 s at 3 digits",
+            err.to_string(),
+        )
+        .into()
+    })
 }
 
 fn load_sync<F: SyncFlavor, M: LoadMessage>(spec: &LoadSpec) -> Result<LoadRun, ScenarioError> {
-    let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
+    let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, F::INFO.name, spec, |rx| {
+        rx.try_clone()
+    })?;
     let tallies = tallies(spec)?;
     // Threads meet twice: once all are up (then the clock starts), and
     // again to go, so thread start-up is not timed.
@@ -521,7 +534,9 @@ fn load_sync<F: SyncFlavor, M: LoadMessage>(spec: &LoadSpec) -> Result<LoadRun, 
 async fn load_async<F: AsyncFlavor, M: LoadMessage>(
     spec: &LoadSpec,
 ) -> Result<LoadRun, ScenarioError> {
-    let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, spec, |rx| rx.try_clone())?;
+    let (sender, receivers) = open(F::channel::<M>(spec.capacity)?, F::INFO.name, spec, |rx| {
+        rx.try_clone()
+    })?;
     let tallies = tallies(spec)?;
     let shared = Arc::new(Shared::new(spec));
     // Tasks cost microseconds to spawn, so the clock starts before them.
@@ -604,9 +619,12 @@ async fn bridge<B: Bridge, M: LoadMessage>(
     // to, and the join does not hold up the runtime.
     let (sent, received) = match direction {
         Direction::SyncToAsync => {
-            let (sender, receivers) = open(B::sync_to_async::<M>(spec.capacity)?, spec, |rx| {
-                rx.try_clone()
-            })?;
+            let (sender, receivers) = open(
+                B::sync_to_async::<M>(spec.capacity)?,
+                B::Async::INFO.name,
+                spec,
+                |rx| rx.try_clone(),
+            )?;
             let consumers = consume_in_tasks(receivers, tallies, &shared, start);
             let producers = produce_on_threads(&sender, spec.producers, started);
             drop(sender);
@@ -614,9 +632,12 @@ async fn bridge<B: Bridge, M: LoadMessage>(
             (producers.join()?, received)
         }
         Direction::AsyncToSync => {
-            let (sender, receivers) = open(B::async_to_sync::<M>(spec.capacity)?, spec, |rx| {
-                rx.try_clone()
-            })?;
+            let (sender, receivers) = open(
+                B::async_to_sync::<M>(spec.capacity)?,
+                B::Sync::INFO.name,
+                spec,
+                |rx| rx.try_clone(),
+            )?;
             let consumers = consume_on_threads(receivers, tallies, started);
             let producers = produce_in_tasks(&sender, spec.producers, &shared, start);
             drop(sender);
@@ -656,8 +677,8 @@ fn consume_on_threads<M: LoadMessage, R: Receiver<M>>(
     receivers: Vec<R>,
     tallies: Vec<Received>,
     started: impl Fn() -> (Arc<Shared>, Instant) + Clone + Send + 'static,
-) -> Crew<Received> {
-    let mut consumers = Crew::new();
+) -> WaitGroup<Received> {
+    let mut consumers = WaitGroup::new();
     for (mut receiver, mut received) in receivers.into_iter().zip(tallies) {
         let started = started.clone();
         consumers.spawn(move || {
@@ -681,11 +702,11 @@ fn produce_on_threads<M: LoadMessage, S: Sender<M>>(
     sender: &S,
     producers: usize,
     started: impl Fn() -> (Arc<Shared>, Instant) + Clone + Send + 'static,
-) -> Crew<Produced> {
-    let mut crew = Crew::new();
+) -> WaitGroup<Produced> {
+    let mut wait_group = WaitGroup::new();
     for producer in 0..producers {
         let (sender, started) = (sender.clone(), started.clone());
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             let (shared, start) = started();
             let schedule = Schedule {
                 shared: &shared,
@@ -705,7 +726,7 @@ fn produce_on_threads<M: LoadMessage, S: Sender<M>>(
             Ok((producer, sent as u64))
         });
     }
-    crew
+    wait_group
 }
 
 /// A consumer task per receiver.
@@ -779,16 +800,15 @@ async fn join_producers(tasks: JoinSet<Produced>) -> Result<Vec<Produced>, Scena
 /// The channel's sender and `spec.consumers` receivers on it.
 fn open<S, R>(
     (sender, receiver): (S, R),
+    flavor: &'static str,
     spec: &LoadSpec,
     clone: impl Fn(&R) -> Option<R>,
 ) -> Result<(S, Vec<R>), ScenarioError> {
     let mut receivers = vec![receiver];
     for _ in 1..spec.consumers {
-        receivers.push(
-            clone(&receivers[0]).ok_or_else(|| {
-                ScenarioError::NotApplicable("the receiver cannot be cloned".into())
-            })?,
-        );
+        receivers.push(clone(&receivers[0]).ok_or(ScenarioError::NotApplicable(
+            Refusal::CloneRefused { flavor },
+        ))?);
     }
     Ok((sender, receivers))
 }

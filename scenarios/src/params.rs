@@ -5,7 +5,7 @@ use std::time::Duration;
 use chanlab_contract::Capacity;
 use serde::{Deserialize, Serialize};
 
-use crate::{Pattern, ScenarioError};
+use crate::{ParamError, Pattern};
 
 /// Most items in one run: oracles keep a record of every item.
 pub const MAX_ITEMS: usize = 1 << 26;
@@ -59,56 +59,65 @@ impl Default for Params {
 
 impl Params {
     /// Rejects parameters `pattern` cannot run with, before anything starts.
-    pub fn validate(&self, pattern: Pattern) -> Result<(), ScenarioError> {
-        let invalid = |reason: String| Err(ScenarioError::InvalidParams(reason));
-        if self.items == 0 {
-            return invalid("items must be at least 1".into());
-        }
-        if self.workers == 0 {
-            return invalid(format!("{pattern} needs at least one worker (workers = 0)"));
-        }
-        if self.producers == 0 {
-            return invalid(format!(
-                "{pattern} needs at least one producer (producers = 0)"
+    pub fn validate(&self, pattern: Pattern) -> Result<(), ParamError> {
+        let at_most = |limit: usize| format!("at most {limit}");
+        if !(1..=MAX_ITEMS).contains(&self.items) {
+            return Err(ParamError::new(
+                "items",
+                self.items,
+                format!("between 1 and {MAX_ITEMS}"),
             ));
         }
-        if self.items > MAX_ITEMS {
-            return invalid(format!(
-                "at most {MAX_ITEMS} items per run, not {}",
-                self.items
+        if !(1..=MAX_THREADS).contains(&self.workers) {
+            return Err(ParamError::new(
+                "workers",
+                self.workers,
+                format!("between 1 and {MAX_THREADS} for {pattern} (each is a thread)"),
+            ));
+        }
+        if !(1..=MAX_THREADS).contains(&self.producers) {
+            return Err(ParamError::new(
+                "producers",
+                self.producers,
+                format!("between 1 and {MAX_THREADS} for {pattern} (each is a thread)"),
             ));
         }
         if let Capacity::Bounded(capacity) = self.capacity
             && capacity > MAX_CAPACITY
         {
-            return invalid(format!(
-                "capacity must be at most {MAX_CAPACITY} (or unbounded), not {capacity}"
-            ));
-        }
-        if self.workers > MAX_THREADS || self.producers > MAX_THREADS {
-            return invalid(format!(
-                "at most {MAX_THREADS} workers and {MAX_THREADS} producers (each is a thread), not {} and {}",
-                self.workers, self.producers
+            return Err(ParamError::new(
+                "capacity",
+                capacity,
+                format!("{} (or unbounded)", at_most(MAX_CAPACITY)),
             ));
         }
         if self.payload > MAX_PAYLOAD {
-            return invalid(format!(
-                "payload must be at most {MAX_PAYLOAD} bytes per message, not {}",
-                self.payload
+            return Err(ParamError::new(
+                "payload",
+                self.payload,
+                format!("{} bytes per message", at_most(MAX_PAYLOAD)),
             ));
         }
         if self.work > MAX_WORK {
-            return invalid(format!(
-                "work must be at most {MAX_WORK:?} per item, not {:?}",
-                self.work
+            return Err(ParamError::new(
+                "work",
+                format!("{:?}", self.work),
+                format!("at most {MAX_WORK:?} per item"),
             ));
         }
         if pattern == Pattern::RateLimit {
-            if let Err(err) = crate::coord::interval_of(self.rate) {
-                return invalid(err.to_string());
-            }
+            crate::coord::interval_of(self.rate).map_err(|_| {
+                ParamError::new(
+                    "rate",
+                    self.rate,
+                    format!(
+                        "a positive number of permits per second, at least one per {:?}, and timeable",
+                        crate::coord::MAX_INTERVAL
+                    ),
+                )
+            })?;
             if self.burst == 0 {
-                return invalid("burst must be at least 1".into());
+                return Err(ParamError::new("burst", self.burst, "at least 1"));
             }
         }
         Ok(())

@@ -72,7 +72,7 @@ fn zero_workers_producers_or_items_are_refused_by_every_pattern() {
             invalid(&format!("{pattern} with {params:?}"), move || {
                 run_sync::<Crossbeam>(pattern, &p)
             });
-            for &primitive in Primitive::for_pattern(pattern) {
+            for &primitive in pattern.primitives() {
                 let p = params.clone();
                 invalid(&format!("{pattern} on {primitive}"), move || {
                     run_primitive(pattern, primitive, &p)

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chanlab_contract::Capacity;
 use chanlab_impls::{Crossbeam, FlumeAsync};
-use chanlab_scenarios::{Pattern, Primitive, Runtime, run_async, run_primitive, run_sync};
+use chanlab_scenarios::{Pattern, Runtime, run_async, run_primitive, run_sync};
 use support::{small, within};
 
 /// Threads in this process now.
@@ -70,7 +70,7 @@ fn every_pattern_leaves_the_thread_count_where_it_found_it() {
                 Box::new(move || run_async::<FlumeAsync>(pattern, &p, runtime).is_ok()),
             ));
         }
-        for &primitive in Primitive::for_pattern(pattern) {
+        for &primitive in pattern.primitives() {
             let p = params.clone();
             runs.push((
                 format!("{pattern} on {primitive}"),

@@ -12,7 +12,7 @@ use chanlab_scenarios::load::{
     CLOSED_LOOP_SAMPLE, Direction, LoadSpec, MESSAGE_SIZES, Measure, run_load_async, run_load_sync,
     start_load_bridge,
 };
-use chanlab_scenarios::{Runtime, ScenarioError};
+use chanlab_scenarios::{Refusal, Runtime, ScenarioError};
 use support::within;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -43,8 +43,12 @@ fn check_run(
 ) {
     match result {
         None => panic!("{place}: hung"),
-        Some(Err(ScenarioError::NotApplicable(why))) => {
-            assert!(spec.consumers > 1, "{place}: refused: {why}");
+        Some(Err(ScenarioError::NotApplicable(Refusal::NoMultiConsumer { .. }))) => {
+            assert!(
+                spec.consumers > 1,
+                "{place}: refused {} consumers",
+                spec.consumers
+            );
         }
         Some(Err(err)) => panic!("{place}: {err}"),
         Some(Ok(outcome)) => {

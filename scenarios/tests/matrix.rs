@@ -12,7 +12,7 @@ use chanlab_impls::{
     StdMpsc, StdMpscShared, TokioMpsc, TokioMpscBlocking,
 };
 use chanlab_scenarios::{
-    Outcome, Params, Pattern, Primitive, Runtime, ScenarioError, run_async, run_primitive, run_sync,
+    Outcome, Params, Pattern, Runtime, ScenarioError, run_async, run_primitive, run_sync,
 };
 use support::{small, within};
 
@@ -65,10 +65,9 @@ fn cell(
             assert!(outcome.threads > 0, "{place}: no thread was counted");
             "ok"
         }
-        Some(Err(ScenarioError::NotApplicable(why) | ScenarioError::InvalidParams(why)))
+        Some(Err(ScenarioError::NotApplicable(_) | ScenarioError::InvalidParams(_)))
             if may_refuse(pattern, info, params, runtime) =>
         {
-            let _ = why;
             "n/a"
         }
         Some(Err(err)) => panic!("{place}: {err}"),
@@ -155,7 +154,7 @@ matrix_tests! {
 #[test]
 fn primitives() {
     for &pattern in Pattern::ALL {
-        for &primitive in Primitive::for_pattern(pattern) {
+        for &primitive in pattern.primitives() {
             let params = small(Capacity::Bounded(2));
             let place = format!("{pattern} on {primitive}");
             let p = params.clone();

@@ -6,6 +6,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::{ReportError, Result};
+
 use crate::metric::Metric;
 use crate::schema::{Results, Spread, Status};
 
@@ -23,7 +25,7 @@ pub enum Format {
 }
 
 /// `results` in `format`, as pretty JSON.
-pub fn export(results: &Results, format: Format) -> anyhow::Result<String> {
+pub fn export(results: &Results, format: Format) -> Result<String> {
     let measured = results
         .cells
         .iter()
@@ -88,10 +90,17 @@ pub fn export(results: &Results, format: Format) -> anyhow::Result<String> {
                     }
                 }
             }
-            serde_json::to_value(entries)?
+            serde_json::to_value(entries).map_err(|source| ReportError::Serialize {
+                what: "the export",
+                source,
+            })?
         }
     };
-    Ok(serde_json::to_string_pretty(&value)? + "\n")
+    let text = serde_json::to_string_pretty(&value).map_err(|source| ReportError::Serialize {
+        what: "the export",
+        source,
+    })?;
+    Ok(text + "\n")
 }
 
 #[cfg(test)]

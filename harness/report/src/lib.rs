@@ -3,9 +3,11 @@
 //! ([`stats`]), the comparison that gates CI ([`compare`]), the "which
 //! library for which job" verdicts ([`recommend`]), and the outputs: the
 //! terminal table ([`terminal`]), the Markdown and self-contained HTML
-//! report ([`render`]) and the dashboard exports ([`export`]).
+//! report ([`render`]) and the dashboard exports ([`export`]). Its errors
+//! are [`ReportError`]s.
 
 pub mod compare;
+mod error;
 pub mod export;
 pub mod format;
 pub mod metric;
@@ -15,3 +17,5 @@ pub mod schema;
 pub mod stats;
 pub mod table;
 pub mod terminal;
+
+pub use error::{ReportError, Result};

@@ -16,11 +16,13 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chanlab_conformance::{CheckResult, Outcome, Settings};
+use chanlab_conformance::{CheckOutcome, CheckResult, Settings};
 use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
 use serde::{Deserialize, Serialize};
 
+use super::parse_duration;
 use crate::child::{self, Ended};
+use crate::output::{paint, style};
 use crate::suites::{self, Suite, SuiteKind};
 
 /// Options of `chanlab conformance`.
@@ -45,16 +47,16 @@ pub struct Args {
     /// Exit 0 even when a check fails: print and write the results only.
     #[arg(long)]
     report_only: bool,
-    /// Milliseconds each stress configuration spends sending.
-    #[arg(long, default_value_t = 60)]
-    stress_ms: u64,
-    /// Seconds one check may take before it counts as hung.
-    #[arg(long, default_value_t = 30)]
-    watchdog_secs: u64,
-    /// Milliseconds a check waits to see a blocked operation stay blocked
+    /// How long each stress configuration spends sending.
+    #[arg(long, value_name = "DURATION", default_value = "60ms", value_parser = parse_duration)]
+    stress: Duration,
+    /// How long one check may take before it counts as hung.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    watchdog: Duration,
+    /// How long a check waits to see a blocked operation stay blocked
     /// (raise it on a slow or heavily loaded machine).
-    #[arg(long, default_value_t = 30)]
-    settle_ms: u64,
+    #[arg(long, value_name = "DURATION", default_value = "30ms", value_parser = parse_duration)]
+    settle: Duration,
     /// Random operation sequences the model check tries.
     #[arg(long, default_value_t = 64)]
     model_cases: u32,
@@ -67,9 +69,9 @@ pub struct Args {
 impl Args {
     fn settings(&self) -> Settings {
         Settings {
-            stress_budget: Duration::from_millis(self.stress_ms),
-            watchdog: Duration::from_secs(self.watchdog_secs),
-            settle: Duration::from_millis(self.settle_ms),
+            stress_budget: self.stress,
+            watchdog: self.watchdog,
+            settle: self.settle,
             model_cases: self.model_cases,
         }
     }
@@ -78,7 +80,7 @@ impl Args {
 /// One check's verdict, as stored and printed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
-enum Verdict {
+enum CheckVerdict {
     Pass,
     NotApplicable { reason: String },
     Fail { rule: String, detail: String },
@@ -87,7 +89,7 @@ enum Verdict {
 #[derive(Debug, Serialize, Deserialize)]
 struct CheckRow {
     check: String,
-    verdict: Verdict,
+    verdict: CheckVerdict,
     /// Declared known failures the check ran into and went past.
     #[serde(default)]
     known: Vec<KnownRow>,
@@ -240,11 +242,11 @@ fn select(args: &Args) -> anyhow::Result<Vec<Suite>> {
 
 fn row(result: CheckResult) -> CheckRow {
     let verdict = match result.verdict {
-        Ok(Outcome::Pass) => Verdict::Pass,
-        Ok(Outcome::NotApplicable(reason)) => Verdict::NotApplicable {
+        Ok(CheckOutcome::Pass) => CheckVerdict::Pass,
+        Ok(CheckOutcome::NotApplicable(reason)) => CheckVerdict::NotApplicable {
             reason: reason.into(),
         },
-        Err(violation) => Verdict::Fail {
+        Err(violation) => CheckVerdict::Fail {
             rule: violation.rule.id().into(),
             detail: violation.detail,
         },
@@ -276,12 +278,12 @@ fn run_child(exe: &Path, suite: &Suite, args: &Args) -> anyhow::Result<SuiteOutc
         &suite.name,
         "--suite",
         suite.kind.name(),
-        "--stress-ms",
-        &args.stress_ms.to_string(),
-        "--watchdog-secs",
-        &args.watchdog_secs.to_string(),
-        "--settle-ms",
-        &args.settle_ms.to_string(),
+        "--stress",
+        &humantime::format_duration(args.stress).to_string(),
+        "--watchdog",
+        &humantime::format_duration(args.watchdog).to_string(),
+        "--settle",
+        &humantime::format_duration(args.settle).to_string(),
         "--model-cases",
         &args.model_cases.to_string(),
     ]
@@ -291,7 +293,7 @@ fn run_child(exe: &Path, suite: &Suite, args: &Args) -> anyhow::Result<SuiteOutc
         child_args.extend(["--check".to_owned(), check.clone()]);
     }
     // Each check has its own watchdog; this bounds a worker that ignores it.
-    let limit = Duration::from_secs(args.watchdog_secs * (suite.kind.checks().len() as u64 + 1));
+    let limit = args.watchdog * (suite.kind.checks().len() as u32 + 1);
     Ok(match child::run(exe, &child_args, limit)? {
         Ended::Killed => SuiteOutcome::Hung {
             after_secs: limit.as_secs(),
@@ -322,7 +324,7 @@ fn passed(outcome: &SuiteOutcome) -> bool {
     match outcome {
         SuiteOutcome::Checked { checks } => checks
             .iter()
-            .all(|c| !matches!(c.verdict, Verdict::Fail { .. })),
+            .all(|c| !matches!(c.verdict, CheckVerdict::Fail { .. })),
         SuiteOutcome::Hung { .. } | SuiteOutcome::Crashed { .. } => false,
     }
 }
@@ -330,16 +332,17 @@ fn passed(outcome: &SuiteOutcome) -> bool {
 fn summary(outcome: &SuiteOutcome) -> String {
     match outcome {
         SuiteOutcome::Checked { checks } => {
-            let count = |f: fn(&Verdict) -> bool| checks.iter().filter(|c| f(&c.verdict)).count();
+            let count =
+                |f: fn(&CheckVerdict) -> bool| checks.iter().filter(|c| f(&c.verdict)).count();
             let known = checks
                 .iter()
-                .filter(|c| matches!(c.verdict, Verdict::Pass) && !c.known.is_empty())
+                .filter(|c| matches!(c.verdict, CheckVerdict::Pass) && !c.known.is_empty())
                 .count();
             format!(
                 "{} pass, {known} known failure, {} fail, {} n/a",
-                count(|v| matches!(v, Verdict::Pass)) - known,
-                count(|v| matches!(v, Verdict::Fail { .. })),
-                count(|v| matches!(v, Verdict::NotApplicable { .. })),
+                count(|v| matches!(v, CheckVerdict::Pass)) - known,
+                count(|v| matches!(v, CheckVerdict::Fail { .. })),
+                count(|v| matches!(v, CheckVerdict::NotApplicable { .. })),
             )
         }
         SuiteOutcome::Hung { after_secs } => format!("HUNG (worker killed after {after_secs}s)"),
@@ -372,6 +375,7 @@ fn render_tables(rows: &[FlavorRow], only: &[String]) -> String {
             .collect();
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);
+        style(&mut table);
         let mut header = vec![Cell::new("implementation")];
         header.extend(checks.iter().map(|(index, _)| Cell::new(index + 1)));
         table.set_header(header);
@@ -449,20 +453,20 @@ fn row_cells(row: &FlavorRow, notes: &mut Notes) -> Vec<Cell> {
                     ));
                 }
                 cells.push(match &check.verdict {
-                    Verdict::Pass if !check.known.is_empty() => Cell::new("known").fg(Color::Yellow),
-                    Verdict::Pass => Cell::new("pass").fg(Color::Green),
-                    Verdict::NotApplicable { reason } => {
+                    CheckVerdict::Pass if !check.known.is_empty() => paint(Cell::new("known"), Color::Yellow),
+                    CheckVerdict::Pass => paint(Cell::new("pass"), Color::Green),
+                    CheckVerdict::NotApplicable { reason } => {
                         notes
                             .not_applicable
                             .push(format!("{flavor} / {}: {reason}", check.check));
                         Cell::new("n/a")
                     }
-                    Verdict::Fail { rule, detail } => {
+                    CheckVerdict::Fail { rule, detail } => {
                         notes.failures.push(format!(
                             "{flavor} / {check}: [{rule}] {detail}\n    reproduce: chanlab conformance --impl {flavor} --suite {suite} --check {check}",
                             check = check.check
                         ));
-                        Cell::new("FAIL").fg(Color::Red)
+                        paint(Cell::new("FAIL"), Color::Red)
                     }
                 });
             }
@@ -478,7 +482,7 @@ fn row_cells(row: &FlavorRow, notes: &mut Notes) -> Vec<Cell> {
                     .failures
                     .push(format!("{flavor} ({suite} suite): {text}"));
             }
-            cells.push(Cell::new(text).fg(Color::Red));
+            cells.push(paint(Cell::new(text), Color::Red));
         }
     }
     cells

@@ -16,16 +16,16 @@ pub struct Args {
     format: Format,
     /// The results file.
     results: PathBuf,
-    /// Where to write [default: standard output].
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
+    /// Write the JSON to this file [default: standard output].
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let results = Results::load(&args.results)?;
     let text = export::export(&results, args.format)?;
-    match &args.output {
+    match &args.json {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
         }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
-use chanlab_scenarios::{Pattern, Primitive};
+use chanlab_scenarios::Pattern;
 
 use crate::suites;
 
@@ -65,7 +65,8 @@ fn patterns() -> Table {
             runs_on.push("async flavors".to_owned());
         }
         runs_on.extend(
-            Primitive::for_pattern(pattern)
+            pattern
+                .primitives()
                 .iter()
                 .map(|primitive| primitive.name().to_owned()),
         );

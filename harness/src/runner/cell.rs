@@ -8,71 +8,18 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chanlab_report::schema::{Cell, CpuUsage, Latency, Repetition, Workload};
 use chanlab_scenarios::load::Direction;
-use chanlab_scenarios::{Runtime, ScenarioError, run_primitive};
+use chanlab_scenarios::{Refusal, Runtime, ScenarioError, run_primitive};
 use hdrhistogram::Histogram;
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::time::TimeValLike as _;
-use serde::{Deserialize, Serialize};
 
 use super::implementations::{self, Driver};
+use super::protocol::{INVALID_PARAMS, Job, Reply};
 
-/// Most items a cell is sized to: every oracle keeps a record of each.
-pub const MAX_ITEMS: usize = 1 << 23;
-
-/// What the parent asks a worker process to do.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "job", rename_all = "kebab-case")]
-pub enum Job {
-    /// Find how many items make one run last about `budget_ms`.
-    Size {
-        /// The cell.
-        cell: Cell,
-        /// Target length of one measured run.
-        budget_ms: u64,
-    },
-    /// Run `items` once to warm up (a tenth of them), then once measured.
-    Measure {
-        /// The cell.
-        cell: Cell,
-        /// Items in the measured run.
-        items: usize,
-    },
-}
-
-impl Job {
-    /// The cell the job is about.
-    pub fn cell(&self) -> &Cell {
-        match self {
-            Job::Size { cell, .. } | Job::Measure { cell, .. } => cell,
-        }
-    }
-}
-
-/// What a worker process answers.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "reply", rename_all = "kebab-case")]
-pub enum Reply {
-    /// Items for a run of about the budget, and the time per item seen.
-    Sized {
-        /// Items per measured run.
-        items: usize,
-        /// Nanoseconds per item in the largest sizing run.
-        ns_per_item: f64,
-    },
-    /// One measured repetition.
-    Measured(Repetition),
-    /// The cell cannot run here: a capability is missing or the parameters
-    /// do not apply. Nothing was started.
-    Refused {
-        /// Why, naming the capability or parameter.
-        reason: String,
-    },
-    /// The run went wrong: its oracle failed or a thread panicked.
-    Failed {
-        /// What the oracle or the panic said.
-        reason: String,
-    },
-}
+/// Most items sizing grows a cell to: every oracle keeps a record of each.
+/// Below the workload limit (2^26 items, in `chanlab-scenarios`), so a sized
+/// cell always passes validation.
+pub const MAX_SIZED_ITEMS: usize = 1 << 23;
 
 /// Does `job` in this process and returns the answer. An error is a fault
 /// of the worker itself (an unknown implementation), not of the cell.
@@ -93,11 +40,11 @@ fn size(cell: &Cell, budget: Duration) -> anyhow::Result<Reply> {
             Err(reply) => return Ok(reply),
         };
         let target = budget / 4;
-        if elapsed >= target || items >= MAX_ITEMS {
+        if elapsed >= target || items >= MAX_SIZED_ITEMS {
             let ns_per_item = elapsed.as_nanos() as f64 / items as f64;
             let fill = (budget.as_nanos() as f64 / ns_per_item.max(0.001)) as usize;
             return Ok(Reply::Sized {
-                items: fill.clamp(1, MAX_ITEMS),
+                items: fill.clamp(1, MAX_SIZED_ITEMS),
                 ns_per_item,
             });
         }
@@ -106,7 +53,7 @@ fn size(cell: &Cell, budget: Duration) -> anyhow::Result<Reply> {
         } else {
             (target.as_nanos() / elapsed.as_nanos()).clamp(2, 16) as usize
         };
-        items = (items * grow).min(MAX_ITEMS);
+        items = (items * grow).min(MAX_SIZED_ITEMS);
     }
 }
 
@@ -177,14 +124,12 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
                 Driver::Sync { pattern: run, .. } => run(*pattern, params),
                 Driver::Async { pattern: run, .. } => run(*pattern, params, runtime),
                 Driver::Primitive(primitive) => run_primitive(*pattern, *primitive, params),
-                Driver::Bridge { .. } => Err(ScenarioError::NotApplicable(format!(
-                    "{} is a bridge: it carries channel loads, not patterns",
-                    implementation.name
-                ))),
-                Driver::Go => Err(ScenarioError::NotApplicable(format!(
-                    "{} runs in its own worker",
-                    implementation.name
-                ))),
+                Driver::Bridge { .. } => Err(ScenarioError::NotApplicable(Refusal::LoadsOnly {
+                    implementation: implementation.name.clone(),
+                })),
+                Driver::Go => Err(ScenarioError::NotApplicable(Refusal::OwnWorker {
+                    implementation: implementation.name.clone(),
+                })),
             };
             let elapsed = started.elapsed();
             let cpu = Usage::now()?.since(&before);
@@ -212,14 +157,14 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
                 Driver::Sync { load, .. } => load(spec),
                 Driver::Async { load, .. } => load(spec, runtime),
                 Driver::Bridge { load, direction } => load(spec, *direction, runtime),
-                Driver::Primitive(primitive) => Err(ScenarioError::NotApplicable(format!(
-                    "{} is not a channel",
-                    primitive.name()
-                ))),
-                Driver::Go => Err(ScenarioError::NotApplicable(format!(
-                    "{} runs in its own worker",
-                    implementation.name
-                ))),
+                Driver::Primitive(primitive) => {
+                    Err(ScenarioError::NotApplicable(Refusal::NotAChannel {
+                        implementation: primitive.name().to_owned(),
+                    }))
+                }
+                Driver::Go => Err(ScenarioError::NotApplicable(Refusal::OwnWorker {
+                    implementation: implementation.name.clone(),
+                })),
             };
             // The clock and CPU are read before the oracle runs.
             let cpu = Usage::now()?.since(&before);
@@ -253,9 +198,14 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
         }
     };
     Ok(result.map_err(|err| match err {
-        ScenarioError::InvalidParams(reason) | ScenarioError::NotApplicable(reason) => {
-            Reply::Refused { reason }
-        }
+        ScenarioError::InvalidParams(err) => Reply::Refused {
+            reason: err.to_string(),
+            kind: INVALID_PARAMS.to_owned(),
+        },
+        ScenarioError::NotApplicable(refusal) => Reply::Refused {
+            reason: refusal.to_string(),
+            kind: refusal.kind().to_owned(),
+        },
         ScenarioError::Oracle(_) | ScenarioError::Panicked(_) => Reply::Failed {
             reason: err.to_string(),
         },

@@ -15,10 +15,16 @@ use chanlab_scenarios::Pattern;
 use chanlab_scenarios::load::new_histogram;
 use serde::Deserialize;
 
-use super::cell::Reply;
+use super::protocol::Reply;
 
 /// The implementation's name in filters and results.
 pub const NAME: &str = chanlab_report::schema::GO_REFERENCE;
+
+/// The kind of refusal for a Go cell on a machine without a Go toolchain.
+pub const UNAVAILABLE: &str = "go-unavailable";
+
+/// The kind of refusal the Go worker gives for a workload it cannot run.
+pub const REFUSED: &str = "refused-by-go";
 
 /// The one command that installs a Go toolchain on Debian.
 pub const INSTALL: &str = "sudo apt-get install golang-go";
@@ -113,7 +119,10 @@ pub fn reply(stdout: &[u8]) -> anyhow::Result<Reply> {
     let reply: GoReply = serde_json::from_slice(stdout).context("reading chanlab-go's reply")?;
     Ok(match reply {
         GoReply::Sized { items, ns_per_item } => Reply::Sized { items, ns_per_item },
-        GoReply::Refused { reason } => Reply::Refused { reason },
+        GoReply::Refused { reason } => Reply::Refused {
+            reason,
+            kind: REFUSED.to_owned(),
+        },
         GoReply::Failed { reason } => Reply::Failed { reason },
         GoReply::Measured {
             mut repetition,

@@ -115,16 +115,6 @@ impl BridgeVisitor for Collect {
     }
 }
 
-/// The crate a primitive comes from.
-fn primitive_library(primitive: Primitive) -> &'static str {
-    match primitive {
-        Primitive::Chanlab => "chanlab",
-        Primitive::TokioSemaphore | Primitive::TokioMutex | Primitive::TokioRwLock => "tokio",
-        Primitive::StdMutex | Primitive::StdRwLock | Primitive::Atomics => "std",
-        Primitive::ParkingLotMutex | Primitive::ParkingLotRwLock => "parking_lot",
-    }
-}
-
 /// Every shipped flavor, every bridge, every primitive and the Go
 /// reference; with `include_broken`, the broken twins too.
 pub fn all(include_broken: bool) -> Vec<Implementation> {
@@ -138,12 +128,12 @@ pub fn all(include_broken: bool) -> Vec<Implementation> {
         .0
         .extend(Primitive::ALL.iter().map(|&primitive| Implementation {
             name: primitive.name().to_owned(),
-            library: primitive_library(primitive),
+            library: primitive.library(),
             info: None,
             driver: Driver::Primitive(primitive),
         }));
     collect.0.push(Implementation {
-        name: super::go::NAME.to_owned(),
+        name: chanlab_report::schema::GO_REFERENCE.to_owned(),
         library: "go",
         info: None,
         driver: Driver::Go,

@@ -1,7 +1,8 @@
-//! The measuring side of `chanlab run`: what a worker process does with a
-//! cell ([`cell`]), which cells a run holds ([`plan`]), what they run on
-//! ([`implementations`], with the Go reference in [`go`]), and where and
-//! with what it ran ([`provenance`]).
+//! The measuring side of `chanlab run`: a run in progress ([`session`]),
+//! which cells it holds ([`plan`]), what a worker process does with a cell
+//! ([`cell`]), what the two say to each other ([`protocol`]), what cells
+//! run on ([`implementations`], with the Go reference in [`go`]), and
+//! where and with what it ran ([`provenance`]).
 //! The results schema and everything printed from it live in
 //! `chanlab-report`.
 
@@ -9,4 +10,6 @@ pub mod cell;
 pub mod go;
 pub mod implementations;
 pub mod plan;
+pub mod protocol;
 pub mod provenance;
+pub mod session;

@@ -7,11 +7,11 @@
 //! async channel (without rendezvous); each twin gets one thing wrong, the
 //! way async channels have shipped it.
 
+use chanlab_sync::{Arc, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use chanlab_contract::{
@@ -92,10 +92,6 @@ struct Ticket<T> {
     handed: Mutex<Option<T>>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl<T> Waiting<T> {
     fn register_receiver<K: FaultKind>(&mut self, ticket: &Arc<Ticket<T>>) {
         if self
@@ -121,7 +117,7 @@ impl<T> Waiting<T> {
     fn wake_receiver(&mut self) -> Option<Waker> {
         self.receivers
             .pop_front()
-            .map(|ticket| lock(&ticket.waker).clone())
+            .map(|ticket| ticket.waker.lock().clone())
     }
 
     fn wake_sender(&mut self) -> Option<Waker> {
@@ -165,8 +161,8 @@ impl<K: FaultKind, T: Send + 'static> Sender<K, T> {
         }
         if K::FAULT == Fault::RecvTakesThenDrops {
             if let Some(ticket) = waiting.receivers.pop_front() {
-                *lock(&ticket.handed) = Some(value);
-                return Ok(Some(lock(&ticket.waker).clone()));
+                *ticket.handed.lock() = Some(value);
+                return Ok(Some(ticket.waker.lock().clone()));
             }
         }
         self.inner.try_send(value)?;
@@ -185,7 +181,7 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::AsyncSender<T> for Sende
     }
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let mut waiting = lock(&self.shared);
+        let mut waiting = self.shared.lock();
         let wake = self.offer(&mut waiting, value)?;
         wake_after(waiting, wake);
         Ok(())
@@ -209,7 +205,7 @@ impl<K: FaultKind, T: Send + 'static> Future for SendFuture<'_, K, T> {
         let Some(value) = this.value.take() else {
             return Poll::Ready(Ok(()));
         };
-        let mut waiting = lock(&this.sender.shared);
+        let mut waiting = this.sender.shared.lock();
         match this.sender.offer(&mut waiting, value) {
             Ok(wake) => {
                 if let Some(id) = this.id {
@@ -238,7 +234,7 @@ impl<K: FaultKind, T: Send + 'static> Drop for SendFuture<'_, K, T> {
         let Some(id) = self.id else {
             return;
         };
-        let mut waiting = lock(&self.sender.shared);
+        let mut waiting = self.sender.shared.lock();
         let listed = waiting.remove_sender(id);
         if K::FAULT == Fault::DroppedSendDeliversAndDrops {
             if let Some(value) = self.value.take() {
@@ -284,7 +280,7 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::AsyncReceiver<T> for Rec
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let shared = self.shared.clone();
-        let mut waiting = lock(&shared);
+        let mut waiting = shared.lock();
         let (value, wake) = self.take(&mut waiting)?;
         wake_after(waiting, wake);
         Ok(value)
@@ -292,7 +288,7 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::AsyncReceiver<T> for Rec
 
     fn try_clone(&self) -> Option<Self> {
         let inner = self.inner.try_clone()?;
-        lock(&self.shared).live_receivers += 1;
+        self.shared.lock().live_receivers += 1;
         Some(Receiver {
             inner,
             shared: self.shared.clone(),
@@ -312,9 +308,9 @@ impl<K: FaultKind, T: Send + 'static> Future for RecvFuture<'_, K, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let shared = this.receiver.shared.clone();
-        let mut waiting = lock(&shared);
+        let mut waiting = shared.lock();
         if let Some(ticket) = &this.ticket {
-            if let Some(value) = lock(&ticket.handed).take() {
+            if let Some(value) = ticket.handed.lock().take() {
                 waiting.remove_receiver(ticket);
                 return Poll::Ready(Ok(value));
             }
@@ -335,7 +331,7 @@ impl<K: FaultKind, T: Send + 'static> Future for RecvFuture<'_, K, T> {
                         handed: Mutex::new(None),
                     })
                 });
-                lock(&ticket.waker).clone_from(cx.waker());
+                ticket.waker.lock().clone_from(cx.waker());
                 waiting.register_receiver::<K>(ticket);
                 Poll::Pending
             }
@@ -348,10 +344,10 @@ impl<K: FaultKind, T: Send + 'static> Drop for RecvFuture<'_, K, T> {
         let Some(ticket) = self.ticket.take() else {
             return;
         };
-        let mut waiting = lock(&self.receiver.shared);
+        let mut waiting = self.receiver.shared.lock();
         let listed = waiting.remove_receiver(&ticket);
         // A value handed to this future dies with it (the hand-off twin).
-        let handed = lock(&ticket.handed).take();
+        let handed = ticket.handed.lock().take();
         // Woken for a value it will not take: pass the wake-up on.
         let pass_on = !listed && waiting.queued > 0 && K::FAULT != Fault::WokenRecvSwallowsWake;
         let wake = if pass_on {
@@ -366,7 +362,7 @@ impl<K: FaultKind, T: Send + 'static> Drop for RecvFuture<'_, K, T> {
 
 impl<K, T> Clone for Sender<K, T> {
     fn clone(&self) -> Self {
-        lock(&self.shared).live_senders += 1;
+        self.shared.lock().live_senders += 1;
         Sender {
             inner: self.inner.clone(),
             shared: self.shared.clone(),
@@ -377,13 +373,13 @@ impl<K, T> Clone for Sender<K, T> {
 
 impl<K, T> Drop for Sender<K, T> {
     fn drop(&mut self) {
-        let mut waiting = lock(&self.shared);
+        let mut waiting = self.shared.lock();
         waiting.live_senders -= 1;
         if waiting.live_senders == 0 {
             let wakers: Vec<Waker> = waiting
                 .receivers
                 .drain(..)
-                .map(|ticket| lock(&ticket.waker).clone())
+                .map(|ticket| ticket.waker.lock().clone())
                 .collect();
             wake_after(waiting, wakers);
         }
@@ -392,7 +388,7 @@ impl<K, T> Drop for Sender<K, T> {
 
 impl<K, T> Drop for Receiver<K, T> {
     fn drop(&mut self) {
-        let mut waiting = lock(&self.shared);
+        let mut waiting = self.shared.lock();
         waiting.live_receivers -= 1;
         if waiting.live_receivers == 0 {
             waiting.queued = 0;

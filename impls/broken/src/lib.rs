@@ -18,10 +18,10 @@ mod wakeup;
 pub use asynchronous::AsyncPolling;
 pub use wakeup::Polling;
 
+use chanlab_sync::Arc;
+use chanlab_sync::atomic::{AtomicUsize, Ordering};
 use std::any::Any;
 use std::marker::PhantomData;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chanlab_conformance::payload::{Stamp, Tracked};

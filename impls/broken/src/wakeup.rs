@@ -8,8 +8,8 @@
 //! a correct channel (without rendezvous, which needs a receiver the queue
 //! can see waiting); each twin leaves one notification out.
 
+use chanlab_sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::marker::PhantomData;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chanlab_contract::{
@@ -84,7 +84,7 @@ struct Signal {
 
 impl Signal {
     fn lock(&self) -> MutexGuard<'_, Counts> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 
     fn snapshot(&self) -> Counts {
@@ -107,18 +107,12 @@ impl Signal {
         let mut state = self.lock();
         while state.generation == seen {
             state = match deadline {
-                None => self
-                    .moved
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
+                None => self.moved.wait(state),
                 Some(deadline) => {
                     let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                         return false;
                     };
-                    self.moved
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
+                    self.moved.wait_timeout(state, left).0
                 }
             };
         }

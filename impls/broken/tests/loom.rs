@@ -1,6 +1,7 @@
-//! loom models of chanlab's reference channel, each beside the broken twin
-//! loom must catch. The reference channel is the one the patterns' loom
-//! models run over, so it has to be sound on every schedule first.
+//! loom models of chanlab's reference channels, blocking and async, each
+//! beside the broken twin loom must catch. The reference channel is the one
+//! the patterns' loom models run over, so it has to be sound on every
+//! schedule first; the async one is the yardstick of the async suite.
 //!
 //! Only built under the project's loom cfg, in its own target dir:
 //!
@@ -10,12 +11,15 @@
 //! ```
 //!
 //! Bounds: two threads besides the model's main thread, two messages, and
-//! a preemption bound of [`PREEMPTIONS`].
+//! a preemption bound of [`PREEMPTIONS`]. The async model polls each
+//! future with loom's `block_on`, so a lost waker is a deadlock loom sees.
 #![cfg(chanlab_loom)]
 
-use chanlab_broken::{Broken, FakesRendezvous, NeverDisconnects};
-use chanlab_contract::{Capacity, Receiver, Sender, SyncFlavor};
-use chanlab_impls::Reference;
+use chanlab_broken::{AsyncPolling, Broken, FakesRendezvous, LosesWaker, NeverDisconnects};
+use chanlab_contract::{
+    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, Receiver, Sender, SyncFlavor,
+};
+use chanlab_impls::{AsyncReference, Reference};
 use chanlab_sync::atomic::{AtomicBool, Ordering};
 use chanlab_sync::{Arc, thread};
 
@@ -109,4 +113,37 @@ fn twin_that_buffers_a_rendezvous_is_caught() {
         hand_off::<Broken<FakesRendezvous>>,
     );
     assert!(report.contains("rendezvous send completed"), "{report}");
+}
+
+/// Two receive futures wait on an empty channel, each polled on its own
+/// thread by loom's `block_on`, and the sender sends two values: each
+/// receiver gets one, so no waker was lost among the waiting futures.
+fn two_waiting_receivers<F: AsyncFlavor>() {
+    let (tx, rx) = F::channel::<u32>(Capacity::Bounded(2)).unwrap();
+    let receivers: Vec<_> = [rx.try_clone().unwrap(), rx]
+        .into_iter()
+        .map(|mut rx| thread::spawn(move || loom::future::block_on(rx.recv()).unwrap()))
+        .collect();
+    loom::future::block_on(tx.send(1)).unwrap();
+    loom::future::block_on(tx.send(2)).unwrap();
+    let mut got: Vec<u32> = receivers
+        .into_iter()
+        .map(|receiver| receiver.join().unwrap())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, [1, 2]);
+}
+
+#[test]
+fn async_reference_wakes_every_waiting_receiver() {
+    model(two_waiting_receivers::<AsyncReference>);
+}
+
+#[test]
+fn async_twin_that_loses_a_waker_deadlocks_a_receiver() {
+    let report = loom_finds(
+        "async_twin_that_loses_a_waker_deadlocks_a_receiver",
+        two_waiting_receivers::<AsyncPolling<LosesWaker>>,
+    );
+    assert!(report.contains("deadlock"), "{report}");
 }

@@ -34,7 +34,7 @@ use chanlab_contract::{
     Api, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError, SyncFlavor,
     TryRecvError, TrySendError, UnsupportedError,
 };
-use chanlab_sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, lock};
+use chanlab_sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// chanlab's own channel ([module docs](self)).
 pub struct Reference;
@@ -126,7 +126,7 @@ impl<T> Shared<T> {
         condvar: &Condvar,
         guard: MutexGuard<'a, State<T>>,
     ) -> MutexGuard<'a, State<T>> {
-        condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
+        condvar.wait(guard)
     }
 
     /// Takes the oldest value, waking a sender that may now have room.
@@ -155,7 +155,7 @@ pub struct Receiver<T> {
 impl<T: Send + 'static> chanlab_contract::Sender<T> for Sender<T> {
     fn send(&self, value: T) -> Result<(), SendError<T>> {
         let shared = &*self.shared;
-        let mut state = lock(&shared.state);
+        let mut state = shared.state.lock();
         loop {
             if state.receivers == 0 {
                 return Err(SendError::new(value));
@@ -170,7 +170,7 @@ impl<T: Send + 'static> chanlab_contract::Sender<T> for Sender<T> {
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let shared = &*self.shared;
-        let mut state = lock(&shared.state);
+        let mut state = shared.state.lock();
         if state.receivers == 0 {
             Err(TrySendError::Disconnected(value))
         } else if state.has_room() {
@@ -189,7 +189,7 @@ impl<T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<T> {
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let shared = &*self.shared;
-        let mut state = lock(&shared.state);
+        let mut state = shared.state.lock();
         match shared.pop(&mut state) {
             Some(value) => Ok(value),
             None if state.senders == 0 => Err(TryRecvError::Disconnected),
@@ -203,7 +203,7 @@ impl<T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<T> {
     }
 
     fn try_clone(&self) -> Option<Self> {
-        lock(&self.shared.state).receivers += 1;
+        self.shared.state.lock().receivers += 1;
         Some(Receiver {
             shared: self.shared.clone(),
         })
@@ -214,7 +214,7 @@ impl<T> Receiver<T> {
     /// Blocks until a value arrives, every sender is gone, or `deadline`.
     fn recv_until(&mut self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let shared = &*self.shared;
-        let mut state = lock(&shared.state);
+        let mut state = shared.state.lock();
         loop {
             // Always take a queued value before giving up: on a rendezvous
             // channel it may have been admitted on this receiver's promise.
@@ -238,13 +238,7 @@ impl<T> Receiver<T> {
             }
             state = match remaining {
                 None => shared.wait(&shared.not_empty, state),
-                Some(remaining) => {
-                    shared
-                        .not_empty
-                        .wait_timeout(state, remaining)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
+                Some(remaining) => shared.not_empty.wait_timeout(state, remaining).0,
             };
             state.waiting_receivers -= 1;
         }
@@ -253,7 +247,7 @@ impl<T> Receiver<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        lock(&self.shared.state).senders += 1;
+        self.shared.state.lock().senders += 1;
         Sender {
             shared: self.shared.clone(),
         }
@@ -262,7 +256,7 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let mut state = lock(&self.shared.state);
+        let mut state = self.shared.state.lock();
         state.senders -= 1;
         if state.senders == 0 {
             self.shared.not_empty.notify_all();
@@ -272,7 +266,7 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut state = lock(&self.shared.state);
+        let mut state = self.shared.state.lock();
         state.receivers -= 1;
         if state.receivers == 0 {
             // Nobody can receive these any more: drop them now, outside the

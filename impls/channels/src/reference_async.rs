@@ -44,7 +44,7 @@ use chanlab_contract::{
     Api, AsyncFlavor, Capabilities, Capacity, FlavorInfo, RecvError, SendError, TryRecvError,
     TrySendError, UnsupportedError,
 };
-use chanlab_sync::{Arc, Mutex, MutexGuard, lock};
+use chanlab_sync::{Arc, Mutex, MutexGuard};
 
 /// chanlab's own async channel ([module docs](self)).
 pub struct AsyncReference;
@@ -213,7 +213,7 @@ impl<T: Send + 'static> chanlab_contract::AsyncSender<T> for Sender<T> {
     }
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let mut state = lock(&self.shared);
+        let mut state = self.shared.lock();
         if state.receivers == 0 {
             return Err(TrySendError::Disconnected(value));
         }
@@ -240,7 +240,7 @@ impl<T: Send + 'static> chanlab_contract::AsyncReceiver<T> for Receiver<T> {
     }
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut state = lock(&self.shared);
+        let mut state = self.shared.lock();
         match state.take() {
             Some((value, wake)) => {
                 wake_after(state, wake);
@@ -252,7 +252,7 @@ impl<T: Send + 'static> chanlab_contract::AsyncReceiver<T> for Receiver<T> {
     }
 
     fn try_clone(&self) -> Option<Self> {
-        lock(&self.shared).receivers += 1;
+        self.shared.lock().receivers += 1;
         Some(Receiver {
             shared: self.shared.clone(),
         })
@@ -279,7 +279,7 @@ impl<T> Future for SendFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut state = lock(this.shared);
+        let mut state = this.shared.lock();
         if this.offered {
             return this.poll_offer(state, cx);
         }
@@ -359,7 +359,7 @@ impl<T> Drop for SendFuture<'_, T> {
         let Some(id) = self.id else {
             return;
         };
-        let mut state = lock(self.shared);
+        let mut state = self.shared.lock();
         let listed = state.sending.remove(id).is_some();
         if self.offered {
             let withdrawn = withdraw(&mut state, id);
@@ -392,7 +392,7 @@ impl<T> Future for RecvFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut state = lock(this.shared);
+        let mut state = this.shared.lock();
         if let Some((value, wake)) = state.take() {
             if let Some(id) = this.id.take() {
                 state.receiving.remove(id);
@@ -417,7 +417,7 @@ impl<T> Drop for RecvFuture<'_, T> {
         let Some(id) = self.id else {
             return;
         };
-        let mut state = lock(self.shared);
+        let mut state = self.shared.lock();
         let listed = state.receiving.remove(id).is_some();
         // Woken for a value it will not take: pass the wake-up on.
         let wake = if !listed && state.has_value() {
@@ -431,7 +431,7 @@ impl<T> Drop for RecvFuture<'_, T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        lock(&self.shared).senders += 1;
+        self.shared.lock().senders += 1;
         Sender {
             shared: self.shared.clone(),
         }
@@ -440,7 +440,7 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let mut state = lock(&self.shared);
+        let mut state = self.shared.lock();
         state.senders -= 1;
         if state.senders == 0 {
             let wakers = state.receiving.wake_all();
@@ -451,7 +451,7 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut state = lock(&self.shared);
+        let mut state = self.shared.lock();
         state.receivers -= 1;
         if state.receivers == 0 {
             // Nobody can receive these any more: drop them outside the lock

@@ -84,7 +84,7 @@ use serde::Serialize;
 
 pub use block_on::{BlockOn, BlockOnReceiver, BlockOnSender};
 pub use chanlab_contract::KnownFailure;
-pub use checks::Outcome;
+pub use checks::CheckOutcome;
 pub use known::KnownSeen;
 pub use spec::{Rule, Violation};
 pub use watchdog::guarded;
@@ -130,16 +130,16 @@ pub struct CheckResult {
     pub check: Check,
     /// `Ok(Pass)`, `Ok(NotApplicable)`, or a violation that is not a
     /// declared known failure.
-    pub verdict: Result<Outcome, Violation>,
+    pub verdict: Result<CheckOutcome, Violation>,
     /// Declared known failures the check ran into (and went past).
     pub known: Vec<KnownSeen>,
 }
 
-impl serde::Serialize for Outcome {
+impl serde::Serialize for CheckOutcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Outcome::Pass => serializer.serialize_str("pass"),
-            Outcome::NotApplicable(why) => serializer.serialize_str(&format!("n/a: {why}")),
+            CheckOutcome::Pass => serializer.serialize_str("pass"),
+            CheckOutcome::NotApplicable(why) => serializer.serialize_str(&format!("n/a: {why}")),
         }
     }
 }
@@ -203,7 +203,7 @@ fn run_guarded(
     check: Check,
     settings: &Settings,
     extra: &[KnownFailure],
-    body: impl FnOnce() -> Result<Outcome, Violation> + Send + 'static,
+    body: impl FnOnce() -> Result<CheckOutcome, Violation> + Send + 'static,
 ) -> CheckResult {
     let what = format!("{}/{}", subject.name, check.name);
     let declared = subject.declared_for(check.name, extra);
@@ -211,7 +211,10 @@ fn run_guarded(
         Ok(known::run(check.name, declared, body))
     });
     let (verdict, known) = match guarded_run {
-        Ok((verdict, known)) => (verdict.map(|ended| ended.unwrap_or(Outcome::Pass)), known),
+        Ok((verdict, known)) => (
+            verdict.map(|ended| ended.unwrap_or(CheckOutcome::Pass)),
+            known,
+        ),
         Err(violation) => (Err(violation), Vec::new()),
     };
     CheckResult {

@@ -17,7 +17,7 @@ use chanlab_contract::{
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
-use crate::checks::{Outcome, open};
+use crate::checks::{CheckOutcome, open};
 use crate::{Rule, Settings, Violation};
 
 /// One step; the number picks a live handle (modulo how many are alive).
@@ -105,7 +105,9 @@ impl Model {
 }
 
 /// Runs the model check with `settings.model_cases` random sequences.
-pub(crate) fn agrees_with_model<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
+pub(crate) fn agrees_with_model<F: SyncFlavor>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
     // Bounded(3) rather than 16: short sequences should reach "full".
     let capacities: Vec<Capacity> = [
         Capacity::RENDEZVOUS,
@@ -129,7 +131,7 @@ pub(crate) fn agrees_with_model<F: SyncFlavor>(settings: &Settings) -> Result<Ou
         run::<F>(capacity, &ops).map_err(|violation| TestCaseError::fail(violation.to_string()))
     });
     match result {
-        Ok(()) => Ok(Outcome::Pass),
+        Ok(()) => Ok(CheckOutcome::Pass),
         // Replay the minimal case to recover the violation with its rule.
         Err(TestError::Fail(_, (capacity, ops))) => match run::<F>(capacity, &ops) {
             Err(violation) => Err(Violation::new(

@@ -29,6 +29,48 @@ impl Capacity {
             Capacity::Unbounded => None,
         }
     }
+
+    /// The short form cell ids, filters and scenario files use: `0`, `64`
+    /// or `unbounded`. [`FromStr`](std::str::FromStr) reads it back, as it
+    /// reads the [`Display`](fmt::Display) form.
+    pub fn label(self) -> String {
+        match self {
+            Capacity::Bounded(n) => n.to_string(),
+            Capacity::Unbounded => "unbounded".to_owned(),
+        }
+    }
+}
+
+/// A capacity that is neither a number, `rendezvous`, `bounded(N)` nor
+/// `unbounded`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("capacity {0:?} is not a number, `rendezvous`, `bounded(N)` or `unbounded`")]
+pub struct ParseCapacityError(String);
+
+impl std::str::FromStr for Capacity {
+    type Err = ParseCapacityError;
+
+    /// Reads `0`, `64`, `unbounded`, `rendezvous`, `bounded(64)`, and the
+    /// Display form of a rendezvous channel.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bound = |digits: &str| {
+            digits
+                .parse()
+                .map(Capacity::Bounded)
+                .map_err(|_| ParseCapacityError(text.to_owned()))
+        };
+        match text.trim() {
+            "unbounded" => Ok(Capacity::Unbounded),
+            "rendezvous" | "rendezvous (bounded(0))" => Ok(Capacity::RENDEZVOUS),
+            other => match other
+                .strip_prefix("bounded(")
+                .and_then(|rest| rest.strip_suffix(')'))
+            {
+                Some(digits) => bound(digits),
+                None => bound(other),
+            },
+        }
+    }
 }
 
 impl fmt::Display for Capacity {
@@ -139,4 +181,25 @@ pub trait FlavorVisitor {
     fn visit_sync<F: SyncFlavor>(&mut self);
     /// Called once for an async flavor.
     fn visit_async<F: AsyncFlavor>(&mut self);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capacity_reads_back_what_it_prints() {
+        for capacity in [
+            Capacity::RENDEZVOUS,
+            Capacity::Bounded(1),
+            Capacity::Bounded(64),
+            Capacity::Unbounded,
+        ] {
+            assert_eq!(capacity.label().parse(), Ok(capacity));
+            assert_eq!(capacity.to_string().parse(), Ok(capacity));
+        }
+        assert_eq!("rendezvous".parse(), Ok(Capacity::RENDEZVOUS));
+        assert!("bounded(x)".parse::<Capacity>().is_err());
+        assert!("-1".parse::<Capacity>().is_err());
+    }
 }

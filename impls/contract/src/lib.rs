@@ -40,7 +40,7 @@ pub use bridge::{Bridge, BridgeVisitor};
 pub use error::{
     RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError, UnsupportedError,
 };
-pub use info::{Api, Capabilities, Capacity, FlavorInfo, FlavorVisitor};
+pub use info::{Api, Capabilities, Capacity, FlavorInfo, FlavorVisitor, ParseCapacityError};
 pub use select::{SelectError, SelectWait, Selected};
 pub use spec::{KnownFailure, Rule};
 pub use sync_api::{Receiver, Sender, SyncChannel, SyncFlavor};

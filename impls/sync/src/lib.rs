@@ -10,15 +10,21 @@
 //! `--cfg loom` also switches dependencies that test `cfg(loom)` themselves
 //! (tokio, for one) and breaks their build.
 //!
-//! Only what both backends offer with the same signatures is exported. Time
-//! is not: loom has no clock, so code whose logic depends on time takes an
+//! Only what every backend offers with the same signatures is exported.
+//! [`Mutex`] and [`Condvar`] are wrapped so that `lock` and `wait` return
+//! the guard itself on every backend: chanlab's code never handles
+//! poisoning. Setting both cfgs is a compile error. Time is not exported:
+//! loom has no clock, so code whose logic depends on time takes an
 //! injected clock instead.
+
+#[cfg(all(chanlab_loom, chanlab_shuttle))]
+compile_error!(
+    "--cfg chanlab_loom and --cfg chanlab_shuttle are both set: build the loom models (ci/loom.sh) and the shuttle runs (ci/shuttle.sh) separately"
+);
 
 #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
 mod imp {
-    pub use std::sync::{
-        Arc, Condvar, LockResult, Mutex, MutexGuard, PoisonError, RwLock, WaitTimeoutResult,
-    };
+    pub use std::sync::{Arc, Condvar, Mutex, MutexGuard, WaitTimeoutResult};
     pub use std::thread;
 
     /// Atomic types.
@@ -29,9 +35,8 @@ mod imp {
 
 #[cfg(chanlab_loom)]
 mod imp {
-    pub use loom::sync::{Arc, Condvar, LockResult, Mutex, MutexGuard, RwLock, WaitTimeoutResult};
+    pub use loom::sync::{Arc, Condvar, Mutex, MutexGuard, WaitTimeoutResult};
     pub use loom::thread;
-    pub use std::sync::PoisonError;
 
     /// Atomic types.
     pub mod atomic {
@@ -39,11 +44,9 @@ mod imp {
     }
 }
 
-#[cfg(chanlab_shuttle)]
+#[cfg(all(chanlab_shuttle, not(chanlab_loom)))]
 mod imp {
-    pub use shuttle::sync::{
-        Arc, Condvar, LockResult, Mutex, MutexGuard, PoisonError, RwLock, WaitTimeoutResult,
-    };
+    pub use shuttle::sync::{Arc, Condvar, Mutex, MutexGuard, WaitTimeoutResult};
     pub use shuttle::thread;
 
     /// Atomic types.
@@ -52,13 +55,88 @@ mod imp {
     }
 }
 
-pub use imp::*;
+use std::fmt;
+use std::sync::PoisonError;
+use std::time::Duration;
 
-/// Locks `mutex`, recovering the guard if a previous holder panicked.
+pub use imp::{Arc, MutexGuard, WaitTimeoutResult, atomic, thread};
+
+/// A mutual exclusion lock whose [`lock`](Mutex::lock) returns the guard on
+/// every backend.
 ///
 /// chanlab's primitives keep their invariants across a panic in user code
-/// (they never call user code while holding a lock), so poisoning carries no
-/// information for them.
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+/// (they never call user code while holding a lock), so poisoning carries
+/// no information for them: a poisoned lock is taken like any other.
+pub struct Mutex<T>(imp::Mutex<T>);
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex holding `value`.
+    pub fn new(value: T) -> Self {
+        Mutex(imp::Mutex::new(value))
+    }
+
+    /// Takes the lock, waiting for it if another thread holds it.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutex").finish_non_exhaustive()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+/// A condition variable over a [`Mutex`]'s guard, without poisoning.
+pub struct Condvar(imp::Condvar);
+
+impl Condvar {
+    /// A new condition variable.
+    pub fn new() -> Self {
+        Condvar(imp::Condvar::new())
+    }
+
+    /// Releases `guard`, waits for a notification, and takes the lock again.
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        self.0.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Like [`wait`](Condvar::wait), but gives up after `timeout`.
+    pub fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+    ) -> (MutexGuard<'a, T>, WaitTimeoutResult) {
+        self.0
+            .wait_timeout(guard, timeout)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes one waiting thread.
+    pub fn notify_one(&self) {
+        self.0.notify_one();
+    }
+
+    /// Wakes every waiting thread.
+    pub fn notify_all(&self) {
+        self.0.notify_all();
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condvar").finish_non_exhaustive()
+    }
+}
+
+impl Default for Condvar {
+    fn default() -> Self {
+        Condvar::new()
+    }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::mem;
 use std::time::{Duration, Instant};
 
-use chanlab_sync::{Arc, Condvar, Mutex, lock};
+use chanlab_sync::{Arc, Condvar, Mutex};
 
 use super::SharedClock;
 
@@ -82,9 +82,9 @@ impl CancelToken {
 
     fn derive(&self, deadline: Option<Deadline>) -> CancelToken {
         let child = Node::new(deadline);
-        let mut state = lock(&self.node.state);
+        let mut state = self.node.state.lock();
         match state.reason {
-            Some(reason) => lock(&child.state).reason = Some(reason),
+            Some(reason) => child.state.lock().reason = Some(reason),
             None => {
                 state.children.retain(Node::still_needed);
                 state.children.push(Arc::clone(&child));
@@ -101,13 +101,13 @@ impl CancelToken {
 
     /// Why the token is cancelled, or `None` while it is not.
     pub fn reason(&self) -> Option<CancelReason> {
-        if let Some(reason) = lock(&self.node.state).reason {
+        if let Some(reason) = self.node.state.lock().reason {
             return Some(reason);
         }
         let deadline = self.node.deadline.as_ref()?;
         if deadline.clock.now() >= deadline.at {
             self.node.cancel(CancelReason::DeadlineExceeded);
-            return lock(&self.node.state).reason;
+            return self.node.state.lock().reason;
         }
         None
     }
@@ -126,16 +126,12 @@ impl CancelToken {
     /// Blocks until the token is cancelled. A deadline alone does not end
     /// the wait; use [`wait_timeout`](CancelToken::wait_timeout) for that.
     pub fn wait(&self) -> CancelReason {
-        let mut state = lock(&self.node.state);
+        let mut state = self.node.state.lock();
         loop {
             if let Some(reason) = state.reason {
                 return reason;
             }
-            state = self
-                .node
-                .cancelled
-                .wait(state)
-                .unwrap_or_else(chanlab_sync::PoisonError::into_inner);
+            state = self.node.cancelled.wait(state);
         }
     }
 
@@ -148,18 +144,13 @@ impl CancelToken {
             .until_deadline()
             .map_or(timeout, |left| left.min(timeout));
         let deadline = Instant::now() + timeout;
-        let mut state = lock(&self.node.state);
+        let mut state = self.node.state.lock();
         while state.reason.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
             }
-            state = self
-                .node
-                .cancelled
-                .wait_timeout(state, left)
-                .unwrap_or_else(chanlab_sync::PoisonError::into_inner)
-                .0;
+            state = self.node.cancelled.wait_timeout(state, left).0;
         }
         drop(state);
         self.reason()
@@ -186,7 +177,7 @@ impl Default for CancelToken {
 impl fmt::Debug for CancelToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CancelToken")
-            .field("reason", &lock(&self.node.state).reason)
+            .field("reason", &self.node.state.lock().reason)
             .finish_non_exhaustive()
     }
 }
@@ -206,7 +197,7 @@ impl Node {
     /// Whether a parent must keep `node` to cancel it later. (A plain
     /// function: loom's `Arc` cannot be a method receiver.)
     fn still_needed(node: &Arc<Node>) -> bool {
-        let state = lock(&node.state);
+        let state = node.state.lock();
         let past_deadline = node
             .deadline
             .as_ref()
@@ -223,7 +214,7 @@ impl Node {
 
     fn cancel(&self, reason: CancelReason) {
         let children = {
-            let mut state = lock(&self.state);
+            let mut state = self.state.lock();
             if state.reason.is_some() {
                 return;
             }
@@ -292,7 +283,7 @@ mod tests {
         clock.advance(Duration::from_secs(2));
         drop(kept);
         let _ = root.child();
-        assert!(lock(&root.node.state).children.len() <= 2);
+        assert!(root.node.state.lock().children.len() <= 2);
         root.cancel();
         assert!(
             grandchild.is_cancelled(),

@@ -4,9 +4,9 @@
 
 use std::num::NonZeroUsize;
 
-use chanlab_sync::{Arc, Mutex, lock};
+use chanlab_sync::{Arc, Mutex};
 
-use super::{CancelToken, Crew, DropGuard, Semaphore};
+use super::{CancelToken, DropGuard, Semaphore, WaitGroup};
 use crate::ScenarioError;
 
 /// A group of fallible tasks sharing a cancellation token.
@@ -14,10 +14,10 @@ pub struct ErrGroup<E> {
     token: CancelToken,
     first_error: Arc<Mutex<Option<E>>>,
     limit: Option<Semaphore>,
-    /// Dropped before `crew` (fields drop in order): a group dropped without
+    /// Dropped before `wait_group` (fields drop in order): a group dropped without
     /// [`ErrGroup::wait`] cancels its tasks before joining them.
     _stop_on_drop: DropGuard,
-    crew: Crew<()>,
+    wait_group: WaitGroup<()>,
 }
 
 impl<E: Send + 'static> ErrGroup<E> {
@@ -29,7 +29,7 @@ impl<E: Send + 'static> ErrGroup<E> {
             token,
             first_error: Arc::new(Mutex::new(None)),
             limit: None,
-            crew: Crew::new(),
+            wait_group: WaitGroup::new(),
         }
     }
 
@@ -55,11 +55,11 @@ impl<E: Send + 'static> ErrGroup<E> {
         let permit = self.limit.as_ref().map(Semaphore::acquire);
         let token = self.token.clone();
         let first_error = Arc::clone(&self.first_error);
-        self.crew.spawn(move || {
+        self.wait_group.spawn(move || {
             let _permit = permit;
             let _cancel_on_panic = CancelOnPanic(token.clone());
             if let Err(error) = task(token.clone()) {
-                let mut first = lock(&first_error);
+                let mut first = first_error.lock();
                 if first.is_none() {
                     *first = Some(error);
                     drop(first);
@@ -71,17 +71,17 @@ impl<E: Send + 'static> ErrGroup<E> {
 
     /// Tasks started so far.
     pub fn started(&self) -> usize {
-        self.crew.started()
+        self.wait_group.started()
     }
 
     /// Joins every task, cancels the token (Go does too), and returns the
     /// first error. A task that panicked is reported as
     /// [`ScenarioError::Panicked`] in the outer result.
     pub fn wait(self) -> Result<Result<(), E>, ScenarioError> {
-        let joined = self.crew.join();
+        let joined = self.wait_group.join();
         self.token.cancel();
         joined?;
-        Ok(match lock(&self.first_error).take() {
+        Ok(match self.first_error.lock().take() {
             Some(error) => Err(error),
             None => Ok(()),
         })

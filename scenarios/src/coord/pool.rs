@@ -7,7 +7,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
-use chanlab_sync::{Arc, Condvar, Mutex, PoisonError, lock};
+use chanlab_sync::{Arc, Condvar, Mutex};
 
 /// A pool of at most `size` resources made by a factory on demand.
 pub struct Pool<R> {
@@ -70,7 +70,7 @@ impl<R: Send + 'static> Pool<R> {
     }
 
     fn acquire_until(&self, deadline: Option<Instant>) -> Result<Pooled<R>, ()> {
-        let mut state = lock(&self.inner.state);
+        let mut state = self.inner.state.lock();
         loop {
             if let Some(resource) = state.idle.pop() {
                 return Ok(self.lend(resource));
@@ -84,21 +84,13 @@ impl<R: Send + 'static> Pool<R> {
                 return Ok(self.lend(resource));
             }
             state = match deadline {
-                None => self
-                    .inner
-                    .released
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
+                None => self.inner.released.wait(state),
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         return Err(());
                     }
-                    self.inner
-                        .released
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
+                    self.inner.released.wait_timeout(state, left).0
                 }
             };
         }
@@ -114,12 +106,12 @@ impl<R: Send + 'static> Pool<R> {
 
     /// Resources that exist now: idle, lent out, or being made.
     pub fn live(&self) -> usize {
-        lock(&self.inner.state).live
+        self.inner.state.lock().live
     }
 
     /// Resources waiting in the pool now.
     pub fn idle(&self) -> usize {
-        lock(&self.inner.state).idle.len()
+        self.inner.state.lock().idle.len()
     }
 }
 
@@ -128,7 +120,7 @@ struct Slot<'a, R>(&'a Inner<R>);
 
 impl<R> Drop for Slot<'_, R> {
     fn drop(&mut self) {
-        lock(&self.0.state).live -= 1;
+        self.0.state.lock().live -= 1;
         self.0.released.notify_one();
     }
 }
@@ -163,7 +155,7 @@ impl<R> Drop for Pooled<R> {
         let Some(resource) = self.resource.take() else {
             return;
         };
-        let mut state = lock(&self.pool.state);
+        let mut state = self.pool.state.lock();
         if self.broken {
             state.live -= 1;
             drop(state);

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chanlab_contract::{Capacity, Sender, SyncFlavor, TrySendError, UnsupportedError};
-use chanlab_sync::{Mutex, lock};
+use chanlab_sync::Mutex;
 
 use super::{Clock, SharedClock};
 
@@ -74,7 +74,7 @@ impl<C: Clock> TokenBucket<C> {
     /// of the admission; otherwise says how long until one is. The clock is
     /// read under the bucket's lock, so admissions are ordered by time.
     pub fn try_acquire(&self) -> Result<Duration, Duration> {
-        let mut tat = lock(&self.tat);
+        let mut tat = self.tat.lock();
         let now = self.clock.now();
         let earliest = tat.saturating_sub(self.tolerance);
         if now < earliest {
@@ -110,7 +110,7 @@ impl<C: Clock> TokenBucket<C> {
 /// gets a tick every `interval`, dropping ticks the receiver is not ready
 /// for. Each tick carries the clock's time when it was sent.
 ///
-/// Returns the ticking loop, for the caller's crew to run on a thread, and
+/// Returns the ticking loop, for the caller's wait_group to run on a thread, and
 /// the receiver. The loop ends when the receiver is dropped, at its next
 /// tick, and returns how many ticks it delivered.
 pub fn ticker<F: SyncFlavor>(

@@ -2,7 +2,7 @@
 //! `Condvar`. The patterns compare it with the Go way (a buffered channel
 //! of N tokens) and with `tokio::sync::Semaphore`.
 
-use chanlab_sync::{Arc, Condvar, Mutex, PoisonError, lock};
+use chanlab_sync::{Arc, Condvar, Mutex};
 
 /// A counting semaphore. Clones share the permits.
 #[derive(Clone, Debug)]
@@ -37,13 +37,9 @@ impl Semaphore {
 
     /// Waits for a permit.
     pub fn acquire(&self) -> Permit {
-        let mut available = lock(&self.inner.available);
+        let mut available = self.inner.available.lock();
         while *available == 0 {
-            available = self
-                .inner
-                .returned
-                .wait(available)
-                .unwrap_or_else(PoisonError::into_inner);
+            available = self.inner.returned.wait(available);
         }
         *available -= 1;
         Permit {
@@ -53,7 +49,7 @@ impl Semaphore {
 
     /// A permit if one is free now.
     pub fn try_acquire(&self) -> Option<Permit> {
-        let mut available = lock(&self.inner.available);
+        let mut available = self.inner.available.lock();
         if *available == 0 {
             return None;
         }
@@ -65,13 +61,13 @@ impl Semaphore {
 
     /// Permits free now.
     pub fn available(&self) -> usize {
-        *lock(&self.inner.available)
+        *self.inner.available.lock()
     }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        *lock(&self.semaphore.inner.available) += 1;
+        *self.semaphore.inner.available.lock() += 1;
         // One permit back wakes one waiter: each waiter needs exactly one.
         self.semaphore.inner.returned.notify_one();
     }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use chanlab_sync::{Arc, Condvar, Mutex, PoisonError, lock};
+use chanlab_sync::{Arc, Condvar, Mutex};
 
 /// A table of calls in flight, by key.
 pub struct Singleflight<K, V> {
@@ -51,7 +51,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Singleflight<K, V> {
     /// If the execution this caller waits on panicked; the panicking caller
     /// itself unwinds with its own panic.
     pub fn run(&self, key: K, work: impl FnOnce() -> V) -> Flight<V> {
-        let mut calls = lock(&self.calls);
+        let mut calls = self.calls.lock();
         if let Some(in_flight) = calls.get_mut(&key) {
             in_flight.joined += 1;
             let call = Arc::clone(&in_flight.call);
@@ -96,16 +96,13 @@ impl<K: Eq + Hash + Clone, V: Clone> Default for Singleflight<K, V> {
 
 impl<V: Clone> Call<V> {
     fn wait(&self) -> V {
-        let mut result = lock(&self.result);
+        let mut result = self.result.lock();
         loop {
             match &*result {
                 Some(Some(value)) => return value.clone(),
                 Some(None) => panic!("the singleflight execution this call shared panicked"),
                 None => {
-                    result = self
-                        .done
-                        .wait(result)
-                        .unwrap_or_else(PoisonError::into_inner);
+                    result = self.done.wait(result);
                 }
             }
         }
@@ -128,10 +125,13 @@ impl<K: Eq + Hash, V> Leader<'_, K, V> {
         let Some(key) = self.key.take() else {
             return 0;
         };
-        let joined = lock(&self.table.calls)
+        let joined = self
+            .table
+            .calls
+            .lock()
             .remove(&key)
             .map_or(0, |in_flight| in_flight.joined);
-        *lock(&self.call.result) = Some(value);
+        *self.call.result.lock() = Some(value);
         self.call.done.notify_all();
         joined
     }

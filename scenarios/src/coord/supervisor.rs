@@ -44,7 +44,7 @@ pub enum Exit {
 
 /// What happened under supervision.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub struct SupervisorReport {
     /// How it ended.
     pub exit: Exit,
     /// Every failure, in order.
@@ -69,12 +69,12 @@ impl Supervisor {
     /// until it succeeds or the budget is spent. The state survives restarts
     /// (a panic included), so a restarted worker carries on where the last
     /// one stopped. Returns the state and the report.
-    pub fn run<S, W>(&self, mut state: S, mut worker: W) -> (S, Report)
+    pub fn run<S, W>(&self, mut state: S, mut worker: W) -> (S, SupervisorReport)
     where
         S: Send + 'static,
         W: FnMut(&mut S) -> Result<(), String> + Send + 'static,
     {
-        let mut report = Report {
+        let mut report = SupervisorReport {
             exit: Exit::Completed,
             failures: Vec::new(),
             backoffs: Vec::new(),

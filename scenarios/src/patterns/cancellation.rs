@@ -35,9 +35,9 @@ use chanlab_contract::{
 use tokio::task::JoinSet;
 
 use super::{busy, join_tasks, require};
-use crate::coord::{CancelReason, CancelToken, Crew, SharedClock, SystemClock};
+use crate::coord::{CancelReason, CancelToken, SharedClock, SystemClock, WaitGroup};
 use crate::outcome::ensure;
-use crate::{Outcome, Params, ScenarioError};
+use crate::{Outcome, ParamError, Params, ScenarioError};
 
 /// Group B's deadline.
 pub const DEADLINE: Duration = Duration::from_millis(20);
@@ -83,7 +83,7 @@ impl Token for CancelToken {
 }
 
 /// Cancels its token when dropped: on an early return, every group stops,
-/// so the crews can join their workers.
+/// so the wait groups can join their workers.
 struct CancelOnDrop<T: Token>(T);
 
 impl<T: Token> Drop for CancelOnDrop<T> {
@@ -96,7 +96,7 @@ impl<T: Token> Drop for CancelOnDrop<T> {
 struct Group<T> {
     token: T,
     done: Arc<AtomicU64>,
-    workers: Crew<Stop>,
+    workers: WaitGroup<Stop>,
     started: usize,
 }
 
@@ -137,9 +137,12 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
 
 fn refuse_unbounded(params: &Params) -> Result<(), ScenarioError> {
     if params.capacity == Capacity::Unbounded {
-        return Err(ScenarioError::InvalidParams(
-            "cancellation's producers send without pause until their workers stop: an unbounded channel would grow without limit".into(),
-        ));
+        return Err(ParamError::new(
+            "capacity",
+            params.capacity,
+            "bounded: cancellation's producers send without pause until their workers stop, so an unbounded channel would grow without limit",
+        )
+        .into());
     }
     Ok(())
 }
@@ -152,7 +155,7 @@ fn halfway(params: &Params) -> u64 {
 fn run_with<F: SyncFlavor, T: Token>(params: &Params, root: T) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
     refuse_unbounded(params)?;
-    let mut producers = Crew::new();
+    let mut producers = WaitGroup::new();
     let halfway = halfway(params);
 
     let a = start::<F, T>(params, root.child(), Some(halfway), &mut producers)?;
@@ -231,7 +234,7 @@ fn start<F: SyncFlavor, T: Token>(
     params: &Params,
     token: T,
     cancel_at: Option<u64>,
-    producers: &mut Crew<()>,
+    producers: &mut WaitGroup<()>,
 ) -> Result<Group<T>, ScenarioError> {
     let (jobs, receiver) = F::channel::<u64>(params.capacity)?;
     producers.spawn(move || {
@@ -241,7 +244,7 @@ fn start<F: SyncFlavor, T: Token>(
         }
     });
     let done = Arc::new(AtomicU64::new(0));
-    let mut workers = Crew::new();
+    let mut workers = WaitGroup::new();
     // Workers share the queue where the flavor allows it; otherwise only
     // one worker of the group receives, and the others only watch the token.
     let mut queues: Vec<Option<F::Receiver<u64>>> =
@@ -251,7 +254,7 @@ fn start<F: SyncFlavor, T: Token>(
         let (token, done, work) = (token.clone(), Arc::clone(&done), params.work);
         workers.spawn(move || {
             // However this worker ends, a panic included, its group stops,
-            // so the group's crew can always be joined.
+            // so the group's wait_group can always be joined.
             let _stop_group = CancelOnDrop(token.clone());
             loop {
                 if let Some(reason) = token.reason() {

@@ -34,7 +34,7 @@ use super::busy;
 use crate::coord::{CancelReason, CancelToken, ErrGroup};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
-use crate::{Outcome, Params, ScenarioError};
+use crate::{Outcome, ParamError, Params, ScenarioError};
 
 /// Fewest tasks in a run: one that fails and one it cancels.
 const MIN_TASKS: usize = 2;
@@ -133,7 +133,7 @@ fn run_mode<G: Group>(
         .checked_add(params.work.saturating_mul(FAIL_AFTER))
         .and_then(|wait| Instant::now().checked_add(wait))
         .ok_or_else(|| {
-            ScenarioError::InvalidParams(format!("work {:?} is too long to time", params.work))
+            ParamError::new("work", format!("{:?}", params.work), "short enough to time")
         })?;
     let log = Arc::new(Log {
         running: Gauge::new(),

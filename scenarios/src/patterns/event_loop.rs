@@ -28,7 +28,7 @@ use chanlab_contract::{
 use tokio::task::JoinSet;
 
 use super::{busy, join_tasks, require, share};
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
 
@@ -86,8 +86,8 @@ impl State {
 /// Runs the loop on a thread, with sources and a timer on their own.
 pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
-    let mut sources = Crew::new();
-    let mut event_loop = Crew::new();
+    let mut sources = WaitGroup::new();
+    let mut event_loop = WaitGroup::new();
     let (mailbox, mut events) = F::channel::<Event<F::Sender<u64>>>(params.capacity)?;
 
     let work = params.work;

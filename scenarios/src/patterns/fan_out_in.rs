@@ -17,14 +17,14 @@
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
 
 use super::{Executor, TaskSet, Tokio, busy, require};
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::oracle::{exactly_once, per_source_order, stamp, stamps};
 use crate::{Outcome, Params, ScenarioError};
 
 /// Runs the pattern on threads.
 pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     let (merged_tx, mut merged) = F::channel::<u64>(params.capacity)?;
     let mut inputs = Vec::with_capacity(params.workers);
     for worker in 0..params.workers {
@@ -32,7 +32,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
         let (output, mut outputs) = F::channel::<u64>(params.capacity)?;
         inputs.push(input);
         let work = params.work;
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             let mut seq = 0;
             while let Ok(_job) = jobs.recv() {
                 busy(work);
@@ -43,7 +43,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
             }
         });
         let merged_tx = merged_tx.clone();
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             while let Ok(result) = outputs.recv() {
                 if merged_tx.send(result).is_err() {
                     break;
@@ -53,7 +53,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     }
     drop(merged_tx);
     let items = params.items as u64;
-    crew.spawn(move || {
+    wait_group.spawn(move || {
         for (job, input) in (0..items).zip(inputs.iter().cycle()) {
             if input.send(job).is_err() {
                 break;
@@ -65,8 +65,8 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     while let Ok(result) = merged.recv() {
         received.push(result);
     }
-    let threads = crew.started();
-    crew.join()?;
+    let threads = wait_group.started();
+    wait_group.join()?;
     check(params, &received)?;
     Ok(Outcome::new(items, threads))
 }

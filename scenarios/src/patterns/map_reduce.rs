@@ -20,7 +20,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
 
 use super::{Executor, TaskSet, Tokio, busy, require};
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
 
@@ -61,15 +61,15 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
     let input = text(params.items);
     let reducers = params.workers;
-    let mut mappers_crew = Crew::new();
-    let mut reducers_crew = Crew::new();
-    let mut splitter = Crew::new();
+    let mut mappers_group = WaitGroup::new();
+    let mut reducers_group = WaitGroup::new();
+    let mut splitter = WaitGroup::new();
 
     let mut to_reducers = Vec::with_capacity(reducers);
     for _ in 0..reducers {
         let (tx, mut partials) = F::channel::<Counts>(params.capacity)?;
         to_reducers.push(tx);
-        reducers_crew.spawn(move || {
+        reducers_group.spawn(move || {
             let mut total = Counts::new();
             while let Ok(partial) = partials.recv() {
                 reduce(&mut total, partial);
@@ -82,7 +82,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
         let (tx, mut chunks) = F::channel::<Vec<&'static str>>(params.capacity)?;
         to_mappers.push(tx);
         let (to_reducers, work) = (to_reducers.clone(), params.work);
-        mappers_crew.spawn(move || {
+        mappers_group.spawn(move || {
             while let Ok(chunk) = chunks.recv() {
                 busy(work);
                 let shuffled = map_and_shuffle(&chunk, to_reducers.len());
@@ -104,10 +104,10 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
         }
     });
 
-    let threads = splitter.started() + mappers_crew.started() + reducers_crew.started();
+    let threads = splitter.started() + mappers_group.started() + reducers_group.started();
     splitter.join()?;
-    mappers_crew.join()?;
-    let totals = reducers_crew.join()?;
+    mappers_group.join()?;
+    let totals = reducers_group.join()?;
     check(&input, reducers, &totals)?;
     Ok(Outcome::new(params.items as u64, threads))
 }

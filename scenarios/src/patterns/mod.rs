@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use chanlab_contract::{Capacity, FlavorInfo};
 use tokio::task::JoinSet;
 
-use crate::ScenarioError;
 use crate::coord::panic_message;
+use crate::{Refusal, ScenarioError};
 
 /// Refuses, before anything starts, a flavor that cannot build `capacity`
 /// or, when the pattern shares one receiver among several consumers
@@ -40,10 +40,10 @@ pub(crate) fn require(
     if let Some(why) = shared
         && !info.capabilities.multi_consumer
     {
-        return Err(ScenarioError::NotApplicable(format!(
-            "{} has no multi-consumer receiver, and {why}",
-            info.name
-        )));
+        return Err(ScenarioError::NotApplicable(Refusal::NoMultiConsumer {
+            flavor: info.name,
+            needs: why.to_owned(),
+        }));
     }
     Ok(())
 }

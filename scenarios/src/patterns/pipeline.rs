@@ -25,7 +25,7 @@ use chanlab_contract::{
 };
 
 use super::{Executor, TaskSet, Tokio, busy, require};
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
 
@@ -72,7 +72,7 @@ fn keep(item: u64) -> bool {
 pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
     let flow = Arc::new(Flow::new());
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     let (source, mut to_map) = F::channel::<u64>(params.capacity)?;
     let (mapped, mut to_filter) = F::channel::<u64>(params.capacity)?;
     let (filtered, mut to_batch) = F::channel::<u64>(params.capacity)?;
@@ -80,7 +80,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
     let items = params.items as u64;
     let source_flow = Arc::clone(&flow);
-    crew.spawn(move || {
+    wait_group.spawn(move || {
         for item in 0..items {
             if source.send(item).is_err() {
                 break;
@@ -89,7 +89,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
         }
     });
     let work = params.work;
-    crew.spawn(move || {
+    wait_group.spawn(move || {
         while let Ok(item) = to_map.recv() {
             busy(work);
             if mapped.send(map(item)).is_err() {
@@ -98,7 +98,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
         }
     });
     let filter_flow = Arc::clone(&flow);
-    crew.spawn(move || {
+    wait_group.spawn(move || {
         while let Ok(item) = to_filter.recv() {
             if !keep(item) {
                 filter_flow.retire(1);
@@ -107,7 +107,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
             }
         }
     });
-    crew.spawn(move || {
+    wait_group.spawn(move || {
         let mut batch = Vec::with_capacity(BATCH);
         while let Ok(item) = to_batch.recv() {
             batch.push(item);
@@ -129,8 +129,8 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
         flow.retire(batch.len());
         received.push(batch);
     }
-    let threads = crew.started();
-    crew.join()?;
+    let threads = wait_group.started();
+    wait_group.join()?;
     check(params, &received, &flow)?;
     Ok(Outcome::new(items, threads)
         .with("most_in_flight", flow.most_in_flight.load(Ordering::SeqCst)))

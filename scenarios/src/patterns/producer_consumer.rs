@@ -17,7 +17,7 @@ use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender
 
 use super::worker_pool::worker_receivers;
 use super::{Executor, TaskSet, Tokio, busy, require, share};
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::oracle::{exactly_once, per_source_order, stamp, stamps};
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -99,10 +99,11 @@ fn run_with<F: SyncFlavor, M: Message>(params: &Params) -> Result<Outcome, Scena
         params.capacity,
         (params.workers > 1).then_some(SHARED),
     )?;
-    let mut consumers = Crew::new();
-    let mut crew = Crew::new();
+    let mut consumers = WaitGroup::new();
+    let mut wait_group = WaitGroup::new();
     let (buffer, receiver) = F::channel::<M>(params.capacity)?;
-    for mut queue in worker_receivers(receiver, params.workers, |rx| rx.try_clone())? {
+    for mut queue in worker_receivers(F::INFO.name, receiver, params.workers, |rx| rx.try_clone())?
+    {
         let (work, payload) = (params.work, params.payload);
         consumers.spawn(move || {
             let (mut ids, mut intact) = (Vec::new(), true);
@@ -120,7 +121,7 @@ fn run_with<F: SyncFlavor, M: Message>(params: &Params) -> Result<Outcome, Scena
             share(params.items, params.producers, producer),
             params.payload,
         );
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             for seq in 0..count {
                 if buffer.send(M::new(stamp(producer, seq), payload)).is_err() {
                     break;
@@ -129,8 +130,8 @@ fn run_with<F: SyncFlavor, M: Message>(params: &Params) -> Result<Outcome, Scena
         });
     }
     drop(buffer);
-    let threads = crew.started() + consumers.started();
-    crew.join()?;
+    let threads = wait_group.started() + consumers.started();
+    wait_group.join()?;
     let consumed = consumers.join()?;
     check(params, &consumed)?;
     Ok(Outcome::new(params.items as u64, threads))
@@ -146,7 +147,8 @@ async fn run_async_with<F: AsyncFlavor, E: Executor, M: Message>(
     )?;
     let (buffer, receiver) = F::channel::<M>(params.capacity)?;
     let mut consumers: E::Tasks<Consumed> = Default::default();
-    for mut queue in worker_receivers(receiver, params.workers, |rx| rx.try_clone())? {
+    for mut queue in worker_receivers(F::INFO.name, receiver, params.workers, |rx| rx.try_clone())?
+    {
         let (work, payload) = (params.work, params.payload);
         consumers.spawn(async move {
             let (mut ids, mut intact) = (Vec::new(), true);

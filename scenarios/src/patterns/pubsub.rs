@@ -33,13 +33,13 @@ use std::time::Duration;
 
 use chanlab_contract::{Capacity, Receiver, Sender, SyncFlavor, TryRecvError, TrySendError};
 use chanlab_sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use chanlab_sync::{Arc, Mutex, lock};
+use chanlab_sync::{Arc, Mutex};
 
 use super::{busy, require, share};
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::oracle::{source_of, stamp};
 use crate::outcome::ensure;
-use crate::{Outcome, Params, ScenarioError};
+use crate::{Outcome, Params, Refusal, ScenarioError};
 
 /// What the broker does when a subscriber's channel is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,16 +164,13 @@ impl<F: SyncFlavor, T: Clone + Send + 'static> Broker<F, T> {
         let evict = match policy {
             SlowSubscriber::DropOldest => {
                 if self.capacity == Capacity::RENDEZVOUS {
-                    return Err(ScenarioError::NotApplicable(
-                        "drop-oldest needs a buffer to drop from, and this one is rendezvous"
-                            .into(),
-                    ));
+                    return Err(ScenarioError::NotApplicable(Refusal::NoBufferToDropFrom));
                 }
                 let evict = receiver.try_clone().ok_or_else(|| {
-                    ScenarioError::NotApplicable(format!(
-                        "drop-oldest evicts through a second receiver, and {} has none",
-                        F::INFO.name
-                    ))
+                    ScenarioError::NotApplicable(Refusal::NoMultiConsumer {
+                        flavor: F::INFO.name,
+                        needs: "drop-oldest evicts through a second receiver".into(),
+                    })
                 })?;
                 Some(Arc::new(Mutex::new(evict)))
             }
@@ -181,7 +178,7 @@ impl<F: SyncFlavor, T: Clone + Send + 'static> Broker<F, T> {
         };
         let dropped = Arc::new(AtomicU64::new(0));
         let closed = Arc::new(AtomicBool::new(false));
-        let mut registry = lock(&self.registry);
+        let mut registry = self.registry.lock();
         let id = registry.next_id;
         registry.next_id += 1;
         registry
@@ -207,7 +204,7 @@ impl<F: SyncFlavor, T: Clone + Send + 'static> Broker<F, T> {
     /// Ends subscription `id` to `topic`: no publish that starts after this
     /// returns delivers to it. Returns whether it was subscribed.
     pub fn unsubscribe(&self, topic: &str, id: u64) -> bool {
-        let mut registry = lock(&self.registry);
+        let mut registry = self.registry.lock();
         let Some(entries) = registry.topics.get_mut(topic) else {
             return false;
         };
@@ -220,7 +217,7 @@ impl<F: SyncFlavor, T: Clone + Send + 'static> Broker<F, T> {
     /// policy; subscribers found gone are removed. Returns how many
     /// received it.
     pub fn publish(&self, topic: &str, message: T) -> usize {
-        let snapshot: Vec<Entry<F, T>> = match lock(&self.registry).topics.get(topic) {
+        let snapshot: Vec<Entry<F, T>> = match self.registry.lock().topics.get(topic) {
             Some(entries) => entries.to_vec(),
             None => return 0,
         };
@@ -239,7 +236,7 @@ impl<F: SyncFlavor, T: Clone + Send + 'static> Broker<F, T> {
             }
         }
         if !gone.is_empty()
-            && let Some(entries) = lock(&self.registry).topics.get_mut(topic)
+            && let Some(entries) = self.registry.lock().topics.get_mut(topic)
         {
             entries.retain(|entry| !gone.contains(&entry.id));
         }
@@ -268,7 +265,7 @@ fn drop_oldest<T: Send + 'static, S: Sender<T>, R: Receiver<T>>(
             Err(TrySendError::Disconnected(_)) => return Fate::Gone,
             Err(TrySendError::Full(back)) => {
                 message = back;
-                match lock(evict).try_recv() {
+                match evict.lock().try_recv() {
                     Ok(_oldest) => {
                         dropped.fetch_add(1, Ordering::SeqCst);
                     }
@@ -306,8 +303,8 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     .filter(|&policy| policy != SlowSubscriber::DropOldest || can_drop_oldest)
     .collect();
 
-    let mut subscribers = Crew::new();
-    let mut publishers = Crew::new();
+    let mut subscribers = WaitGroup::new();
+    let mut publishers = WaitGroup::new();
     let broker = StdArc::new(Broker::<F, u64>::new(params.capacity)?);
     let topics: Vec<String> = (0..params.producers)
         .map(|topic| format!("topic-{topic}"))

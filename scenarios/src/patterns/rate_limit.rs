@@ -25,14 +25,14 @@ use std::time::Duration;
 use chanlab_contract::{Receiver, SyncFlavor};
 
 use super::share;
-use crate::coord::{Clock, Crew, SharedClock, SystemClock, TokenBucket, interval_of, ticker};
+use crate::coord::{Clock, SharedClock, SystemClock, TokenBucket, WaitGroup, interval_of, ticker};
 use crate::outcome::ensure;
-use crate::{Outcome, Params, ScenarioError};
+use crate::{Outcome, ParamError, Params, ScenarioError};
 
 /// Paces `items` requests with a ticker on the system clock.
 pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
-    let interval =
-        interval_of(params.rate).map_err(|err| ScenarioError::InvalidParams(err.to_string()))?;
+    let interval = interval_of(params.rate)
+        .map_err(|err| ParamError::new("rate", params.rate, err.to_string()))?;
     ticker_on::<F>(
         Arc::new(SystemClock::new()),
         interval,
@@ -45,7 +45,7 @@ pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioErr
 /// bucket on the system clock.
 pub fn run_token_bucket(params: &Params) -> Result<Outcome, ScenarioError> {
     let bucket = TokenBucket::new(SystemClock::new(), params.rate, params.burst)
-        .map_err(|err| ScenarioError::InvalidParams(err.to_string()))?;
+        .map_err(|err| ParamError::new("rate", params.rate, err.to_string()))?;
     bucket_on(bucket, params.burst, params.workers, params.items)
 }
 
@@ -57,9 +57,9 @@ fn ticker_on<F: SyncFlavor>(
     allowed: Duration,
     items: usize,
 ) -> Result<Outcome, ScenarioError> {
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     let (ticking, mut ticks) = ticker::<F>(Arc::clone(&clock), tick)?;
-    crew.spawn(ticking);
+    wait_group.spawn(ticking);
     let mut consumed = Vec::with_capacity(items);
     for _ in 0..items {
         match ticks.recv() {
@@ -74,8 +74,8 @@ fn ticker_on<F: SyncFlavor>(
         }
     }
     drop(ticks);
-    let threads = crew.started();
-    let sent = crew.join()?.iter().sum::<u64>();
+    let threads = wait_group.started();
+    let sent = wait_group.join()?.iter().sum::<u64>();
     within_rate("ticker", &consumed, allowed, 1)?;
     Ok(
         Outcome::new(items as u64, threads)
@@ -93,14 +93,14 @@ fn bucket_on<C: Clock>(
 ) -> Result<Outcome, ScenarioError> {
     let interval = bucket.interval();
     let bucket = Arc::new(bucket);
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     for worker in 0..workers {
         let bucket = Arc::clone(&bucket);
         let requests = share(items, workers, worker);
-        crew.spawn(move || (0..requests).map(|_| bucket.acquire()).collect::<Vec<_>>());
+        wait_group.spawn(move || (0..requests).map(|_| bucket.acquire()).collect::<Vec<_>>());
     }
-    let threads = crew.started();
-    let mut admitted: Vec<Duration> = crew.join()?.into_iter().flatten().collect();
+    let threads = wait_group.started();
+    let mut admitted: Vec<Duration> = wait_group.join()?.into_iter().flatten().collect();
     admitted.sort_unstable();
     within_rate("token bucket", &admitted, interval, burst)?;
     Ok(Outcome::new(items as u64, threads))

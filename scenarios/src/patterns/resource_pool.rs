@@ -26,10 +26,10 @@ use std::ops::DerefMut;
 use std::time::Duration;
 
 use chanlab_sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use chanlab_sync::{Arc, Mutex, lock};
+use chanlab_sync::{Arc, Mutex};
 
 use super::{busy, share};
-use crate::coord::{AcquireTimeout, Crew, Pool, Pooled};
+use crate::coord::{AcquireTimeout, Pool, Pooled, WaitGroup};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -78,7 +78,7 @@ impl Registry {
 
     /// The factory: a new connection, registered under the next id.
     fn create(&self) -> FakeConnection {
-        let mut conns = lock(&self.conns);
+        let mut conns = self.conns.lock();
         let id = conns.len();
         conns.push(Arc::new(ConnState {
             in_use: AtomicBool::new(false),
@@ -89,11 +89,11 @@ impl Registry {
     }
 
     fn state(&self, id: usize) -> Option<Arc<ConnState>> {
-        lock(&self.conns).get(id).cloned()
+        self.conns.lock().get(id).cloned()
     }
 
     fn all(&self) -> Vec<Arc<ConnState>> {
-        lock(&self.conns).clone()
+        self.conns.lock().clone()
     }
 }
 
@@ -179,7 +179,7 @@ fn run_with<L: Lender>(
     registry: Arc<Registry>,
 ) -> Result<Outcome, ScenarioError> {
     let size = pool_size(params);
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     let shared = Arc::new(Shared {
         pool,
         registry,
@@ -196,16 +196,16 @@ fn run_with<L: Lender>(
         let (workers, work) = (params.workers, params.work);
         // Worker `worker` takes jobs worker, worker + workers, ...: between
         // them the workers take every job of 0..items once.
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             (0..jobs).try_fold(0, |broken, nth| {
                 let broke = run_job(&shared, nth * workers + worker, work)?;
                 Ok::<_, ScenarioError>(broken + usize::from(broke))
             })
         });
     }
-    let threads = crew.started();
+    let threads = wait_group.started();
     let mut broken = 0;
-    for result in crew.join()? {
+    for result in wait_group.join()? {
         broken += result?;
     }
 

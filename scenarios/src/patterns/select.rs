@@ -27,10 +27,10 @@ use chanlab_contract::{
 use tokio::task::JoinSet;
 
 use super::{join_tasks, require, share};
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::oracle::{exactly_once, per_source_order, stamp, stamps};
 use crate::outcome::ensure;
-use crate::{Outcome, Params, ScenarioError};
+use crate::{Outcome, Params, Refusal, ScenarioError};
 
 /// How long a select waits in the timeout phase.
 const SHORT: Duration = Duration::from_millis(1);
@@ -38,10 +38,8 @@ const SHORT: Duration = Duration::from_millis(1);
 /// stalled.
 const STALL: Duration = Duration::from_secs(10);
 
-fn no_select(name: &str) -> ScenarioError {
-    ScenarioError::NotApplicable(format!(
-        "{name} does not declare a select (for an async flavor: a cancel-safe receive)"
-    ))
+fn no_select(flavor: &'static str) -> ScenarioError {
+    ScenarioError::NotApplicable(Refusal::NoSelect { flavor })
 }
 
 /// Runs the pattern on threads with the flavor's native select.
@@ -50,7 +48,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     if !F::INFO.capabilities.select {
         return Err(no_select(F::INFO.name));
     }
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     let mut senders = Vec::with_capacity(params.producers);
     let mut receivers = Vec::with_capacity(params.producers);
     for _ in 0..params.producers {
@@ -69,7 +67,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
     for (producer, tx) in senders.into_iter().enumerate() {
         let count = share(params.items, params.producers, producer);
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             for seq in 0..count {
                 if tx.send(stamp(producer, seq)).is_err() {
                     break;
@@ -110,8 +108,8 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
             }
         }
     }
-    let threads = crew.started();
-    crew.join()?;
+    let threads = wait_group.started();
+    wait_group.join()?;
     check(params, params.producers, &received)?;
     Ok(Outcome::new(params.items as u64, threads))
 }

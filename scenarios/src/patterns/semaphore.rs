@@ -24,28 +24,33 @@ use chanlab_contract::{
 
 use super::worker_pool::worker_receivers;
 use super::{Executor, TaskSet, Tokio, busy, require, share};
-use crate::coord::{Crew, Semaphore};
+use crate::coord::{Semaphore, WaitGroup};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
-use crate::{Outcome, Params, Primitive, Runtime, ScenarioError};
+use crate::{Outcome, ParamError, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 const SHARED: &str = "every worker releases tokens by receiving from the one channel";
 
 /// A receiver kept aside to look for tokens nobody returned.
-fn spare<R>(release: &R, try_clone: impl Fn(&R) -> Option<R>) -> Result<R, ScenarioError> {
-    try_clone(release).ok_or_else(|| {
-        ScenarioError::NotApplicable(
-            "the receiver declared multi-consumer but did not clone".into(),
-        )
-    })
+fn spare<R>(
+    flavor: &'static str,
+    release: &R,
+    try_clone: impl Fn(&R) -> Option<R>,
+) -> Result<R, ScenarioError> {
+    try_clone(release).ok_or(ScenarioError::NotApplicable(Refusal::CloneRefused {
+        flavor,
+    }))
 }
 
 fn permits(params: &Params) -> Result<usize, ScenarioError> {
     match params.capacity {
         Capacity::Bounded(n) if n > 0 => Ok(n),
-        other => Err(ScenarioError::InvalidParams(format!(
-            "a semaphore needs at least one permit: capacity {other} gives none, or no bound"
-        ))),
+        other => Err(ParamError::new(
+            "capacity",
+            other,
+            "bounded with at least one slot: a semaphore's permits",
+        )
+        .into()),
     }
 }
 
@@ -54,16 +59,17 @@ pub fn run_channel<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioEr
     let permits = permits(params)?;
     require(&F::INFO, params.capacity, Some(SHARED))?;
     let gauge = Arc::new(Gauge::new());
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     let (tokens, release) = F::channel::<()>(params.capacity)?;
-    let mut leftover = spare(&release, |rx| rx.try_clone())?;
-    for (worker, mut release) in worker_receivers(release, params.workers, |rx| rx.try_clone())?
-        .into_iter()
-        .enumerate()
+    let mut leftover = spare(F::INFO.name, &release, |rx| rx.try_clone())?;
+    for (worker, mut release) in
+        worker_receivers(F::INFO.name, release, params.workers, |rx| rx.try_clone())?
+            .into_iter()
+            .enumerate()
     {
         let (tokens, gauge) = (tokens.clone(), Arc::clone(&gauge));
         let (jobs, work) = (share(params.items, params.workers, worker), params.work);
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             for _ in 0..jobs {
                 if tokens.send(()).is_err() {
                     return;
@@ -79,8 +85,8 @@ pub fn run_channel<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioEr
         });
     }
     drop(tokens);
-    let threads = crew.started();
-    crew.join()?;
+    let threads = wait_group.started();
+    wait_group.join()?;
     let returned = leftover.try_recv().is_err();
     check(permits, &gauge, returned)?;
     Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
@@ -99,11 +105,12 @@ pub async fn run_channel_async_on<F: AsyncFlavor, E: Executor>(
     require(&F::INFO, params.capacity, Some(SHARED))?;
     let gauge = Arc::new(Gauge::new());
     let (tokens, release) = F::channel::<()>(params.capacity)?;
-    let mut leftover = spare(&release, |rx| rx.try_clone())?;
+    let mut leftover = spare(F::INFO.name, &release, |rx| rx.try_clone())?;
     let mut tasks: E::Tasks<()> = Default::default();
-    for (worker, mut release) in worker_receivers(release, params.workers, |rx| rx.try_clone())?
-        .into_iter()
-        .enumerate()
+    for (worker, mut release) in
+        worker_receivers(F::INFO.name, release, params.workers, |rx| rx.try_clone())?
+            .into_iter()
+            .enumerate()
     {
         let (tokens, gauge) = (tokens.clone(), Arc::clone(&gauge));
         let (jobs, work) = (share(params.items, params.workers, worker), params.work);
@@ -136,11 +143,11 @@ pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, S
     let (threads, returned) = match primitive {
         Primitive::Chanlab => {
             let semaphore = Semaphore::new(permits);
-            let mut crew = Crew::new();
+            let mut wait_group = WaitGroup::new();
             for worker in 0..params.workers {
                 let (semaphore, gauge) = (semaphore.clone(), Arc::clone(&gauge));
                 let (jobs, work) = (share(params.items, params.workers, worker), params.work);
-                crew.spawn(move || {
+                wait_group.spawn(move || {
                     for _ in 0..jobs {
                         let _permit = semaphore.acquire();
                         let _inside = gauge.enter();
@@ -148,8 +155,8 @@ pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, S
                     }
                 });
             }
-            let threads = crew.started();
-            crew.join()?;
+            let threads = wait_group.started();
+            wait_group.join()?;
             (threads, semaphore.available() == permits)
         }
         Primitive::TokioSemaphore => {
@@ -175,9 +182,10 @@ pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, S
             (threads, semaphore.available_permits() == permits)
         }
         other => {
-            return Err(ScenarioError::NotApplicable(format!(
-                "the semaphore pattern does not run on {other}"
-            )));
+            return Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
+                pattern: Pattern::Semaphore,
+                primitive: other,
+            }));
         }
     };
     check(permits, &gauge, returned)?;

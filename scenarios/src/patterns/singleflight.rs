@@ -30,7 +30,7 @@ use chanlab_sync::Arc;
 use chanlab_sync::atomic::{AtomicU64, Ordering};
 
 use super::{busy, share};
-use crate::coord::{Crew, Flight, Singleflight};
+use crate::coord::{Flight, Singleflight, WaitGroup};
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
 
@@ -109,7 +109,7 @@ pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
 
 fn run_on<T: Table>(table: T, params: &Params) -> Result<Outcome, ScenarioError> {
     let keys = params.producers.max(MIN_KEYS);
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     let shared = Arc::new((
         table,
         Clocks {
@@ -121,15 +121,15 @@ fn run_on<T: Table>(table: T, params: &Params) -> Result<Outcome, ScenarioError>
         let shared = Arc::clone(&shared);
         let calls = share(params.items, params.workers, caller);
         let work = params.work;
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             let (table, clocks) = &*shared;
             (0..calls)
                 .map(|call| one_call(table, clocks, call % keys, work))
                 .collect::<Vec<Call>>()
         });
     }
-    let threads = crew.started();
-    let calls: Vec<Call> = crew.join()?.into_iter().flatten().collect();
+    let threads = wait_group.started();
+    let calls: Vec<Call> = wait_group.join()?.into_iter().flatten().collect();
     let executions = check(&calls)?;
     let shared = calls.iter().filter(|call| call.shared).count();
     Ok(Outcome::new(params.items as u64, threads)
@@ -263,7 +263,7 @@ fn check(calls: &[Call]) -> Result<usize, ScenarioError> {
 
 #[cfg(test)]
 mod tests {
-    use chanlab_sync::{Mutex, lock};
+    use chanlab_sync::Mutex;
 
     use super::*;
 
@@ -273,7 +273,7 @@ mod tests {
 
     impl Table for StaleTable {
         fn call(&self, key: usize, work: impl FnOnce() -> Value) -> Flight<Value> {
-            let mut cache = lock(&self.0);
+            let mut cache = self.0.lock();
             if let Some(value) = cache.get(&key) {
                 return Flight {
                     value: *value,

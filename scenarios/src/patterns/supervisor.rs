@@ -25,7 +25,7 @@ use std::time::Duration;
 use chanlab_contract::{Receiver, Sender, SyncFlavor};
 
 use super::{busy, require};
-use crate::coord::{Crew, Exit, Report, RestartPolicy, Supervisor, SystemClock};
+use crate::coord::{Exit, RestartPolicy, Supervisor, SupervisorReport, SystemClock, WaitGroup};
 use crate::oracle::exactly_once;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -49,7 +49,7 @@ struct Jobs<R> {
 /// rejects it.
 trait Restarts {
     fn new(policy: RestartPolicy) -> Self;
-    fn run<S, W>(&self, state: S, worker: W) -> (S, Report)
+    fn run<S, W>(&self, state: S, worker: W) -> (S, SupervisorReport)
     where
         S: Send + 'static,
         W: FnMut(&mut S) -> Result<(), String> + Send + 'static;
@@ -59,7 +59,7 @@ impl Restarts for Supervisor {
     fn new(policy: RestartPolicy) -> Self {
         Supervisor::new(Arc::new(SystemClock::new()), policy)
     }
-    fn run<S, W>(&self, state: S, worker: W) -> (S, Report)
+    fn run<S, W>(&self, state: S, worker: W) -> (S, SupervisorReport)
     where
         S: Send + 'static,
         W: FnMut(&mut S) -> Result<(), String> + Send + 'static,
@@ -117,7 +117,7 @@ fn supervise<F: SyncFlavor, R: Restarts>(
         initial_backoff: Duration::from_micros(10),
         max_backoff: Duration::from_millis(1),
     };
-    let mut producer = Crew::new();
+    let mut producer = WaitGroup::new();
     let (jobs, queue) = F::channel::<u64>(params.capacity)?;
     let items = params.items as u64;
     producer.spawn(move || {
@@ -216,7 +216,7 @@ mod tests {
             };
             Relentless(Supervisor::new(Arc::new(SystemClock::new()), relentless))
         }
-        fn run<S, W>(&self, state: S, worker: W) -> (S, Report)
+        fn run<S, W>(&self, state: S, worker: W) -> (S, SupervisorReport)
         where
             S: Send + 'static,
             W: FnMut(&mut S) -> Result<(), String> + Send + 'static,

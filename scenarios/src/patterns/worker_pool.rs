@@ -18,9 +18,9 @@
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
 
 use super::{Executor, TaskSet, Tokio, busy, job_result, require};
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::oracle::exactly_once;
-use crate::{Outcome, Params, ScenarioError};
+use crate::{Outcome, Params, Refusal, ScenarioError};
 
 const SHARED: &str = "the workers share one job queue";
 
@@ -31,14 +31,14 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
         params.capacity,
         (params.workers > 1).then_some(SHARED),
     )?;
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     let (jobs, jobs_rx) = F::channel::<u64>(params.capacity)?;
     let (results_tx, mut results) = F::channel::<u64>(params.capacity)?;
 
-    for mut queue in worker_receivers(jobs_rx, params.workers, |rx| rx.try_clone())? {
+    for mut queue in worker_receivers(F::INFO.name, jobs_rx, params.workers, |rx| rx.try_clone())? {
         let results_tx = results_tx.clone();
         let work = params.work;
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             while let Ok(id) = queue.recv() {
                 busy(work);
                 if results_tx.send(job_result(id)).is_err() {
@@ -49,7 +49,7 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     }
     drop(results_tx);
     let items = params.items as u64;
-    crew.spawn(move || {
+    wait_group.spawn(move || {
         for id in 0..items {
             if jobs.send(id).is_err() {
                 break;
@@ -61,8 +61,8 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     while let Ok(result) = results.recv() {
         received.push(result);
     }
-    let threads = crew.started();
-    crew.join()?;
+    let threads = wait_group.started();
+    wait_group.join()?;
     check(params, &received)?;
     Ok(Outcome::new(items, threads))
 }
@@ -85,7 +85,7 @@ pub async fn run_async_on<F: AsyncFlavor, E: Executor>(
     let (jobs, jobs_rx) = F::channel::<u64>(params.capacity)?;
     let (results_tx, mut results) = F::channel::<u64>(params.capacity)?;
 
-    for mut queue in worker_receivers(jobs_rx, params.workers, |rx| rx.try_clone())? {
+    for mut queue in worker_receivers(F::INFO.name, jobs_rx, params.workers, |rx| rx.try_clone())? {
         let results_tx = results_tx.clone();
         let work = params.work;
         tasks.spawn(async move {
@@ -116,19 +116,18 @@ pub async fn run_async_on<F: AsyncFlavor, E: Executor>(
     Ok(Outcome::new(items, threads))
 }
 
-/// `count` receivers on one queue: clones of `first`, then `first` itself.
+/// `count` receivers on one queue of `flavor`: clones of `first`, then `first` itself.
 pub(crate) fn worker_receivers<R>(
+    flavor: &'static str,
     first: R,
     count: usize,
     try_clone: impl Fn(&R) -> Option<R>,
 ) -> Result<Vec<R>, ScenarioError> {
     let mut receivers = Vec::with_capacity(count);
     for _ in 1..count {
-        receivers.push(try_clone(&first).ok_or_else(|| {
-            ScenarioError::NotApplicable(
-                "the receiver declared multi-consumer but did not clone".into(),
-            )
-        })?);
+        receivers.push(try_clone(&first).ok_or(ScenarioError::NotApplicable(
+            Refusal::CloneRefused { flavor },
+        ))?);
     }
     receivers.push(first);
     Ok(receivers)

@@ -4,10 +4,11 @@
 //! percentiles on a "nines" axis, the HdrHistogram way, and scaling
 //! curves).
 
-use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::{ReportError, Result};
 
 /// Colors for series, in order: Tableau's ten, then ten more from
 /// Kelly's list of colors of maximum contrast.
@@ -100,8 +101,8 @@ pub enum XAxis {
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
-fn plot_error(err: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!("drawing a chart: {err}")
+fn plot_error(err: impl std::fmt::Display) -> ReportError {
+    ReportError::Chart(err.to_string())
 }
 
 /// Left margin that fits the longest of `labels`.
@@ -125,7 +126,7 @@ fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
 }
 
 /// Draws `bars` as an SVG document.
-pub fn bars_svg(bars: &Bars) -> anyhow::Result<String> {
+pub fn bars_svg(bars: &Bars) -> Result<String> {
     let groups = bars.rows.len().max(1);
     let per_group = bars.series.len().max(1);
     let legend = if bars.series.len() > 1 {
@@ -205,7 +206,7 @@ pub fn bars_svg(bars: &Bars) -> anyhow::Result<String> {
 }
 
 /// Draws `lines` as an SVG document.
-pub fn lines_svg(lines: &Lines) -> anyhow::Result<String> {
+pub fn lines_svg(lines: &Lines) -> Result<String> {
     let legend: Vec<String> = lines.lines.iter().map(|(name, _)| name.clone()).collect();
     let legend_rows = legend.len().div_ceil(LEGEND_COLUMNS) as u32;
     let height = 300 + legend_rows * 18;
@@ -317,7 +318,7 @@ const NINES: [(&str, f64); 7] = [
 const LEGEND_COLUMNS: usize = 3;
 
 /// A legend across the top: a swatch and a name per series.
-fn draw_legend(root: &Area<'_>, names: &[String]) -> anyhow::Result<()> {
+fn draw_legend(root: &Area<'_>, names: &[String]) -> Result<()> {
     let style = TextStyle::from((FONT, 12).into_font())
         .color(&BLACK)
         .pos(Pos::new(HPos::Left, VPos::Center));

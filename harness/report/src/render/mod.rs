@@ -13,7 +13,8 @@ pub mod tables;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use crate::{ReportError, Result};
+
 use chanlab_scenarios::load::Measure;
 
 use crate::format::{duration, rate};
@@ -132,8 +133,10 @@ pub struct Written {
 
 impl Report {
     /// Reads every results file in `paths`.
-    pub fn load(title: &str, paths: &[PathBuf]) -> anyhow::Result<Report> {
-        anyhow::ensure!(!paths.is_empty(), "no results file given");
+    pub fn load(title: &str, paths: &[PathBuf]) -> Result<Report> {
+        if paths.is_empty() {
+            return Err(ReportError::NoResults);
+        }
         let mut sources: Vec<Source> = Vec::new();
         for path in paths {
             let results = Results::load(path)?;
@@ -171,7 +174,7 @@ impl Report {
     }
 
     /// Every chart, in section order.
-    pub fn figures(&self) -> anyhow::Result<Vec<Figure>> {
+    pub fn figures(&self) -> Result<Vec<Figure>> {
         let mut figures = self.throughput_figures()?;
         for source in &self.sources {
             let suffix = if self.is_merged() {
@@ -190,8 +193,8 @@ impl Report {
     }
 
     /// Writes `index.html` and `report.md` into `dir`.
-    pub fn write(&self, dir: &Path) -> anyhow::Result<Written> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    pub fn write(&self, dir: &Path) -> Result<Written> {
+        std::fs::create_dir_all(dir).map_err(ReportError::io("creating", dir))?;
         let figures = self.figures()?;
         let written = Written {
             html: dir.join("index.html"),
@@ -204,7 +207,7 @@ impl Report {
 
     /// One bar chart per pattern workload and per throughput load, with a
     /// bar per machine.
-    fn throughput_figures(&self) -> anyhow::Result<Vec<Figure>> {
+    fn throughput_figures(&self) -> Result<Vec<Figure>> {
         let mut workloads: BTreeMap<(String, String), Vec<(usize, &CellResult)>> = BTreeMap::new();
         for (index, source) in self.sources.iter().enumerate() {
             for cell in measured(&source.results) {
@@ -266,7 +269,7 @@ pub(super) fn measured(results: &Results) -> impl Iterator<Item = &CellResult> {
 
 /// One chart per load timed for latency: a percentile curve per
 /// implementation.
-fn latency_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>> {
+fn latency_figures(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     let mut workloads: BTreeMap<(String, String), Vec<&CellResult>> = BTreeMap::new();
     for cell in measured(&source.results) {
         if cell.summary.as_ref().is_some_and(|s| s.latency.is_some()) {
@@ -283,8 +286,13 @@ fn latency_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>>
             let Some(latency) = cell.summary.as_ref().and_then(|s| s.latency.as_ref()) else {
                 continue;
             };
-            let histogram = schema::decode(&latency.histogram_v2)
-                .with_context(|| format!("latency of {}", cell.id))?;
+            let histogram = schema::decode(&latency.histogram_v2).map_err(|err| match err {
+                ReportError::Histogram { what, detail } => ReportError::Histogram {
+                    what: format!("{what} of {}", cell.id),
+                    detail,
+                },
+                other => other,
+            })?;
             lines.push((
                 cell.cell.implementation_label(),
                 percentile_curve(&histogram),
@@ -336,7 +344,7 @@ fn percentile_curve(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)>
 /// Scaling curves: throughput over producers (loads with as many
 /// consumers as producers, and loads with one consumer) and over workers
 /// (patterns), for every family with two or more points.
-fn scaling_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>> {
+fn scaling_figures(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     // Family title and axis -> implementation -> (x, throughput).
     type Curves = BTreeMap<String, Vec<(f64, f64)>>;
     let mut families: BTreeMap<(String, String), Curves> = BTreeMap::new();
@@ -353,7 +361,7 @@ fn scaling_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>>
                 } else {
                     continue;
                 };
-                let capacity = schema::capacity_label(spec.capacity);
+                let capacity = spec.capacity.label();
                 let title = format!(
                     "channel load, {shape}, cap={capacity}, {}B",
                     spec.message_bytes
@@ -435,7 +443,7 @@ fn scaling_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>>
 
 /// For each load measured in both closed and open loop, p99 of each side
 /// per implementation.
-fn loop_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>> {
+fn loop_figures(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     // Load without its measure -> implementation -> [closed, open].
     let mut loads: BTreeMap<String, BTreeMap<String, [Option<Bar>; 2]>> = BTreeMap::new();
     for cell in measured(&source.results) {
@@ -455,7 +463,7 @@ fn loop_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>> {
             cell.scenario,
             spec.producers,
             spec.consumers,
-            schema::capacity_label(spec.capacity),
+            spec.capacity.label(),
             spec.message_bytes
         );
         loads
@@ -491,6 +499,6 @@ fn loop_figures(source: &Source, suffix: &str) -> anyhow::Result<Vec<Figure>> {
     Ok(figures)
 }
 
-fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(ReportError::io("writing", path))
 }

@@ -13,7 +13,7 @@ use super::{
     patience, receiver_count, receivers, run_on,
 };
 use crate::checks::stress::account;
-use crate::checks::{Budget, Outcome, let_settle, stall_limit};
+use crate::checks::{Budget, CheckOutcome, let_settle, stall_limit};
 use crate::payload::Stamp;
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -33,7 +33,7 @@ const UNBOUNDED_PROBE: u64 = 1000;
 /// arrives once, in each producer's order.
 pub(crate) fn async_exactly_once_in_order<A: AsyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     let limit = stall_limit(settings);
     for runtime in Runtime::BOTH {
         for capacity in capacities_of::<A>() {
@@ -53,7 +53,7 @@ pub(crate) fn async_exactly_once_in_order<A: AsyncFlavor>(
             account(&shape, &[sent], &[received])?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// One producer and one consumer polled together by one task, so each
@@ -179,7 +179,7 @@ async fn traffic<A: AsyncFlavor>(
 /// future waits.
 pub(crate) fn async_capacity_and_rendezvous<A: AsyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     for capacity in capacities_of::<A>() {
         match capacity.bound() {
             None => unbounded::<A>()?,
@@ -187,7 +187,7 @@ pub(crate) fn async_capacity_and_rendezvous<A: AsyncFlavor>(
             Some(room) => bounded::<A>(room as u64, settings)?,
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 fn unbounded<A: AsyncFlavor>() -> Result<(), Violation> {

@@ -13,14 +13,16 @@ use std::time::Duration;
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Capacity};
 
 use super::{Hand, capacities_of, drive, either_woken, fill_async, open_async, patience};
-use crate::checks::Outcome;
+use crate::checks::CheckOutcome;
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
 
 /// The value each case sends.
 const VALUE: u64 = 42;
 
-pub(crate) fn cancel_safe_recv<A: AsyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
+pub(crate) fn cancel_safe_recv<A: AsyncFlavor>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
     let capabilities = A::INFO.capabilities;
     ensure(
         !capabilities.select || capabilities.cancel_safe_recv,
@@ -35,7 +37,7 @@ pub(crate) fn cancel_safe_recv<A: AsyncFlavor>(settings: &Settings) -> Result<Ou
         for capacity in capacities_of::<A>() {
             lost |= cancelled_receive::<A>(capacity, wait, Cancelled::AfterItsWakeUp)?.is_some();
         }
-        return Ok(Outcome::NotApplicable(if lost {
+        return Ok(CheckOutcome::NotApplicable(if lost {
             "cancel_safe_recv is not declared, and a receive future woken with a value and then dropped did lose it"
         } else {
             "cancel_safe_recv is not declared, though no dropped receive future lost a value here"
@@ -53,7 +55,7 @@ pub(crate) fn cancel_safe_recv<A: AsyncFlavor>(settings: &Settings) -> Result<Ou
             woken_dropped_passes_on::<A>(capacity, wait)?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// When a waiting receive future is dropped.

@@ -14,7 +14,7 @@ use super::{
     receiver_count, receivers, run_on,
 };
 use crate::checks::drops::{verify, verify_made};
-use crate::checks::{Budget, Outcome, stall_limit};
+use crate::checks::{Budget, CheckOutcome, stall_limit};
 use crate::payload::{Ledger, Tracked};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -29,7 +29,7 @@ const ABORTED: usize = 3;
 
 pub(crate) fn async_values_dropped_once<A: AsyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     let limit = stall_limit(settings);
     for runtime in Runtime::BOTH {
         for capacity in capacities_of::<A>() {
@@ -60,7 +60,7 @@ pub(crate) fn async_values_dropped_once<A: AsyncFlavor>(
             dropped_after_room::<A>(capacity, patience(settings))?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// Producer tasks send until every receiver has left; returns how many

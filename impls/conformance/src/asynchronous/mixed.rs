@@ -17,7 +17,7 @@ use super::drops::send_tracked;
 use super::{Hand, Runtime, drive, join_within, run_on};
 use crate::checks::drops::verify_made;
 use crate::checks::stress::account;
-use crate::checks::{Budget, Outcome, PROBED_CAPACITIES, Pending, fill_with, stall_limit};
+use crate::checks::{Budget, CheckOutcome, PROBED_CAPACITIES, Pending, fill_with, stall_limit};
 use crate::payload::{Ledger, Stamp, Tracked};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -48,7 +48,9 @@ fn unsupported(capacity: Capacity, err: impl std::fmt::Display) -> Violation {
 }
 
 /// R2, R3 and R5 across the mix.
-pub(crate) fn mixed_exactly_once<B: Bridge>(settings: &Settings) -> Result<Outcome, Violation> {
+pub(crate) fn mixed_exactly_once<B: Bridge>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
     let limit = stall_limit(settings);
     for capacity in bridge_capacities::<B>() {
         wakes_across::<B>(capacity, limit)?;
@@ -58,7 +60,7 @@ pub(crate) fn mixed_exactly_once<B: Bridge>(settings: &Settings) -> Result<Outco
             rendezvous_across::<B>(settings, limit)?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// R12 across the mix, with no later event to rescue a lost wake-up: one
@@ -279,7 +281,7 @@ fn rendezvous_across<B: Bridge>(settings: &Settings, limit: Duration) -> Result<
 /// R6, R7 and R9 across the mix.
 pub(crate) fn mixed_disconnect_and_drops<B: Bridge>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     let limit = stall_limit(settings);
     for capacity in bridge_capacities::<B>() {
         if let Some(room) = capacity.bound() {
@@ -290,7 +292,7 @@ pub(crate) fn mixed_disconnect_and_drops<B: Bridge>(
         blocking_receiver_sees_async_sender_leave::<B>(capacity, settings, limit)?;
         drops_across::<B>(capacity, settings, limit)?;
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 fn blocking_sender_sees_async_receiver_leave<B: Bridge>(

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use chanlab_contract::{AsyncChannel, AsyncFlavor, AsyncReceiver, AsyncSender, Capacity};
 use tokio::task::JoinHandle;
 
-use crate::checks::{Outcome, declared_capacities, fill_with};
+use crate::checks::{CheckOutcome, declared_capacities, fill_with};
 use crate::watchdog::panic_message;
 use crate::{Rule, Settings, Violation};
 
@@ -130,13 +130,13 @@ pub(crate) fn fill_async<T, S: AsyncSender<T>>(
 /// text naming the two.
 pub(crate) fn on_each_runtime_and_capacity<A: AsyncFlavor>(
     mut body: impl FnMut(Runtime, Capacity, &str) -> Result<(), Violation>,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     for runtime in Runtime::BOTH {
         for capacity in capacities_of::<A>() {
             body(runtime, capacity, &format!("{runtime}, {capacity}"))?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// Awaits a spawned task for at most `limit`: `None` if it is still

@@ -12,7 +12,7 @@ use tokio::time::timeout;
 
 use super::{Runtime, capacities_of, join_within, open_async, run_on};
 use crate::checks::stress::account;
-use crate::checks::{Budget, Outcome, stall_limit};
+use crate::checks::{Budget, CheckOutcome, stall_limit};
 use crate::payload::Stamp;
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -33,7 +33,7 @@ const STREAM_TIMEOUTS: [Duration; 4] = [
 
 pub(crate) fn async_recv_raced_with_timer<A: AsyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     let limit = stall_limit(settings);
     for runtime in Runtime::BOTH {
         run_on(runtime, edges::<A>(runtime, limit))?;
@@ -54,7 +54,7 @@ pub(crate) fn async_recv_raced_with_timer<A: AsyncFlavor>(
             }
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// A ready message, an empty channel and a disconnected one.

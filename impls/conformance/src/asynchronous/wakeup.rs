@@ -16,7 +16,7 @@ use super::{
     fill_async, join_within, on_each_runtime_and_capacity, open_async, receiver_count, receivers,
     run_on,
 };
-use crate::checks::{Outcome, stall_limit};
+use crate::checks::{CheckOutcome, stall_limit};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
 
@@ -28,7 +28,7 @@ const WAITING: usize = 3;
 /// channel all wake with their own value when the last receiver leaves.
 pub(crate) fn async_every_blocked_party_wakes<A: AsyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     let (settle, limit) = (settings.settle, stall_limit(settings));
     on_each_runtime_and_capacity::<A>(|runtime, capacity, situation| {
         run_on(
@@ -128,7 +128,7 @@ async fn senders_wake<A: AsyncFlavor>(
 /// Each round waits for its one acknowledgement, so a lost waker stalls it.
 pub(crate) fn async_no_lost_waker<A: AsyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     let (settle, limit) = (settings.settle, stall_limit(settings));
     on_each_runtime_and_capacity::<A>(|runtime, capacity, situation| {
         run_on(

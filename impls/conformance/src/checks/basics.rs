@@ -10,7 +10,7 @@ use chanlab_contract::{
 };
 
 use super::{
-    Budget, Outcome, PROBED_CAPACITIES, Pending, buffering, capacities, fill, let_settle, open,
+    Budget, CheckOutcome, PROBED_CAPACITIES, Pending, buffering, capacities, fill, let_settle, open,
 };
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -18,7 +18,9 @@ use crate::{Rule, Settings, Violation};
 /// R1: declared capacities build, undeclared ones are refused without a
 /// panic, and receiver clones exist exactly when declared (and share the
 /// queue, R3).
-pub(crate) fn capabilities_are_honest<F: SyncFlavor>(_: &Settings) -> Result<Outcome, Violation> {
+pub(crate) fn capabilities_are_honest<F: SyncFlavor>(
+    _: &Settings,
+) -> Result<CheckOutcome, Violation> {
     let declared = F::INFO.capabilities;
     for capacity in PROBED_CAPACITIES {
         let built = catch_unwind(AssertUnwindSafe(|| F::channel::<u32>(capacity).is_ok()));
@@ -74,7 +76,7 @@ pub(crate) fn capabilities_are_honest<F: SyncFlavor>(_: &Settings) -> Result<Out
     if F::INFO.api == Api::Sync {
         select_is_honest::<F>(declared.select)?;
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// R1 for a blocking flavor's select: it works exactly when declared. It
@@ -123,7 +125,7 @@ fn select_is_honest<F: SyncFlavor>(declared: bool) -> Result<(), Violation> {
 
 /// R2: one sender's messages arrive in send order, sequentially and across
 /// threads, at every declared capacity.
-pub(crate) fn fifo_in_order<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
+pub(crate) fn fifo_in_order<F: SyncFlavor>(settings: &Settings) -> Result<CheckOutcome, Violation> {
     for capacity in buffering::<F>(16) {
         let (tx, mut rx) = open::<F, u64>(capacity)?;
         fill(&tx, 0..16, &capacity.to_string())?;
@@ -163,12 +165,14 @@ pub(crate) fn fifo_in_order<F: SyncFlavor>(settings: &Settings) -> Result<Outcom
             format!("{capacity}: {sent} sent but {expected} received before disconnection")
         })?;
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// R4: exactly n messages fit a bounded(n) channel, a blocking send waits
 /// for room, and an unbounded channel never reports `Full`.
-pub(crate) fn capacity_is_exact<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
+pub(crate) fn capacity_is_exact<F: SyncFlavor>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
     for n in [1usize, 4, 16] {
         let (tx, mut rx) = open::<F, usize>(Capacity::Bounded(n))?;
         for value in 0..n {
@@ -230,15 +234,15 @@ pub(crate) fn capacity_is_exact<F: SyncFlavor>(settings: &Settings) -> Result<Ou
             )
         },
     )?;
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// R5: a rendezvous channel buffers nothing.
 pub(crate) fn rendezvous_hands_off<F: SyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     if !F::INFO.capabilities.rendezvous {
-        return Ok(Outcome::NotApplicable("rendezvous not declared"));
+        return Ok(CheckOutcome::NotApplicable("rendezvous not declared"));
     }
     let (tx, mut rx) = open::<F, u32>(Capacity::RENDEZVOUS)?;
     let alone = tx.try_send(7);
@@ -284,14 +288,14 @@ pub(crate) fn rendezvous_hands_off<F: SyncFlavor>(
     ensure(got == Ok(9), Rule::ExactlyOnce, || {
         format!("the waiting receiver got {got:?}, want Ok(9)")
     })?;
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// R8: `recv_timeout` times out on an empty channel, not early, and returns
 /// a message that arrives in time.
 pub(crate) fn recv_timeout_behaves<F: SyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     for capacity in capacities::<F>() {
         let (tx, mut rx) = open::<F, u32>(capacity)?;
         let timeout = settings.settle;
@@ -317,5 +321,5 @@ pub(crate) fn recv_timeout_behaves<F: SyncFlavor>(
             format!("{capacity}: a message sent during recv_timeout: got {got:?}, send ok = {sent}")
         })?;
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }

@@ -4,7 +4,7 @@ use chanlab_contract::{
     Capacity, Receiver, RecvError, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
-use super::{Outcome, Pending, buffering, capacities, fill, let_settle, open};
+use super::{CheckOutcome, Pending, buffering, capacities, fill, let_settle, open};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
 
@@ -13,7 +13,7 @@ use crate::{Rule, Settings, Violation};
 /// channel open.
 pub(crate) fn senders_gone_disconnects<F: SyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     for capacity in buffering::<F>(16) {
         let (tx, mut rx) = open::<F, u32>(capacity)?;
         let clone = tx.clone();
@@ -100,7 +100,7 @@ pub(crate) fn senders_gone_disconnects<F: SyncFlavor>(
             })?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// R7: with every receiver gone, sends fail and hand the very value back,
@@ -108,7 +108,7 @@ pub(crate) fn senders_gone_disconnects<F: SyncFlavor>(
 /// the channel open.
 pub(crate) fn receivers_gone_disconnects<F: SyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     for capacity in capacities::<F>() {
         let (tx, rx) = open::<F, u32>(capacity)?;
         if let Some(clone) = rx.try_clone() {
@@ -182,5 +182,5 @@ pub(crate) fn receivers_gone_disconnects<F: SyncFlavor>(
             )
         })?;
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }

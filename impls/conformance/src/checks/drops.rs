@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use chanlab_contract::{Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor};
 
-use super::{Budget, Outcome, Pending, buffering, capacities, fill, let_settle, open, stall_limit};
+use super::{
+    Budget, CheckOutcome, Pending, buffering, capacities, fill, let_settle, open, stall_limit,
+};
 use crate::payload::{Ledger, Tracked, ZeroSized};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -15,7 +17,7 @@ use crate::{Rule, Settings, Violation};
 /// handed from a blocked sender to a receiver are each dropped once.
 pub(crate) fn values_dropped_once<F: SyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     for capacity in buffering::<F>(8) {
         // Some received, the rest still buffered when both halves go.
         let ledger = Ledger::leak(8);
@@ -107,7 +109,7 @@ pub(crate) fn values_dropped_once<F: SyncFlavor>(
             )?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 pub(crate) fn verify(ledger: &Ledger, situation: &str) -> Result<(), Violation> {
@@ -163,7 +165,7 @@ static ZERO_SIZED_TURN: Mutex<()> = Mutex::new(());
 /// channel. Every value made is dropped exactly once.
 pub(crate) fn drops_under_concurrency<F: SyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     for capacity in capacities::<F>() {
         let ledger = Ledger::leak(PRODUCERS * PER_PRODUCER);
         let made =
@@ -191,7 +193,7 @@ pub(crate) fn drops_under_concurrency<F: SyncFlavor>(
             )
         })?;
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// Runs the traffic and returns how many values each producer made. Value

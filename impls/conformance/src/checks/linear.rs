@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use chanlab_contract::{Capacity, Receiver, Sender, SyncFlavor, TryRecvError, TrySendError};
 
-use super::{Outcome, open};
+use super::{CheckOutcome, open};
 use crate::history::{Call, Op, linearizable};
 use crate::{Rule, Settings, Violation};
 
@@ -26,7 +26,7 @@ const CALLS: usize = 6;
 /// R11 at a small bound, where `Full` happens, and unbounded.
 pub(crate) fn histories_are_linearizable<F: SyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     for capacity in [Capacity::Bounded(2), Capacity::Unbounded] {
         if !F::INFO.capabilities.supports(capacity) {
             continue;
@@ -50,7 +50,7 @@ pub(crate) fn histories_are_linearizable<F: SyncFlavor>(
             round += 1;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// One history on a fresh channel. Thread `t` of round `round` picks its

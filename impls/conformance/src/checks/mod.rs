@@ -22,7 +22,7 @@ use crate::{Rule, Settings, Violation};
 
 /// What a check concluded when it found no violation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CheckOutcome {
     /// Every rule the check exercises held.
     Pass,
     /// The check does not apply to this flavor; the reason says why.

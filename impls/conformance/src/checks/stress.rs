@@ -13,7 +13,7 @@ use chanlab_contract::{
     Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
-use super::{Budget, Outcome, capacities, open};
+use super::{Budget, CheckOutcome, capacities, open};
 use crate::payload::Stamp;
 use crate::{Rule, Settings, Violation};
 
@@ -30,7 +30,7 @@ enum ReceiveWith {
 /// producer's stamps in increasing order.
 pub(crate) fn exactly_once_under_contention<F: SyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     let mut shapes = vec![(1, 1), (3, 1)];
     if F::INFO.capabilities.multi_consumer {
         shapes.extend([(1, 3), (3, 3)]);
@@ -40,7 +40,7 @@ pub(crate) fn exactly_once_under_contention<F: SyncFlavor>(
             run_shape::<F>(capacity, producers, consumers, settings.stress_budget)?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 fn run_shape<F: SyncFlavor>(

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use chanlab_contract::{Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor};
 
 use super::{
-    Called, Outcome, Pending, buffering, call_within, capacities, let_settle, open, stall_limit,
+    Called, CheckOutcome, Pending, buffering, call_within, capacities, let_settle, open,
+    stall_limit,
 };
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -41,7 +42,9 @@ const ATTEMPTS: usize = 5;
 /// R8 at every edge: never a panic, a ready message at once, `Disconnected`
 /// once the senders are gone, a short timeout neither early nor far late,
 /// and a huge one waiting like `recv`.
-pub(crate) fn recv_timeout_edges<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
+pub(crate) fn recv_timeout_edges<F: SyncFlavor>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
     let limit = stall_limit(settings);
     for timeout in EDGES {
         for capacity in buffering::<F>(1) {
@@ -83,7 +86,7 @@ pub(crate) fn recv_timeout_edges<F: SyncFlavor>(settings: &Settings) -> Result<O
             }
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// Fails unless the call returned `want`.

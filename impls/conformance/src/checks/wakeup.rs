@@ -14,7 +14,7 @@ use chanlab_contract::{
     Capacity, Receiver, RecvError, RecvTimeoutError, Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
-use super::{Budget, Outcome, Pending, capacities, fill, let_settle, open, stall_limit};
+use super::{Budget, CheckOutcome, Pending, capacities, fill, let_settle, open, stall_limit};
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
 
@@ -54,7 +54,7 @@ impl Wait {
 /// `Disconnected` when the last sender leaves.
 pub(crate) fn every_blocked_party_wakes<F: SyncFlavor>(
     settings: &Settings,
-) -> Result<Outcome, Violation> {
+) -> Result<CheckOutcome, Violation> {
     let limit = stall_limit(settings);
     for capacity in capacities::<F>() {
         if let Some(room) = capacity.bound() {
@@ -133,7 +133,7 @@ pub(crate) fn every_blocked_party_wakes<F: SyncFlavor>(
             }
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// How the unblocking side sends.
@@ -155,7 +155,9 @@ enum TakeWith {
 /// notification, a receiver blocked in `recv` or `recv_timeout` is woken by
 /// each single `send` and `try_send`, and a sender blocked on a full channel
 /// by each single `recv`, `try_recv` and `recv_timeout`.
-pub(crate) fn no_lost_wakeup<F: SyncFlavor>(settings: &Settings) -> Result<Outcome, Violation> {
+pub(crate) fn no_lost_wakeup<F: SyncFlavor>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
     for capacity in capacities::<F>() {
         for send in [SendWith::Send, SendWith::TrySend] {
             for wait in [Wait::Recv, Wait::RecvTimeout] {
@@ -174,7 +176,7 @@ pub(crate) fn no_lost_wakeup<F: SyncFlavor>(settings: &Settings) -> Result<Outco
             sender_woken_by_each_receive::<F>(capacity, take, settings)?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(CheckOutcome::Pass)
 }
 
 /// One side blocks in `wait`; the check sends one message per round and

@@ -3,18 +3,26 @@
 //! without re-running. `chanlab run` rewrites it whole (to a temporary file,
 //! then renamed) after every job, so an interrupted run leaves a valid file
 //! with everything measured so far.
+//!
+//! This module holds the types and their labels; `summary.rs` the
+//! statistics over a cell's repetitions, `latency.rs` the latency
+//! percentiles and the histogram codec, `io.rs` reading and the atomic
+//! writer.
+
+mod io;
+mod latency;
+mod summary;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use base64::Engine as _;
 use chanlab_contract::Capacity;
 use chanlab_scenarios::load::{LoadSpec, Measure};
 use chanlab_scenarios::{Params, Pattern, Runtime};
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
+
+pub use io::Writer;
+pub use latency::{Latency, PERCENTILES, decode};
+pub use summary::{Spread, Summary};
 
 /// Bumped whenever a field changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -34,30 +42,13 @@ pub struct Results {
     /// The command line, as typed.
     pub command: String,
     /// How the run was set up.
-    pub settings: Settings,
+    pub settings: RunSettings,
     /// When the run started (RFC 3339, UTC).
     pub started_at: String,
     /// When it finished; `None` while running or if it was interrupted.
     pub finished_at: Option<String>,
     /// Every cell, in plan order.
     pub cells: Vec<CellResult>,
-}
-
-impl Results {
-    /// Reads a results file, refusing one from a newer schema.
-    pub fn load(path: &Path) -> anyhow::Result<Results> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let results: Results = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a chanlab results file", path.display()))?;
-        anyhow::ensure!(
-            results.schema_version <= SCHEMA_VERSION,
-            "{} has results schema {}, newer than this chanlab's {SCHEMA_VERSION}: update chanlab",
-            path.display(),
-            results.schema_version
-        );
-        Ok(results)
-    }
 }
 
 /// The build that produced a results file.
@@ -75,7 +66,7 @@ pub struct Build {
 
 /// How a run was set up.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Settings {
+pub struct RunSettings {
     /// The profile or scenario file it came from.
     pub profile: String,
     /// Measured repetitions per cell.
@@ -131,6 +122,11 @@ pub enum Status {
     NotApplicable {
         /// Why.
         reason: String,
+        /// The kind of refusal (`capacity-not-supported`, `no-select`,
+        /// `invalid-params`, ...), to group refusals by; empty in files
+        /// written before it was recorded.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        kind: String,
     },
     /// Its oracle failed or a thread panicked: a correctness failure.
     Failed {
@@ -167,152 +163,6 @@ impl Status {
             self,
             Status::Failed { .. } | Status::Hung { .. } | Status::Crashed { .. }
         )
-    }
-}
-
-/// Median and range of a quantity over repetitions.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct Spread {
-    /// The median.
-    pub median: f64,
-    /// The smallest value.
-    pub min: f64,
-    /// The largest value.
-    pub max: f64,
-}
-
-impl Spread {
-    /// The spread of `values`; `None` when there are none.
-    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Spread> {
-        let values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-        Some(Spread {
-            median: crate::stats::median(&values)?,
-            min: values.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        })
-    }
-}
-
-/// Statistics over a cell's repetitions.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Summary {
-    /// Repetitions summarized.
-    pub repetitions: usize,
-    /// Items per second.
-    pub throughput: Spread,
-    /// CPU time (user + system, all threads) per item, in nanoseconds.
-    pub cpu_ns_per_item: Spread,
-    /// Context switches (voluntary + involuntary) per item.
-    pub switches_per_item: Spread,
-    /// Least-served producer's messages over the most-served one's, 1.0
-    /// when even (loads with more than one producer).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub producer_fairness: Option<Spread>,
-    /// The same over consumers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consumer_fairness: Option<Spread>,
-    /// Latency over all repetitions' histograms merged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency: Option<Latency>,
-}
-
-impl Summary {
-    /// A latency percentile by name (`p99`), in nanoseconds, when latency
-    /// was timed.
-    pub fn percentile_ns(&self, name: &str) -> Option<u64> {
-        self.latency.as_ref()?.percentile_ns(name)
-    }
-
-    /// Statistics over `repetitions`; `None` when there are none.
-    pub fn of(repetitions: &[Repetition]) -> anyhow::Result<Option<Summary>> {
-        let per_item = |value: fn(&Repetition) -> u64| {
-            Spread::of(
-                repetitions
-                    .iter()
-                    .map(|r| value(r) as f64 / r.items.max(1) as f64),
-            )
-        };
-        let (Some(throughput), Some(cpu_ns_per_item), Some(switches_per_item)) = (
-            Spread::of(repetitions.iter().map(|r| r.throughput)),
-            per_item(|r| r.cpu.user_ns + r.cpu.system_ns),
-            per_item(|r| r.cpu.voluntary_switches + r.cpu.involuntary_switches),
-        ) else {
-            return Ok(None);
-        };
-        let fairness = |shares: fn(&Repetition) -> &[u64]| {
-            Spread::of(repetitions.iter().filter_map(|r| min_over_max(shares(r))))
-        };
-        Ok(Some(Summary {
-            repetitions: repetitions.len(),
-            throughput,
-            cpu_ns_per_item,
-            switches_per_item,
-            producer_fairness: fairness(|r| &r.sent_by),
-            consumer_fairness: fairness(|r| &r.received_by),
-            latency: merged_latency(repetitions)?,
-        }))
-    }
-}
-
-/// The smallest share over the largest, for two or more shares.
-fn min_over_max(shares: &[u64]) -> Option<f64> {
-    let (min, max) = (shares.iter().min()?, shares.iter().max()?);
-    (shares.len() > 1 && *max > 0).then(|| *min as f64 / *max as f64)
-}
-
-/// The latency of every repetition's histogram added together.
-fn merged_latency(repetitions: &[Repetition]) -> anyhow::Result<Option<Latency>> {
-    let mut merged: Option<Histogram<u64>> = None;
-    for latency in repetitions.iter().filter_map(|r| r.latency.as_ref()) {
-        let histogram = decode(&latency.histogram_v2)?;
-        match &mut merged {
-            None => merged = Some(histogram),
-            Some(total) => total
-                .add(&histogram)
-                .map_err(|err| anyhow::anyhow!("merging latency histograms: {err:?}"))?,
-        }
-    }
-    merged.as_ref().map(Latency::of).transpose()
-}
-
-/// A histogram from its base64 V2 encoding.
-pub fn decode(encoded: &str) -> anyhow::Result<Histogram<u64>> {
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .context("decoding a latency histogram's base64")?;
-    Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|err| anyhow::anyhow!("decoding a latency histogram: {err:?}"))
-}
-
-/// Writes a results file in place, atomically.
-pub struct Writer {
-    path: PathBuf,
-}
-
-impl Writer {
-    /// A writer of `dir/results.json`; creates `dir`.
-    pub fn create(dir: &Path) -> anyhow::Result<Writer> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Writer {
-            path: dir.join("results.json"),
-        })
-    }
-
-    /// Where the results go.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Replaces the file with `results`: written beside it, then renamed
-    /// over it, so a reader never sees half a file.
-    pub fn write(&self, results: &Results) -> anyhow::Result<()> {
-        let text = serde_json::to_vec_pretty(results).context("serializing the results")?;
-        let partial = self.path.with_extension("json.partial");
-        std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
-        std::fs::rename(&partial, &self.path)
-            .with_context(|| format!("replacing {}", self.path.display()))
     }
 }
 
@@ -401,7 +251,7 @@ impl Workload {
                     "{}p {}w cap={}",
                     params.producers,
                     params.workers,
-                    capacity_label(params.capacity)
+                    params.capacity.label()
                 );
                 if params.payload > 0 {
                     label += &format!(" {}B", params.payload);
@@ -418,7 +268,7 @@ impl Workload {
                 "{}p {}c cap={} {}B {}",
                 spec.producers,
                 spec.consumers,
-                capacity_label(spec.capacity),
+                spec.capacity.label(),
                 spec.message_bytes,
                 spec.measure.name()
             ),
@@ -441,14 +291,6 @@ impl Workload {
             Workload::Load { spec } => spec.items = items,
         }
         sized
-    }
-}
-
-/// `0`, `64` or `unbounded`.
-pub fn capacity_label(capacity: Capacity) -> String {
-    match capacity {
-        Capacity::Bounded(n) => n.to_string(),
-        Capacity::Unbounded => "unbounded".into(),
     }
 }
 
@@ -513,56 +355,6 @@ pub struct CpuUsage {
     pub involuntary_switches: u64,
 }
 
-/// Latency of one repetition: percentiles in nanoseconds and the whole
-/// histogram, so a report can be re-cut later.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Latency {
-    /// Messages recorded.
-    pub count: u64,
-    /// Mean, in nanoseconds.
-    pub mean_ns: f64,
-    /// Percentiles, in nanoseconds: `p50`, `p90`, `p99`, `p99.9`,
-    /// `p99.99`, `max`.
-    pub percentiles_ns: BTreeMap<String, u64>,
-    /// The histogram, HdrHistogram V2 with deflate, base64.
-    pub histogram_v2: String,
-}
-
-/// The percentiles a [`Latency`] reports, by name.
-pub const PERCENTILES: [(&str, f64); 5] = [
-    ("p50", 50.0),
-    ("p90", 90.0),
-    ("p99", 99.0),
-    ("p99.9", 99.9),
-    ("p99.99", 99.99),
-];
-
-impl Latency {
-    /// A percentile by name (`p99`), in nanoseconds.
-    pub fn percentile_ns(&self, name: &str) -> Option<u64> {
-        self.percentiles_ns.get(name).copied()
-    }
-
-    /// Percentiles and an encoded copy of `histogram`.
-    pub fn of(histogram: &Histogram<u64>) -> anyhow::Result<Latency> {
-        let mut percentiles_ns: BTreeMap<String, u64> = PERCENTILES
-            .iter()
-            .map(|&(name, q)| (name.to_owned(), histogram.value_at_percentile(q)))
-            .collect();
-        percentiles_ns.insert("max".into(), histogram.max());
-        let mut bytes = Vec::new();
-        V2DeflateSerializer::new()
-            .serialize(histogram, &mut bytes)
-            .map_err(|err| anyhow::anyhow!("encoding a latency histogram: {err:?}"))?;
-        Ok(Latency {
-            count: histogram.len(),
-            mean_ns: histogram.mean(),
-            percentiles_ns,
-            histogram_v2: base64::engine::general_purpose::STANDARD.encode(bytes),
-        })
-    }
-}
-
 /// One measured run of a cell.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Repetition {
@@ -594,6 +386,8 @@ pub struct Repetition {
 pub(crate) mod tests {
     //! Results built by hand, for the tests of everything that reads them.
 
+    use hdrhistogram::Histogram;
+
     use super::*;
 
     /// A finished run of `cells` on a two-core machine.
@@ -616,7 +410,7 @@ pub(crate) mod tests {
                 go: None,
             },
             command: "chanlab run".into(),
-            settings: Settings {
+            settings: RunSettings {
                 profile: "quick".into(),
                 repetitions: 3,
                 budget_ms: 100,

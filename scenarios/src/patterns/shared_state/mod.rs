@@ -28,7 +28,8 @@
 //!
 //! The locks are std's, `parking_lot`'s and tokio's by their real paths, not
 //! through the `chanlab-sync` facade: they are what this pattern compares,
-//! so loom does not check it.
+//! so loom does not check it. Each library's adapters have a file of their
+//! own beside this one, as the channel adapters do in `chanlab-impls`.
 //!
 //! Params: `items` operations, split among `workers` threads (tasks on a
 //! multi-thread runtime for tokio's locks), `work` per operation, outside
@@ -39,17 +40,24 @@
 //! sum to the write operations), and no read, during the run or after it,
 //! saw a torn pair.
 
+mod atomics;
+mod parking_lot;
+mod std_locks;
+mod tokio;
+
+use atomics::Atomics;
+
 use std::future::Future;
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LockResult, PoisonError};
 
-use tokio::task::JoinSet;
+use ::tokio::task::JoinSet;
 
 use super::{busy, join_tasks, share};
-use crate::coord::Crew;
+use crate::coord::WaitGroup;
 use crate::outcome::ensure;
-use crate::{Outcome, Params, Pattern, Primitive, Runtime, ScenarioError};
+use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 /// Keys in the map: a prime, so the writes (every [`WRITE_EVERY`]th op, to
 /// key `op % KEYS`) reach every key.
@@ -72,27 +80,27 @@ pub fn run(primitive: Primitive, params: &Params) -> Result<Outcome, ScenarioErr
             params,
         ),
         Primitive::ParkingLotMutex => run_threads(
-            Locked::new(parking_lot::Mutex::new, parking_lot::Mutex::new),
+            Locked::new(::parking_lot::Mutex::new, ::parking_lot::Mutex::new),
             params,
         ),
         Primitive::ParkingLotRwLock => run_threads(
-            Locked::new(parking_lot::RwLock::new, parking_lot::RwLock::new),
+            Locked::new(::parking_lot::RwLock::new, ::parking_lot::RwLock::new),
             params,
         ),
         Primitive::Atomics => run_threads(Atomics::new(), params),
         Primitive::TokioMutex => Runtime::MultiThread.block_on(run_tasks(
-            Locked::new(tokio::sync::Mutex::new, tokio::sync::Mutex::new),
+            Locked::new(::tokio::sync::Mutex::new, ::tokio::sync::Mutex::new),
             params,
         )),
         Primitive::TokioRwLock => Runtime::MultiThread.block_on(run_tasks(
-            Locked::new(tokio::sync::RwLock::new, tokio::sync::RwLock::new),
+            Locked::new(::tokio::sync::RwLock::new, ::tokio::sync::RwLock::new),
             params,
         )),
         Primitive::Chanlab | Primitive::TokioSemaphore => {
-            Err(ScenarioError::NotApplicable(format!(
-                "{} compares locks and atomics, and {primitive} is neither",
-                Pattern::SharedState
-            )))
+            Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
+                pattern: Pattern::SharedState,
+                primitive,
+            }))
         }
     }
 }
@@ -203,11 +211,11 @@ trait AsyncSharedState: Send + Sync + 'static {
 /// Runs the workload on threads, one per worker, and checks it.
 fn run_threads<S: SharedState>(state: S, params: &Params) -> Result<Outcome, ScenarioError> {
     let state = Arc::new(state);
-    let mut crew = Crew::new();
+    let mut wait_group = WaitGroup::new();
     for ops in op_ranges(params) {
         let state = Arc::clone(&state);
         let work = params.work;
-        crew.spawn(move || {
+        wait_group.spawn(move || {
             let mut torn = 0;
             for op in ops {
                 busy(work);
@@ -220,8 +228,8 @@ fn run_threads<S: SharedState>(state: S, params: &Params) -> Result<Outcome, Sce
             torn
         });
     }
-    let threads = crew.started();
-    let torn = crew.join()?.into_iter().sum();
+    let threads = wait_group.started();
+    let torn = wait_group.join()?.into_iter().sum();
     finish(params, threads, torn, &state.snapshot())
 }
 
@@ -268,180 +276,6 @@ impl<C, M> Locked<C, M> {
         Locked {
             counter: counter(0),
             map: map(Table::new()),
-        }
-    }
-}
-
-/// The guard of a std lock, even if a holder panicked: that panic is
-/// reported when its thread is joined, and no critical section here can
-/// leave the state half changed.
-fn recover<G>(result: LockResult<G>) -> G {
-    result.unwrap_or_else(PoisonError::into_inner)
-}
-
-impl SharedState for Locked<std::sync::Mutex<u64>, std::sync::Mutex<Table>> {
-    fn bump(&self) {
-        *recover(self.counter.lock()) += 1;
-    }
-
-    fn read(&self, key: usize) -> Entry {
-        recover(self.map.lock()).get(key)
-    }
-
-    fn write(&self, key: usize) {
-        recover(self.map.lock()).put(key);
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            counter: *recover(self.counter.lock()),
-            entries: recover(self.map.lock()).0.clone(),
-        }
-    }
-}
-
-impl SharedState for Locked<std::sync::RwLock<u64>, std::sync::RwLock<Table>> {
-    fn bump(&self) {
-        *recover(self.counter.write()) += 1;
-    }
-
-    fn read(&self, key: usize) -> Entry {
-        recover(self.map.read()).get(key)
-    }
-
-    fn write(&self, key: usize) {
-        recover(self.map.write()).put(key);
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            counter: *recover(self.counter.read()),
-            entries: recover(self.map.read()).0.clone(),
-        }
-    }
-}
-
-impl SharedState for Locked<parking_lot::Mutex<u64>, parking_lot::Mutex<Table>> {
-    fn bump(&self) {
-        *self.counter.lock() += 1;
-    }
-
-    fn read(&self, key: usize) -> Entry {
-        self.map.lock().get(key)
-    }
-
-    fn write(&self, key: usize) {
-        self.map.lock().put(key);
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            counter: *self.counter.lock(),
-            entries: self.map.lock().0.clone(),
-        }
-    }
-}
-
-impl SharedState for Locked<parking_lot::RwLock<u64>, parking_lot::RwLock<Table>> {
-    fn bump(&self) {
-        *self.counter.write() += 1;
-    }
-
-    fn read(&self, key: usize) -> Entry {
-        self.map.read().get(key)
-    }
-
-    fn write(&self, key: usize) {
-        self.map.write().put(key);
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            counter: *self.counter.read(),
-            entries: self.map.read().0.clone(),
-        }
-    }
-}
-
-impl AsyncSharedState for Locked<tokio::sync::Mutex<u64>, tokio::sync::Mutex<Table>> {
-    async fn bump(&self) {
-        *self.counter.lock().await += 1;
-    }
-
-    async fn read(&self, key: usize) -> Entry {
-        self.map.lock().await.get(key)
-    }
-
-    async fn write(&self, key: usize) {
-        self.map.lock().await.put(key);
-    }
-
-    async fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            counter: *self.counter.lock().await,
-            entries: self.map.lock().await.0.clone(),
-        }
-    }
-}
-
-impl AsyncSharedState for Locked<tokio::sync::RwLock<u64>, tokio::sync::RwLock<Table>> {
-    async fn bump(&self) {
-        *self.counter.write().await += 1;
-    }
-
-    async fn read(&self, key: usize) -> Entry {
-        self.map.read().await.get(key)
-    }
-
-    async fn write(&self, key: usize) {
-        self.map.write().await.put(key);
-    }
-
-    async fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            counter: *self.counter.read().await,
-            entries: self.map.read().await.0.clone(),
-        }
-    }
-}
-
-/// An atomic counter and one atomic value per key; no lock.
-///
-/// `Relaxed` is enough: each update is a single read-modify-write, and the
-/// snapshot is taken after every thread is joined, which orders it after
-/// all of them.
-#[derive(Debug)]
-struct Atomics {
-    counter: AtomicU64,
-    map: Vec<AtomicU64>,
-}
-
-impl Atomics {
-    fn new() -> Self {
-        Atomics {
-            counter: AtomicU64::new(0),
-            map: (0..KEYS).map(|_| AtomicU64::new(0)).collect(),
-        }
-    }
-}
-
-impl SharedState for Atomics {
-    fn bump(&self) {
-        self.counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn read(&self, key: usize) -> Entry {
-        Entry::single(self.map[key].load(Ordering::Relaxed))
-    }
-
-    fn write(&self, key: usize) {
-        self.map[key].fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            counter: self.counter.load(Ordering::Relaxed),
-            entries: (0..KEYS).map(|key| self.read(key)).collect(),
         }
     }
 }
@@ -549,7 +383,7 @@ mod tests {
 
     #[test]
     fn every_compared_primitive_runs() {
-        for &primitive in Primitive::for_pattern(Pattern::SharedState) {
+        for &primitive in Pattern::SharedState.primitives() {
             assert!(run(primitive, &small()).is_ok(), "{primitive}");
         }
     }

@@ -1,4 +1,4 @@
-//! [`Crew`]: chanlab's wait group. It starts threads, counts them, and
+//! [`WaitGroup`]: chanlab's counterpart of Go's `sync.WaitGroup`. It starts threads, counts them, and
 //! joins every one, so no pattern leaves a thread running.
 
 use std::any::Any;
@@ -9,23 +9,23 @@ use crate::ScenarioError;
 
 /// A set of threads started together and joined together.
 ///
-/// Dropping a crew joins the threads it still holds, so an early return
-/// cannot leave one running. Declare the crew *before* the channel ends its
+/// Dropping a wait group joins the threads it still holds, so an early return
+/// cannot leave one running. Declare the wait_group *before* the channel ends its
 /// threads wait on: locals drop in reverse order, so the channel ends go
 /// first and the threads see the disconnection they need to finish.
-pub struct Crew<T> {
+pub struct WaitGroup<T> {
     handles: Vec<JoinHandle<T>>,
 }
 
-impl<T: Send + 'static> Crew<T> {
-    /// A crew with no threads.
+impl<T: Send + 'static> WaitGroup<T> {
+    /// A wait_group with no threads.
     pub fn new() -> Self {
-        Crew {
+        WaitGroup {
             handles: Vec::new(),
         }
     }
 
-    /// Starts `work` on a new thread of this crew.
+    /// Starts `work` on a new thread of this wait_group.
     pub fn spawn(&mut self, work: impl FnOnce() -> T + Send + 'static) {
         self.handles.push(thread::spawn(work));
     }
@@ -56,13 +56,13 @@ impl<T: Send + 'static> Crew<T> {
     }
 }
 
-impl<T: Send + 'static> Default for Crew<T> {
+impl<T: Send + 'static> Default for WaitGroup<T> {
     fn default() -> Self {
-        Crew::new()
+        WaitGroup::new()
     }
 }
 
-impl<T> Drop for Crew<T> {
+impl<T> Drop for WaitGroup<T> {
     fn drop(&mut self) {
         for handle in self.handles.drain(..) {
             // The thread's result or panic was not asked for; joining is what

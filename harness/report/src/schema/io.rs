@@ -1,0 +1,57 @@
+//! Reading a results file, and rewriting one atomically.
+
+use std::path::{Path, PathBuf};
+
+use super::{Results, SCHEMA_VERSION};
+use crate::error::{ReportError, Result};
+
+impl Results {
+    /// Reads a results file, refusing one from a newer schema.
+    pub fn load(path: &Path) -> Result<Results> {
+        let text = std::fs::read_to_string(path).map_err(ReportError::io("reading", path))?;
+        let results: Results =
+            serde_json::from_str(&text).map_err(|source| ReportError::NotResults {
+                path: path.to_owned(),
+                source,
+            })?;
+        if results.schema_version > SCHEMA_VERSION {
+            return Err(ReportError::NewerSchema {
+                path: path.to_owned(),
+                found: results.schema_version,
+            });
+        }
+        Ok(results)
+    }
+}
+
+/// Writes a results file in place, atomically.
+pub struct Writer {
+    path: PathBuf,
+}
+
+impl Writer {
+    /// A writer of `dir/results.json`; creates `dir`.
+    pub fn create(dir: &Path) -> Result<Writer> {
+        std::fs::create_dir_all(dir).map_err(ReportError::io("creating", dir))?;
+        Ok(Writer {
+            path: dir.join("results.json"),
+        })
+    }
+
+    /// Where the results go.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Replaces the file with `results`: written beside it, then renamed
+    /// over it, so a reader never sees half a file.
+    pub fn write(&self, results: &Results) -> Result<()> {
+        let text = serde_json::to_vec_pretty(results).map_err(|source| ReportError::Serialize {
+            what: "the results",
+            source,
+        })?;
+        let partial = self.path.with_extension("json.partial");
+        std::fs::write(&partial, text).map_err(ReportError::io("writing", &partial))?;
+        std::fs::rename(&partial, &self.path).map_err(ReportError::io("replacing", &self.path))
+    }
+}

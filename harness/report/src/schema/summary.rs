@@ -1,0 +1,117 @@
+//! Statistics over a cell's repetitions: the spread of each quantity and
+//! the latency of every repetition merged.
+
+use serde::{Deserialize, Serialize};
+
+use hdrhistogram::Histogram;
+
+use super::{Latency, Repetition, decode};
+use crate::error::{ReportError, Result};
+
+/// Median and range of a quantity over repetitions.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Spread {
+    /// The median.
+    pub median: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; `None` when there are none.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Spread> {
+        let values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+        Some(Spread {
+            median: crate::stats::median(&values)?,
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        })
+    }
+}
+
+/// Statistics over a cell's repetitions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// Repetitions summarized.
+    pub repetitions: usize,
+    /// Items per second.
+    pub throughput: Spread,
+    /// CPU time (user + system, all threads) per item, in nanoseconds.
+    pub cpu_ns_per_item: Spread,
+    /// Context switches (voluntary + involuntary) per item.
+    pub switches_per_item: Spread,
+    /// Least-served producer's messages over the most-served one's, 1.0
+    /// when even (loads with more than one producer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producer_fairness: Option<Spread>,
+    /// The same over consumers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_fairness: Option<Spread>,
+    /// Latency over all repetitions' histograms merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+}
+
+impl Summary {
+    /// A latency percentile by name (`p99`), in nanoseconds, when latency
+    /// was timed.
+    pub fn percentile_ns(&self, name: &str) -> Option<u64> {
+        self.latency.as_ref()?.percentile_ns(name)
+    }
+
+    /// Statistics over `repetitions`; `None` when there are none.
+    pub fn of(repetitions: &[Repetition]) -> Result<Option<Summary>> {
+        let per_item = |value: fn(&Repetition) -> u64| {
+            Spread::of(
+                repetitions
+                    .iter()
+                    .map(|r| value(r) as f64 / r.items.max(1) as f64),
+            )
+        };
+        let (Some(throughput), Some(cpu_ns_per_item), Some(switches_per_item)) = (
+            Spread::of(repetitions.iter().map(|r| r.throughput)),
+            per_item(|r| r.cpu.user_ns + r.cpu.system_ns),
+            per_item(|r| r.cpu.voluntary_switches + r.cpu.involuntary_switches),
+        ) else {
+            return Ok(None);
+        };
+        let fairness = |shares: fn(&Repetition) -> &[u64]| {
+            Spread::of(repetitions.iter().filter_map(|r| min_over_max(shares(r))))
+        };
+        Ok(Some(Summary {
+            repetitions: repetitions.len(),
+            throughput,
+            cpu_ns_per_item,
+            switches_per_item,
+            producer_fairness: fairness(|r| &r.sent_by),
+            consumer_fairness: fairness(|r| &r.received_by),
+            latency: merged_latency(repetitions)?,
+        }))
+    }
+}
+
+/// The smallest share over the largest, for two or more shares.
+fn min_over_max(shares: &[u64]) -> Option<f64> {
+    let (min, max) = (shares.iter().min()?, shares.iter().max()?);
+    (shares.len() > 1 && *max > 0).then(|| *min as f64 / *max as f64)
+}
+
+/// The latency of every repetition's histogram added together.
+fn merged_latency(repetitions: &[Repetition]) -> Result<Option<Latency>> {
+    let mut merged: Option<Histogram<u64>> = None;
+    for latency in repetitions.iter().filter_map(|r| r.latency.as_ref()) {
+        let histogram = decode(&latency.histogram_v2)?;
+        match &mut merged {
+            None => merged = Some(histogram),
+            Some(total) => total
+                .add(&histogram)
+                .map_err(|err| ReportError::Histogram {
+                    what: "merging latency histograms".into(),
+                    detail: format!("{err:?}"),
+                })?,
+        }
+    }
+    merged.as_ref().map(Latency::of).transpose()
+}

@@ -1,0 +1,524 @@
+//! A measuring run: the cells of a plan, each sized and then measured in
+//! worker processes, with the results file rewritten after every job.
+//!
+//! Every job (sizing a cell, or one measured repetition) runs in a worker
+//! process of this same binary under a time limit derived from the cell's
+//! size: a hung cell is killed and recorded as hung, a crash is recorded
+//! with its exit status, and the run goes on. Repetitions are interleaved
+//! (round 1 visits every cell, then round 2, each round starting one cell
+//! later), so drift on a noisy machine spreads over every implementation
+//! instead of favouring the ones measured first. The results file is
+//! rewritten after every job.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, bail};
+use chanlab_report::schema::{
+    self, Cell, CellResult, Results, RunSettings, Status, Summary, Workload, Writer,
+};
+use chanlab_scenarios::load::Measure;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::cell::MAX_SIZED_ITEMS;
+use super::plan::{DERIVED_RATE, Plan};
+use super::protocol::{Job, Reply};
+use super::{go, implementations, provenance};
+use crate::child::{self, Ended};
+
+/// What a run measures and how, once the command line is read.
+pub struct Request {
+    /// The cells and how to repeat them.
+    pub plan: Plan,
+    /// The directory for `results.json`.
+    pub out: PathBuf,
+    /// Busy threads to run beside the cells.
+    pub background_load: usize,
+    /// The shortest time limit any job gets.
+    pub min_limit: Duration,
+}
+
+/// A finished run.
+pub struct Measured {
+    /// Everything it measured.
+    pub results: Results,
+    /// The directory its results (and report) are in.
+    pub dir: PathBuf,
+}
+
+/// Measures every cell of `request`'s plan and writes the results as it
+/// goes.
+pub fn run(request: Request) -> anyhow::Result<Measured> {
+    let writer = Writer::create(&request.out)?;
+    let exe = std::env::current_exe().context("locating the chanlab executable")?;
+
+    let stop = AtomicBool::new(false);
+    let (results, path) = std::thread::scope(|scope| {
+        for _ in 0..request.background_load {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+        // Stops the busy threads however the run ends, a panic included,
+        // so the scope can join them.
+        let _stop = StopOnDrop(&stop);
+        let mut runner = Runner::new(&request, exe, writer);
+        runner.run(&request.plan)?;
+        // Said again at the end, where a long run's reader looks.
+        if let Some(Err(reason)) = &runner.go {
+            eprintln!("chanlab: warning: {reason}");
+        }
+        anyhow::Ok((runner.results, runner.writer.path().to_owned()))
+    })?;
+    eprintln!("results: {}", path.display());
+    Ok(Measured {
+        results,
+        dir: request.out,
+    })
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `reports/<plan>-<UTC time>`.
+pub fn default_out(plan: &str) -> PathBuf {
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .replace(['-', ':'], "")
+        .replace('T', "-")
+        .trim_end_matches('Z')
+        .to_owned();
+    let name = std::path::Path::new(plan)
+        .file_stem()
+        .map_or_else(|| plan.to_owned(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from("reports").join(format!("{name}-{stamp}"))
+}
+
+/// How often a run whose stderr is not a terminal (a CI log, a file) says
+/// how far it is, in place of the progress bar.
+const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Time a job's limit allows the oracle per item checked.
+const ORACLE_ALLOWANCE: Duration = Duration::from_micros(1);
+
+/// The run in progress: the results so far and how to get the rest.
+struct Runner {
+    results: Results,
+    /// Per cell: items per measured run and expected nanoseconds per item,
+    /// once sized.
+    sizes: Vec<Option<(usize, f64)>>,
+    exe: PathBuf,
+    writer: Writer,
+    budget: Duration,
+    min_limit: Duration,
+    progress: ProgressBar,
+    /// Whether progress goes out as plain lines: stderr is not a terminal,
+    /// where the bar draws nothing.
+    plain_progress: bool,
+    /// When the last plain progress line went out.
+    last_line: Instant,
+    /// The Go reference's worker, or why there is none; `None` when the
+    /// plan has no `go-chan` cell.
+    go: Option<Result<go::GoWorker, String>>,
+}
+
+impl Runner {
+    fn new(request: &Request, exe: PathBuf, writer: Writer) -> Runner {
+        let plan = &request.plan;
+        let mut machine = provenance::machine();
+        let go = plan
+            .cells
+            .iter()
+            .any(|cell| cell.implementation == go::NAME)
+            .then(go::prepare);
+        match &go {
+            Some(Ok(worker)) => machine.go = Some(worker.toolchain.clone()),
+            Some(Err(reason)) => {
+                eprintln!("chanlab: warning: {reason}; its cells are recorded as not applicable")
+            }
+            None => {}
+        }
+        let cells = plan
+            .cells
+            .iter()
+            .map(|cell| {
+                let implementation = implementations::find(&cell.implementation).ok();
+                CellResult {
+                    id: cell.id(),
+                    scenario: cell.workload.scenario(),
+                    cell: cell.clone(),
+                    library: implementation.as_ref().map_or("", |i| i.library).to_owned(),
+                    note: implementation
+                        .and_then(|i| i.info)
+                        .and_then(|info| info.note)
+                        .map(str::to_owned),
+                    threads: 0,
+                    oversubscribed: false,
+                    items: None,
+                    status: Status::Pending,
+                    repetitions: Vec::new(),
+                    summary: None,
+                }
+            })
+            .collect::<Vec<_>>();
+        let jobs = (cells.len() * (plan.repetitions + 1)) as u64;
+        let progress = ProgressBar::new(jobs).with_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} jobs, {eta} left  {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        Runner {
+            sizes: vec![None; cells.len()],
+            results: Results {
+                schema_version: schema::SCHEMA_VERSION,
+                chanlab: provenance::build(),
+                machine,
+                command: command_line(),
+                settings: RunSettings {
+                    profile: plan.name.clone(),
+                    repetitions: plan.repetitions,
+                    budget_ms: plan.budget.as_millis() as u64,
+                    open_loop_fraction: plan.open_loop_fraction,
+                    background_threads: request.background_load,
+                },
+                started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+                finished_at: None,
+                cells,
+            },
+            exe,
+            writer,
+            budget: plan.budget,
+            min_limit: request.min_limit,
+            progress,
+            plain_progress: !std::io::stderr().is_terminal(),
+            last_line: Instant::now(),
+            go,
+        }
+    }
+
+    fn run(&mut self, plan: &Plan) -> anyhow::Result<()> {
+        let started = Instant::now();
+        self.writer.write(&self.results)?;
+        for index in 0..plan.cells.len() {
+            self.size(index)?;
+        }
+        self.set_open_loop_rates(plan.open_loop_fraction);
+        let count = plan.cells.len();
+        for round in 0..plan.repetitions {
+            for step in 0..count {
+                // Each round starts one cell later than the one before.
+                let index = (step + round) % count;
+                self.measure(index, round)?;
+            }
+        }
+        self.results.finished_at =
+            Some(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
+        self.writer.write(&self.results)?;
+        self.progress.finish_and_clear();
+        eprintln!(
+            "measured {} cells x {} repetitions in {:.0?}",
+            count,
+            plan.repetitions,
+            started.elapsed()
+        );
+        Ok(())
+    }
+
+    /// Counts one job done; off a terminal, says so in a plain line every
+    /// [`PLAIN_PROGRESS_EVERY`].
+    fn advance(&mut self) {
+        self.progress.inc(1);
+        if self.plain_progress && self.last_line.elapsed() >= PLAIN_PROGRESS_EVERY {
+            self.last_line = Instant::now();
+            eprintln!(
+                "chanlab: {}/{} jobs, {} elapsed, {}",
+                self.progress.position(),
+                self.progress.length().unwrap_or(0),
+                humantime::format_duration(Duration::from_secs(self.progress.elapsed().as_secs())),
+                self.progress.message()
+            );
+        }
+    }
+
+    /// Sizes cell `index` to the budget. An open-loop cell with a derived
+    /// rate is sized by its throughput twin: the rate comes later.
+    fn size(&mut self, index: usize) -> anyhow::Result<()> {
+        let mut cell = self.results.cells[index].cell.clone();
+        if let Workload::Load { spec } = &cell.workload
+            && let Measure::OpenLoop { rate } = spec.measure
+            && rate > 0.0
+        {
+            // A fixed rate sizes itself: the budget's worth of messages.
+            self.set_size(index, open_loop_items(rate, self.budget), 1e9 / rate);
+            self.advance();
+            return Ok(self.writer.write(&self.results)?);
+        }
+        if let Workload::Load { spec } = &mut cell.workload
+            && spec.measure == DERIVED_RATE
+        {
+            spec.measure = Measure::Throughput;
+        }
+        self.progress
+            .set_message(format!("sizing {}", self.results.cells[index].id));
+        let limit = self.min_limit + self.budget * 20;
+        let job = Job::Size {
+            cell,
+            budget_ms: self.budget.as_millis() as u64,
+        };
+        match self.ask(&job, limit)? {
+            Answer::Reply(Reply::Sized { items, ns_per_item }) => {
+                self.set_size(index, items, ns_per_item);
+            }
+            Answer::Reply(other) => self.settle(index, other, "sizing"),
+            Answer::Status(status) => self.fail(index, status_during(status, "sizing")),
+        }
+        self.advance();
+        Ok(self.writer.write(&self.results)?)
+    }
+
+    /// Records that cell `index` runs `items` items at about `ns_per_item`.
+    fn set_size(&mut self, index: usize, items: usize, ns_per_item: f64) {
+        self.sizes[index] = Some((items, ns_per_item));
+        let result = &mut self.results.cells[index];
+        result.items = Some(items);
+        result.cell.workload = result.cell.workload.with_items(items);
+    }
+
+    /// Gives every open-loop cell with a derived rate its rate: the plan's
+    /// fraction of the slowest saturation among the implementations on the
+    /// same load, so every implementation gets the same offered load.
+    fn set_open_loop_rates(&mut self, fraction: f64) {
+        let mut slowest: HashMap<String, f64> = HashMap::new();
+        for (cell, size) in self.results.cells.iter().zip(&self.sizes) {
+            if let (Some(key), Some((_, ns_per_item))) = (derived_rate_key(&cell.cell), size) {
+                let saturation = 1e9 / ns_per_item.max(1e-3);
+                let entry = slowest.entry(key).or_insert(saturation);
+                *entry = entry.min(saturation);
+            }
+        }
+        for (cell, size) in self.results.cells.iter_mut().zip(&mut self.sizes) {
+            let Some(key) = derived_rate_key(&cell.cell) else {
+                continue;
+            };
+            let (Some(saturation), Some(sized)) = (slowest.get(&key), size.as_mut()) else {
+                continue;
+            };
+            let rate = (saturation * fraction).max(1.0);
+            if let Workload::Load { spec } = &mut cell.cell.workload {
+                spec.measure = Measure::OpenLoop { rate };
+            }
+            let items = open_loop_items(rate, self.budget);
+            *sized = (items, 1e9 / rate);
+            cell.items = Some(items);
+            cell.cell.workload = cell.cell.workload.with_items(items);
+            cell.id = cell.cell.id();
+        }
+    }
+
+    /// Runs repetition `round` of cell `index`, if it is still measurable.
+    fn measure(&mut self, index: usize, round: usize) -> anyhow::Result<()> {
+        let measurable = matches!(
+            self.results.cells[index].status,
+            Status::Pending | Status::Measured
+        );
+        let Some((items, ns_per_item)) = self.sizes[index].filter(|_| measurable) else {
+            return Ok(());
+        };
+        self.progress.set_message(format!(
+            "{} (repetition {})",
+            self.results.cells[index].id,
+            round + 1
+        ));
+        // Warm-up is a tenth of the run; the oracle checks both runs
+        // afterwards, at well under a microsecond per item.
+        let expected = Duration::from_nanos((items as f64 * ns_per_item * 1.1) as u64);
+        let oracle = ORACLE_ALLOWANCE * (items as u32).saturating_mul(2);
+        let limit = self.min_limit + expected * 10 + oracle;
+        let job = Job::Measure {
+            cell: self.results.cells[index].cell.clone(),
+            items,
+        };
+        let during = format!("repetition {}", round + 1);
+        match self.ask(&job, limit)? {
+            Answer::Reply(Reply::Measured(repetition)) => {
+                let cores = provenance::cores();
+                let background = self.results.settings.background_threads;
+                let result = &mut self.results.cells[index];
+                result.threads = result.threads.max(repetition.threads);
+                result.oversubscribed = result.threads + background > cores;
+                result.repetitions.push(repetition);
+                result.summary = Summary::of(&result.repetitions)?;
+                result.status = Status::Measured;
+            }
+            Answer::Reply(other) => self.settle(index, other, &during),
+            Answer::Status(status) => self.fail(index, status_during(status, &during)),
+        }
+        self.advance();
+        Ok(self.writer.write(&self.results)?)
+    }
+
+    /// Jobs left for cell `index` after the one under way.
+    fn jobs_left(&self, index: usize) -> u64 {
+        let started = match self.sizes[index] {
+            // Sizing was the job under way.
+            None => 0,
+            Some(_) => self.results.cells[index].repetitions.len() as u64 + 1,
+        };
+        (self.results.settings.repetitions as u64).saturating_sub(started)
+    }
+
+    /// Records a reply that ends the cell: refused or failed.
+    fn settle(&mut self, index: usize, reply: Reply, during: &str) {
+        let status = match reply {
+            Reply::Refused { reason, kind } => Status::NotApplicable { reason, kind },
+            Reply::Failed { reason } => Status::Failed {
+                reason: format!("{during}: {reason}"),
+            },
+            Reply::Sized { .. } | Reply::Measured(_) => Status::Crashed {
+                exit: format!("answered {during} with the wrong kind of reply"),
+                stderr_tail: String::new(),
+            },
+        };
+        if status.is_failure() {
+            self.fail(index, status);
+        } else {
+            self.results.cells[index].status = status;
+            self.skip_remaining(index);
+        }
+    }
+
+    /// Records a failure, says so above the progress bar, and skips the
+    /// cell's remaining jobs.
+    fn fail(&mut self, index: usize, status: Status) {
+        let id = &self.results.cells[index].id;
+        let line = match &status {
+            Status::Failed { reason } => format!("FAILED  {id}: {reason}"),
+            Status::Hung { after_secs, during } => {
+                format!("HUNG    {id}: killed after {after_secs:.1}s, {during}")
+            }
+            Status::Crashed { exit, stderr_tail } => {
+                format!("CRASHED {id}: {exit}\n{stderr_tail}")
+            }
+            other => format!("{id}: {other:?}"),
+        };
+        self.progress.suspend(|| eprintln!("{line}"));
+        self.results.cells[index].status = status;
+        self.skip_remaining(index);
+    }
+
+    /// Takes a cell that will not run again off the progress bar's count.
+    fn skip_remaining(&mut self, index: usize) {
+        let length = self.progress.length().unwrap_or(0);
+        self.progress
+            .set_length(length.saturating_sub(self.jobs_left(index)));
+    }
+
+    /// Runs `job` in a worker process within `limit`: this binary, or the
+    /// Go worker for a `go-chan` cell.
+    fn ask(&self, job: &Job, limit: Duration) -> anyhow::Result<Answer> {
+        let job_text = serde_json::to_string(job).context("serializing a job")?;
+        let go_worker = match (&self.go, job.cell().implementation == go::NAME) {
+            (_, false) => None,
+            (Some(Ok(worker)), true) => Some(worker),
+            (Some(Err(reason)), true) => {
+                return Ok(Answer::Reply(Reply::Refused {
+                    reason: reason.clone(),
+                    kind: go::UNAVAILABLE.to_owned(),
+                }));
+            }
+            (None, true) => bail!("a go-chan job without a Go worker"),
+        };
+        let (exe, args) = match go_worker {
+            Some(worker) => (&worker.binary, vec!["--job".to_owned(), job_text]),
+            None => (
+                &self.exe,
+                vec!["run".to_owned(), "--job".to_owned(), job_text],
+            ),
+        };
+        let read = |stdout: &[u8]| match go_worker {
+            Some(_) => go::reply(stdout),
+            None => Ok(serde_json::from_slice::<Reply>(stdout)?),
+        };
+        Ok(match child::run(exe, &args, limit)? {
+            Ended::Killed => Answer::Status(Status::Hung {
+                after_secs: limit.as_secs_f64(),
+                during: String::new(),
+            }),
+            Ended::Exited {
+                status,
+                stdout,
+                stderr_tail,
+            } => match (status.success(), read(&stdout)) {
+                (true, Ok(reply)) => Answer::Reply(reply),
+                (true, Err(err)) => Answer::Status(Status::Crashed {
+                    exit: format!("{status}, with a reply chanlab cannot read: {err:#}"),
+                    stderr_tail,
+                }),
+                (false, _) => Answer::Status(Status::Crashed {
+                    exit: status.to_string(),
+                    stderr_tail,
+                }),
+            },
+        })
+    }
+}
+
+/// What a worker process came back with.
+enum Answer {
+    /// Its reply.
+    Reply(Reply),
+    /// It hung or crashed.
+    Status(Status),
+}
+
+/// Messages an open-loop run at `rate` sends in `budget`.
+fn open_loop_items(rate: f64, budget: Duration) -> usize {
+    ((rate * budget.as_secs_f64()).ceil() as usize).clamp(1, MAX_SIZED_ITEMS)
+}
+
+/// `status`, saying when it happened if it hung.
+fn status_during(status: Status, during: &str) -> Status {
+    match status {
+        Status::Hung { after_secs, .. } => Status::Hung {
+            after_secs,
+            during: during.to_owned(),
+        },
+        other => other,
+    }
+}
+
+/// For an open-loop cell whose rate is still to be derived, the key of the
+/// cells that share its rate: the same load on any implementation.
+fn derived_rate_key(cell: &Cell) -> Option<String> {
+    match &cell.workload {
+        Workload::Load { spec } if spec.measure == DERIVED_RATE => Some(cell.workload.label()),
+        _ => None,
+    }
+}
+
+/// The command line as typed, quoted where needed.
+fn command_line() -> String {
+    std::env::args()
+        .map(|arg| {
+            if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || c == '"') {
+                format!("{arg:?}")
+            } else {
+                arg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
