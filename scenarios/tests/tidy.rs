@@ -222,17 +222,24 @@ fn assert_none(check: &str, violations: Vec<String>) {
 fn the_workspace_keeps_its_invariants() {
     let root = workspace();
     let libraries = registry_libraries();
-    assert_none("facade only", facade_only(&root));
-    assert_none(
-        "the contract names no library",
-        contract_names_no_library(&root, &libraries),
-    );
-    assert_none("every pattern has its oracle", patterns_have_oracles(&root));
-    assert_none(
-        "every library has a recorded version",
-        libraries_are_locked(&root, &libraries),
-    );
-    assert_none("files stay small", files_stay_small(&root));
+    let broken: Vec<String> = [
+        ("facade only", facade_only(&root)),
+        (
+            "the contract names no library",
+            contract_names_no_library(&root, &libraries),
+        ),
+        ("every pattern has its oracle", patterns_have_oracles(&root)),
+        (
+            "every library has a recorded version",
+            libraries_are_locked(&root, &libraries),
+        ),
+        ("files stay small", files_stay_small(&root)),
+    ]
+    .into_iter()
+    .filter(|(_, violations)| !violations.is_empty())
+    .map(|(check, violations)| format!("{check}:\n  {}", violations.join("\n  ")))
+    .collect();
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
 
 /// A scratch workspace with one file per pattern (each with an oracle), a

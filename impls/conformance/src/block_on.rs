@@ -24,8 +24,11 @@ thread_local! {
         .expect("failed to build the per-thread tokio runtime for blocking calls");
 }
 
-/// Runs `future` to completion on this thread.
+/// Runs `future` to completion on this thread. Boxed, so the runtime's
+/// polling loop is compiled once per output type, not once per operation
+/// and flavor.
 fn block_on<F: Future>(future: F) -> F::Output {
+    let future: std::pin::Pin<Box<dyn Future<Output = F::Output> + '_>> = Box::pin(future);
     RUNTIME.with(|runtime| runtime.block_on(future))
 }
 

@@ -45,6 +45,16 @@ pub(crate) fn run<R>(
     declared: Vec<KnownFailure>,
     body: impl FnOnce() -> Result<R, Violation>,
 ) -> (Result<Option<R>, Violation>, Vec<KnownSeen>) {
+    run_boxed(check, declared, Box::new(body))
+}
+
+/// [`run`] with its body boxed, so the bookkeeping is compiled once per
+/// result type, not once per check and flavor.
+fn run_boxed<R>(
+    check: &'static str,
+    declared: Vec<KnownFailure>,
+    body: Box<dyn FnOnce() -> Result<R, Violation> + '_>,
+) -> (Result<Option<R>, Violation>, Vec<KnownSeen>) {
     ACTIVE.with(|active| {
         *active.borrow_mut() = Some(Active {
             check,

@@ -21,6 +21,17 @@ pub fn guarded<R: Send + 'static>(
     deadline: Duration,
     body: impl FnOnce() -> Result<R, Violation> + Send + 'static,
 ) -> Result<R, Violation> {
+    guarded_boxed(what, deadline, Box::new(body))
+}
+
+/// [`guarded`] with its body boxed: one copy of the thread machinery per
+/// result type instead of one per check and flavor, which keeps the
+/// binaries that instantiate every suite for every flavor small.
+fn guarded_boxed<R: Send + 'static>(
+    what: &str,
+    deadline: Duration,
+    body: Box<dyn FnOnce() -> Result<R, Violation> + Send>,
+) -> Result<R, Violation> {
     let (done_tx, done_rx) = mpsc::channel();
     let spawned = thread::Builder::new()
         .name(format!("chanlab-check-{what}"))

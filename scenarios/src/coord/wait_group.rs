@@ -1,5 +1,6 @@
-//! [`WaitGroup`]: chanlab's counterpart of Go's `sync.WaitGroup`. It starts threads, counts them, and
-//! joins every one, so no pattern leaves a thread running.
+//! [`WaitGroup`]: chanlab's counterpart of Go's `sync.WaitGroup`. It starts
+//! threads, counts them, and joins every one, so no pattern leaves a thread
+//! running.
 
 use std::any::Any;
 
@@ -10,7 +11,7 @@ use crate::ScenarioError;
 /// A set of threads started together and joined together.
 ///
 /// Dropping a wait group joins the threads it still holds, so an early return
-/// cannot leave one running. Declare the wait_group *before* the channel ends its
+/// cannot leave one running. Declare the wait group *before* the channel ends its
 /// threads wait on: locals drop in reverse order, so the channel ends go
 /// first and the threads see the disconnection they need to finish.
 pub struct WaitGroup<T> {
@@ -18,15 +19,22 @@ pub struct WaitGroup<T> {
 }
 
 impl<T: Send + 'static> WaitGroup<T> {
-    /// A wait_group with no threads.
+    /// A wait group with no threads.
     pub fn new() -> Self {
         WaitGroup {
             handles: Vec::new(),
         }
     }
 
-    /// Starts `work` on a new thread of this wait_group.
+    /// Starts `work` on a new thread of this wait group.
     pub fn spawn(&mut self, work: impl FnOnce() -> T + Send + 'static) {
+        self.spawn_boxed(Box::new(work));
+    }
+
+    /// [`WaitGroup::spawn`] with `work` boxed: one copy of the thread
+    /// machinery per result type, not one per pattern, closure and flavor.
+    /// The box is one allocation per thread, outside any measured loop.
+    fn spawn_boxed(&mut self, work: Box<dyn FnOnce() -> T + Send>) {
         self.handles.push(thread::spawn(work));
     }
 

@@ -10,7 +10,7 @@ use chanlab_contract::{
 
 use super::{
     Hand, Runtime, capacities_of, drive, either_woken, fill_async, join_within, open_async,
-    patience, receiver_count, receivers, run_on,
+    patience, receiver_count, receivers, run_on, spawn_task,
 };
 use crate::checks::stress::account;
 use crate::checks::{Budget, CheckOutcome, let_settle, stall_limit};
@@ -94,7 +94,7 @@ async fn traffic<A: AsyncFlavor>(
         .into_iter()
         .enumerate()
         .map(|(index, mut rx)| {
-            tokio::spawn(async move {
+            spawn_task(async move {
                 let mut got = Vec::new();
                 loop {
                     if index % 2 == 1 {
@@ -120,7 +120,7 @@ async fn traffic<A: AsyncFlavor>(
     let producing: Vec<_> = (0..PRODUCERS)
         .map(|producer| {
             let tx = tx.clone();
-            tokio::spawn(async move {
+            spawn_task(async move {
                 let mut seq = 0;
                 while !budget.spent(seq) {
                     let stamp = Stamp { producer, seq };

@@ -11,7 +11,7 @@ use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Capacity};
 
 use super::{
     Hand, Runtime, capacities_of, drive, fill_async, join_within, open_async, patience,
-    receiver_count, receivers, run_on,
+    receiver_count, receivers, run_on, spawn_task,
 };
 use crate::checks::drops::{verify, verify_made};
 use crate::checks::{Budget, CheckOutcome, stall_limit};
@@ -76,7 +76,7 @@ async fn traffic<A: AsyncFlavor>(
     let producers: Vec<_> = (0..PRODUCERS)
         .map(|producer| {
             let tx = tx.clone();
-            tokio::spawn(async move { send_tracked(&tx, ledger, producer, PER_PRODUCER).await })
+            spawn_task(async move { send_tracked(&tx, ledger, producer, PER_PRODUCER).await })
         })
         .collect();
     drop(tx);
@@ -89,7 +89,7 @@ async fn traffic<A: AsyncFlavor>(
             // The first of two leaves after a few values; the last stays
             // for the budget, then leaves with producers waiting.
             let leave_after = if index + 1 < count { 5 } else { u64::MAX };
-            tokio::spawn(async move {
+            spawn_task(async move {
                 let mut taken = 0u64;
                 while taken < leave_after && !budget.spent(taken) {
                     match tokio::time::timeout(Duration::from_millis(5), rx.recv()).await {
@@ -144,7 +144,7 @@ async fn aborted_sends<A: AsyncFlavor>(
         .map(|index| {
             let tx = tx.clone();
             let value = ledger.value(room + index);
-            tokio::spawn(async move { tx.send(value).await.is_ok() })
+            spawn_task(async move { tx.send(value).await.is_ok() })
         })
         .collect();
     drop(tx);

@@ -14,7 +14,7 @@ use chanlab_contract::{
 };
 
 use super::drops::send_tracked;
-use super::{Hand, Runtime, drive, join_within, run_on};
+use super::{Hand, Runtime, drive, join_within, run_on, spawn_task};
 use crate::checks::drops::verify_made;
 use crate::checks::stress::account;
 use crate::checks::{Budget, CheckOutcome, PROBED_CAPACITIES, Pending, fill_with, stall_limit};
@@ -181,7 +181,7 @@ fn tasks_to_thread<B: Bridge>(
             let tasks: Vec<_> = (0..PRODUCERS)
                 .map(|producer| {
                     let tx = tx.clone();
-                    tokio::spawn(async move {
+                    spawn_task(async move {
                         let mut seq = 0;
                         while !budget.spent(seq) && tx.send(Stamp { producer, seq }).await.is_ok() {
                             seq += 1;
@@ -474,7 +474,7 @@ fn drops_across<B: Bridge>(
             let tasks: Vec<_> = (0..PRODUCERS as usize)
                 .map(|producer| {
                     let tx = tx.clone();
-                    tokio::spawn(
+                    spawn_task(
                         async move { send_tracked(&tx, ledger, producer, PER_PRODUCER).await },
                     )
                 })

@@ -68,9 +68,21 @@ pub(crate) fn run_on<R>(
     let runtime = builder.enable_time().build().map_err(|err| {
         Violation::new(Rule::Liveness, format!("could not build a {kind}: {err}"))
     })?;
+    // Boxed: one copy of the runtime's polling loop per result type, not
+    // one per check and flavor.
+    let body: Pin<Box<dyn Future<Output = Result<R, Violation>> + '_>> = Box::pin(body);
     let result = runtime.block_on(body);
     runtime.shutdown_background();
     result
+}
+
+/// `tokio::spawn` with the task's future boxed: one copy of tokio's task
+/// machinery per output type, not one per task site and flavor.
+pub(crate) fn spawn_task<T: Send + 'static>(
+    task: impl Future<Output = T> + Send + 'static,
+) -> tokio::task::JoinHandle<T> {
+    let task: Pin<Box<dyn Future<Output = T> + Send>> = Box::pin(task);
+    tokio::spawn(task)
 }
 
 /// The capacities the suite exercises, as far as `A` declares them.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, TrySendError};
 use tokio::time::timeout;
 
-use super::{Runtime, capacities_of, join_within, open_async, run_on};
+use super::{Runtime, capacities_of, join_within, open_async, run_on, spawn_task};
 use crate::checks::stress::account;
 use crate::checks::{Budget, CheckOutcome, stall_limit};
 use crate::payload::Stamp;
@@ -115,7 +115,7 @@ async fn stream<A: AsyncFlavor>(
 ) -> Result<(Vec<u64>, Vec<Stamp>, usize), Violation> {
     let (tx, mut rx) = open_async::<A, Stamp>(capacity)?;
     let budget = Budget::start(settings.stress_budget);
-    let producer = tokio::spawn(async move {
+    let producer = spawn_task(async move {
         let mut seq = 0;
         while !budget.spent(seq) {
             let stamp = Stamp { producer: 0, seq };

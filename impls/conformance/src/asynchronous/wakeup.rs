@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 
 use super::{
     fill_async, join_within, on_each_runtime_and_capacity, open_async, receiver_count, receivers,
-    run_on,
+    run_on, spawn_task,
 };
 use crate::checks::{CheckOutcome, stall_limit};
 use crate::spec::ensure;
@@ -55,7 +55,7 @@ async fn receivers_wake<A: AsyncFlavor>(
     let count = receiver_count::<A>(WAITING);
     let tasks: Vec<_> = receivers(rx, count)?
         .into_iter()
-        .map(|mut rx| tokio::spawn(async move { rx.recv().await }))
+        .map(|mut rx| spawn_task(async move { rx.recv().await }))
         .collect();
     tokio::time::sleep(settle).await;
     for (index, task) in tasks.iter().enumerate() {
@@ -92,7 +92,7 @@ async fn senders_wake<A: AsyncFlavor>(
     let tasks: Vec<_> = (0..WAITING as u64)
         .map(|index| {
             let tx = tx.clone();
-            tokio::spawn(async move { tx.send(100 + index).await.map_err(|err| err.into_inner()) })
+            spawn_task(async move { tx.send(100 + index).await.map_err(|err| err.into_inner()) })
         })
         .collect();
     drop(tx);
@@ -163,7 +163,7 @@ async fn receive_rounds<A: AsyncFlavor>(
         .into_iter()
         .map(|mut rx| {
             let acks = acks.clone();
-            tokio::spawn(async move {
+            spawn_task(async move {
                 let mut got = Vec::new();
                 for _ in 0..per_task {
                     got.push(rx.recv().await);
@@ -226,7 +226,7 @@ async fn send_rounds<A: AsyncFlavor>(
     let tasks: Vec<_> = (0..WAITING as u64)
         .map(|index| {
             let (tx, acks) = (tx.clone(), acks.clone());
-            tokio::spawn(async move {
+            spawn_task(async move {
                 let sent = tx.send(100 + index).await.is_ok();
                 acks.add_permits(1);
                 sent

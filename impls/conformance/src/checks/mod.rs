@@ -84,6 +84,12 @@ impl<R: Send + 'static> Pending<R> {
     /// call it, so a later "still blocked?" look is not fooled by a thread
     /// that simply has not started.
     pub(crate) fn start(op: impl FnOnce() -> R + Send + 'static) -> Self {
+        Self::start_boxed(Box::new(op))
+    }
+
+    /// [`Pending::start`] with `op` boxed: one copy of the thread
+    /// machinery per result type, not one per call site and flavor.
+    fn start_boxed(op: Box<dyn FnOnce() -> R + Send>) -> Self {
         let started = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
         let (started_flag, finished_flag) = (started.clone(), finished.clone());
