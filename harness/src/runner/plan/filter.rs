@@ -38,11 +38,11 @@ pub struct Filter {
 /// A load measure, as `--measure` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MeasureName {
-    /// Messages per second, as fast as they go.
+    /// As fast as the channel takes, no clock read per message.
     Throughput,
-    /// Round trips, one message in flight per producer.
+    /// As fast as the channel takes, latency sampled from each send.
     ClosedLoop,
-    /// Messages at a fixed rate, latency from the intended send time.
+    /// At a fixed rate, latency from each message's scheduled time.
     OpenLoop,
 }
 
