@@ -128,7 +128,7 @@ mod select_twins {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use chanlab_contract::{
-        Capacity, FlavorInfo, SelectError, SelectWait, Selected, SyncChannel, SyncFlavor,
+        Capacity, FlavorInfo, SelectError, SelectWait, Selected, SyncEnds, SyncFlavor,
         UnsupportedError,
     };
     use chanlab_impls::Crossbeam;
@@ -178,7 +178,7 @@ mod select_twins {
 
         fn channel<T: Send + 'static>(
             capacity: Capacity,
-        ) -> Result<SyncChannel<Self, T>, UnsupportedError> {
+        ) -> Result<SyncEnds<Self, T>, UnsupportedError> {
             Crossbeam::channel(capacity)
         }
 
@@ -208,7 +208,7 @@ fn a_select_that_swallows_or_mislabels_is_caught() {
 /// the async select oracle on a real receive future.
 mod claims_select {
     use chanlab_contract::{
-        AsyncChannel, AsyncFlavor, Capabilities, Capacity, FlavorInfo, UnsupportedError,
+        AsyncEnds, AsyncFlavor, Capabilities, Capacity, FlavorInfo, UnsupportedError,
     };
 
     pub struct ClaimsSelect<A>(std::marker::PhantomData<A>);
@@ -227,7 +227,7 @@ mod claims_select {
 
         fn channel<T: Send + 'static>(
             capacity: Capacity,
-        ) -> Result<AsyncChannel<Self, T>, UnsupportedError> {
+        ) -> Result<AsyncEnds<Self, T>, UnsupportedError> {
             A::channel(capacity)
         }
     }

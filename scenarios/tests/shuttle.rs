@@ -216,7 +216,7 @@ mod tasks {
         use std::sync::atomic::{AtomicUsize, Ordering};
 
         use chanlab_contract::{
-            AsyncChannel, AsyncFlavor, AsyncSender, Capacity, FlavorInfo, SendError, TrySendError,
+            AsyncEnds, AsyncFlavor, AsyncSender, Capacity, FlavorInfo, SendError, TrySendError,
             UnsupportedError,
         };
         use chanlab_impls::FlumeAsync;
@@ -277,7 +277,7 @@ mod tasks {
 
             fn channel<T: Send + 'static>(
                 capacity: Capacity,
-            ) -> Result<AsyncChannel<Self, T>, UnsupportedError> {
+            ) -> Result<AsyncEnds<Self, T>, UnsupportedError> {
                 let (inner, receiver) = FlumeAsync::channel(capacity)?;
                 let sent = Arc::new(AtomicUsize::new(0));
                 Ok((Sender { inner, sent }, receiver))

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use chanlab_contract::{
-    Api, AsyncChannel, AsyncFlavor, Capabilities, Capacity, FlavorInfo, Receiver as _, RecvError,
+    Api, AsyncEnds, AsyncFlavor, Capabilities, Capacity, FlavorInfo, Receiver as _, RecvError,
     SendError, Sender as _, TryRecvError, TrySendError, UnsupportedError,
 };
 use chanlab_impls::{AsyncReference, reference};
@@ -44,7 +44,7 @@ impl<K: FaultKind> AsyncFlavor for AsyncPolling<K> {
 
     fn channel<T: Send + 'static>(
         capacity: Capacity,
-    ) -> Result<AsyncChannel<Self, T>, UnsupportedError> {
+    ) -> Result<AsyncEnds<Self, T>, UnsupportedError> {
         Self::INFO.check(capacity)?;
         let (tx, rx) = reference::channel(capacity);
         let shared = Arc::new(Mutex::new(Waiting {

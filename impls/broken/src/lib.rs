@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use chanlab_conformance::payload::{Stamp, Tracked};
 use chanlab_contract::{
-    Api, Capacity, FlavorInfo, FlavorVisitor, RecvError, RecvTimeoutError, SendError, SyncChannel,
+    Api, Capacity, FlavorInfo, FlavorVisitor, RecvError, RecvTimeoutError, SendError, SyncEnds,
     SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 use chanlab_impls::reference;
@@ -165,7 +165,7 @@ impl<K: FaultKind> SyncFlavor for Broken<K> {
 
     fn channel<T: Send + 'static>(
         capacity: Capacity,
-    ) -> Result<SyncChannel<Self, T>, UnsupportedError> {
+    ) -> Result<SyncEnds<Self, T>, UnsupportedError> {
         let inner_capacity = match (K::FAULT, capacity) {
             (Fault::IgnoresCapacity, Capacity::Bounded(n)) if n > 0 => Capacity::Unbounded,
             (Fault::FakesRendezvous, Capacity::Bounded(0)) => Capacity::Bounded(1),

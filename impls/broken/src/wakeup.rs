@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use chanlab_contract::{
-    Api, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError, SyncChannel,
+    Api, Capabilities, Capacity, FlavorInfo, RecvError, RecvTimeoutError, SendError, SyncEnds,
     SyncFlavor, TryRecvError, TrySendError, UnsupportedError,
 };
 use chanlab_impls::reference;
@@ -42,7 +42,7 @@ impl<K: FaultKind> SyncFlavor for Polling<K> {
 
     fn channel<T: Send + 'static>(
         capacity: Capacity,
-    ) -> Result<SyncChannel<Self, T>, UnsupportedError> {
+    ) -> Result<SyncEnds<Self, T>, UnsupportedError> {
         Self::INFO.check(capacity)?;
         let (tx, rx) = reference::channel(capacity);
         let signal = Arc::new(Signal {

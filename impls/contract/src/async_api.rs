@@ -22,7 +22,7 @@ pub trait AsyncFlavor: Sized + 'static {
     /// capacity.
     fn channel<T: Send + 'static>(
         capacity: Capacity,
-    ) -> Result<AsyncChannel<Self, T>, UnsupportedError>;
+    ) -> Result<AsyncEnds<Self, T>, UnsupportedError>;
 }
 
 /// The sending half of an async channel.
@@ -51,8 +51,9 @@ pub trait AsyncReceiver<T>: Send + 'static {
         Self: Sized;
 }
 
-/// The two halves of a channel of flavor `F` carrying `T`.
-pub type AsyncChannel<F, T> = (
+/// The two ends of a channel of async flavor `F` carrying `T`: what
+/// [`AsyncFlavor::channel`] returns.
+pub type AsyncEnds<F, T> = (
     <F as AsyncFlavor>::Sender<T>,
     <F as AsyncFlavor>::Receiver<T>,
 );

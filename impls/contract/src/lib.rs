@@ -35,7 +35,7 @@ mod select;
 mod spec;
 mod sync_api;
 
-pub use async_api::{AsyncChannel, AsyncFlavor, AsyncReceiver, AsyncSender};
+pub use async_api::{AsyncEnds, AsyncFlavor, AsyncReceiver, AsyncSender};
 pub use bridge::{Bridge, BridgeVisitor};
 pub use error::{
     RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError, UnsupportedError,
@@ -43,4 +43,4 @@ pub use error::{
 pub use info::{Api, Capabilities, Capacity, FlavorInfo, FlavorVisitor, ParseCapacityError};
 pub use select::{SelectError, SelectWait, Selected};
 pub use spec::{KnownFailure, Rule};
-pub use sync_api::{Receiver, Sender, SyncChannel, SyncFlavor};
+pub use sync_api::{Receiver, Sender, SyncEnds, SyncFlavor};

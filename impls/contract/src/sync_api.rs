@@ -22,7 +22,7 @@ pub trait SyncFlavor: Sized + 'static {
     /// capacity.
     fn channel<T: Send + 'static>(
         capacity: Capacity,
-    ) -> Result<SyncChannel<Self, T>, UnsupportedError>;
+    ) -> Result<SyncEnds<Self, T>, UnsupportedError>;
 
     /// Waits on all of `receivers` with the library's own select and receives
     /// from the first that is ready. Flavors that declare
@@ -70,5 +70,6 @@ pub trait Receiver<T>: Send + 'static {
         Self: Sized;
 }
 
-/// The two halves of a channel of flavor `F` carrying `T`.
-pub type SyncChannel<F, T> = (<F as SyncFlavor>::Sender<T>, <F as SyncFlavor>::Receiver<T>);
+/// The two ends of a channel of blocking flavor `F` carrying `T`: what
+/// [`SyncFlavor::channel`] returns.
+pub type SyncEnds<F, T> = (<F as SyncFlavor>::Sender<T>, <F as SyncFlavor>::Receiver<T>);

@@ -23,7 +23,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chanlab_contract::{AsyncChannel, AsyncFlavor, AsyncReceiver, AsyncSender, Capacity};
+use chanlab_contract::{AsyncEnds, AsyncFlavor, AsyncReceiver, AsyncSender, Capacity};
 use tokio::task::JoinHandle;
 
 use crate::checks::{CheckOutcome, declared_capacities, fill_with};
@@ -93,7 +93,7 @@ pub(crate) fn capacities_of<A: AsyncFlavor>() -> Vec<Capacity> {
 /// Builds an async channel of a capacity the flavor declares.
 pub(crate) fn open_async<A: AsyncFlavor, T: Send + 'static>(
     capacity: Capacity,
-) -> Result<AsyncChannel<A, T>, Violation> {
+) -> Result<AsyncEnds<A, T>, Violation> {
     A::channel(capacity).map_err(|err| {
         Violation::new(
             Rule::Capabilities,

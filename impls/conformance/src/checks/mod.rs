@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chanlab_contract::{Capacity, FlavorInfo, Sender, SyncChannel, SyncFlavor, TrySendError};
+use chanlab_contract::{Capacity, FlavorInfo, Sender, SyncEnds, SyncFlavor, TrySendError};
 
 use crate::watchdog::panic_message;
 use crate::{Rule, Settings, Violation};
@@ -63,7 +63,7 @@ pub(crate) fn buffering<F: SyncFlavor>(n: usize) -> Vec<Capacity> {
 /// Builds a channel of a capacity the flavor declares.
 pub(crate) fn open<F: SyncFlavor, T: Send + 'static>(
     capacity: Capacity,
-) -> Result<SyncChannel<F, T>, Violation> {
+) -> Result<SyncEnds<F, T>, Violation> {
     F::channel(capacity).map_err(|err| {
         Violation::new(
             Rule::Capabilities,
