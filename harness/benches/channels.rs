@@ -22,8 +22,8 @@
 //! declared), `bounded(1)`, `bounded(128)` and `unbounded` (only where
 //! declared), with small (`usize`) and large (`[u8; 256]`, labelled
 //! `bytes256`) messages. A cell a flavor does not declare is skipped, never
-//! run. Benchmark ids read `shape/flavor/capacity/message`, e.g.
-//! `spsc/crossbeam/bounded(1)/usize`.
+//! run. Benchmark ids read `shape/flavor/cap=N/message`, with the capacity as
+//! cell ids write it (`0` is rendezvous), e.g. `spsc/crossbeam/cap=1/usize`.
 //!
 //! # How it is measured
 //!

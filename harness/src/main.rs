@@ -19,9 +19,9 @@ use output::ColorChoice;
 #[command(
     name = "chanlab",
     version,
-    long_about = "chanlab checks channel implementations (std, crossbeam, flume, tokio, kanal, \
-async-channel and chanlab's own) against one written spec, and measures them on Go's \
-concurrency patterns and on raw channel loads.",
+    long_about = "chanlab checks channel implementations against one written spec, and \
+measures them on Go's concurrency patterns and on raw channel loads. `chanlab list` names \
+every implementation it ships and what each declares.",
     after_help = "Start with:\n  chanlab list            what can run, and what each declares\n  \
 chanlab conformance     the correctness gate (exit 1 on an undeclared failure)\n  \
 chanlab run             the quick profile: measure, then write results.json and a report\n\n\

@@ -485,9 +485,9 @@ impl Received {
 pub fn new_histogram() -> Result<Histogram<u64>, ScenarioError> {
     Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3).map_err(|err| {
         ParamError::new(
-            "latency histogram",
-            "1 ns to 60 s at 3 digits",
-            err.to_string(),
+            "latency histogram bounds",
+            "1 ns to 60 s at 3 significant digits",
+            format!("bounds HdrHistogram accepts ({err})"),
         )
         .into()
     })

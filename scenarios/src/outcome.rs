@@ -58,7 +58,8 @@ pub enum ScenarioError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field} must be {expected}, not {value}")]
 pub struct ParamError {
-    /// The parameter, as `Params` or the scenario file names it.
+    /// The parameter, by the name a user knows it from (`Params`, a load's
+    /// spec, a scenario file).
     pub field: &'static str,
     /// The value it was given.
     pub value: String,

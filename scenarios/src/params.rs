@@ -106,22 +106,26 @@ impl Params {
             ));
         }
         if pattern == Pattern::RateLimit {
-            crate::coord::interval_of(self.rate).map_err(|_| {
-                ParamError::new(
-                    "rate",
-                    self.rate,
-                    format!(
-                        "a positive number of permits per second, at least one per {:?}, and timeable",
-                        crate::coord::MAX_INTERVAL
-                    ),
-                )
-            })?;
+            crate::coord::interval_of(self.rate).map_err(|err| rate_error(self.rate, &err))?;
             if self.burst == 0 {
                 return Err(ParamError::new("burst", self.burst, "at least 1"));
             }
         }
         Ok(())
     }
+}
+
+/// The error for a rate limit no limiter can keep, saying which limit it
+/// breaks.
+pub(crate) fn rate_error(rate: f64, err: &crate::coord::InvalidRate) -> ParamError {
+    ParamError::new(
+        "rate",
+        rate,
+        format!(
+            "a positive number of permits per second, at least one per {:?}, that can be timed ({err})",
+            crate::coord::MAX_INTERVAL
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -94,8 +94,10 @@ pub fn measure(args: &Args) -> anyhow::Result<Option<Measured>> {
         plan.repetitions = repetitions;
     }
     if let Some(budget) = args.budget {
-        if !(Duration::from_millis(1)..=Duration::from_secs(60)).contains(&budget) {
-            bail!("--budget must be between 1ms and 60s, not {budget:?}");
+        if !(Duration::from_millis(1)..=Duration::from_secs(60)).contains(&budget)
+            || budget.subsec_nanos() % 1_000_000 != 0
+        {
+            bail!("--budget must be whole milliseconds between 1ms and 60s, not {budget:?}");
         }
         plan.budget = budget;
     }

@@ -110,7 +110,7 @@ impl<C: Clock> TokenBucket<C> {
 /// gets a tick every `interval`, dropping ticks the receiver is not ready
 /// for. Each tick carries the clock's time when it was sent.
 ///
-/// Returns the ticking loop, for the caller's wait_group to run on a thread, and
+/// Returns the ticking loop, for the caller's wait group to run on a thread, and
 /// the receiver. The loop ends when the receiver is dropped, at its next
 /// tick, and returns how many ticks it delivered.
 pub fn ticker<F: SyncFlavor>(

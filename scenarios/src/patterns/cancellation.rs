@@ -254,7 +254,7 @@ fn start<F: SyncFlavor, T: Token>(
         let (token, done, work) = (token.clone(), Arc::clone(&done), params.work);
         workers.spawn(move || {
             // However this worker ends, a panic included, its group stops,
-            // so the group's wait_group can always be joined.
+            // so the group's wait group can always be joined.
             let _stop_group = CancelOnDrop(token.clone());
             loop {
                 if let Some(reason) = token.reason() {

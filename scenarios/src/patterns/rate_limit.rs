@@ -27,12 +27,12 @@ use chanlab_contract::{Receiver, SyncFlavor};
 use super::share;
 use crate::coord::{Clock, SharedClock, SystemClock, TokenBucket, WaitGroup, interval_of, ticker};
 use crate::outcome::ensure;
-use crate::{Outcome, ParamError, Params, ScenarioError};
+use crate::params::rate_error;
+use crate::{Outcome, Params, ScenarioError};
 
 /// Paces `items` requests with a ticker on the system clock.
 pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
-    let interval = interval_of(params.rate)
-        .map_err(|err| ParamError::new("rate", params.rate, err.to_string()))?;
+    let interval = interval_of(params.rate).map_err(|err| rate_error(params.rate, &err))?;
     ticker_on::<F>(
         Arc::new(SystemClock::new()),
         interval,
@@ -45,7 +45,7 @@ pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioErr
 /// bucket on the system clock.
 pub fn run_token_bucket(params: &Params) -> Result<Outcome, ScenarioError> {
     let bucket = TokenBucket::new(SystemClock::new(), params.rate, params.burst)
-        .map_err(|err| ParamError::new("rate", params.rate, err.to_string()))?;
+        .map_err(|err| rate_error(params.rate, &err))?;
     bucket_on(bucket, params.burst, params.workers, params.items)
 }
 

@@ -60,7 +60,8 @@ impl<T: Clone> Sweep<T> {
     }
 }
 
-/// A capacity as a user writes it: a number or `"unbounded"`.
+/// A capacity as a user writes it: a number, or a name the contract's
+/// parser reads (`"unbounded"`, `"rendezvous"`, `"bounded(64)"`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum CapacityValue {
