@@ -44,7 +44,7 @@ use tokio::task::JoinSet;
 use crate::coord::WaitGroup;
 use crate::oracle::{exactly_once, per_source_order, stamp};
 use crate::outcome::ensure;
-use crate::params::{MAX_CAPACITY, MAX_ITEMS, MAX_THREADS};
+use crate::params::{MAX_ITEMS, MAX_THREADS, capacity_within, count_within};
 use crate::patterns::join_tasks;
 use crate::{ParamError, Refusal, Runtime, ScenarioError};
 
@@ -138,28 +138,11 @@ impl LoadSpec {
     /// Rejects a load `info`'s flavor cannot run, or that makes no sense,
     /// before anything starts.
     pub fn validate(&self, info: &FlavorInfo) -> Result<(), ScenarioError> {
-        let threads = format!("between 1 and {MAX_THREADS} (each is a thread)");
-        if !(1..=MAX_THREADS).contains(&self.producers) {
-            return Err(ParamError::new("producers", self.producers, threads).into());
-        }
-        if !(1..=MAX_THREADS).contains(&self.consumers) {
-            return Err(ParamError::new("consumers", self.consumers, threads).into());
-        }
-        if !(1..=MAX_ITEMS).contains(&self.items) {
-            return Err(
-                ParamError::new("items", self.items, format!("between 1 and {MAX_ITEMS}")).into(),
-            );
-        }
-        if let Capacity::Bounded(capacity) = self.capacity
-            && capacity > MAX_CAPACITY
-        {
-            return Err(ParamError::new(
-                "capacity",
-                capacity,
-                format!("at most {MAX_CAPACITY} (or unbounded)"),
-            )
-            .into());
-        }
+        let threads = " (each is a thread)";
+        count_within("producers", self.producers, MAX_THREADS, threads)?;
+        count_within("consumers", self.consumers, MAX_THREADS, threads)?;
+        count_within("items", self.items, MAX_ITEMS, "")?;
+        capacity_within(self.capacity)?;
         if !MESSAGE_SIZES.contains(&self.message_bytes) {
             return Err(ParamError::new(
                 "message size",

@@ -60,42 +60,16 @@ impl Default for Params {
 impl Params {
     /// Rejects parameters `pattern` cannot run with, before anything starts.
     pub fn validate(&self, pattern: Pattern) -> Result<(), ParamError> {
-        let at_most = |limit: usize| format!("at most {limit}");
-        if !(1..=MAX_ITEMS).contains(&self.items) {
-            return Err(ParamError::new(
-                "items",
-                self.items,
-                format!("between 1 and {MAX_ITEMS}"),
-            ));
-        }
-        if !(1..=MAX_THREADS).contains(&self.workers) {
-            return Err(ParamError::new(
-                "workers",
-                self.workers,
-                format!("between 1 and {MAX_THREADS} for {pattern} (each is a thread)"),
-            ));
-        }
-        if !(1..=MAX_THREADS).contains(&self.producers) {
-            return Err(ParamError::new(
-                "producers",
-                self.producers,
-                format!("between 1 and {MAX_THREADS} for {pattern} (each is a thread)"),
-            ));
-        }
-        if let Capacity::Bounded(capacity) = self.capacity
-            && capacity > MAX_CAPACITY
-        {
-            return Err(ParamError::new(
-                "capacity",
-                capacity,
-                format!("{} (or unbounded)", at_most(MAX_CAPACITY)),
-            ));
-        }
+        let threads = format!(" for {pattern} (each is a thread)");
+        count_within("items", self.items, MAX_ITEMS, "")?;
+        count_within("workers", self.workers, MAX_THREADS, &threads)?;
+        count_within("producers", self.producers, MAX_THREADS, &threads)?;
+        capacity_within(self.capacity)?;
         if self.payload > MAX_PAYLOAD {
             return Err(ParamError::new(
                 "payload",
                 self.payload,
-                format!("{} bytes per message", at_most(MAX_PAYLOAD)),
+                format!("at most {MAX_PAYLOAD} bytes per message"),
             ));
         }
         if self.work > MAX_WORK {
@@ -112,6 +86,37 @@ impl Params {
             }
         }
         Ok(())
+    }
+}
+
+/// Refuses a count of `field` outside `1..=max`; `note` ends the
+/// requirement (why the limit, or whose).
+pub(crate) fn count_within(
+    field: &'static str,
+    value: usize,
+    max: usize,
+    note: &str,
+) -> Result<(), ParamError> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ParamError::new(
+            field,
+            value,
+            format!("between 1 and {max}{note}"),
+        ))
+    }
+}
+
+/// Refuses a bounded capacity over [`MAX_CAPACITY`].
+pub(crate) fn capacity_within(capacity: Capacity) -> Result<(), ParamError> {
+    match capacity {
+        Capacity::Bounded(bound) if bound > MAX_CAPACITY => Err(ParamError::new(
+            "capacity",
+            bound,
+            format!("at most {MAX_CAPACITY} (or unbounded)"),
+        )),
+        _ => Ok(()),
     }
 }
 
