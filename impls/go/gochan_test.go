@@ -9,14 +9,20 @@ import (
 	"testing"
 )
 
-func smallParams() Params {
-	return Params{Items: 500, Producers: 2, Workers: 2, Capacity: Capacity{Bounded: 16}}
+// smallParams is a quick run of pattern name, within its own item limit
+// (errgroup runs a goroutine per item, up to maxTasks).
+func smallParams(name string) Params {
+	items := 500
+	if name == "errgroup" {
+		items = maxTasks
+	}
+	return Params{Items: items, Producers: 2, Workers: 2, Capacity: Capacity{Bounded: 16}}
 }
 
 func TestEveryPatternPassesItsOracle(t *testing.T) {
 	for name := range patterns {
 		for _, capacity := range []int{0, 1, 16} {
-			params := smallParams()
+			params := smallParams(name)
 			params.Capacity = Capacity{Bounded: capacity}
 			outcome, err := runPattern(name, params)
 			if name == "semaphore" && capacity == 0 {
@@ -37,10 +43,10 @@ func TestEveryPatternPassesItsOracle(t *testing.T) {
 }
 
 func TestPatternsWithPayloadAndWork(t *testing.T) {
-	params := smallParams()
-	params.Payload = 64
-	params.Work = Work{Nanos: 1000}
 	for _, name := range []string{"producer-consumer", "worker-pool", "pub-sub", "singleflight", "errgroup"} {
+		params := smallParams(name)
+		params.Payload = 64
+		params.Work = Work{Nanos: 1000}
 		if _, err := runPattern(name, params); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -78,7 +84,7 @@ func TestEveryLoadPassesItsOracle(t *testing.T) {
 }
 
 func TestUnboundedIsRefusedWithAReason(t *testing.T) {
-	params := smallParams()
+	params := smallParams("worker-pool")
 	params.Capacity = Capacity{Unbounded: true}
 	_, err := runPattern("worker-pool", params)
 	if _, isRefusal := err.(errRefused); !isRefusal || !strings.Contains(err.Error(), "unbounded") {
@@ -86,12 +92,16 @@ func TestUnboundedIsRefusedWithAReason(t *testing.T) {
 	}
 }
 
-func TestSizingFillsTheBudget(t *testing.T) {
-	job := Job{Job: "size", BudgetMs: 20}
-	job.Cell.Workload = Workload{Kind: "load", Spec: LoadSpec{Producers: 1, Consumers: 1, Capacity: Capacity{Bounded: 64}, MessageBytes: 16, Measure: Measure{Mode: "throughput"}}}
+func TestAMeasureJobWarmsUpThenMeasures(t *testing.T) {
+	job := Job{Job: "measure", Items: 5000}
+	job.Cell.Workload = Workload{Kind: "load", Spec: LoadSpec{Producers: 2, Consumers: 2, Capacity: Capacity{Bounded: 64}, MessageBytes: 16, Measure: Measure{Mode: "throughput"}}}
 	reply := execute(job)
-	if reply["reply"] != "sized" || reply["items"].(int) < 64 {
-		t.Errorf("sizing replied %v", reply)
+	if reply["reply"] != "measured" || reply["items"] != uint64(5000) {
+		t.Errorf("measuring replied %v", reply)
+	}
+	job.Job = "size"
+	if reply := execute(job); reply["reply"] != "failed" {
+		t.Errorf("sizing is the parent's, but the worker replied %v", reply)
 	}
 }
 
@@ -115,6 +125,43 @@ func TestOraclesRejectBrokenDeliveries(t *testing.T) {
 	}
 	if perSourceOrder([]uint64{stamp(0, 0), stamp(1, 0), stamp(0, 1)}) != nil {
 		t.Error("perSourceOrder rejected an interleaved but ordered delivery")
+	}
+}
+
+// The load's tallies reject a delivery that loses one message and delivers
+// another twice in its place, to the same consumer or to another one, where
+// every count adds up and only the sum of mixed stamps can tell.
+func TestTalliesRejectALossPairedWithADuplicate(t *testing.T) {
+	sentBy := []uint64{4, 2}
+	tallied := func(deliveries ...[][2]uint64) []*tally {
+		var all []*tally
+		for _, messages := range deliveries {
+			got := newTally(2)
+			for _, m := range messages {
+				got.count++
+				got.take(stamp(m[0], m[1]))
+			}
+			all = append(all, got)
+		}
+		return all
+	}
+	correct := tallied([][2]uint64{{0, 0}, {1, 0}, {0, 2}}, [][2]uint64{{0, 1}, {1, 1}, {0, 3}})
+	if err := checkTallies(sentBy, correct); err != nil {
+		t.Errorf("a correct delivery was rejected: %v", err)
+	}
+	for name, broken := range map[string][]*tally{
+		"duplicate to another consumer":  tallied([][2]uint64{{0, 0}, {1, 0}, {0, 2}}, [][2]uint64{{0, 1}, {1, 1}, {0, 2}}),
+		"duplicate to the same consumer": tallied([][2]uint64{{0, 0}, {0, 1}, {0, 1}, {1, 0}, {0, 2}, {1, 1}}),
+		"lost":                           tallied([][2]uint64{{0, 0}, {0, 1}, {0, 2}, {1, 0}, {1, 1}}),
+		"stranger":                       tallied([][2]uint64{{0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 0}, {7, 0}}),
+	} {
+		if checkTallies(sentBy, broken) == nil {
+			t.Errorf("checkTallies accepted a delivery with a %s", name)
+		}
+	}
+	// The same mix as oracle.rs's mix64 (its unit test pins these values).
+	if mix64(0) != 0xE220A8397B1DCDAF || mix64(stamp(1, 2)) != 0xB3703AD894507022 {
+		t.Errorf("mix64 differs from the Rust side's")
 	}
 }
 

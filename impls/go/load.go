@@ -1,9 +1,11 @@
 package main
 
-// Raw channel traffic, the same as scenarios/src/load.rs: producers claim
-// message numbers from a shared counter in chunks, consumers share one
-// channel, and only the traffic is timed: the oracle (exactly once, each
-// producer's messages in order per consumer) runs after the clock stops.
+// Raw channel traffic, the same as scenarios/src/load.rs: every producer
+// sends a fixed share of the messages (as the field's channel benchmarks
+// do), consumers share one channel until it closes, and only the traffic is
+// timed. Each consumer tallies in O(1) per message (a count and the next
+// sequence number per producer, and a sum of mixed stamps); the oracle
+// compares the tallies with what was sent after the clock stops.
 
 import (
 	"fmt"
@@ -11,14 +13,12 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 const (
-	// claimChunk is how many message numbers a producer claims at once.
-	claimChunk = 32
-	// closedLoopSample times one message in this many in the closed loop.
+	// closedLoopSample times one message in this many of each producer in
+	// the closed loop.
 	closedLoopSample = 8
 	// untimed marks a message that carries no send time.
 	untimed = math.MaxUint64
@@ -92,26 +92,17 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 	items := spec.Items
 	ch := make(chan M, capacity)
 
-	// Everything the consumers keep is allocated and touched before the
-	// clock starts, as on the Rust side.
-	per := (items + spec.Consumers - 1) / spec.Consumers
-	received := make([][]uint64, spec.Consumers)
+	// Everything the consumers keep is allocated before the clock starts,
+	// as on the Rust side.
+	tallies := make([]*tally, spec.Consumers)
 	latencies := make([][]uint64, spec.Consumers)
-	for c := range received {
-		if stamped {
-			received[c] = make([]uint64, min(per+per/4, items))
-			for i := range received[c] {
-				received[c][i] = untimed
-			}
-			received[c] = received[c][:0]
-		}
+	for c := range tallies {
+		tallies[c] = newTally(spec.Producers)
 		if timedMode {
 			latencies[c] = make([]uint64, histogramBuckets)
 		}
 	}
-	counts := make([]uint64, spec.Consumers)
 	sentBy := make([]uint64, spec.Producers)
-	var next atomic.Int64
 
 	var ready, producers, consumers sync.WaitGroup
 	begin := make(chan struct{})
@@ -124,37 +115,31 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 			defer producers.Done()
 			ready.Done()
 			<-begin
-			var sent uint64
-			for {
-				first := int(next.Add(claimChunk)) - claimChunk
-				if first >= items {
-					break
-				}
-				for index := first; index < min(first+claimChunk, items); index++ {
-					at := uint64(untimed)
-					switch {
-					case interval > 0:
-						due := uint64(float64(index) * interval)
-						for {
-							now := since()
-							if now >= due {
-								break
-							}
-							if wait := time.Duration(due - now); wait > sleepAbove {
-								time.Sleep(wait - sleepMargin)
-							} else {
-								runtime.Gosched()
-							}
+			sent := share(items, spec.Producers, p)
+			for seq := 0; seq < sent; seq++ {
+				at := uint64(untimed)
+				switch {
+				case interval > 0:
+					// The producers take turns on one schedule.
+					due := uint64(float64(seq*spec.Producers+p) * interval)
+					for {
+						now := since()
+						if now >= due {
+							break
 						}
-						at = due
-					case timedMode && index%closedLoopSample == 0:
-						at = since()
+						if wait := time.Duration(due - now); wait > sleepAbove {
+							time.Sleep(wait - sleepMargin)
+						} else {
+							runtime.Gosched()
+						}
 					}
-					ch <- build(stamp(uint64(p), sent), at)
-					sent++
+					at = due
+				case timedMode && seq%closedLoopSample == 0:
+					at = since()
 				}
+				ch <- build(stamp(uint64(p), uint64(seq)), at)
 			}
-			sentBy[p] = sent
+			sentBy[p] = uint64(sent)
 		}(p)
 	}
 	for c := 0; c < spec.Consumers; c++ {
@@ -163,10 +148,9 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 		go func(c int) {
 			defer consumers.Done()
 			ready.Done()
-			// Each consumer tallies into its own variables and hands them
-			// over at the end, so consumers share no cache line per message.
-			ids, histogram := received[c], latencies[c]
-			var count uint64
+			// Each consumer tallies into its own record, so consumers
+			// share no cache line per message.
+			got, histogram := tallies[c], latencies[c]
 			<-begin
 			for m := range ch {
 				id, at := read(m)
@@ -181,12 +165,11 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 					}
 					histogram[histogramIndex(latency)]++
 				}
-				count++
+				got.count++
 				if stamped {
-					ids = append(ids, id)
+					got.take(id)
 				}
 			}
-			counts[c], received[c] = count, ids
 		}(c)
 	}
 	ready.Wait()
@@ -202,28 +185,17 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 	cpu := usage().since(before)
 
 	// The oracle, after the clock.
+	counts := make([]uint64, spec.Consumers)
 	var total uint64
-	for _, n := range counts {
-		total += n
+	for c, got := range tallies {
+		counts[c] = got.count
+		total += got.count
 	}
 	if total != uint64(items) {
 		return Outcome{}, fmt.Errorf("%d of %d messages received", total, items)
 	}
 	if stamped {
-		var all []uint64
-		for c, ids := range received {
-			if err := perSourceOrder(ids); err != nil {
-				return Outcome{}, fmt.Errorf("consumer %d: %w", c, err)
-			}
-			all = append(all, ids...)
-		}
-		var expected []uint64
-		for p, n := range sentBy {
-			for seq := uint64(0); seq < n; seq++ {
-				expected = append(expected, stamp(uint64(p), seq))
-			}
-		}
-		if err := exactlyOnce(expected, all); err != nil {
+		if err := checkTallies(sentBy, tallies); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -275,4 +247,77 @@ func histogramValue(index int) uint64 {
 	shift := index>>(subBucketBits-1) - 1
 	offset := index - shift<<(subBucketBits-1)
 	return uint64(offset) << shift
+}
+
+// tally is what one consumer saw, kept in O(1) per message.
+type tally struct {
+	count uint64
+	// from holds, per producer, the messages received from it and the
+	// sequence number the next one must reach.
+	from []struct{ count, next uint64 }
+	// digest is the wrapping sum of mix64 over every stamp received.
+	digest uint64
+	// outOfOrder is the first stamp that broke its producer's order, and
+	// the sequence number it should have reached.
+	outOfOrder, shouldReach uint64
+	broken                  bool
+	// unknown is the first stamp naming a producer that does not exist.
+	unknown    uint64
+	hasUnknown bool
+}
+
+func newTally(producers int) *tally {
+	return &tally{from: make([]struct{ count, next uint64 }, producers)}
+}
+
+// take records message id.
+func (t *tally) take(id uint64) {
+	t.digest += mix64(id)
+	p := sourceOf(id)
+	if p >= uint64(len(t.from)) {
+		if !t.hasUnknown {
+			t.unknown, t.hasUnknown = id, true
+		}
+		return
+	}
+	from := &t.from[p]
+	seq := id & 0xFFFF_FFFF
+	if seq < from.next && !t.broken {
+		t.outOfOrder, t.shouldReach, t.broken = id, from.next, true
+	}
+	from.next = seq + 1
+	from.count++
+}
+
+// checkTallies compares the consumers' tallies with what each producer
+// sent, as load.rs's check_tallies does.
+func checkTallies(sentBy []uint64, tallies []*tally) error {
+	for c, got := range tallies {
+		if got.hasUnknown {
+			return fmt.Errorf("consumer %d: %#x was delivered but never sent (no producer %d)", c, got.unknown, sourceOf(got.unknown))
+		}
+		if got.broken {
+			return fmt.Errorf("consumer %d: %#x arrived after message %d of producer %d (a message delivered twice, or out of order)", c, got.outOfOrder, got.shouldReach-1, sourceOf(got.outOfOrder))
+		}
+	}
+	var want, have uint64
+	for p, sent := range sentBy {
+		var arrived uint64
+		for _, got := range tallies {
+			arrived += got.from[p].count
+		}
+		if arrived != sent {
+			return fmt.Errorf("producer %d: %d messages sent, %d received", p, sent, arrived)
+		}
+		for seq := uint64(0); seq < sent; seq++ {
+			want += mix64(stamp(uint64(p), seq))
+		}
+	}
+	for _, got := range tallies {
+		have += got.digest
+	}
+	if have != want {
+		return fmt.Errorf("as many messages arrived from each producer as it sent, but not the same ones: at least one was lost and another delivered twice in its place")
+	}
+	return nil
 }

@@ -2,9 +2,11 @@
 // channel loads as the Rust side, on Go's own channels and goroutines, with
 // the same oracles. `chanlab run` starts it as the worker process of every
 // `go-chan` cell, exactly as it starts itself for a Rust cell: one job in,
-// as JSON (`--job JSON`), one reply out on stdout. Sizing and warm-up follow
-// the Rust worker's rules (harness/src/runner/cell.rs), so neither side gets
-// a measurement the other does not.
+// as JSON (`--job JSON`), one reply out on stdout. The only job is a
+// measured run after a warm-up on a tenth of its items, as the Rust
+// worker's (harness/src/runner/cell.rs); sizing is the parent's, which
+// probes both workers with such runs, so neither side gets a measurement
+// the other does not.
 package main
 
 import (
@@ -98,14 +100,13 @@ type Workload struct {
 	Spec    LoadSpec `json:"spec"`
 }
 
-// Job is what the runner asks: size a cell, or measure it once.
+// Job is what the runner asks: measure a cell once.
 type Job struct {
 	Job  string `json:"job"`
 	Cell struct {
 		Workload Workload `json:"workload"`
 	} `json:"cell"`
-	BudgetMs int64 `json:"budget_ms"`
-	Items    int   `json:"items"`
+	Items int `json:"items"`
 }
 
 // CPU is the process's CPU time and context switches over a run.
@@ -166,8 +167,6 @@ func main() {
 func execute(job Job) map[string]any {
 	workload := job.Cell.Workload
 	switch job.Job {
-	case "size":
-		return size(workload, time.Duration(job.BudgetMs)*time.Millisecond)
 	case "measure":
 		// Warm up on a tenth of the items, then measure, as the Rust worker does.
 		if _, err := attempt(workload, max(job.Items/10, 1)); err != nil {
@@ -180,30 +179,6 @@ func execute(job Job) map[string]any {
 		return measured(outcome)
 	default:
 		return map[string]any{"reply": "failed", "reason": fmt.Sprintf("unknown job %q", job.Job)}
-	}
-}
-
-// size grows the run until it lasts a quarter of budget, then scales the
-// item count to fill the budget.
-func size(workload Workload, budget time.Duration) map[string]any {
-	items := 64
-	for {
-		outcome, err := attempt(workload, items)
-		if err != nil {
-			return failure(err)
-		}
-		elapsed := outcome.Elapsed
-		target := budget / 4
-		if elapsed >= target || items >= maxItems {
-			nsPerItem := float64(elapsed.Nanoseconds()) / float64(items)
-			fill := int(float64(budget.Nanoseconds()) / maxf(nsPerItem, 0.001))
-			return map[string]any{"reply": "sized", "items": clamp(fill, 1, maxItems), "ns_per_item": nsPerItem}
-		}
-		grow := 16
-		if elapsed > 0 {
-			grow = clamp(int(target/elapsed), 2, 16)
-		}
-		items = min(items*grow, maxItems)
 	}
 }
 
@@ -309,15 +284,6 @@ func min(a, b int) int {
 }
 
 func max(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
-}
-
-func clamp(v, lo, hi int) int { return min(max(v, lo), hi) }
-
-func maxf(a, b float64) float64 {
 	if a > b {
 		return a
 	}

@@ -15,6 +15,15 @@ func stamp(src, seq uint64) uint64 { return src<<32 | seq }
 
 func sourceOf(id uint64) uint64 { return id >> 32 }
 
+// mix64 is splitmix64's finalizer over stamp, as oracle.rs's mix64: sums of
+// mixed stamps tell sets apart where plain sums cancel.
+func mix64(stamp uint64) uint64 {
+	z := stamp + 0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
 // share is part's share of total split over parts, the first ones taking
 // the remainder.
 func share(total, parts, part int) int {

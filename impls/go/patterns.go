@@ -486,7 +486,10 @@ func (g *group) wait() error {
 
 func errGroup(p Params) (result, error) {
 	work := p.Work.duration()
-	tasks := clamp(p.Items, minTasks, maxTasks)
+	tasks := p.Items
+	if tasks < minTasks || tasks > maxTasks {
+		return result{}, refused("items must be between %d and %d for errgroup: one task that fails, one it cancels, and each is a goroutine the Rust side runs as a thread", minTasks, maxTasks)
+	}
 	limit := max(p.Workers, 1)
 	parent, stopParent := context.WithCancel(context.Background())
 	defer stopParent()

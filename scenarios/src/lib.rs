@@ -28,7 +28,7 @@ mod primitive;
 mod runtime;
 
 pub use outcome::{Outcome, ParamError, Refusal, ScenarioError};
-pub use params::Params;
+pub use params::{MAX_CAPACITY, MAX_ITEMS, Params};
 pub use pattern::{Pattern, run_async, run_primitive, run_sync};
 pub use primitive::Primitive;
 pub use runtime::Runtime;

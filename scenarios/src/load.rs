@@ -1,34 +1,43 @@
 //! Channel load: the raw channel matrix (SPSC, MPSC, MPMC) driven for
 //! measurement rather than as a pattern.
 //!
-//! Producers claim message numbers from a shared counter in small chunks and
-//! send them; consumers receive until every sender is gone. A fast producer
-//! therefore sends more than a slow one, and the counts each thread sent or
-//! received ([`LoadOutcome::sent_by`], [`LoadOutcome::received_by`]) show
-//! starvation. On threads the clock runs from a start barrier, after every
+//! The load is the one the field's own channel benchmarks run
+//! (crossbeam-channel's `benchmarks/`, kanal's, Go's): every producer sends
+//! a fixed share of the messages (the first `items % producers` send one
+//! more), and consumers receive until every sender is gone. The counts each
+//! consumer received ([`LoadOutcome::received_by`]) show how the traffic
+//! spread. On threads the clock runs from a start barrier, after every
 //! thread is up, until every thread is joined; tasks are spawned with the
-//! clock running (microseconds). The oracle runs after the clock stops, and
-//! the record it keeps of every message is allocated and touched before
-//! the clock starts.
+//! clock running (microseconds).
+//!
+//! A consumer's work per message is O(1) and allocates nothing: it counts
+//! the message against its producer, checks that producer's sequence number
+//! only grows, and adds a 64-bit mix of the stamp to a running sum
+//! ([`mix64`]). The oracle compares those tallies with what was sent after
+//! the clock stops.
 //!
 //! Three [`Measure`]s:
 //! - [`Measure::Throughput`]: no clock is read per message, so throughput
 //!   is what the channel does, not what timestamping costs.
-//! - [`Measure::ClosedLoop`]: one message in [`CLOSED_LOOP_SAMPLE`] carries
-//!   the time it was handed to `send`; its latency is receive time minus
-//!   that. The others read no clock, so timing costs little per message.
-//! - [`Measure::OpenLoop`]: message `i` is due at `i / rate` seconds after
-//!   the start and carries its due time; a producer that falls behind
-//!   sends late messages at once, and their latency still counts from the
-//!   due time, so a stall is not hidden by coordinated omission.
+//! - [`Measure::ClosedLoop`]: one message in [`CLOSED_LOOP_SAMPLE`] of each
+//!   producer carries the time it was handed to `send`; its latency is
+//!   receive time minus that. The others read no clock, so timing costs
+//!   little per message.
+//! - [`Measure::OpenLoop`]: the producers' messages interleave on one
+//!   schedule of `rate` messages per second in total; each carries its due
+//!   time. A producer that falls behind sends late messages at once, and
+//!   their latency still counts from the due time, so a stall is not hidden
+//!   by coordinated omission.
 //!
 //! Latency is recorded per consumer into an HdrHistogram (1 ns to 60 s,
 //! three significant digits) and merged after the run.
 //!
-//! Oracle: every message is received exactly once, each consumer sees each
-//! producer's messages in the order they were sent, and every thread ends.
+//! Oracle: every message is received exactly once (per producer, as many
+//! as it sent, and the sum of mixed stamps matches the sum over what was
+//! sent, so one lost message and another delivered twice do not cancel),
+//! each consumer sees each producer's messages in the order they were sent,
+//! and every thread ends.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -42,10 +51,10 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use crate::coord::WaitGroup;
-use crate::oracle::{exactly_once, per_source_order, stamp};
+use crate::oracle::{mix64, source_of, stamp};
 use crate::outcome::ensure;
 use crate::params::{MAX_ITEMS, MAX_THREADS, capacity_within, count_within};
-use crate::patterns::join_tasks;
+use crate::patterns::{join_tasks, share};
 use crate::{ParamError, Refusal, Runtime, ScenarioError};
 
 /// The message sizes a load can carry, in bytes. `0` sends a zero-sized
@@ -61,19 +70,15 @@ pub const TIMED_MESSAGE_BYTES: usize = 16;
 /// latencies are recorded as this value.
 const MAX_LATENCY_NS: u64 = 60_000_000_000;
 
-/// In the closed loop, one message in this many carries its send time and
-/// is recorded: reading the clock at both ends of every message costs
-/// about as much as a buffered hand-off itself, and would slow the very
-/// traffic being measured. The sample is systematic (every 8th message
-/// number), so it favours no phase of the run.
+/// In the closed loop, one message in this many of each producer carries
+/// its send time and is recorded: reading the clock at both ends of every
+/// message costs about as much as a buffered hand-off itself, and would
+/// slow the very traffic being measured. The sample is systematic (every
+/// 8th message of each producer), so it favours no phase of the run.
 pub const CLOSED_LOOP_SAMPLE: usize = 8;
 
 /// The time carried by a message that is not timed.
 const UNTIMED: u64 = u64::MAX;
-
-/// Message numbers a producer claims at once: large enough that the shared
-/// counter costs little per message, small enough that shares stay fair.
-const CHUNK: usize = 32;
 
 /// How a load is timed. Named in every result.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -316,11 +321,10 @@ impl<const PAD: usize> LoadMessage for Message<PAD> {
     }
 }
 
-/// What every thread of one run shares: the message counter and the
-/// schedule.
+/// What every thread of one run shares: the shares and the schedule.
 struct Shared {
-    next: AtomicUsize,
     items: usize,
+    producers: usize,
     measure: Measure,
     /// Nanoseconds between two due times in the open loop.
     interval_ns: f64,
@@ -333,8 +337,8 @@ impl Shared {
             _ => 0.0,
         };
         Shared {
-            next: AtomicUsize::new(0),
             items: spec.items,
+            producers: spec.producers,
             measure: spec.measure,
             interval_ns,
         }
@@ -349,39 +353,45 @@ struct Schedule<'a> {
 }
 
 impl Schedule<'_> {
-    /// The next chunk of message numbers, or `None` once all are claimed.
-    fn claim(&self) -> Option<std::ops::Range<usize>> {
-        let first = self.shared.next.fetch_add(CHUNK, Ordering::Relaxed);
-        (first < self.shared.items).then(|| first..(first + CHUNK).min(self.shared.items))
+    /// How many messages `producer` sends.
+    fn share(&self, producer: usize) -> usize {
+        share(self.shared.items, self.shared.producers, producer)
+    }
+
+    /// The place of message `seq` of `producer` on the common schedule:
+    /// the producers take turns, so the indices are `0..items` once each.
+    fn index(&self, producer: usize, seq: usize) -> usize {
+        seq * self.shared.producers + producer
     }
 
     fn now_ns(&self) -> u64 {
         self.start.elapsed().as_nanos() as u64
     }
 
-    /// When message `index` is due, in the open loop.
+    /// When the message at `index` is due, in the open loop.
     fn due_ns(&self, index: usize) -> u64 {
         (index as f64 * self.shared.interval_ns) as u64
     }
 
-    /// The time a message carries: its send time for one message in
-    /// [`CLOSED_LOOP_SAMPLE`] in the closed loop, its due time in the open
-    /// loop, and [`UNTIMED`] otherwise.
-    fn time_for(&self, index: usize) -> u64 {
+    /// The time message `seq` of `producer` carries: its send time for one
+    /// message in [`CLOSED_LOOP_SAMPLE`] in the closed loop, its due time in
+    /// the open loop, and [`UNTIMED`] otherwise.
+    fn time_for(&self, producer: usize, seq: usize) -> u64 {
         match self.shared.measure {
-            Measure::ClosedLoop if index % CLOSED_LOOP_SAMPLE == 0 => self.now_ns(),
-            Measure::OpenLoop { .. } => self.due_ns(index),
+            Measure::ClosedLoop if seq % CLOSED_LOOP_SAMPLE == 0 => self.now_ns(),
+            Measure::OpenLoop { .. } => self.due_ns(self.index(producer, seq)),
             Measure::Throughput | Measure::ClosedLoop => UNTIMED,
         }
     }
 
-    /// How long a producer should wait before sending message `index`:
-    /// zero in the closed loop or when it is already late.
-    fn wait_for(&self, index: usize) -> Duration {
+    /// How long a producer should wait before sending message `seq`: zero
+    /// in the closed loop or when it is already late.
+    fn wait_for(&self, producer: usize, seq: usize) -> Duration {
         match self.shared.measure {
-            Measure::OpenLoop { .. } => {
-                Duration::from_nanos(self.due_ns(index).saturating_sub(self.now_ns()))
-            }
+            Measure::OpenLoop { .. } => Duration::from_nanos(
+                self.due_ns(self.index(producer, seq))
+                    .saturating_sub(self.now_ns()),
+            ),
             _ => Duration::ZERO,
         }
     }
@@ -391,10 +401,10 @@ impl Schedule<'_> {
 /// yield, because a sleep overshoots by tens of microseconds.
 const SLEEP_ABOVE: Duration = Duration::from_micros(200);
 
-/// Waits on a thread until message `index` is due.
-fn pace(schedule: Schedule<'_>, index: usize) {
+/// Waits on a thread until message `seq` of `producer` is due.
+fn pace(schedule: Schedule<'_>, producer: usize, seq: usize) {
     loop {
-        let wait = schedule.wait_for(index);
+        let wait = schedule.wait_for(producer, seq);
         if wait.is_zero() {
             return;
         }
@@ -406,12 +416,12 @@ fn pace(schedule: Schedule<'_>, index: usize) {
     }
 }
 
-/// Waits in a task until message `index` is due. tokio's timer ticks in
-/// milliseconds, so shorter waits yield to the runtime.
-async fn pace_async(schedule: Schedule<'_>, index: usize) {
+/// Waits in a task until message `seq` of `producer` is due. tokio's
+/// timer ticks in milliseconds, so shorter waits yield to the runtime.
+async fn pace_async(schedule: Schedule<'_>, producer: usize, seq: usize) {
     const TIMER_ABOVE: Duration = Duration::from_millis(2);
     loop {
-        let wait = schedule.wait_for(index);
+        let wait = schedule.wait_for(producer, seq);
         if wait.is_zero() {
             return;
         }
@@ -423,29 +433,44 @@ async fn pace_async(schedule: Schedule<'_>, index: usize) {
     }
 }
 
-/// What one consumer saw.
+/// What one consumer saw, tallied in O(1) per message.
 struct Received {
     count: u64,
-    stamps: Vec<u64>,
+    /// Per producer: messages received from it, and the sequence number
+    /// the next one must reach (its last one plus one).
+    from: Vec<FromProducer>,
+    /// Wrapping sum of [`mix64`] over every stamp received.
+    digest: u64,
+    /// The first message that broke its producer's order: (stamp, the
+    /// sequence number it should have reached).
+    out_of_order: Option<(u64, u64)>,
+    /// The first stamp naming a producer that does not exist.
+    unknown: Option<u64>,
     latency: Option<Histogram<u64>>,
 }
 
+/// A consumer's tally of one producer's messages.
+#[derive(Clone, Copy, Default)]
+struct FromProducer {
+    count: u64,
+    next: u64,
+}
+
 impl Received {
-    /// A tally with room for `expected` stamps, its memory touched, so
-    /// recording costs no allocation or page fault while the clock runs.
-    fn new(measure: Measure, expected: usize) -> Result<Self, ScenarioError> {
+    /// An empty tally for a run with `producers` producers, allocated
+    /// before the clock starts, so recording allocates nothing.
+    fn new(measure: Measure, producers: usize) -> Result<Self, ScenarioError> {
         let latency = if measure.records_latency() {
             Some(new_histogram()?)
         } else {
             None
         };
-        // Written, not zeroed: zeroed memory can arrive untouched from mmap.
-        let mut stamps = Vec::with_capacity(expected);
-        stamps.resize(expected, u64::MAX);
-        stamps.clear();
         Ok(Received {
             count: 0,
-            stamps,
+            from: vec![FromProducer::default(); producers],
+            digest: 0,
+            out_of_order: None,
+            unknown: None,
             latency,
         })
     }
@@ -459,7 +484,20 @@ impl Received {
         }
         self.count += 1;
         if let Some(stamp) = message.stamp() {
-            self.stamps.push(stamp);
+            self.digest = self.digest.wrapping_add(mix64(stamp));
+            match self.from.get_mut(source_of(stamp)) {
+                Some(from) => {
+                    let seq = stamp & u64::from(u32::MAX);
+                    if seq < from.next && self.out_of_order.is_none() {
+                        self.out_of_order = Some((stamp, from.next));
+                    }
+                    from.next = seq + 1;
+                    from.count += 1;
+                }
+                None => {
+                    self.unknown.get_or_insert(stamp);
+                }
+            }
         }
     }
 }
@@ -637,17 +675,10 @@ async fn bridge<B: Bridge, M: LoadMessage>(
 }
 
 /// One empty tally per consumer, made before any thread starts so that a
-/// failure cannot strand threads at a barrier. Each has room for its even
-/// share and a quarter more; a consumer that takes more grows its record.
+/// failure cannot strand threads at a barrier.
 fn tallies(spec: &LoadSpec) -> Result<Vec<Received>, ScenarioError> {
-    let expected = if spec.message_bytes > 0 {
-        let share = spec.items.div_ceil(spec.consumers);
-        (share + share / 4).min(spec.items)
-    } else {
-        0
-    };
     (0..spec.consumers)
-        .map(|_| Received::new(spec.measure, expected))
+        .map(|_| Received::new(spec.measure, spec.producers))
         .collect()
 }
 
@@ -695,18 +726,15 @@ fn produce_on_threads<M: LoadMessage, S: Sender<M>>(
                 shared: &shared,
                 start,
             };
-            let mut sent = 0;
-            while let Some(chunk) = schedule.claim() {
-                for index in chunk {
-                    pace(schedule, index);
-                    let message = M::new(stamp(producer, sent), schedule.time_for(index));
-                    if sender.send(message).is_err() {
-                        return Err(format!("producer {producer}: every receiver is gone"));
-                    }
-                    sent += 1;
+            let share = schedule.share(producer);
+            for seq in 0..share {
+                pace(schedule, producer, seq);
+                let message = M::new(stamp(producer, seq), schedule.time_for(producer, seq));
+                if sender.send(message).is_err() {
+                    return Err(format!("producer {producer}: every receiver is gone"));
                 }
             }
-            Ok((producer, sent as u64))
+            Ok((producer, share as u64))
         });
     }
     wait_group
@@ -751,18 +779,15 @@ fn produce_in_tasks<M: LoadMessage, S: AsyncSender<M>>(
                 shared: &shared,
                 start,
             };
-            let mut sent = 0;
-            while let Some(chunk) = schedule.claim() {
-                for index in chunk {
-                    pace_async(schedule, index).await;
-                    let message = M::new(stamp(producer, sent), schedule.time_for(index));
-                    if sender.send(message).await.is_err() {
-                        return Err(format!("producer {producer}: every receiver is gone"));
-                    }
-                    sent += 1;
+            let share = schedule.share(producer);
+            for seq in 0..share {
+                pace_async(schedule, producer, seq).await;
+                let message = M::new(stamp(producer, seq), schedule.time_for(producer, seq));
+                if sender.send(message).await.is_err() {
+                    return Err(format!("producer {producer}: every receiver is gone"));
                 }
             }
-            Ok((producer, sent as u64))
+            Ok((producer, share as u64))
         });
     }
     tasks
@@ -816,17 +841,7 @@ fn finish(
         format!("{} messages sent, {total} received", spec.items)
     })?;
     if spec.message_bytes > 0 {
-        for (consumer, got) in received.iter().enumerate() {
-            per_source_order(&format!("consumer {consumer}"), &got.stamps)?;
-        }
-        let expected = sent_by.iter().enumerate().flat_map(|(producer, &count)| {
-            (0..count as usize).map(move |seq| stamp(producer, seq))
-        });
-        let all: Vec<u64> = received
-            .iter()
-            .flat_map(|r| r.stamps.iter().copied())
-            .collect();
-        exactly_once("received messages", expected, &all)?;
+        check_tallies(&sent_by, &received)?;
     }
     let mut latency: Option<Histogram<u64>> = None;
     for histogram in received.into_iter().filter_map(|got| got.latency) {
@@ -844,4 +859,117 @@ fn finish(
         received_by,
         latency,
     })
+}
+
+/// Checks the consumers' tallies against what each producer sent: each
+/// consumer saw each producer's messages in order, no stamp names a
+/// producer that does not exist, each producer's messages arrived as often
+/// as it sent them, and the mixed stamps add up to the sum over every
+/// message sent, so a lost message and another delivered twice in its
+/// place (to any consumer) do not cancel out.
+fn check_tallies(sent_by: &[u64], received: &[Received]) -> Result<(), ScenarioError> {
+    for (consumer, got) in received.iter().enumerate() {
+        if let Some(stamp) = got.unknown {
+            return Err(ScenarioError::Oracle(format!(
+                "consumer {consumer}: {stamp:#x} was delivered but never sent (no producer {})",
+                source_of(stamp)
+            )));
+        }
+        if let Some((stamp, next)) = got.out_of_order {
+            return Err(ScenarioError::Oracle(format!(
+                "consumer {consumer}: {stamp:#x} arrived after message {} of producer {} \
+                 (a message delivered twice, or out of order)",
+                next - 1,
+                source_of(stamp)
+            )));
+        }
+    }
+    let mut expected_digest = 0u64;
+    for (producer, &sent) in sent_by.iter().enumerate() {
+        let arrived: u64 = received.iter().map(|got| got.from[producer].count).sum();
+        ensure(arrived == sent, || {
+            format!("producer {producer}: {sent} messages sent, {arrived} received")
+        })?;
+        for seq in 0..sent as usize {
+            expected_digest = expected_digest.wrapping_add(mix64(stamp(producer, seq)));
+        }
+    }
+    let digest = received
+        .iter()
+        .fold(0u64, |sum, got| sum.wrapping_add(got.digest));
+    ensure(digest == expected_digest, || {
+        "as many messages arrived from each producer as it sent, but not the same ones: \
+         at least one was lost and another delivered twice in its place"
+            .to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tallies of consumers that received `deliveries` (one list of
+    /// (producer, seq) per consumer), in a run of `producers` producers.
+    fn tallies_of(producers: usize, deliveries: &[&[(usize, usize)]]) -> Vec<Received> {
+        let shared = Shared {
+            items: 0,
+            producers,
+            measure: Measure::Throughput,
+            interval_ns: 0.0,
+        };
+        let schedule = Schedule {
+            shared: &shared,
+            start: Instant::now(),
+        };
+        deliveries
+            .iter()
+            .map(|messages| {
+                let mut tally = Received::new(Measure::Throughput, producers).unwrap();
+                for &(producer, seq) in *messages {
+                    tally.take(stamp(producer, seq), schedule);
+                }
+                tally
+            })
+            .collect()
+    }
+
+    const SENT: [u64; 2] = [4, 2];
+
+    #[test]
+    fn a_correct_delivery_passes() {
+        let received = tallies_of(2, &[&[(0, 0), (1, 0), (0, 2)], &[(0, 1), (1, 1), (0, 3)]]);
+        check_tallies(&SENT, &received).unwrap();
+    }
+
+    #[test]
+    fn a_loss_and_a_duplicate_to_another_consumer_are_caught() {
+        // Message 3 of producer 0 is lost, and message 2 arrives at both
+        // consumers: each consumer's order holds and producer 0's count
+        // adds up, so only the mixed sum can tell.
+        let received = tallies_of(2, &[&[(0, 0), (1, 0), (0, 2)], &[(0, 1), (1, 1), (0, 2)]]);
+        let err = check_tallies(&SENT, &received).unwrap_err().to_string();
+        assert!(err.contains("not the same ones"), "{err}");
+    }
+
+    #[test]
+    fn a_loss_and_a_duplicate_to_the_same_consumer_are_caught() {
+        let received = tallies_of(2, &[&[(0, 0), (0, 1), (0, 1), (1, 0), (0, 2), (1, 1)]]);
+        let err = check_tallies(&SENT, &received).unwrap_err().to_string();
+        assert!(err.contains("delivered twice, or out of order"), "{err}");
+    }
+
+    #[test]
+    fn a_loss_a_reorder_and_a_stranger_are_caught() {
+        let lost = tallies_of(2, &[&[(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]]);
+        let reordered = tallies_of(2, &[&[(0, 0), (0, 2), (0, 1), (0, 3), (1, 0), (1, 1)]]);
+        let stranger = tallies_of(2, &[&[(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (7, 0)]]);
+        for (what, received, says) in [
+            ("lost", lost, "4 messages sent, 3 received"),
+            ("reordered", reordered, "out of order"),
+            ("stranger", stranger, "never sent"),
+        ] {
+            let err = check_tallies(&SENT, &received).unwrap_err().to_string();
+            assert!(err.contains(says), "{what}: {err}");
+        }
+    }
 }

@@ -61,7 +61,13 @@ impl Params {
     /// Rejects parameters `pattern` cannot run with, before anything starts.
     pub fn validate(&self, pattern: Pattern) -> Result<(), ParamError> {
         let threads = format!(" for {pattern} (each is a thread)");
-        count_within("items", self.items, MAX_ITEMS, "")?;
+        let (most_items, why) = pattern.most_items();
+        count_within(
+            "items",
+            self.items,
+            most_items,
+            &format!(" for {pattern}{why}"),
+        )?;
         count_within("workers", self.workers, MAX_THREADS, &threads)?;
         count_within("producers", self.producers, MAX_THREADS, &threads)?;
         capacity_within(self.capacity)?;

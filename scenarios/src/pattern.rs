@@ -1,8 +1,9 @@
 //! The registry of patterns, and the three ways to run one.
 //!
 //! Every fact about a pattern is a column of the one `patterns!` table: its
-//! name, what it does, its blocking entry point, its async entry point and
-//! the primitives it compares. [`run_sync`], [`run_async`] and
+//! name, what it does, its blocking entry point, its async entry point, the
+//! primitives it compares, and the most items a run takes where that is
+//! below the workload limit. [`run_sync`], [`run_async`] and
 //! [`run_primitive`] are generated from the table as exhaustive matches, so
 //! a new pattern is one row, and a row naming an entry point that does not
 //! exist fails to compile.
@@ -13,6 +14,7 @@ use std::str::FromStr;
 use chanlab_contract::{AsyncFlavor, SyncFlavor};
 use serde::{Deserialize, Serialize};
 
+use crate::params::MAX_ITEMS;
 use crate::patterns::{
     cancellation, errgroup, event_loop, fan_out_in, map_reduce, pipeline, producer_consumer,
     pubsub, rate_limit, resource_pool, select, semaphore, shared_state, singleflight, supervisor,
@@ -37,28 +39,42 @@ macro_rules! entry {
             pattern: Pattern::$pattern,
         }))
     };
-    (sync $pattern:ident, $params:ident, $module:ident $run:ident) => {
+    (sync $pattern:ident, $params:ident, $module:ident $run:ident) => {{
+        $params.validate(Pattern::$pattern)?;
         $module::$run::<F>($params)
-    };
+    }};
     (async $pattern:ident, $params:ident, $runtime:ident, ) => {
         Err(ScenarioError::NotApplicable(Refusal::NoAsyncVersion {
             pattern: Pattern::$pattern,
         }))
     };
-    (async $pattern:ident, $params:ident, $runtime:ident, $module:ident $run:ident) => {
+    (async $pattern:ident, $params:ident, $runtime:ident, $module:ident $run:ident) => {{
+        $params.validate(Pattern::$pattern)?;
         $runtime.block_on($module::$run::<F>($params))
-    };
+    }};
     (primitive $pattern:ident, $params:ident, $primitive:ident, ) => {
         Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
             pattern: Pattern::$pattern,
             primitive: $primitive,
         }))
     };
-    (primitive $pattern:ident, $params:ident, $primitive:ident, one $module:ident $run:ident) => {
+    (primitive $pattern:ident, $params:ident, $primitive:ident, one $module:ident $run:ident) => {{
+        $params.validate(Pattern::$pattern)?;
         $module::$run($params)
-    };
-    (primitive $pattern:ident, $params:ident, $primitive:ident, each $module:ident $run:ident) => {
+    }};
+    (primitive $pattern:ident, $params:ident, $primitive:ident, each $module:ident $run:ident) => {{
+        $params.validate(Pattern::$pattern)?;
         $module::$run($primitive, $params)
+    }};
+}
+
+/// A row's item limit, or the workload limit for a row without one.
+macro_rules! most_items {
+    () => {
+        (MAX_ITEMS, "")
+    };
+    ($most_items:expr, $why:literal) => {
+        ($most_items, $why)
     };
 }
 
@@ -69,6 +85,7 @@ macro_rules! patterns {
             $(async: $async_run:ident,)?
             $(primitive: $one:ident => $one_run:ident,)?
             $(primitives: [$($each:ident),+] => $each_run:ident,)?
+            $(most_items: $most_items:expr, because $why:literal,)?
         }
     )+) => {
         /// A Go concurrency pattern. Each has a module in
@@ -122,6 +139,15 @@ macro_rules! patterns {
                 }
             }
 
+            /// The most items one run of the pattern takes, and why it has
+            /// a limit below [`MAX_ITEMS`]. A run asking for more is
+            /// refused, never capped.
+            pub fn most_items(self) -> (usize, &'static str) {
+                match self {
+                    $(Pattern::$variant => most_items!($($most_items, $why)?),)+
+                }
+            }
+
             /// The primitives the pattern compares ([`run_primitive`]);
             /// empty for a pattern that only runs on channels.
             pub fn primitives(self) -> &'static [Primitive] {
@@ -131,12 +157,13 @@ macro_rules! patterns {
             }
         }
 
-        /// Runs `pattern` on blocking flavor `F`, on threads.
+        /// Runs `pattern` on blocking flavor `F`, on threads. A pattern
+        /// that does not run there is refused before its parameters are
+        /// checked.
         pub fn run_sync<F: SyncFlavor>(
             pattern: Pattern,
             params: &Params,
         ) -> Result<Outcome, ScenarioError> {
-            params.validate(pattern)?;
             match pattern {
                 $(Pattern::$variant => entry!(sync $variant, params, $($module $sync_run)?),)+
             }
@@ -149,7 +176,6 @@ macro_rules! patterns {
             params: &Params,
             runtime: Runtime,
         ) -> Result<Outcome, ScenarioError> {
-            params.validate(pattern)?;
             match pattern {
                 $(Pattern::$variant => entry!(async $variant, params, runtime, $($module $async_run)?),)+
             }
@@ -161,7 +187,6 @@ macro_rules! patterns {
             primitive: Primitive,
             params: &Params,
         ) -> Result<Outcome, ScenarioError> {
-            params.validate(pattern)?;
             if !pattern.primitives().contains(&primitive) {
                 return Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
                     pattern,
@@ -208,6 +233,7 @@ patterns! {
     }
     ErrGroup => "errgroup" in errgroup: "Tasks under one token: the first error cancels the rest and is returned." {
         primitive: Chanlab => run,
+        most_items: errgroup::MAX_TASKS, because " (each task is a thread)",
     }
     Semaphore => "semaphore" in semaphore: "At most N at once: channel tokens, Mutex + Condvar, tokio's Semaphore." {
         sync: run_channel,

@@ -68,10 +68,14 @@ fn zero_workers_producers_or_items_are_refused_by_every_pattern() {
     ];
     for params in broken {
         for &pattern in Pattern::ALL {
-            let p = params.clone();
-            invalid(&format!("{pattern} with {params:?}"), move || {
-                run_sync::<Crossbeam>(pattern, &p)
-            });
+            // A pattern that does not run on a blocking flavor is refused as
+            // not applicable there before its parameters are read.
+            if pattern.uses_channels() {
+                let p = params.clone();
+                invalid(&format!("{pattern} with {params:?}"), move || {
+                    run_sync::<Crossbeam>(pattern, &p)
+                });
+            }
             for &primitive in pattern.primitives() {
                 let p = params.clone();
                 invalid(&format!("{pattern} on {primitive}"), move || {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chanlab_contract::Capacity;
 use chanlab_impls::{Crossbeam, FlumeAsync};
-use chanlab_scenarios::{Pattern, Runtime, run_async, run_primitive, run_sync};
+use chanlab_scenarios::{Params, Pattern, Runtime, run_async, run_primitive, run_sync};
 use support::{small, within};
 
 /// Threads in this process now.
@@ -58,6 +58,10 @@ fn every_pattern_leaves_the_thread_count_where_it_found_it() {
     let mut checked = 0;
     for &pattern in Pattern::ALL {
         let mut runs: Vec<(String, Box<dyn FnOnce() -> bool + Send>)> = Vec::new();
+        let params = Params {
+            items: params.items.min(pattern.most_items().0),
+            ..params.clone()
+        };
         let p = params.clone();
         runs.push((
             format!("{pattern} on crossbeam"),

@@ -1,12 +1,13 @@
 //! The channel load runs on every flavor and across every bridge in each
 //! of its measures, and its oracle rejects the broken twins that lose,
-//! duplicate or reorder.
+//! duplicate, reorder, or lose one message and deliver another twice in
+//! its place.
 
 mod support;
 
 use std::time::Duration;
 
-use chanlab_broken::{Broken, Duplicates, Loses, Reorders};
+use chanlab_broken::{Broken, Duplicates, Loses, Reorders, ReplacesWithDuplicate};
 use chanlab_contract::{AsyncFlavor, Capacity, FlavorVisitor, SyncFlavor};
 use chanlab_scenarios::load::{
     CLOSED_LOOP_SAMPLE, Direction, LoadSpec, MESSAGE_SIZES, Measure, run_load_async, run_load_sync,
@@ -60,6 +61,15 @@ fn check_run(
                 spec.items as u64,
                 "{place}"
             );
+            let (least, most) = (
+                outcome.sent_by.iter().min().copied().unwrap_or(0),
+                outcome.sent_by.iter().max().copied().unwrap_or(0),
+            );
+            assert!(
+                most - least <= 1,
+                "{place}: unequal shares {:?}",
+                outcome.sent_by
+            );
             match (spec.measure, outcome.latency) {
                 (Measure::Throughput, None) => {}
                 (Measure::Throughput, Some(_)) => {
@@ -68,8 +78,12 @@ fn check_run(
                 (_, None) => panic!("{place}: no latency recorded"),
                 (Measure::ClosedLoop, Some(latency)) => assert_eq!(
                     latency.len(),
-                    spec.items.div_ceil(CLOSED_LOOP_SAMPLE) as u64,
-                    "{place}: one message in {CLOSED_LOOP_SAMPLE} is timed"
+                    outcome
+                        .sent_by
+                        .iter()
+                        .map(|&sent| sent.div_ceil(CLOSED_LOOP_SAMPLE as u64))
+                        .sum::<u64>(),
+                    "{place}: one message in {CLOSED_LOOP_SAMPLE} of each producer is timed"
                 ),
                 (_, Some(latency)) => assert_eq!(latency.len(), spec.items as u64, "{place}"),
             }
@@ -201,6 +215,17 @@ fn broken_channels_are_caught() {
             ..spec(2, 2, measure)
         });
         caught::<Broken<Reorders>>(spec(1, 1, measure));
+        // One message lost and another delivered twice in its place, so
+        // every producer's count adds up: to the same consumer, and (often)
+        // to another consumer of an MPMC channel, where only the sum of
+        // mixed stamps tells (the unit tests in `load.rs` pin that case).
+        for (producers, consumers) in [(1, 1), (2, 2)] {
+            caught::<Broken<ReplacesWithDuplicate>>(LoadSpec {
+                message_bytes: 8,
+                measure: Measure::Throughput,
+                ..spec(producers, consumers, measure)
+            });
+        }
     }
 }
 

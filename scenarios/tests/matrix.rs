@@ -155,7 +155,9 @@ matrix_tests! {
 fn primitives() {
     for &pattern in Pattern::ALL {
         for &primitive in pattern.primitives() {
-            let params = small(Capacity::Bounded(2));
+            let mut params = small(Capacity::Bounded(2));
+            // Within the pattern's own limit (errgroup: a thread per task).
+            params.items = params.items.min(pattern.most_items().0);
             let place = format!("{pattern} on {primitive}");
             let p = params.clone();
             match within(LIMIT, move || run_primitive(pattern, primitive, &p)) {

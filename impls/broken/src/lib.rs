@@ -18,8 +18,8 @@ mod wakeup;
 pub use asynchronous::AsyncPolling;
 pub use wakeup::Polling;
 
-use chanlab_sync::Arc;
 use chanlab_sync::atomic::{AtomicUsize, Ordering};
+use chanlab_sync::{Arc, Mutex};
 use std::any::Any;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
@@ -41,6 +41,12 @@ pub enum Fault {
     Duplicates,
     /// Every 5th receive swaps a message with the one behind it.
     Reorders,
+    /// Every 7th message a sender handle sends is replaced by a copy of the
+    /// one it sent before (for the plain `Copy` message types): one message
+    /// lost and another delivered twice, so that producer's count still
+    /// adds up. With several receivers the copy may reach a different one
+    /// than the original.
+    ReplacesWithDuplicate,
     /// Receivers never see the senders disconnect.
     NeverDisconnects,
     /// Values still buffered when the last receiver leaves are leaked.
@@ -128,6 +134,7 @@ twins! {
     Loses => "broken-loses" in Broken as visit_sync,
     Duplicates => "broken-duplicates" in Broken as visit_sync,
     Reorders => "broken-reorders" in Broken as visit_sync,
+    ReplacesWithDuplicate => "broken-replaces-with-duplicate" in Broken as visit_sync,
     NeverDisconnects => "broken-never-disconnects" in Broken as visit_sync,
     Leaks => "broken-leaks" in Broken as visit_sync,
     IgnoresCapacity => "broken-ignores-capacity" in Broken as visit_sync,
@@ -176,6 +183,7 @@ impl<K: FaultKind> SyncFlavor for Broken<K> {
         let sender = Sender {
             inner: tx,
             accepted: Arc::new(AtomicUsize::new(0)),
+            last_sent: Mutex::new((0, None)),
             kind: PhantomData,
         };
         let receiver = Receiver {
@@ -195,6 +203,9 @@ pub struct Sender<K, T> {
     inner: reference::Sender<T>,
     /// Messages accepted through any clone, for [`Fault::Loses`].
     accepted: Arc<AtomicUsize>,
+    /// For [`Fault::ReplacesWithDuplicate`]: messages this handle sent, and
+    /// a copy of the last one.
+    last_sent: Mutex<(usize, Option<T>)>,
     kind: PhantomData<K>,
 }
 
@@ -213,11 +224,12 @@ pub struct Receiver<K: FaultKind, T: Send + 'static> {
     kind: PhantomData<K>,
 }
 
-impl<K, T> Clone for Sender<K, T> {
+impl<K, T: Send + 'static> Clone for Sender<K, T> {
     fn clone(&self) -> Self {
         Sender {
             inner: self.inner.clone(),
             accepted: self.accepted.clone(),
+            last_sent: Mutex::new((0, None)),
             kind: PhantomData,
         }
     }
@@ -237,12 +249,32 @@ impl<K: FaultKind, T> Sender<K, T> {
     }
 }
 
+impl<K: FaultKind, T: Send + 'static> Sender<K, T> {
+    /// What this handle sends in place of `value`: under
+    /// [`Fault::ReplacesWithDuplicate`], every 7th time a copy of the
+    /// message it sent before, and `value` is lost.
+    fn substitute(&self, value: T) -> T {
+        if K::FAULT != Fault::ReplacesWithDuplicate {
+            return value;
+        }
+        let mut last_sent = self.last_sent.lock();
+        let (sent, previous) = &mut *last_sent;
+        *sent += 1;
+        let outgoing = match previous.take() {
+            Some(copy) if *sent % 7 == 0 => copy,
+            _ => value,
+        };
+        *previous = duplicate(&outgoing);
+        outgoing
+    }
+}
+
 impl<K: FaultKind, T: Send + 'static> chanlab_contract::Sender<T> for Sender<K, T> {
     fn send(&self, value: T) -> Result<(), SendError<T>> {
         if self.loses_this_one() {
             return Ok(());
         }
-        match chanlab_contract::Sender::send(&self.inner, value) {
+        match chanlab_contract::Sender::send(&self.inner, self.substitute(value)) {
             Err(_) if K::FAULT == Fault::SwallowsRefusedValue => Err(SendError::value_lost()),
             other => other,
         }
@@ -252,7 +284,7 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Sender<T> for Sender<K, 
         if self.loses_this_one() {
             return Ok(());
         }
-        chanlab_contract::Sender::try_send(&self.inner, value)
+        chanlab_contract::Sender::try_send(&self.inner, self.substitute(value))
     }
 }
 

@@ -76,6 +76,7 @@ macro_rules! caught_async {
 caught! {
     losing_messages_breaks_exactly_once: Broken<Loses> => ExactlyOnce;
     duplicating_messages_breaks_exactly_once: Broken<Duplicates> => ExactlyOnce;
+    replacing_with_a_duplicate_breaks_exactly_once: Broken<ReplacesWithDuplicate> => ExactlyOnce;
     reordering_breaks_fifo: Broken<Reorders> => Fifo;
     never_disconnecting_breaks_senders_gone: Broken<NeverDisconnects> => SendersGone;
     leaking_values_breaks_drop_once: Broken<Leaks> => DropOnce;

@@ -8,14 +8,15 @@
 //! wasted work and should stop early, and the caller wants the cause, not
 //! the cancellations it set off. Go's `errgroup.Group` with `SetLimit`.
 //!
-//! Each task is a thread, so the number of tasks is bounded: `items`
-//! clamped to 2..=64. Task 0 is spawned first and fails after two units of
+//! Each task is a thread, so the number of tasks is bounded: `items` must
+//! be 2..=64, and a run asking for more is refused (the registry's
+//! `most_items`), never capped. Task 0 is spawned first and fails after two units of
 //! work; every other task works unit by unit, checking the group's token
 //! between units, until it sees the cancellation. Task 0 goes first because
 //! the others end only on cancellation: spawned later, it could wait
 //! forever for a slot they hold.
 //!
-//! Params: `items` tasks (clamped to 2..=64), `workers` tasks at most at
+//! Params: `items` tasks (2..=64), `workers` tasks at most at
 //! once (the group's limit), `work` per unit of a task's work.
 //!
 //! Oracle: waiting returns task 0's error, not a cancellation; every other
@@ -39,7 +40,7 @@ use crate::{Outcome, ParamError, Params, ScenarioError};
 /// Fewest tasks in a run: one that fails and one it cancels.
 const MIN_TASKS: usize = 2;
 /// Most tasks in a run: each is a thread.
-const MAX_TASKS: usize = 64;
+pub(crate) const MAX_TASKS: usize = 64;
 /// The task that fails, spawned first.
 const FAILING: usize = 0;
 /// Units of work the failing task does before it fails.
@@ -127,7 +128,18 @@ fn run_mode<G: Group>(
     mode: Mode,
     give_up: Duration,
 ) -> Result<Outcome, ScenarioError> {
-    let tasks = params.items.clamp(MIN_TASKS, MAX_TASKS);
+    let tasks = params.items;
+    if !(MIN_TASKS..=MAX_TASKS).contains(&tasks) {
+        return Err(ParamError::new(
+            "items",
+            tasks,
+            format!(
+                "between {MIN_TASKS} and {MAX_TASKS} for errgroup: one task that fails, \
+                 one it cancels, and each is a thread"
+            ),
+        )
+        .into());
+    }
     let limit = NonZeroUsize::new(params.workers).unwrap_or(NonZeroUsize::MIN);
     let give_up = give_up
         .checked_add(params.work.saturating_mul(FAIL_AFTER))
@@ -348,9 +360,17 @@ mod tests {
     }
 
     #[test]
-    fn tasks_are_clamped() {
-        assert_eq!(run(&params(1, 4, 0)).unwrap().items, MIN_TASKS as u64);
-        assert_eq!(run(&params(500, 8, 0)).unwrap().items, MAX_TASKS as u64);
+    fn task_counts_out_of_range_are_refused_not_capped() {
+        for tasks in [1, MAX_TASKS + 1] {
+            match run(&params(tasks, 4, 0)) {
+                Err(ScenarioError::InvalidParams(err)) => assert_eq!(err.field, "items"),
+                other => panic!("{tasks} tasks: {other:?}"),
+            }
+        }
+        assert_eq!(
+            run(&params(MAX_TASKS, 8, 0)).unwrap().items,
+            MAX_TASKS as u64
+        );
     }
 
     #[test]
