@@ -29,13 +29,21 @@ pub enum Ended {
 /// An error means the child could not be started or reaped, never that it
 /// failed.
 pub fn run(exe: &Path, args: &[String], limit: Duration) -> anyhow::Result<Ended> {
-    let mut child = Command::new(exe)
-        .args(args)
+    let mut command = Command::new(exe);
+    command.args(args);
+    run_command(command, limit)
+}
+
+/// Runs `command` (a program, its arguments and environment), waits up to
+/// `limit`, and kills it past that. An error means the child could not be
+/// started or reaped, never that it failed.
+pub fn run_command(mut command: Command, limit: Duration) -> anyhow::Result<Ended> {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .with_context(|| format!("starting {} {}", exe.display(), args.join(" ")))?;
+        .with_context(|| format!("starting {command:?}"))?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let status = wait_or_kill(&mut child, limit)?;

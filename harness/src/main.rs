@@ -6,6 +6,7 @@ mod cmd;
 mod output;
 mod runner;
 mod suites;
+mod verdicts;
 
 use std::process::ExitCode;
 
@@ -60,6 +61,9 @@ enum Command {
     /// Measure what measuring costs: a bare send/receive loop against the
     /// runner's load on the same channel.
     Overhead(cmd::overhead::Args),
+    /// Measure chanlab's channel load beside crossbeam-channel's own
+    /// benchmark suite on the same cells (ci/fidelity.sh builds the suite).
+    Fidelity(cmd::fidelity::Args),
 }
 
 fn main() -> ExitCode {
@@ -84,5 +88,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ab(args) => cmd::ab::run(args),
         Command::Export(args) => cmd::export::run(args),
         Command::Overhead(args) => cmd::overhead::run(args),
+        Command::Fidelity(args) => cmd::fidelity::run(args),
     }
 }

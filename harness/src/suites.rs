@@ -8,10 +8,10 @@ use chanlab_conformance::{
     run_async_suite, run_bridge_check, run_bridge_suite, run_check, run_suite,
 };
 use chanlab_contract::{AsyncFlavor, Bridge, BridgeVisitor, FlavorInfo, FlavorVisitor, SyncFlavor};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which suite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum SuiteKind {
     /// Blocking calls, on every flavor.

@@ -26,11 +26,13 @@ fn run_go(dir: &std::path::Path, path: Option<&str>) -> std::process::Output {
         "1",
         "--out",
         dir.to_str().expect("a UTF-8 temp path"),
+        "--cached-verdicts",
     ];
     match path {
         None => chanlab(&args),
         Some(path) => Command::new(env!("CARGO_BIN_EXE_chanlab"))
             .args(args)
+            .env("CHANLAB_VERDICTS", support::VERDICTS)
             .env("PATH", path)
             .output()
             .expect("the chanlab binary runs"),

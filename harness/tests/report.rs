@@ -34,6 +34,7 @@ fn spsc(command: &[&str], out: &Path, impls: &[&str], repetitions: &str) -> std:
         repetitions,
         "--min-limit",
         "2s",
+        "--cached-verdicts",
     ]);
     for name in impls {
         args.extend(["--impl", name]);
@@ -67,6 +68,7 @@ fn a_run_ends_with_the_path_of_its_report() {
         "20ms",
         "--repetitions",
         "2",
+        "--cached-verdicts",
     ]);
     assert!(output.status.success(), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -41,6 +41,7 @@ fn quick_run(out: &Path, extra: &[&str]) -> Output {
         "2",
         "--min-limit",
         "2s",
+        "--cached-verdicts",
     ];
     args.extend_from_slice(extra);
     chanlab(&args)
@@ -62,7 +63,7 @@ fn a_run_writes_versioned_results_with_every_measure() {
     );
     assert!(output.status.success(), "{}", text(&output));
     let results = results(dir.path());
-    assert_eq!(results["schema_version"], 1);
+    assert_eq!(results["schema_version"], 2);
     for field in ["version", "git_commit", "rustc"] {
         assert!(results["chanlab"][field].is_string(), "chanlab.{field}");
     }
@@ -169,9 +170,88 @@ fn a_broken_channel_fails_the_run_and_names_its_oracle() {
 }
 
 #[test]
+fn a_run_records_each_implementations_conformance_verdict_and_caches_it() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let cache = dir.path().join("verdicts.json");
+    let run = |out: &str, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_chanlab"))
+            .args(["run", "--out"])
+            .arg(dir.path().join(out))
+            .args(["--scenario", "load/spsc", "--capacity", "64"])
+            .args(["--measure", "throughput", "--budget", "20ms"])
+            .args([
+                "--repetitions",
+                "1",
+                "--impl",
+                "crossbeam",
+                "--impl",
+                "kanal",
+            ])
+            .args(extra)
+            .env("CHANLAB_VERDICTS", &cache)
+            .output()
+            .expect("chanlab runs")
+    };
+    let first = run("first", &[]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        text(&first).contains("checking them first"),
+        "{}",
+        text(&first)
+    );
+    let verdicts = &results(&dir.path().join("first"))["verdicts"];
+    assert_eq!(verdicts["crossbeam"]["verdict"], "pass", "{verdicts}");
+    // kanal declares that a send to a channel with no receiver left drops
+    // the value: the verdict carries it, marked declared.
+    assert_eq!(verdicts["kanal"]["verdict"], "deviates", "{verdicts}");
+    let findings = verdicts["kanal"]["findings"].as_array().expect("findings");
+    assert!(findings.iter().all(|f| f["declared"] == true), "{verdicts}");
+
+    let second = run("second", &["--cached-verdicts"]);
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(
+        !text(&second).contains("checking them first"),
+        "{}",
+        text(&second)
+    );
+    assert_eq!(&results(&dir.path().join("second"))["verdicts"], verdicts);
+
+    let uncached = Command::new(env!("CARGO_BIN_EXE_chanlab"))
+        .args(["run", "--out"])
+        .arg(dir.path().join("third"))
+        .args([
+            "--scenario",
+            "load/spsc",
+            "--capacity",
+            "64",
+            "--measure",
+            "throughput",
+        ])
+        .args(["--budget", "20ms", "--repetitions", "1", "--impl", "flume"])
+        .arg("--cached-verdicts")
+        .env("CHANLAB_VERDICTS", &cache)
+        .output()
+        .expect("chanlab runs");
+    let verdicts = &results(&dir.path().join("third"))["verdicts"];
+    assert_eq!(
+        verdicts["flume"]["verdict"],
+        "unknown",
+        "{}",
+        text(&uncached)
+    );
+    assert!(
+        verdicts["flume"]["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("chanlab conformance --impl flume")),
+        "{verdicts}"
+    );
+}
+
+#[test]
 fn an_interrupted_run_keeps_what_it_measured() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_chanlab"))
+        .env("CHANLAB_VERDICTS", support::VERDICTS)
         .args(["run", "--out"])
         .arg(dir.path())
         .args([
@@ -182,7 +262,13 @@ fn an_interrupted_run_keeps_what_it_measured() {
             "--impl",
             "flume",
         ])
-        .args(["--budget", "20ms", "--repetitions", "1000"])
+        .args([
+            "--budget",
+            "20ms",
+            "--repetitions",
+            "1000",
+            "--cached-verdicts",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -257,6 +343,7 @@ rate = 5.0
         file.to_str().expect("UTF-8"),
         "--out",
         out.to_str().expect("UTF-8"),
+        "--cached-verdicts",
     ]);
     assert!(output.status.success(), "{}", text(&output));
     let results = results(&out);

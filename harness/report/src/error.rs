@@ -26,6 +26,14 @@ pub enum ReportError {
         /// What the parser said.
         source: serde_json::Error,
     },
+    /// The file is not JSON of `chanlab fidelity`'s figures.
+    #[error("{} is not a chanlab fidelity file", path.display())]
+    NotFidelity {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        source: serde_json::Error,
+    },
     /// The file was written by a newer chanlab.
     #[error(
         "{} has results schema {found}, newer than this chanlab's {SCHEMA_VERSION}: update chanlab",

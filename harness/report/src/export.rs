@@ -40,6 +40,7 @@ pub fn export(results: &Results, format: Format) -> Result<String> {
                         let slug = match metric {
                             Metric::Throughput => "throughput",
                             Metric::P99 => "latency",
+                            Metric::RateError => "rate-error",
                         };
                         measures.insert(
                             slug.into(),
@@ -77,6 +78,7 @@ pub fn export(results: &Results, format: Format) -> Result<String> {
                             "time per item",
                         ),
                         Metric::P99 => (samples, "ns", "p99 latency"),
+                        Metric::RateError => (samples, "fraction", "rate error"),
                     };
                     let count = samples.len();
                     if let Some(Spread { median, min, max }) = Spread::of(samples) {

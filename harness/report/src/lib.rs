@@ -3,12 +3,15 @@
 //! ([`stats`]), the comparison that gates CI ([`compare`]), the "which
 //! library for which job" verdicts ([`recommend`]), and the outputs: the
 //! terminal table ([`terminal`]), the Markdown and self-contained HTML
-//! report ([`render`]) and the dashboard exports ([`export`]). Its errors
+//! report ([`render`]) and the dashboard exports ([`export`]), and the
+//! figures that show chanlab's load agrees with the field's own benchmark
+//! ([`fidelity`]). Its errors
 //! are [`ReportError`]s.
 
 pub mod compare;
 mod error;
 pub mod export;
+pub mod fidelity;
 pub mod format;
 pub mod metric;
 pub mod recommend;

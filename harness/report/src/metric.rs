@@ -1,10 +1,11 @@
 //! The quantities verdicts are drawn on, read per repetition so the
 //! statistics see the spread and not only a median.
 
+use chanlab_scenarios::Pattern;
 use chanlab_scenarios::load::Measure;
 
 use crate::format::{duration, rate};
-use crate::schema::{CellResult, Repetition, Workload};
+use crate::schema::{CellResult, Repetition, Spread, Workload};
 
 /// The offered rate of an open-loop load, in messages per second.
 pub fn open_loop_rate(cell: &CellResult) -> Option<f64> {
@@ -17,6 +18,20 @@ pub fn open_loop_rate(cell: &CellResult) -> Option<f64> {
     }
 }
 
+/// A latency percentile of `cell` (`p50`, `p99`, `p99.9`, `max`): each
+/// repetition's own, summarized over the repetitions. This is the one
+/// definition every table, chart and verdict uses; the merged histogram
+/// only draws the distribution's shape.
+pub fn percentile(cell: &CellResult, name: &str) -> Option<Spread> {
+    Spread::of(cell.repetitions.iter().filter_map(|repetition| {
+        repetition
+            .latency
+            .as_ref()
+            .and_then(|latency| latency.percentile_ns(name))
+            .map(|ns| ns as f64)
+    }))
+}
+
 /// A quantity compared across implementations or runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Metric {
@@ -25,10 +40,14 @@ pub enum Metric {
     /// The 99th percentile of per-message latency, in nanoseconds (loads
     /// in closed or open loop); lower is better.
     P99,
+    /// How far a rate limiter's achieved rate is from its configured one,
+    /// as a fraction of it; lower is better. Only rate-limit cells have it.
+    RateError,
 }
 
 impl Metric {
-    /// Every metric.
+    /// The metrics every cell is compared on, by the regression gate and
+    /// the exports; [`Metric::RateError`] only ranks rate limiters.
     pub const ALL: [Metric; 2] = [Metric::Throughput, Metric::P99];
 
     /// Its short name.
@@ -36,12 +55,22 @@ impl Metric {
         match self {
             Metric::Throughput => "throughput",
             Metric::P99 => "p99",
+            Metric::RateError => "rate error",
         }
     }
 
     /// Whether a larger value is an improvement.
     pub fn higher_is_better(self) -> bool {
         matches!(self, Metric::Throughput)
+    }
+
+    /// Its unit, after a value: `items/s`, `ns`, or a fraction.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Throughput => "items/s",
+            Metric::P99 => "ns",
+            Metric::RateError => "fraction of the configured rate",
+        }
     }
 
     /// One value per measured repetition; empty when the cell does not
@@ -64,6 +93,14 @@ impl Metric {
                 .as_ref()
                 .and_then(|latency| latency.percentile_ns("p99"))
                 .map(|ns| ns as f64),
+            Metric::RateError => match &cell.cell.workload {
+                Workload::Pattern { pattern, params }
+                    if *pattern == Pattern::RateLimit && params.rate > 0.0 =>
+                {
+                    Some((repetition.throughput / params.rate - 1.0).abs())
+                }
+                _ => None,
+            },
         }
     }
 
@@ -72,6 +109,7 @@ impl Metric {
         match self {
             Metric::Throughput => format!("{}/s", rate(value)),
             Metric::P99 => duration(value),
+            Metric::RateError => format!("{:.1}% off its rate", value * 100.0),
         }
     }
 }

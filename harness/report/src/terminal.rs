@@ -13,12 +13,13 @@ pub fn summary(report: &Report) -> String {
         if report.is_merged() {
             text += &format!("{}:\n", source.machine);
         }
-        text += &if recommendations.is_empty() {
+        text += &if recommendations.rows.is_empty() {
             tables::cells(results).terminal()
         } else {
             format!(
-                "Which library for which job (every cell is in report.md):\n{}",
-                tables::recommendations(&recommendations).terminal()
+                "Which library for which job (every cell is in report.md):\n{}{}\n",
+                tables::recommendations(&recommendations).terminal(),
+                crate::render::recommendation_note(&recommendations)
             )
         };
         text += "\n";

@@ -12,8 +12,8 @@ use chanlab_report::schema::{Results, SCHEMA_VERSION};
 use serde_json::Value;
 
 /// Fields whose keys are data (library names, percentile names, counter
-/// names), not schema.
-const MAPS: [&str; 3] = ["libraries", "percentiles_ns", "counters"];
+/// names, implementation names), not schema.
+const MAPS: [&str; 4] = ["libraries", "percentiles_ns", "counters", "verdicts"];
 
 fn published() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reports/published/quick/results.json")

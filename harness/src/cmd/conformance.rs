@@ -16,14 +16,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chanlab_conformance::{CheckOutcome, CheckResult, Settings};
+use chanlab_conformance::{CheckResult, Settings};
 use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::parse_duration;
-use crate::child::{self, Ended};
 use crate::output::{paint, style};
 use crate::suites::{self, Suite, SuiteKind};
+use crate::verdicts::{self, CheckRow, CheckVerdict, SuiteOutcome};
 
 /// Options of `chanlab conformance`.
 #[derive(clap::Args)]
@@ -77,46 +77,6 @@ impl Args {
     }
 }
 
-/// One check's verdict, as stored and printed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-enum CheckVerdict {
-    Pass,
-    NotApplicable { reason: String },
-    Fail { rule: String, detail: String },
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct CheckRow {
-    check: String,
-    verdict: CheckVerdict,
-    /// Declared known failures the check ran into and went past.
-    #[serde(default)]
-    known: Vec<KnownRow>,
-}
-
-/// A declared known failure that showed up, as stored and printed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct KnownRow {
-    rule: String,
-    case: String,
-    why: String,
-    /// The first violation that matched.
-    detail: String,
-    times: usize,
-    /// Whether the check stopped there, so the rest of it did not run.
-    ended_check: bool,
-}
-
-/// What became of one implementation's suite.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-enum SuiteOutcome {
-    Checked { checks: Vec<CheckRow> },
-    Hung { after_secs: u64 },
-    Crashed { exit: String, stderr_tail: String },
-}
-
 #[derive(Debug, Serialize)]
 struct FlavorRow {
     suite: SuiteKind,
@@ -147,13 +107,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .filter_map(|check| (suite.run_check)(check.name, &settings))
                 .collect()
         };
-        let rows: Vec<CheckRow> = results.into_iter().map(row).collect();
+        let rows: Vec<CheckRow> = results.into_iter().map(CheckRow::of).collect();
         serde_json::to_writer(std::io::stdout().lock(), &rows)
             .context("writing worker results to stdout")?;
         return Ok(ExitCode::SUCCESS);
     }
 
     let exe = std::env::current_exe().context("locating the chanlab executable")?;
+    let mut cache = verdicts::Cache::open(&verdicts::cache_path());
     let started = Instant::now();
     let mut rows = Vec::new();
     for (index, suite) in selected.iter().enumerate() {
@@ -164,8 +125,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             suite.name,
             suite.kind.name()
         );
-        let outcome = run_child(&exe, suite, &args)?;
+        let outcome = verdicts::run_suite(&exe, suite, &args.settings(), &args.checks)?;
         eprintln!(" {}", summary(&outcome));
+        // A whole suite's outcome is the verdict `chanlab run` reuses.
+        if args.checks.is_empty() {
+            cache.put(suite, &outcome)?;
+        }
         rows.push(FlavorRow {
             suite: suite.kind,
             flavor: suite.name.clone(),
@@ -184,7 +149,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "conformance run took {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    let failed = rows.iter().any(|row| !passed(&row.outcome));
+    let failed = rows.iter().any(|row| !row.outcome.passed());
     Ok(if failed && !args.report_only {
         ExitCode::from(1)
     } else {
@@ -238,95 +203,6 @@ fn select(args: &Args) -> anyhow::Result<Vec<Suite>> {
         bail!("no suite of the chosen implementations has the chosen suites and checks");
     }
     Ok(selected)
-}
-
-fn row(result: CheckResult) -> CheckRow {
-    let verdict = match result.verdict {
-        Ok(CheckOutcome::Pass) => CheckVerdict::Pass,
-        Ok(CheckOutcome::NotApplicable(reason)) => CheckVerdict::NotApplicable {
-            reason: reason.into(),
-        },
-        Err(violation) => CheckVerdict::Fail {
-            rule: violation.rule.id().into(),
-            detail: violation.detail,
-        },
-    };
-    let known = result
-        .known
-        .into_iter()
-        .map(|seen| KnownRow {
-            rule: seen.failure.rule.id().into(),
-            case: seen.failure.case.into(),
-            why: seen.failure.why.into(),
-            detail: seen.violation.detail,
-            times: seen.times,
-            ended_check: seen.ended_check,
-        })
-        .collect();
-    CheckRow {
-        check: result.check.name.into(),
-        verdict,
-        known,
-    }
-}
-
-fn run_child(exe: &Path, suite: &Suite, args: &Args) -> anyhow::Result<SuiteOutcome> {
-    let mut child_args: Vec<String> = [
-        "conformance",
-        "--worker",
-        "--impl",
-        &suite.name,
-        "--suite",
-        suite.kind.name(),
-        "--stress",
-        &humantime::format_duration(args.stress).to_string(),
-        "--watchdog",
-        &humantime::format_duration(args.watchdog).to_string(),
-        "--settle",
-        &humantime::format_duration(args.settle).to_string(),
-        "--model-cases",
-        &args.model_cases.to_string(),
-    ]
-    .map(String::from)
-    .into();
-    for check in &args.checks {
-        child_args.extend(["--check".to_owned(), check.clone()]);
-    }
-    // Each check has its own watchdog; this bounds a worker that ignores it.
-    let limit = args.watchdog * (suite.kind.checks().len() as u32 + 1);
-    Ok(match child::run(exe, &child_args, limit)? {
-        Ended::Killed => SuiteOutcome::Hung {
-            after_secs: limit.as_secs(),
-        },
-        Ended::Exited {
-            status,
-            stdout,
-            stderr_tail,
-        } if status.success() => match serde_json::from_slice(&stdout) {
-            Ok(checks) => SuiteOutcome::Checked { checks },
-            Err(err) => SuiteOutcome::Crashed {
-                exit: format!("{status}, with unreadable results ({err})"),
-                stderr_tail,
-            },
-        },
-        Ended::Exited {
-            status,
-            stderr_tail,
-            ..
-        } => SuiteOutcome::Crashed {
-            exit: status.to_string(),
-            stderr_tail,
-        },
-    })
-}
-
-fn passed(outcome: &SuiteOutcome) -> bool {
-    match outcome {
-        SuiteOutcome::Checked { checks } => checks
-            .iter()
-            .all(|c| !matches!(c.verdict, CheckVerdict::Fail { .. })),
-        SuiteOutcome::Hung { .. } | SuiteOutcome::Crashed { .. } => false,
-    }
 }
 
 fn summary(outcome: &SuiteOutcome) -> String {

@@ -4,6 +4,7 @@ pub mod ab;
 pub mod compare;
 pub mod conformance;
 pub mod export;
+pub mod fidelity;
 pub mod list;
 pub mod overhead;
 pub mod report;

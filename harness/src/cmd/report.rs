@@ -22,6 +22,10 @@ pub struct Args {
     /// name].
     #[arg(long)]
     name: Option<String>,
+    /// Fidelity figures (`chanlab fidelity`'s JSON) for the methodology
+    /// section [default: reports/fidelity.json, when there is one].
+    #[arg(long, value_name = "FILE")]
+    fidelity: Option<PathBuf>,
 }
 
 /// Runs the subcommand.
@@ -34,14 +38,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("reports").join(&name));
-    render(&name, &files, &out)?;
+    render(&name, &files, &out, args.fidelity.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Renders `files` into `out`, prints the summary, and ends with the page's
-/// path.
-pub fn render(name: &str, files: &[PathBuf], out: &Path) -> anyhow::Result<()> {
-    let report = Report::load(name, files)?;
+/// Where `chanlab fidelity` writes its figures, and a report looks for
+/// them.
+pub const FIDELITY: &str = "reports/fidelity.json";
+
+/// Renders `files` into `out` with the fidelity figures at `fidelity` (or
+/// at [`FIDELITY`], when there are some), prints the summary, and ends with
+/// the page's path.
+pub fn render(
+    name: &str,
+    files: &[PathBuf],
+    out: &Path,
+    fidelity: Option<&Path>,
+) -> anyhow::Result<()> {
+    let mut report = Report::load(name, files)?;
+    let default = Path::new(FIDELITY);
+    if let Some(path) = fidelity.or_else(|| default.is_file().then_some(default)) {
+        report = report.with_fidelity(path)?;
+    }
     let written = report
         .write(out)
         .with_context(|| format!("writing the report to {}", out.display()))?;

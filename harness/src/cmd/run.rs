@@ -1,9 +1,10 @@
 //! `chanlab run`: measure a matrix of scenarios x implementations and write
 //! the results as JSON.
 //!
-//! Every job (sizing a cell, or one measured repetition) runs in a worker
-//! process of this same binary under a time limit derived from the cell's
-//! size: a hung cell is killed and recorded as hung, a crash is recorded
+//! First each implementation's conformance verdict is recorded (cached for
+//! this build, or checked now), so the report shows it beside the figures.
+//! Then every job (a sizing probe, or one measured repetition) runs in a
+//! worker process under a time limit derived from the cell's size: a hung cell is killed and recorded as hung, a crash is recorded
 //! with its exit status, and the run goes on. Repetitions are interleaved
 //! (round 1 visits every cell, then round 2, each round starting one cell
 //! later), so drift on a noisy machine spreads over every implementation
@@ -54,6 +55,12 @@ pub struct Args {
     /// plus ten times its expected length.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     min_limit: Duration,
+    /// Use only cached conformance verdicts: an implementation without one
+    /// for this build is reported as not checked, instead of checked
+    /// before measuring (once per build; `chanlab conformance` fills the
+    /// same cache).
+    #[arg(long)]
+    cached_verdicts: bool,
     /// Print the cells the run would measure, and stop.
     #[arg(long)]
     dry_run: bool,
@@ -121,6 +128,7 @@ pub fn measure(args: &Args) -> anyhow::Result<Option<Measured>> {
         out,
         background_load: args.background_load,
         min_limit: args.min_limit,
+        check_conformance: !args.cached_verdicts,
     })
     .map(Some)
 }
@@ -138,7 +146,12 @@ pub fn finish(measured: &Measured) -> anyhow::Result<ExitCode> {
         .dir
         .file_name()
         .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
-    super::report::render(&name, &[measured.dir.join("results.json")], &measured.dir)?;
+    super::report::render(
+        &name,
+        &[measured.dir.join("results.json")],
+        &measured.dir,
+        None,
+    )?;
     Ok(if failures > 0 {
         eprintln!("{failures} cells failed, hung or crashed (listed above and in the report)");
         ExitCode::from(1)

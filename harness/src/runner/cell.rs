@@ -1,6 +1,6 @@
 //! One cell of the matrix (a workload on an implementation) and what a
-//! worker process does with it: size it to a time budget, or run one
-//! measured repetition of it.
+//! worker process does with it: run one measured repetition of it, after a
+//! warm-up. Sizing probes are such repetitions too.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -16,44 +16,11 @@ use nix::sys::time::TimeValLike as _;
 use super::implementations::{self, Driver};
 use super::protocol::{INVALID_PARAMS, Job, Reply};
 
-/// Most items sizing grows a cell to: every oracle keeps a record of each.
-/// Below the workload limit (2^26 items, in `chanlab-scenarios`), so a sized
-/// cell always passes validation.
-pub const MAX_SIZED_ITEMS: usize = 1 << 23;
-
 /// Does `job` in this process and returns the answer. An error is a fault
 /// of the worker itself (an unknown implementation), not of the cell.
 pub fn execute(job: Job) -> anyhow::Result<Reply> {
     match job {
-        Job::Size { cell, budget_ms } => size(&cell, Duration::from_millis(budget_ms)),
         Job::Measure { cell, items } => measure(&cell, items),
-    }
-}
-
-/// Grows the run until it lasts a quarter of `budget`, then scales the
-/// item count to fill the budget.
-fn size(cell: &Cell, budget: Duration) -> anyhow::Result<Reply> {
-    let mut items = 64;
-    loop {
-        let elapsed = match attempt(cell, items)? {
-            Ok(run) => run.elapsed,
-            Err(reply) => return Ok(reply),
-        };
-        let target = budget / 4;
-        if elapsed >= target || items >= MAX_SIZED_ITEMS {
-            let ns_per_item = elapsed.as_nanos() as f64 / items as f64;
-            let fill = (budget.as_nanos() as f64 / ns_per_item.max(0.001)) as usize;
-            return Ok(Reply::Sized {
-                items: fill.clamp(1, MAX_SIZED_ITEMS),
-                ns_per_item,
-            });
-        }
-        let grow = if elapsed.is_zero() {
-            16
-        } else {
-            (target.as_nanos() / elapsed.as_nanos()).clamp(2, 16) as usize
-        };
-        items = (items * grow).min(MAX_SIZED_ITEMS);
     }
 }
 

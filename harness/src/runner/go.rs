@@ -95,10 +95,6 @@ fn info(binary: &Path) -> anyhow::Result<GoToolchain> {
 #[derive(Deserialize)]
 #[serde(tag = "reply", rename_all = "kebab-case")]
 enum GoReply {
-    Sized {
-        items: usize,
-        ns_per_item: f64,
-    },
     Measured {
         /// Everything but the latency, in the Rust worker's shape.
         #[serde(flatten)]
@@ -118,7 +114,6 @@ enum GoReply {
 pub fn reply(stdout: &[u8]) -> anyhow::Result<Reply> {
     let reply: GoReply = serde_json::from_slice(stdout).context("reading chanlab-go's reply")?;
     Ok(match reply {
-        GoReply::Sized { items, ns_per_item } => Reply::Sized { items, ns_per_item },
         GoReply::Refused { reason } => Reply::Refused {
             reason,
             kind: REFUSED.to_owned(),

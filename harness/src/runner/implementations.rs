@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use chanlab_contract::{AsyncFlavor, Bridge, BridgeVisitor, FlavorInfo, FlavorVisitor, SyncFlavor};
+use chanlab_report::schema::Class;
 use chanlab_scenarios::load::{
     Direction, LoadRun, LoadSpec, start_load_async, start_load_bridge, start_load_sync,
 };
@@ -67,6 +68,25 @@ impl Implementation {
     /// Whether it is a channel: a flavor or a bridge, not a primitive.
     pub fn is_channel(&self) -> bool {
         !matches!(self.driver, Driver::Primitive(_))
+    }
+
+    /// What a user chooses it among: tokio's primitives run as tasks, the
+    /// others (and the Go reference) on threads.
+    pub fn class(&self) -> Class {
+        match self.driver {
+            Driver::Sync { .. } | Driver::Go => Class::Blocking,
+            Driver::Async { .. } => Class::Async,
+            Driver::Bridge { .. } => Class::Bridge,
+            Driver::Primitive(primitive) if primitive.library() == "tokio" => Class::Async,
+            Driver::Primitive(_) => Class::Blocking,
+        }
+    }
+
+    /// Whether it is a reference line rather than a library a user would
+    /// pick: the Go reference, chanlab's own channels and primitives, and
+    /// the broken twins. Reports show them and never rank them.
+    pub fn is_reference(&self) -> bool {
+        matches!(self.driver, Driver::Go) || matches!(self.library, "chanlab" | "chanlab-broken")
     }
 }
 

@@ -1,8 +1,9 @@
 //! The measuring side of `chanlab run`: a run in progress ([`session`]),
-//! which cells it holds ([`plan`]), what a worker process does with a cell
-//! ([`cell`]), what the two say to each other ([`protocol`]), what cells
-//! run on ([`implementations`], with the Go reference in [`go`]), and
-//! where and with what it ran ([`provenance`]).
+//! which cells it holds ([`plan`]), how many items a run carries
+//! ([`sizing`]), what a worker process does with a cell ([`cell`]), what
+//! the two say to each other ([`protocol`]) and how the parent asks
+//! ([`worker`]), what cells run on ([`implementations`], with the Go
+//! reference in [`go`]), and where and with what it ran ([`provenance`]).
 //! The results schema and everything printed from it live in
 //! `chanlab-report`.
 
@@ -13,3 +14,5 @@ pub mod plan;
 pub mod protocol;
 pub mod provenance;
 pub mod session;
+pub mod sizing;
+pub mod worker;

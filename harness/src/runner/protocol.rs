@@ -6,18 +6,13 @@
 use chanlab_report::schema::{Cell, Repetition};
 use serde::{Deserialize, Serialize};
 
-/// What the parent asks a worker process to do.
+/// What the parent asks a worker process to do. Sizing is the parent's
+/// (`runner::sizing`): its probes are measure jobs too, so a worker only
+/// ever measures.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "job", rename_all = "kebab-case")]
 pub enum Job {
-    /// Find how many items make one run last about `budget_ms`.
-    Size {
-        /// The cell.
-        cell: Cell,
-        /// Target length of one measured run.
-        budget_ms: u64,
-    },
-    /// Run `items` once to warm up (a tenth of them), then once measured.
+    /// Run a tenth of `items` once to warm up, then `items` once measured.
     Measure {
         /// The cell.
         cell: Cell,
@@ -30,7 +25,7 @@ impl Job {
     /// The cell the job is about.
     pub fn cell(&self) -> &Cell {
         match self {
-            Job::Size { cell, .. } | Job::Measure { cell, .. } => cell,
+            Job::Measure { cell, .. } => cell,
         }
     }
 }
@@ -39,13 +34,6 @@ impl Job {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "kebab-case")]
 pub enum Reply {
-    /// Items for a run of about the budget, and the time per item seen.
-    Sized {
-        /// Items per measured run.
-        items: usize,
-        /// Nanoseconds per item in the largest sizing run.
-        ns_per_item: f64,
-    },
     /// One measured repetition.
     Measured(Repetition),
     /// The cell cannot run here: a capability is missing or the parameters

@@ -1,16 +1,16 @@
 //! A measuring run: the cells of a plan, each sized and then measured in
 //! worker processes, with the results file rewritten after every job.
 //!
-//! Every job (sizing a cell, or one measured repetition) runs in a worker
-//! process of this same binary under a time limit derived from the cell's
-//! size: a hung cell is killed and recorded as hung, a crash is recorded
+//! Every job (a sizing probe, or one measured repetition) runs in a worker
+//! process of this same binary, or the Go worker, under a time limit
+//! derived from the cell's size: a hung cell is killed and recorded as hung, a crash is recorded
 //! with its exit status, and the run goes on. Repetitions are interleaved
 //! (round 1 visits every cell, then round 2, each round starting one cell
 //! later), so drift on a noisy machine spreads over every implementation
 //! instead of favouring the ones measured first. The results file is
 //! rewritten after every job.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,11 +23,13 @@ use chanlab_report::schema::{
 use chanlab_scenarios::load::Measure;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::cell::MAX_SIZED_ITEMS;
+use super::implementations::Implementation;
 use super::plan::{DERIVED_RATE, Plan};
 use super::protocol::{Job, Reply};
+use super::sizing::{self, Step};
+use super::worker::{self, Answer, Worker};
 use super::{go, implementations, provenance};
-use crate::child::{self, Ended};
+use crate::{suites, verdicts};
 
 /// What a run measures and how, once the command line is read.
 pub struct Request {
@@ -39,6 +41,10 @@ pub struct Request {
     pub background_load: usize,
     /// The shortest time limit any job gets.
     pub min_limit: Duration,
+    /// Whether to run the conformance suites an implementation has no
+    /// cached verdict for on this build (otherwise it is reported as not
+    /// checked).
+    pub check_conformance: bool,
 }
 
 /// A finished run.
@@ -68,6 +74,7 @@ pub fn run(request: Request) -> anyhow::Result<Measured> {
         // so the scope can join them.
         let _stop = StopOnDrop(&stop);
         let mut runner = Runner::new(&request, exe, writer);
+        runner.judge(request.check_conformance)?;
         runner.run(&request.plan)?;
         // Said again at the end, where a long run's reader looks.
         if let Some(Err(reason)) = &runner.go {
@@ -118,6 +125,12 @@ struct Runner {
     /// Per cell: items per measured run and expected nanoseconds per item,
     /// once sized.
     sizes: Vec<Option<(usize, f64)>>,
+    /// Per cell: the most items sizing gives it, and why when that is the
+    /// pattern's own limit.
+    most_items: Vec<(usize, Option<String>)>,
+    /// Per cell: its last measured run that was short and re-sized (items
+    /// and time), to tell a run that does not lengthen with its items.
+    last_short: Vec<Option<(usize, Duration)>>,
     exe: PathBuf,
     writer: Writer,
     budget: Duration,
@@ -159,6 +172,10 @@ impl Runner {
                     scenario: cell.workload.scenario(),
                     cell: cell.clone(),
                     library: implementation.as_ref().map_or("", |i| i.library).to_owned(),
+                    class: implementation.as_ref().map(Implementation::class),
+                    reference: implementation
+                        .as_ref()
+                        .is_some_and(Implementation::is_reference),
                     note: implementation
                         .and_then(|i| i.info)
                         .and_then(|info| info.note)
@@ -166,6 +183,8 @@ impl Runner {
                     threads: 0,
                     oversubscribed: false,
                     items: None,
+                    resized: 0,
+                    short_of_budget: None,
                     status: Status::Pending,
                     repetitions: Vec::new(),
                     summary: None,
@@ -182,6 +201,11 @@ impl Runner {
         );
         Runner {
             sizes: vec![None; cells.len()],
+            most_items: cells
+                .iter()
+                .map(|cell| sizing::most_items(&cell.cell.workload))
+                .collect(),
+            last_short: vec![None; cells.len()],
             results: Results {
                 schema_version: schema::SCHEMA_VERSION,
                 chanlab: provenance::build(),
@@ -196,6 +220,7 @@ impl Runner {
                 },
                 started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
                 finished_at: None,
+                verdicts: BTreeMap::new(),
                 cells,
             },
             exe,
@@ -207,6 +232,30 @@ impl Runner {
             last_line: Instant::now(),
             go,
         }
+    }
+
+    /// Records each implementation's conformance verdict: cached for this
+    /// build, or, with `check_missing`, checked now.
+    fn judge(&mut self, check_missing: bool) -> anyhow::Result<()> {
+        let mut names: Vec<&str> = self
+            .results
+            .cells
+            .iter()
+            .map(|cell| cell.cell.implementation.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let implementations = names
+            .into_iter()
+            .map(implementations::find)
+            .collect::<anyhow::Result<Vec<Implementation>>>()?;
+        self.results.verdicts = verdicts::verdicts(
+            &implementations,
+            &suites::all(true),
+            &self.exe,
+            check_missing,
+        )?;
+        Ok(self.writer.write(&self.results)?)
     }
 
     fn run(&mut self, plan: &Plan) -> anyhow::Result<()> {
@@ -253,8 +302,9 @@ impl Runner {
         }
     }
 
-    /// Sizes cell `index` to the budget. An open-loop cell with a derived
-    /// rate is sized by its throughput twin: the rate comes later.
+    /// Sizes cell `index` to the budget with probe runs ([`sizing`]). An
+    /// open-loop cell with a derived rate is sized by its throughput twin:
+    /// the rate comes later.
     fn size(&mut self, index: usize) -> anyhow::Result<()> {
         let mut cell = self.results.cells[index].cell.clone();
         if let Workload::Load { spec } = &cell.workload
@@ -262,7 +312,8 @@ impl Runner {
             && rate > 0.0
         {
             // A fixed rate sizes itself: the budget's worth of messages.
-            self.set_size(index, open_loop_items(rate, self.budget), 1e9 / rate);
+            let items = open_loop_items(rate, self.budget, self.most_items[index].0);
+            self.set_size(index, items, 1e9 / rate);
             self.advance();
             return Ok(self.writer.write(&self.results)?);
         }
@@ -274,16 +325,39 @@ impl Runner {
         self.progress
             .set_message(format!("sizing {}", self.results.cells[index].id));
         let limit = self.min_limit + self.budget * 20;
-        let job = Job::Size {
-            cell,
-            budget_ms: self.budget.as_millis() as u64,
-        };
-        match self.ask(&job, limit)? {
-            Answer::Reply(Reply::Sized { items, ns_per_item }) => {
-                self.set_size(index, items, ns_per_item);
+        let most = self.most_items[index].0;
+        let mut items = sizing::FIRST_PROBE.min(most);
+        let mut probes = 0;
+        loop {
+            probes += 1;
+            let job = Job::Measure {
+                cell: Cell {
+                    workload: cell.workload.with_items(items),
+                    ..cell.clone()
+                },
+                items,
+            };
+            let during = format!("sizing (probe {probes}, {items} items)");
+            match self.ask(&job, limit)? {
+                Answer::Reply(Reply::Measured(probe)) => {
+                    let elapsed = Duration::from_nanos(probe.elapsed_ns);
+                    match sizing::after_probe(items, elapsed, self.budget, most) {
+                        Step::Probe(more) => items = more,
+                        Step::Sized { items, ns_per_item } => {
+                            self.set_size(index, items, ns_per_item);
+                            break;
+                        }
+                    }
+                }
+                Answer::Reply(other) => {
+                    self.settle(index, other, &during);
+                    break;
+                }
+                Answer::Status(status) => {
+                    self.fail(index, status_during(status, &during));
+                    break;
+                }
             }
-            Answer::Reply(other) => self.settle(index, other, "sizing"),
-            Answer::Status(status) => self.fail(index, status_during(status, "sizing")),
         }
         self.advance();
         Ok(self.writer.write(&self.results)?)
@@ -320,7 +394,7 @@ impl Runner {
             if let Workload::Load { spec } = &mut cell.cell.workload {
                 spec.measure = Measure::OpenLoop { rate };
             }
-            let items = open_loop_items(rate, self.budget);
+            let items = open_loop_items(rate, self.budget, chanlab_scenarios::MAX_ITEMS);
             *sized = (items, 1e9 / rate);
             cell.items = Some(items);
             cell.cell.workload = cell.cell.workload.with_items(items);
@@ -329,45 +403,96 @@ impl Runner {
     }
 
     /// Runs repetition `round` of cell `index`, if it is still measurable.
+    /// A run under half the budget, or over four times it, re-sizes the
+    /// cell from that run and is measured again, up to
+    /// [`sizing::MOST_RESIZES`] times over the cell's life; a cell that
+    /// cannot reach the budget is marked so.
     fn measure(&mut self, index: usize, round: usize) -> anyhow::Result<()> {
-        let measurable = matches!(
-            self.results.cells[index].status,
-            Status::Pending | Status::Measured
-        );
-        let Some((items, ns_per_item)) = self.sizes[index].filter(|_| measurable) else {
-            return Ok(());
-        };
-        self.progress.set_message(format!(
-            "{} (repetition {})",
-            self.results.cells[index].id,
-            round + 1
-        ));
-        // Warm-up is a tenth of the run; the oracle checks both runs
-        // afterwards, at well under a microsecond per item.
-        let expected = Duration::from_nanos((items as f64 * ns_per_item * 1.1) as u64);
-        let oracle = ORACLE_ALLOWANCE * (items as u32).saturating_mul(2);
-        let limit = self.min_limit + expected * 10 + oracle;
-        let job = Job::Measure {
-            cell: self.results.cells[index].cell.clone(),
-            items,
-        };
         let during = format!("repetition {}", round + 1);
-        match self.ask(&job, limit)? {
-            Answer::Reply(Reply::Measured(repetition)) => {
-                let cores = provenance::cores();
-                let background = self.results.settings.background_threads;
-                let result = &mut self.results.cells[index];
-                result.threads = result.threads.max(repetition.threads);
-                result.oversubscribed = result.threads + background > cores;
-                result.repetitions.push(repetition);
-                result.summary = Summary::of(&result.repetitions)?;
-                result.status = Status::Measured;
+        loop {
+            let measurable = matches!(
+                self.results.cells[index].status,
+                Status::Pending | Status::Measured
+            );
+            let Some((items, ns_per_item)) = self.sizes[index].filter(|_| measurable) else {
+                return Ok(());
+            };
+            self.progress.set_message(format!(
+                "{} (repetition {})",
+                self.results.cells[index].id,
+                round + 1
+            ));
+            // Warm-up is a tenth of the run; the oracle checks both runs
+            // afterwards, at well under a microsecond per item.
+            let expected = Duration::from_nanos((items as f64 * ns_per_item * 1.1) as u64);
+            let oracle = ORACLE_ALLOWANCE * (items as u32).saturating_mul(2);
+            let limit = self.min_limit + expected * 10 + oracle;
+            let job = Job::Measure {
+                cell: self.results.cells[index].cell.clone(),
+                items,
+            };
+            match self.ask(&job, limit)? {
+                Answer::Reply(Reply::Measured(repetition)) => {
+                    let elapsed = Duration::from_nanos(repetition.elapsed_ns);
+                    if self.resize_if_off(index, items, elapsed) {
+                        continue;
+                    }
+                    let cores = provenance::cores();
+                    let background = self.results.settings.background_threads;
+                    let result = &mut self.results.cells[index];
+                    result.threads = result.threads.max(repetition.threads);
+                    result.oversubscribed = result.threads + background > cores;
+                    result.repetitions.push(repetition);
+                    result.summary = Summary::of(&result.repetitions)?;
+                    result.status = Status::Measured;
+                }
+                Answer::Reply(other) => self.settle(index, other, &during),
+                Answer::Status(status) => self.fail(index, status_during(status, &during)),
             }
-            Answer::Reply(other) => self.settle(index, other, &during),
-            Answer::Status(status) => self.fail(index, status_during(status, &during)),
+            self.advance();
+            return Ok(self.writer.write(&self.results)?);
         }
-        self.advance();
-        Ok(self.writer.write(&self.results)?)
+    }
+
+    /// After a measured run of `items` that took `elapsed` on cell `index`:
+    /// re-sizes the cell and returns `true` (measure again) when the run
+    /// missed the budget and the cell may still get there; otherwise keeps
+    /// the run, marking the cell when it cannot reach the budget
+    /// ([`sizing::judge`]).
+    fn resize_if_off(&mut self, index: usize, items: usize, elapsed: Duration) -> bool {
+        let result = &self.results.cells[index];
+        let open_loop_rate = match &result.cell.workload {
+            Workload::Load { spec } => match spec.measure {
+                Measure::OpenLoop { rate } => Some(rate),
+                _ => None,
+            },
+            Workload::Pattern { .. } => None,
+        };
+        let (most, limited_by) = &self.most_items[index];
+        let run = sizing::Measured {
+            items,
+            elapsed,
+            most: (*most, limited_by.as_deref()),
+            open_loop_rate,
+            resized: result.resized,
+            last_short: self.last_short[index],
+        };
+        match sizing::judge(&run, self.budget) {
+            sizing::Verdict::Keep => false,
+            sizing::Verdict::Short(why) => {
+                self.results.cells[index].short_of_budget = Some(why);
+                false
+            }
+            sizing::Verdict::Resize(more) => {
+                if sizing::is_short(elapsed, self.budget) {
+                    self.last_short[index] = Some((items, elapsed));
+                }
+                self.results.cells[index].resized += 1;
+                let ns_per_item = elapsed.as_nanos() as f64 / items.max(1) as f64;
+                self.set_size(index, more, ns_per_item);
+                true
+            }
+        }
     }
 
     /// Jobs left for cell `index` after the one under way.
@@ -387,7 +512,7 @@ impl Runner {
             Reply::Failed { reason } => Status::Failed {
                 reason: format!("{during}: {reason}"),
             },
-            Reply::Sized { .. } | Reply::Measured(_) => Status::Crashed {
+            Reply::Measured(_) => Status::Crashed {
                 exit: format!("answered {during} with the wrong kind of reply"),
                 stderr_tail: String::new(),
             },
@@ -429,10 +554,9 @@ impl Runner {
     /// Runs `job` in a worker process within `limit`: this binary, or the
     /// Go worker for a `go-chan` cell.
     fn ask(&self, job: &Job, limit: Duration) -> anyhow::Result<Answer> {
-        let job_text = serde_json::to_string(job).context("serializing a job")?;
-        let go_worker = match (&self.go, job.cell().implementation == go::NAME) {
-            (_, false) => None,
-            (Some(Ok(worker)), true) => Some(worker),
+        let worker = match (&self.go, job.cell().implementation == go::NAME) {
+            (_, false) => Worker::Chanlab(&self.exe),
+            (Some(Ok(go)), true) => Worker::Go(go),
             (Some(Err(reason)), true) => {
                 return Ok(Answer::Reply(Reply::Refused {
                     reason: reason.clone(),
@@ -441,52 +565,13 @@ impl Runner {
             }
             (None, true) => bail!("a go-chan job without a Go worker"),
         };
-        let (exe, args) = match go_worker {
-            Some(worker) => (&worker.binary, vec!["--job".to_owned(), job_text]),
-            None => (
-                &self.exe,
-                vec!["run".to_owned(), "--job".to_owned(), job_text],
-            ),
-        };
-        let read = |stdout: &[u8]| match go_worker {
-            Some(_) => go::reply(stdout),
-            None => Ok(serde_json::from_slice::<Reply>(stdout)?),
-        };
-        Ok(match child::run(exe, &args, limit)? {
-            Ended::Killed => Answer::Status(Status::Hung {
-                after_secs: limit.as_secs_f64(),
-                during: String::new(),
-            }),
-            Ended::Exited {
-                status,
-                stdout,
-                stderr_tail,
-            } => match (status.success(), read(&stdout)) {
-                (true, Ok(reply)) => Answer::Reply(reply),
-                (true, Err(err)) => Answer::Status(Status::Crashed {
-                    exit: format!("{status}, with a reply chanlab cannot read: {err:#}"),
-                    stderr_tail,
-                }),
-                (false, _) => Answer::Status(Status::Crashed {
-                    exit: status.to_string(),
-                    stderr_tail,
-                }),
-            },
-        })
+        worker::ask(worker, job, limit)
     }
 }
 
-/// What a worker process came back with.
-enum Answer {
-    /// Its reply.
-    Reply(Reply),
-    /// It hung or crashed.
-    Status(Status),
-}
-
-/// Messages an open-loop run at `rate` sends in `budget`.
-fn open_loop_items(rate: f64, budget: Duration) -> usize {
-    ((rate * budget.as_secs_f64()).ceil() as usize).clamp(1, MAX_SIZED_ITEMS)
+/// Messages an open-loop run at `rate` sends in `budget`, at most `most`.
+fn open_loop_items(rate: f64, budget: Duration, most: usize) -> usize {
+    ((rate * budget.as_secs_f64()).ceil() as usize).clamp(1, most)
 }
 
 /// `status`, saying when it happened if it hung.

@@ -3,7 +3,8 @@
 //! any browser, and in print.
 
 use super::{Figure, FigureKind, Report, tables};
-use crate::table::escape;
+use crate::schema::Results;
+use crate::table::{Table, escape};
 
 const STYLE: &str = "
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1b1b1b; margin: 0; }
@@ -36,7 +37,7 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
         escape(&report.title),
         escape(&lede(report))
     );
-    body += "<nav><h2>Contents</h2><ul>\n<li><a href=\"#provenance\">How this was measured</a></li>\n<li><a href=\"#recommendations\">Which library for which job</a></li>\n";
+    body += "<nav><h2>Contents</h2><ul>\n<li><a href=\"#provenance\">How this was measured</a></li>\n<li><a href=\"#verdicts\">Correctness: what the gate found</a></li>\n<li><a href=\"#recommendations\">Which library for which job</a></li>\n";
     for kind in FigureKind::ALL {
         if figures.iter().any(|f| f.kind == kind) {
             body += &format!(
@@ -49,7 +50,7 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
     if !go_tables.is_empty() {
         body += "<li><a href=\"#go\">Go reference</a></li>\n";
     }
-    body += "<li><a href=\"#problems\">Failures</a></li>\n<li><a href=\"#cells\">Every cell</a></li>\n</ul></nav>\n";
+    body += "<li><a href=\"#problems\">Failures</a></li>\n<li><a href=\"#refused\">Not applicable</a></li>\n<li><a href=\"#cells\">Every cell</a></li>\n</ul></nav>\n";
 
     body += "<section id=\"provenance\"><h2>How this was measured</h2>\n";
     for source in &report.sources {
@@ -59,6 +60,28 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
             escape(&source.results.command),
             tables::provenance(source).html()
         );
+        for (heading, paragraph) in super::methodology(source, report.fidelity.as_ref()) {
+            body += &format!(
+                "<p><strong>{}.</strong> {}</p>\n",
+                escape(&heading),
+                escape(&paragraph)
+            );
+        }
+    }
+    if let Some(fidelity) = &report.fidelity {
+        body += &tables::fidelity(fidelity).html();
+    }
+    body += "</section>\n";
+
+    body += &format!(
+        "<section id=\"verdicts\"><h2>Correctness: what the gate found</h2>\n<p class=\"note\">{}</p>\n",
+        escape(super::VERDICT_NOTE)
+    );
+    for source in &report.sources {
+        if report.is_merged() {
+            body += &format!("<h3>{}</h3>\n", escape(&source.machine));
+        }
+        body += &tables::verdicts(&source.results).html();
     }
     body += "</section>\n";
 
@@ -70,10 +93,14 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
         if report.is_merged() {
             body += &format!("<h3>{}</h3>\n", escape(&source.machine));
         }
-        body += &if recommendations.is_empty() {
+        body += &if recommendations.rows.is_empty() {
             format!("<p>{}</p>\n", super::NO_RECOMMENDATION)
         } else {
-            tables::recommendations(&recommendations).html()
+            format!(
+                "<p class=\"note\">{}</p>\n{}",
+                escape(&super::recommendation_note(&recommendations)),
+                tables::recommendations(&recommendations).html()
+            )
         };
     }
     body += "</section>\n";
@@ -116,17 +143,9 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
     }
 
     body += "<section id=\"problems\"><h2>Failures</h2>\n";
-    for source in &report.sources {
-        let failures = tables::failures(&source.results);
-        if report.is_merged() {
-            body += &format!("<h3>{}</h3>\n", escape(&source.machine));
-        }
-        body += &if failures.rows.is_empty() {
-            "<p>Every cell that ran passed its oracle: none failed, hung or crashed.</p>\n".into()
-        } else {
-            failures.html()
-        };
-    }
+    body += &per_machine(report, tables::failures, super::NO_FAILURES);
+    body += "</section>\n<section id=\"refused\"><h2>Not applicable</h2>\n";
+    body += &per_machine(report, tables::not_applicable, super::NONE_REFUSED);
     body += "</section>\n<section id=\"cells\"><h2>Every cell</h2>\n";
     for source in &report.sources {
         if report.is_merged() {
@@ -141,6 +160,24 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
         escape(&report.title),
         figures.len()
     )
+}
+
+/// `table` of each run, under the machine's name when the report merges
+/// several, or `empty` for a run where it has no row.
+fn per_machine(report: &Report, table: fn(&Results) -> Table, empty: &str) -> String {
+    let mut html = String::new();
+    for source in &report.sources {
+        if report.is_merged() {
+            html += &format!("<h3>{}</h3>\n", escape(&source.machine));
+        }
+        let table = table(&source.results);
+        html += &if table.rows.is_empty() {
+            format!("<p>{}</p>\n", escape(empty))
+        } else {
+            table.html()
+        };
+    }
+    html
 }
 
 /// The line under the title: what was measured, where.

@@ -2,7 +2,8 @@
 //! with the charts left to the page beside it.
 
 use super::{Figure, Report, tables};
-use crate::table::{escape, markdown_text};
+use crate::schema::Results;
+use crate::table::{Table, escape, markdown_text};
 
 /// The whole document.
 pub fn document(report: &Report, figures: &[Figure]) -> String {
@@ -21,6 +22,24 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
             escape(&source.results.command),
             tables::provenance(source).markdown()
         );
+        for (heading, paragraph) in super::methodology(source, report.fidelity.as_ref()) {
+            text += &format!("**{heading}.** {}\n\n", markdown_text(&paragraph));
+        }
+    }
+    if let Some(fidelity) = &report.fidelity {
+        text += &tables::fidelity(fidelity).markdown();
+        text += "\n";
+    }
+    text += &format!(
+        "## Correctness: what the gate found\n\n{}\n\n",
+        super::VERDICT_NOTE
+    );
+    for source in &report.sources {
+        if report.is_merged() {
+            text += &format!("### {}\n\n", markdown_text(&source.machine));
+        }
+        text += &tables::verdicts(&source.results).markdown();
+        text += "\n";
     }
     text += &format!(
         "## Which library for which job\n\n{}\n\n",
@@ -30,10 +49,14 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
         if report.is_merged() {
             text += &format!("### {}\n\n", markdown_text(&source.machine));
         }
-        text += &if recommendations.is_empty() {
+        text += &if recommendations.rows.is_empty() {
             format!("{}\n", super::NO_RECOMMENDATION)
         } else {
-            tables::recommendations(&recommendations).markdown()
+            format!(
+                "{}\n\n{}",
+                super::recommendation_note(&recommendations),
+                tables::recommendations(&recommendations).markdown()
+            )
         };
         text += "\n";
     }
@@ -54,17 +77,9 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
         text += "\n";
     }
     text += "## Failures\n\n";
-    for source in &report.sources {
-        let failures = tables::failures(&source.results);
-        if report.is_merged() {
-            text += &format!("### {}\n\n", markdown_text(&source.machine));
-        }
-        text += &if failures.rows.is_empty() {
-            "Every cell that ran passed its oracle: none failed, hung or crashed.\n\n".into()
-        } else {
-            failures.markdown() + "\n"
-        };
-    }
+    text += &per_machine(report, tables::failures, super::NO_FAILURES);
+    text += "## Not applicable\n\n";
+    text += &per_machine(report, tables::not_applicable, super::NONE_REFUSED);
     text += "## Every cell\n\n";
     for source in &report.sources {
         if report.is_merged() {
@@ -72,6 +87,24 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
         }
         text += &tables::cells(&source.results).markdown();
         text += "\n";
+    }
+    text
+}
+
+/// `table` of each run, under the machine's name when the report merges
+/// several, or `empty` for a run where it has no row.
+fn per_machine(report: &Report, table: fn(&Results) -> Table, empty: &str) -> String {
+    let mut text = String::new();
+    for source in &report.sources {
+        if report.is_merged() {
+            text += &format!("### {}\n\n", markdown_text(&source.machine));
+        }
+        let table = table(&source.results);
+        text += &if table.rows.is_empty() {
+            format!("{empty}\n\n")
+        } else {
+            table.markdown() + "\n"
+        };
     }
     text
 }

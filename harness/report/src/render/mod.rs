@@ -17,20 +17,135 @@ use crate::{ReportError, Result};
 
 use chanlab_scenarios::load::Measure;
 
+use crate::fidelity::Fidelity;
 use crate::format::{duration, rate};
 use crate::metric::Metric;
-use crate::recommend::{self, Recommendation};
+use crate::recommend::{self, Recommendations};
 use crate::schema::{self, CellResult, Results, Spread, Status, Workload};
 use charts::{Bar, Bars, Lines, XAxis};
 
 /// How the recommendation table decides, in words for the reader.
-pub const RECOMMENDATION_RULE: &str = "For each workload, the implementation with the best median over the repetitions, on throughput and on p99 latency. A lead is clear when the leader's worst repetition beats every other implementation's best one; otherwise the implementations whose range overlaps the leader's are named and there is no clear winner. With few repetitions on a shared machine, read a clear lead as strong evidence and \"no clear winner\" as a tie.";
+pub const RECOMMENDATION_RULE: &str = "For each workload, and within each class a user chooses from (blocking calls on threads, async tasks, sync/async bridges), the implementation with the best median over the repetitions, on throughput (a rate limiter: on how close it holds its configured rate; a supervisor is not ranked) and on p99 latency. A lead is clear when the leader beats each other ranked implementation in a one-sided Mann-Whitney U test, with Holm's correction over every comparison on the page at 5%; otherwise the implementations it does not clearly beat are named. The Go reference, chanlab's own channels and primitives are reference lines beside the ranking, never in it. An implementation whose conformance verdict is not a clean pass carries a warning in its row.";
+
+/// What the verdict table shows.
+pub const VERDICT_NOTE: &str = "Each implementation's verdict from chanlab's conformance suites (blocking, async and mixed, as they apply), cached per library version and chanlab build: pass, the rules it fails with what the check saw (declared: a deviation the implementation documents), or why there is none. A figure elsewhere in this report is only worth as much as this verdict.";
+
+/// What the failures section says when nothing failed.
+pub const NO_FAILURES: &str =
+    "Every cell that ran passed its oracle: none failed, hung or crashed.";
+
+/// What the not-applicable section says when every cell ran.
+pub const NONE_REFUSED: &str = "Every cell could run on its implementation.";
 
 /// What the recommendations say when no workload ran on two implementations.
 pub const NO_RECOMMENDATION: &str = "No workload was measured on two or more implementations, so there is nothing to recommend between.";
 
 /// What the Go reference table shows.
 pub const GO_NOTE: &str = "go-chan runs the same workloads on Go's own channels and goroutines (impls/go), with the same sizing, warm-up, oracles and histogram precision. Each workload the Go reference ran, every implementation on it: median items per second, that as a multiple of Go's, p99 latency where timed, and CPU time per item (all threads).";
+
+/// What the recommendations of one run took: the comparisons corrected
+/// for, and the repetitions a clear lead would need when it has fewer.
+pub fn recommendation_note(recommendations: &Recommendations) -> String {
+    let mut note = format!(
+        "{} comparisons corrected for together.",
+        recommendations.comparisons
+    );
+    if let Some(needed) = recommendations.repetitions_needed {
+        note += &format!(
+            " With this run's repetitions no lead can be clear over that many comparisons, even one whose every repetition beats every other's: that takes at least {needed} repetitions per cell (`--repetitions {needed}`)."
+        );
+    }
+    note
+}
+
+/// The report's methodology for one run, as (heading, text) paragraphs:
+/// what each mode times, how cells are sized, how repetitions interleave,
+/// what is excluded, which percentile is which, and the fidelity figures
+/// for the machine when there are any.
+pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String, String)> {
+    let results = &source.results;
+    let settings = &results.settings;
+    let runs: Vec<(f64, &str)> = measured(results)
+        .flat_map(|cell| {
+            cell.repetitions
+                .iter()
+                .map(move |r| (r.elapsed_ns as f64, cell.id.as_str()))
+        })
+        .collect();
+    let shortest =
+        runs.iter()
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map_or_else(String::new, |(ns, id)| {
+                format!(
+                    " The shortest measured run here lasted {} ({id}).",
+                    duration(*ns)
+                )
+            });
+    let short: Vec<String> = results
+        .cells
+        .iter()
+        .filter_map(|cell| {
+            cell.short_of_budget
+                .as_ref()
+                .map(|why| format!("{} ({why})", cell.id))
+        })
+        .collect();
+    let resized = results.cells.iter().filter(|cell| cell.resized > 0).count();
+    let short = if short.is_empty() {
+        " Every measured run lasted at least half the budget.".to_owned()
+    } else {
+        format!(
+            " {} cells cannot reach half the budget and are marked: {}.",
+            short.len(),
+            short.join("; ")
+        )
+    };
+    let mut paragraphs = vec![
+        (
+            "What is timed".to_owned(),
+            "Channel loads: every producer sends a fixed share of the messages, as crossbeam-channel's, kanal's and Go's own benchmarks do, and consumers receive until every sender is gone. On threads the clock starts after every thread is up (a barrier) and stops when all are joined; tasks are spawned with the clock running. Each consumer tallies a message in O(1) (a count and the next sequence number per producer, and a sum of a 64-bit mix of its stamp); the oracle compares the tallies with what was sent after the clock stops. Throughput mode reads no clock per message; closed loop timestamps one message in eight of each producer at send; open loop sends on a fixed schedule and counts latency from each message's due time. Patterns are timed end to end: their threads or tasks start, work, end, and the pattern's oracle checks the run, all inside the clock.".to_owned(),
+        ),
+        (
+            "How cells are sized".to_owned(),
+            format!(
+                "One rule for every worker, Rust and Go, applied by the parent run: probes (each a warm-up on a tenth, then the run) grow from 64 items by 2 to 16 times until one lasts a quarter of the {} ms budget, then the item count fills the budget at the probe's pace. A measured run under half the budget, or over four times it, re-sizes the cell from that run and is measured again, at most twice per cell ({resized} cells were re-sized here); a cell that cannot reach the budget (its pattern takes no more items, a deadline or an open-loop schedule sets its length, or re-sizing did not get there) is marked.{short}{shortest}",
+                settings.budget_ms
+            ),
+        ),
+        (
+            "How repetitions interleave".to_owned(),
+            format!(
+                "{} measured repetitions per cell, each in a fresh worker process after an unmeasured warm-up on a tenth of the items. Round 1 measures every cell once, round 2 starts one cell later, and so on, so drift on a shared machine spreads over every implementation.",
+                settings.repetitions
+            ),
+        ),
+        (
+            "What is excluded, and what a figure means".to_owned(),
+            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run (thread start-up included, a load's oracle excluded; in the open loop it includes the producers' pacing). Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and a table shows their median over the repetitions: the same p99 in every table and verdict. A cell marked oversubscribed ran more threads than the machine has cores.".to_owned(),
+        ),
+    ];
+    paragraphs.push((
+        "Fidelity: chanlab's load against the field's own benchmark".to_owned(),
+        match fidelity {
+            None => "No fidelity figures accompany this report: `ci/fidelity.sh` measures chanlab's load beside crossbeam-channel's own benchmark suite on the same cells and writes them for the report.".to_owned(),
+            Some(fidelity) => {
+                let same = fidelity.machine.hostname == results.machine.hostname
+                    && fidelity.machine.cpu_model == results.machine.cpu_model;
+                format!(
+                    "Measured {} on {} ({}{}), chanlab's figure against the suite's for the same cell over {} interleaved pairs of runs of about {} ms: {}. The table below gives each cell's ratio (chanlab's time per message over the suite's) with its spread and 95% interval, and what differs between the two loops where a cell is off.",
+                    fidelity.started_at,
+                    fidelity.machine.hostname,
+                    fidelity.machine.cpu_model,
+                    if same { ", the machine of this run" } else { ", not the machine of this run" },
+                    fidelity.repetitions,
+                    fidelity.budget_ms,
+                    fidelity.summary(),
+                )
+            }
+        },
+    ));
+    paragraphs
+}
 
 /// One results file in a report.
 pub struct Source {
@@ -48,6 +163,8 @@ pub struct Report {
     pub title: String,
     /// The runs, in the order given.
     pub sources: Vec<Source>,
+    /// The fidelity figures its methodology quotes, if any.
+    pub fidelity: Option<Fidelity>,
 }
 
 /// What a chart shows.
@@ -157,7 +274,14 @@ impl Report {
         Ok(Report {
             title: title.to_owned(),
             sources,
+            fidelity: None,
         })
+    }
+
+    /// The report with the fidelity figures at `path` in its methodology.
+    pub fn with_fidelity(mut self, path: &Path) -> Result<Report> {
+        self.fidelity = Some(Fidelity::load(path)?);
+        Ok(self)
     }
 
     /// Whether the report merges several runs.
@@ -166,7 +290,7 @@ impl Report {
     }
 
     /// The recommendations, per run.
-    pub fn recommendations(&self) -> Vec<(&Source, Vec<Recommendation>)> {
+    pub fn recommendations(&self) -> Vec<(&Source, Recommendations)> {
         self.sources
             .iter()
             .map(|source| (source, recommend::recommend(&source.results)))

@@ -1,35 +1,162 @@
 //! The report's tables, shared by the HTML page, the Markdown and the
 //! terminal.
 
+use std::collections::BTreeMap;
+
+use crate::fidelity::{Agreement, Fidelity};
 use crate::format::{duration, rate};
-use crate::metric::Metric;
-use crate::recommend::Recommendation;
-use crate::schema::{CellResult, GO_REFERENCE, Results, Status};
+use crate::metric::{Metric, percentile};
+use crate::recommend::Recommendations;
+use crate::schema::{CellResult, GO_REFERENCE, Results, Spread, Status, Verdict};
 use crate::table::Table;
 
 use super::{Source, measured};
 
-/// "Which library for which job": one row per workload.
-pub fn recommendations(recommendations: &[Recommendation]) -> Table {
+/// "Which library for which job": one row per workload and class.
+pub fn recommendations(recommendations: &Recommendations) -> Table {
     let mut table = Table::new(&[
         "scenario",
         "workload",
-        "measured",
-        "best throughput",
+        "class",
+        "ranked",
+        "best",
         "best p99",
+        "reference lines",
     ]);
-    for r in recommendations {
+    for r in &recommendations.rows {
+        let (low, high) = r.threads;
+        let threads = if low == high {
+            format!("{low} threads")
+        } else {
+            format!("{low}-{high} threads")
+        };
+        let oversubscribed = match r.oversubscribed {
+            0 => String::new(),
+            n if n == r.measured => ", all oversubscribed".to_owned(),
+            n => format!(", {n} oversubscribed"),
+        };
+        let main_metric = r
+            .main
+            .as_ref()
+            .map_or(Metric::Throughput, |(metric, _)| *metric);
         table.rows.push(vec![
             r.scenario.clone(),
             r.workload.clone(),
-            r.measured.to_string(),
-            r.throughput.as_ref().map_or_else(
-                || "(open loop: the rate is set)".into(),
-                |lead| lead.describe(Metric::Throughput),
-            ),
+            r.class.name().to_owned(),
+            format!("{} ({threads}{oversubscribed})", r.measured),
+            match (&r.main, r.not_ranked) {
+                (Some((metric, lead)), _) => lead.describe(*metric),
+                (None, Some(why)) => format!("not ranked: {why}"),
+                (None, None) => "(open loop: the rate is set)".into(),
+            },
             r.p99
                 .as_ref()
                 .map_or_else(|| "not timed".into(), |lead| lead.describe(Metric::P99)),
+            r.references
+                .iter()
+                .map(|(name, value)| format!("{name} {}", main_metric.format(*value)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    table
+}
+
+/// chanlab's load beside the field's own benchmark, cell by cell.
+pub fn fidelity(fidelity: &Fidelity) -> Table {
+    let mut table = Table::new(&[
+        "implementation",
+        "cell",
+        "threads",
+        "messages",
+        "chanlab /msg",
+        "suite /msg",
+        "ratio (median [min, max])",
+        "95% interval",
+        "within 10%",
+        "why it differs",
+    ]);
+    for cell in &fidelity.cells {
+        let ns =
+            |spread: Option<Spread>| spread.map_or_else(|| "-".to_owned(), |s| duration(s.median));
+        table.rows.push(vec![
+            cell.implementation.clone(),
+            cell.cell.clone(),
+            format!("{}+{}", cell.producers, cell.consumers),
+            cell.items.to_string(),
+            ns(cell.chanlab_ns),
+            ns(cell.peer_ns),
+            cell.ratio.map_or_else(
+                || cell.problem.clone().unwrap_or_default(),
+                |r| format!("{:.2} [{:.2}, {:.2}]", r.median, r.min, r.max),
+            ),
+            cell.ratio_interval
+                .map_or_else(String::new, |(low, high)| format!("[{low:.2}, {high:.2}]")),
+            cell.agreement().map_or("-", Agreement::word).to_owned(),
+            match cell.agreement() {
+                Some(Agreement::Agrees) | None => String::new(),
+                Some(_) => cell.difference.clone().unwrap_or_default(),
+            },
+        ]);
+    }
+    table
+}
+
+/// Each implementation's conformance verdict, with what it found.
+pub fn verdicts(results: &Results) -> Table {
+    let mut table = Table::new(&["implementation", "verdict", "findings", "checked"]);
+    for (implementation, verdict) in &results.verdicts {
+        let (findings, checked) = match verdict {
+            Verdict::Pass { checked_at } => (String::new(), checked_at.clone()),
+            Verdict::Deviates {
+                checked_at,
+                findings,
+            } => (
+                findings
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} in {}{}: {}",
+                            f.rule,
+                            f.check,
+                            if f.declared { " (declared)" } else { "" },
+                            f.detail
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                checked_at.clone(),
+            ),
+            Verdict::Unknown { reason } => (reason.clone(), String::new()),
+        };
+        table.rows.push(vec![
+            implementation.clone(),
+            verdict.short(),
+            findings,
+            checked,
+        ]);
+    }
+    table
+}
+
+/// Every cell that did not run, grouped by why: the kind of refusal, the
+/// reason, and the cells.
+pub fn not_applicable(results: &Results) -> Table {
+    let mut reasons: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for cell in &results.cells {
+        if let Status::NotApplicable { reason, kind } = &cell.status {
+            reasons
+                .entry((kind.clone(), reason.clone()))
+                .or_default()
+                .push(cell.id.clone());
+        }
+    }
+    let mut table = Table::new(&["kind", "reason", "cells"]);
+    for ((kind, reason), cells) in reasons {
+        table.rows.push(vec![
+            kind,
+            reason,
+            format!("{}: {}", cells.len(), cells.join(", ")),
         ]);
     }
     table
@@ -52,7 +179,9 @@ pub fn cells(results: &Results) -> Table {
         "scenario",
         "parameters",
         "implementation",
+        "verdict",
         "items/s (median)",
+        "time/item",
         "spread",
         "CPU/item",
         "p50",
@@ -61,18 +190,27 @@ pub fn cells(results: &Results) -> Table {
         "fairness",
     ]);
     for cell in rows {
+        let implementation = cell.cell.implementation_label()
+            + if cell.oversubscribed {
+                " (oversubscribed)"
+            } else {
+                ""
+            };
+        let verdict = results
+            .verdicts
+            .get(&cell.cell.implementation)
+            .map_or_else(|| "not checked".to_owned(), Verdict::short);
         let mut row = vec![
             cell.scenario.clone(),
             cell.cell.workload.label(),
-            cell.cell.implementation_label(),
+            implementation,
+            verdict,
         ];
         match (&cell.status, &cell.summary) {
             (Status::Measured, Some(summary)) => {
                 let t = summary.throughput;
                 let latency = |name: &str| {
-                    summary
-                        .percentile_ns(name)
-                        .map_or_else(String::new, |ns| duration(ns as f64))
+                    percentile(cell, name).map_or_else(String::new, |p| duration(p.median))
                 };
                 let fairness = summary
                     .consumer_fairness
@@ -85,6 +223,11 @@ pub fn cells(results: &Results) -> Table {
                 };
                 row.extend([
                     rate(t.median),
+                    if t.median > 0.0 {
+                        duration(1e9 / t.median)
+                    } else {
+                        String::new()
+                    },
                     format!("±{spread:.0}%"),
                     duration(summary.cpu_ns_per_item.median),
                     latency("p50"),
@@ -95,7 +238,7 @@ pub fn cells(results: &Results) -> Table {
             }
             (status, _) => {
                 row.push(status_word(status).into());
-                row.extend(std::iter::repeat_n(String::new(), 6));
+                row.extend(std::iter::repeat_n(String::new(), 7));
             }
         }
         table.rows.push(row);
@@ -129,9 +272,7 @@ pub fn go_reference(results: &Results) -> Table {
             let Some(summary) = &cell.summary else {
                 continue;
             };
-            let p99 = summary
-                .percentile_ns("p99")
-                .map_or_else(String::new, |ns| duration(ns as f64));
+            let p99 = percentile(cell, "p99").map_or_else(String::new, |p| duration(p.median));
             table.rows.push(vec![
                 cell.scenario.clone(),
                 cell.cell.workload.label(),

@@ -6,12 +6,13 @@
 //!
 //! This module holds the types and their labels; `summary.rs` the
 //! statistics over a cell's repetitions, `latency.rs` the latency
-//! percentiles and the histogram codec, `io.rs` reading and the atomic
-//! writer.
+//! percentiles and the histogram codec, `verdict.rs` an implementation's
+//! conformance verdict, `io.rs` reading and the atomic writer.
 
 mod io;
 mod latency;
 mod summary;
+mod verdict;
 
 use std::collections::BTreeMap;
 
@@ -23,9 +24,10 @@ use serde::{Deserialize, Serialize};
 pub use io::Writer;
 pub use latency::{Latency, PERCENTILES, decode};
 pub use summary::{Spread, Summary};
+pub use verdict::{Finding, Verdict};
 
 /// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The name of the Go reference implementation (`impls/go`).
 pub const GO_REFERENCE: &str = "go-chan";
@@ -47,6 +49,9 @@ pub struct Results {
     pub started_at: String,
     /// When it finished; `None` while running or if it was interrupted.
     pub finished_at: Option<String>,
+    /// Each implementation's conformance verdict, by name.
+    #[serde(default)]
+    pub verdicts: BTreeMap<String, Verdict>,
     /// Every cell, in plan order.
     pub cells: Vec<CellResult>,
 }
@@ -95,18 +100,62 @@ pub struct CellResult {
     /// The flavor's note, when it differs from the library's plain API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What a user chooses it among; `None` in files written before it was
+    /// recorded ([`CellResult::class`] then derives it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Class>,
+    /// A reference line (the Go reference, chanlab's own channels and
+    /// primitives, the broken twins): shown beside the others, never ranked.
+    #[serde(default)]
+    pub reference: bool,
     /// Threads the cell used, at most, over its repetitions.
     pub threads: usize,
     /// Whether it used more threads than the machine has cores.
     pub oversubscribed: bool,
     /// Items per measured run, from sizing.
     pub items: Option<usize>,
+    /// Times a measured run came out under half the budget, or over four
+    /// times it, and the cell was re-sized from it and measured again (that
+    /// run is not kept).
+    #[serde(default)]
+    pub resized: usize,
+    /// Why the cell's measured runs last under half the budget, when they
+    /// do: its item limit, or re-sizing that did not get there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_of_budget: Option<String>,
     /// Where the cell stands.
     pub status: Status,
     /// Every measured repetition, in the order run.
     pub repetitions: Vec<Repetition>,
     /// Statistics over the repetitions.
     pub summary: Option<Summary>,
+}
+
+/// The kind of implementation a user chooses among: a recommendation
+/// ranks only within one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Class {
+    /// Blocking calls on OS threads.
+    Blocking,
+    /// Futures, as tasks on a tokio runtime.
+    Async,
+    /// One channel with a blocking end and an async end.
+    Bridge,
+}
+
+impl Class {
+    /// Every class, in the order a report shows them.
+    pub const ALL: [Class; 3] = [Class::Blocking, Class::Async, Class::Bridge];
+
+    /// Its name in a report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Blocking => "blocking (threads)",
+            Class::Async => "async (tasks)",
+            Class::Bridge => "sync/async bridge",
+        }
+    }
 }
 
 /// Where a cell stands.
@@ -150,6 +199,15 @@ pub enum Status {
 }
 
 impl CellResult {
+    /// What a user chooses it among: as recorded, or for an older file,
+    /// async when it ran on a runtime.
+    pub fn class(&self) -> Class {
+        self.class.unwrap_or(match self.cell.runtime {
+            Some(_) => Class::Async,
+            None => Class::Blocking,
+        })
+    }
+
     /// The median throughput over its repetitions; 0 before any.
     pub fn median_throughput(&self) -> f64 {
         self.summary.as_ref().map_or(0.0, |s| s.throughput.median)
@@ -419,6 +477,7 @@ pub(crate) mod tests {
             },
             started_at: "2026-11-23T00:00:00Z".into(),
             finished_at: Some("2026-11-23T00:01:00Z".into()),
+            verdicts: BTreeMap::new(),
             cells,
         }
     }
@@ -480,9 +539,13 @@ pub(crate) mod tests {
             cell,
             library: implementation.into(),
             note: None,
+            class: None,
+            reference: false,
             threads: producers + consumers,
             oversubscribed: false,
             items: Some(1000),
+            resized: 0,
+            short_of_budget: None,
             status: Status::Measured,
             repetitions,
             summary,

@@ -23,7 +23,7 @@ pub use filter::{Filter, add_broken};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
     /// Every pattern on every capable implementation and the main channel
-    /// loads, small: about two minutes on two cores.
+    /// loads, 7 repetitions of 35 ms: about three minutes on two cores.
     Quick,
     /// More repetitions, both runtimes, and sweeps over threads, capacity
     /// and message size: the better part of an hour on two cores.
@@ -57,7 +57,9 @@ impl Plan {
         let shipped = implementations::all(false);
         let mut cells = Vec::new();
         let (runtimes, repetitions, budget_ms): (&[Runtime], _, _) = match profile {
-            Profile::Quick => (&[Runtime::MultiThread], 3, 100),
+            // Seven repetitions: the fewest with which a lead can be clear
+            // over the quick page's comparisons (recommend.rs says why).
+            Profile::Quick => (&[Runtime::MultiThread], 7, 35),
             Profile::Full => (&Runtime::ALL, 5, 200),
         };
         for &pattern in Pattern::ALL {
