@@ -386,7 +386,7 @@ pub fn verdicts(
     for implementation in implementations {
         let suites = suites_of(implementation, all);
         let verdict = if suites.is_empty() {
-            Verdict::Unknown {
+            Verdict::NoSuite {
                 reason: match implementation.driver {
                     Driver::Go => "Go's channels are not checked by chanlab's suites; `go test -race` runs the Go reference's oracles".to_owned(),
                     _ => "a primitive, not a channel: the conformance suites do not apply (loom and the pattern's oracle check it)".to_owned(),

@@ -360,7 +360,7 @@ impl Ranked {
         };
         let implementation = leader.split('@').next().unwrap_or(&leader);
         let warning = match verdicts.get(implementation) {
-            Some(Verdict::Pass { .. }) => None,
+            Some(Verdict::Pass { .. } | Verdict::NoSuite { .. }) => None,
             Some(verdict @ Verdict::Deviates { .. }) => Some(verdict.short()),
             Some(Verdict::Unknown { .. }) | None => Some("not checked".to_owned()),
         };
@@ -468,6 +468,30 @@ mod tests {
             text.contains("Warning: kanal fails R7 receivers-gone (declared)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_primitive_no_suite_applies_to_carries_no_warning_but_an_unchecked_flavor_does() {
+        let mut results = results_with(vec![
+            cell_with("atomics", &many(100.0)),
+            cell_with("std-mutex", &many(50.0)),
+        ]);
+        results.verdicts.insert(
+            "atomics".into(),
+            Verdict::NoSuite {
+                reason: "a primitive".into(),
+            },
+        );
+        let (_, lead) = recommend(&results).rows[0].main.clone().unwrap();
+        assert_eq!(lead.warning, None);
+        results.verdicts.insert(
+            "atomics".into(),
+            Verdict::Unknown {
+                reason: "not checked on this build".into(),
+            },
+        );
+        let (_, lead) = recommend(&results).rows[0].main.clone().unwrap();
+        assert_eq!(lead.warning.as_deref(), Some("not checked"));
     }
 
     #[test]

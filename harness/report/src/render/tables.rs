@@ -127,7 +127,9 @@ pub fn verdicts(results: &Results) -> Table {
                     .join("; "),
                 checked_at.clone(),
             ),
-            Verdict::Unknown { reason } => (reason.clone(), String::new()),
+            Verdict::Unknown { reason } | Verdict::NoSuite { reason } => {
+                (reason.clone(), String::new())
+            }
         };
         table.rows.push(vec![
             implementation.clone(),

@@ -22,10 +22,15 @@ pub enum Verdict {
         /// Every violation found.
         findings: Vec<Finding>,
     },
-    /// There is no verdict, and why: not checked on this build, or no
-    /// suite applies.
+    /// There is no verdict for this build, and why: run the suites.
     Unknown {
-        /// Why.
+        /// Why, with the command that checks it.
+        reason: String,
+    },
+    /// No conformance suite applies (a lock or coordination primitive, the
+    /// Go reference), and what checks it instead.
+    NoSuite {
+        /// Why, and what checks it instead.
         reason: String,
     },
 }
@@ -53,7 +58,7 @@ impl Verdict {
     pub fn fails_undeclared(&self) -> bool {
         match self {
             Verdict::Deviates { findings, .. } => findings.iter().any(|f| !f.declared),
-            Verdict::Pass { .. } | Verdict::Unknown { .. } => false,
+            Verdict::Pass { .. } | Verdict::Unknown { .. } | Verdict::NoSuite { .. } => false,
         }
     }
 
@@ -66,12 +71,13 @@ impl Verdict {
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),
-            Verdict::Pass { .. } | Verdict::Unknown { .. } => Vec::new(),
+            Verdict::Pass { .. } | Verdict::Unknown { .. } | Verdict::NoSuite { .. } => Vec::new(),
         }
     }
 
     /// The verdict in a few words for a table cell: `pass`, `fails R6
-    /// senders-gone (declared)`, `FAILS R3 exactly-once` or `not checked`.
+    /// senders-gone (declared)`, `FAILS R3 exactly-once`, `not checked` or
+    /// `no suite applies`.
     pub fn short(&self) -> String {
         match self {
             Verdict::Pass { .. } => "pass".to_owned(),
@@ -80,6 +86,7 @@ impl Verdict {
             }
             Verdict::Deviates { .. } => format!("fails {} (declared)", self.rules().join(", ")),
             Verdict::Unknown { .. } => "not checked".to_owned(),
+            Verdict::NoSuite { .. } => "no suite applies".to_owned(),
         }
     }
 }
