@@ -141,6 +141,26 @@ fn compare_fails_on_a_slowed_implementation_and_passes_on_itself() {
 }
 
 #[test]
+fn compare_refuses_runs_of_different_schemas() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let run = dir.path().join("run");
+    assert!(spsc_run(&run, &["crossbeam"], "2").status.success());
+    let current = path(&run, "results.json");
+    let text_of = std::fs::read_to_string(&current).expect("results.json exists");
+    let mut old: Value = serde_json::from_str(&text_of).expect("JSON");
+    old["schema_version"] = 1.into();
+    let baseline = dir.path().join("v1.json");
+    std::fs::write(&baseline, old.to_string()).expect("the old file is written");
+    let output = chanlab(&["compare", baseline.to_str().expect("UTF-8"), &current]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        text(&output).contains("not comparable"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
 fn compare_refuses_a_malformed_threshold() {
     let output = chanlab(&["compare", "a.json", "b.json", "--max-regression", "ten"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));

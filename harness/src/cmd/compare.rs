@@ -41,6 +41,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let baseline = Results::load(&args.baseline)?;
     let current = Results::load(&args.current)?;
+    if baseline.schema_version != current.schema_version {
+        bail!(
+            "{} has results schema {} and {} has {}: the figures are not comparable \
+             (schema 2 changed what a channel load measures: every producer sends a fixed \
+             share), so measure the baseline again with this chanlab",
+            args.baseline.display(),
+            baseline.schema_version,
+            args.current.display(),
+            current.schema_version
+        );
+    }
     let options = Options {
         max_regression: args.max_regression,
         alpha: args.alpha,
