@@ -255,6 +255,10 @@ struct Entry {
 pub struct Cache {
     path: PathBuf,
     entries: Vec<Entry>,
+    /// The library versions this build records.
+    libraries: BTreeMap<String, String>,
+    /// [`build_key`] of this binary.
+    build: String,
 }
 
 impl Cache {
@@ -268,18 +272,28 @@ impl Cache {
         Cache {
             path: path.to_owned(),
             entries,
+            libraries: provenance::build().libraries,
+            build: build_key(),
         }
+    }
+
+    /// The library's version as this build records it.
+    fn library_version(&self, library: &str) -> String {
+        self.libraries
+            .get(library)
+            .cloned()
+            .unwrap_or_else(|| "unrecorded".to_owned())
     }
 
     /// The cached outcome of `suite` for this build and the library version
     /// it records, with when it was checked.
     fn get(&self, suite: &Suite) -> Option<&Entry> {
-        let (version, build) = (library_version(suite.info.library), build_key());
+        let version = self.library_version(suite.info.library);
         self.entries.iter().find(|entry| {
             entry.suite == suite.kind
                 && entry.implementation == suite.name
                 && entry.library_version == version
-                && entry.build == build
+                && entry.build == self.build
         })
     }
 
@@ -291,8 +305,8 @@ impl Cache {
         self.entries.push(Entry {
             suite: suite.kind,
             implementation: suite.name.clone(),
-            library_version: library_version(suite.info.library),
-            build: build_key(),
+            library_version: self.library_version(suite.info.library),
+            build: self.build.clone(),
             checked_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             outcome: outcome.clone(),
         });
@@ -305,15 +319,6 @@ impl Cache {
         std::fs::rename(&partial, &self.path)
             .with_context(|| format!("replacing {}", self.path.display()))
     }
-}
-
-/// The library's version as this build records it.
-fn library_version(library: &str) -> String {
-    provenance::build()
-        .libraries
-        .get(library)
-        .cloned()
-        .unwrap_or_else(|| "unrecorded".to_owned())
 }
 
 /// What a cached outcome must match to be reused: the git commit, and for

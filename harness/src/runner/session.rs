@@ -461,13 +461,7 @@ impl Runner {
     /// ([`sizing::judge`]).
     fn resize_if_off(&mut self, index: usize, items: usize, elapsed: Duration) -> bool {
         let result = &self.results.cells[index];
-        let open_loop_rate = match &result.cell.workload {
-            Workload::Load { spec } => match spec.measure {
-                Measure::OpenLoop { rate } => Some(rate),
-                _ => None,
-            },
-            Workload::Pattern { .. } => None,
-        };
+        let open_loop_rate = chanlab_report::metric::open_loop_rate(result);
         let (most, limited_by) = &self.most_items[index];
         let run = sizing::Measured {
             items,
