@@ -14,6 +14,11 @@ use clap::{Parser, Subcommand};
 
 use output::ColorChoice;
 
+/// Counts every heap allocation, per thread so counting never contends,
+/// for the allocations per item a measured run reports.
+#[global_allocator]
+static ALLOCATOR: alloc_tracker::Allocator<std::alloc::System> = alloc_tracker::Allocator::system();
+
 /// chanlab checks channel implementations against one written spec and
 /// measures them on Go's concurrency patterns.
 #[derive(Parser)]

@@ -75,8 +75,9 @@ fn a_run_ends_with_the_path_of_its_report() {
     let last = stdout.lines().last().expect("the run prints something");
     assert_eq!(last, format!("report: {}", path(dir.path(), "index.html")));
     let html = std::fs::read_to_string(dir.path().join("index.html")).expect("the page exists");
-    // Throughput, latency (closed and open loop) and loop charts.
-    for kind in ["throughput", "latency", "loop"] {
+    // Throughput, latency (closed and open loop), latency against offered
+    // load (the open loop at its own and the common rate) and loop charts.
+    for kind in ["throughput", "latency", "offered-load", "loop"] {
         assert!(
             html.contains(&format!("data-kind=\"{kind}\"")),
             "no {kind} chart"
@@ -86,6 +87,10 @@ fn a_run_ends_with_the_path_of_its_report() {
     let markdown = std::fs::read_to_string(dir.path().join("report.md")).expect("the tables exist");
     assert!(markdown.contains("## Which library for which job"));
     assert!(markdown.contains("| crossbeam |"), "{markdown}");
+    // The idle load's table, and allocations per item beside CPU per item.
+    assert!(markdown.contains("## CPU while waiting"), "{markdown}");
+    assert!(markdown.contains("% of a core"), "{markdown}");
+    assert!(markdown.contains("allocs/item"), "{markdown}");
 }
 
 #[test]

@@ -63,7 +63,7 @@ fn a_run_writes_versioned_results_with_every_measure() {
     );
     assert!(output.status.success(), "{}", text(&output));
     let results = results(dir.path());
-    assert_eq!(results["schema_version"], 2);
+    assert_eq!(results["schema_version"], 3);
     for field in ["version", "git_commit", "rustc"] {
         assert!(results["chanlab"][field].is_string(), "chanlab.{field}");
     }
@@ -92,7 +92,12 @@ fn a_run_writes_versioned_results_with_every_measure() {
             .contains("--scenario load/spsc")
     );
     assert!(results["finished_at"].is_string());
-    for measure in ["throughput", "closed-loop", "open-loop"] {
+    for measure in [
+        "throughput",
+        "closed-loop",
+        "open-loop 50% of slowest",
+        "idle",
+    ] {
         let found = cells(&results, &[measure]);
         assert_eq!(found.len(), 1, "{measure}");
         let cell = found[0];
@@ -102,8 +107,13 @@ fn a_run_writes_versioned_results_with_every_measure() {
         assert!(summary["throughput"]["median"].as_f64().unwrap_or(0.0) > 0.0);
         assert!(summary["cpu_ns_per_item"]["median"].as_f64().is_some());
         let latency = &summary["latency"]["percentiles_ns"];
-        if measure == "throughput" {
-            assert!(latency.is_null(), "throughput mode timed messages");
+        let allocations = cell["repetitions"][0]["allocations_per_item"].as_f64();
+        assert!(
+            allocations.is_some_and(|a| a < 0.01),
+            "{measure}: crossbeam's bounded channel allocates {allocations:?} per message"
+        );
+        if measure == "throughput" || measure == "idle" {
+            assert!(latency.is_null(), "{measure} mode timed messages");
         } else {
             for p in ["p50", "p90", "p99", "p99.9", "p99.99", "max"] {
                 assert!(latency[p].as_u64().is_some(), "{measure} lacks {p}");
@@ -111,11 +121,73 @@ fn a_run_writes_versioned_results_with_every_measure() {
             assert!(summary["latency"]["histogram_v2"].is_string());
         }
     }
-    let open = cells(&results, &["open-loop"])[0];
-    let rate = open["cell"]["workload"]["spec"]["measure"]["rate"].as_f64();
+    // The open loop at the common rate (with one implementation, half its
+    // own saturation) and at 90% of its own, each rate set from the
+    // throughput the load was sized at.
+    let rate = |label: &str| {
+        let open = cells(&results, &[label])[0];
+        let rate = open["cell"]["workload"]["spec"]["measure"]["rate"].as_f64();
+        assert!(
+            rate.is_some_and(|r| r >= 1.0),
+            "{label} without a rate: {open}"
+        );
+        rate.unwrap_or_default()
+    };
+    let (half, most) = (rate("50% of slowest"), rate("90% of own"));
+    assert!((most / half - 1.8).abs() < 1e-6, "{half}/s and {most}/s");
+}
+
+#[test]
+fn an_idle_load_shows_a_receiver_that_spins_while_it_waits() {
+    // The broken twin receives by spinning on `try_recv`; the reference
+    // channel parks. The best of three runs of two repetitions each, so a
+    // loaded machine can neither make the parked receiver look busy nor
+    // hide the spinning one.
+    let busy_cores = |implementation: &str| -> Vec<f64> {
+        (0..3)
+            .flat_map(|_| {
+                let dir = tempfile::tempdir().expect("a temp dir");
+                let output = quick_run(
+                    dir.path(),
+                    &[
+                        "--scenario",
+                        "load/spsc",
+                        "--measure",
+                        "idle",
+                        "--capacity",
+                        "64",
+                        "--impl",
+                        implementation,
+                    ],
+                );
+                assert!(output.status.success(), "{}", text(&output));
+                let results = results(dir.path());
+                let cell = cells(&results, &["idle", implementation])[0];
+                let repetitions = cell["repetitions"].as_array().expect("repetitions");
+                repetitions
+                    .iter()
+                    .map(|r| {
+                        let cpu = r["cpu"]["user_ns"].as_f64().unwrap_or(0.0)
+                            + r["cpu"]["system_ns"].as_f64().unwrap_or(0.0);
+                        cpu / r["elapsed_ns"].as_f64().unwrap_or(1.0)
+                    })
+                    .collect::<Vec<f64>>()
+            })
+            .collect()
+    };
+    let parked = busy_cores("reference")
+        .into_iter()
+        .fold(f64::INFINITY, f64::min);
+    let spinning = busy_cores("broken-spins-when-empty")
+        .into_iter()
+        .fold(0.0, f64::max);
     assert!(
-        rate.is_some_and(|r| r >= 1.0),
-        "open loop without a rate: {open}"
+        parked < 0.3,
+        "the parked receiver kept {parked:.2} cores busy"
+    );
+    assert!(
+        spinning > 0.6,
+        "the spinning receiver kept {spinning:.2} cores busy"
     );
 }
 
@@ -407,9 +479,11 @@ fn the_example_scenario_file_plans() {
     );
     let output = chanlab(&["run", "--file", example, "--dry-run"]);
     assert!(output.status.success(), "{}", text(&output));
-    // 4 implementations x 2 x 4 x 2 x 3 loads, and 3 x 4 x 2 pattern cells.
+    // 4 implementations x 2 x 4 x 2 x 5 loads (throughput, closed loop,
+    // and open loop at two own offered loads and the common one), and
+    // 3 x 4 x 2 pattern cells.
     assert!(
-        text(&output).contains("216 cells x 3 repetitions"),
+        text(&output).contains("344 cells x 3 repetitions"),
         "{}",
         text(&output)
     );

@@ -83,6 +83,21 @@ func TestEveryLoadPassesItsOracle(t *testing.T) {
 	}
 }
 
+func TestAnIdleLoadSleepsBeforeEachMessage(t *testing.T) {
+	spec := LoadSpec{
+		Producers: 2, Consumers: 1, Capacity: Capacity{Bounded: 64},
+		MessageBytes: 16, Items: 20, Measure: Measure{Mode: "idle"},
+	}
+	outcome, err := runLoad(spec)
+	if err != nil {
+		t.Fatalf("%+v: %v", spec, err)
+	}
+	// Each producer sends 10 messages, each after a full gap.
+	if outcome.Elapsed < 10*idleGap || len(outcome.Latency) != 0 {
+		t.Errorf("an idle load took %v with %d latency buckets", outcome.Elapsed, len(outcome.Latency))
+	}
+}
+
 func TestUnboundedIsRefusedWithAReason(t *testing.T) {
 	params := smallParams("worker-pool")
 	params.Capacity = Capacity{Unbounded: true}
@@ -98,6 +113,13 @@ func TestAMeasureJobWarmsUpThenMeasures(t *testing.T) {
 	reply := execute(job)
 	if reply["reply"] != "measured" || reply["items"] != uint64(5000) {
 		t.Errorf("measuring replied %v", reply)
+	}
+	// A channel of values allocates nothing per message once it is made.
+	if perItem, ok := reply["allocations_per_item"].(float64); !ok || perItem > 0.1 {
+		t.Errorf("allocations per item: %v", reply["allocations_per_item"])
+	}
+	if warm, ok := reply["warm_up"].(map[string]uint64); !ok || warm["items"] != 500 {
+		t.Errorf("the warm-up is not on record: %v", reply["warm_up"])
 	}
 	job.Job = "size"
 	if reply := execute(job); reply["reply"] != "failed" {

@@ -28,6 +28,9 @@ const (
 	// are the Rust async side's thresholds, not its threads' 200/100 µs.
 	sleepAbove  = 2 * time.Millisecond
 	sleepMargin = time.Millisecond
+	// idleGap is how long each producer of an idle load sleeps before each
+	// message, as on the Rust side.
+	idleGap = time.Millisecond
 	// maxLatency is the histogram's highest trackable value (60 s).
 	maxLatency = 60_000_000_000
 )
@@ -51,7 +54,8 @@ func runLoad(spec LoadSpec) (Outcome, error) {
 	if spec.Producers < 1 || spec.Consumers < 1 || spec.Items < 1 {
 		return Outcome{}, refused("a load needs at least one producer, one consumer and one item")
 	}
-	if spec.Measure.Mode != "throughput" && spec.MessageBytes < 16 {
+	timed := spec.Measure.Mode == "closed-loop" || spec.Measure.Mode == "open-loop"
+	if timed && spec.MessageBytes < 16 {
 		return Outcome{}, refused("a timed load needs messages of at least 16 bytes")
 	}
 	switch spec.MessageBytes {
@@ -78,7 +82,7 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 	}
 	var interval float64
 	switch spec.Measure.Mode {
-	case "throughput", "closed-loop":
+	case "throughput", "closed-loop", "idle":
 	case "open-loop":
 		if !(spec.Measure.Rate >= 1) || math.IsInf(spec.Measure.Rate, 0) {
 			return Outcome{}, refused("an open-loop rate must be at least 1 message per second")
@@ -88,7 +92,8 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 		return Outcome{}, refused("unknown measure %q", spec.Measure.Mode)
 	}
 	stamped := spec.MessageBytes > 0
-	timedMode := spec.Measure.Mode != "throughput"
+	timedMode := spec.Measure.Mode == "closed-loop" || spec.Measure.Mode == "open-loop"
+	idle := spec.Measure.Mode == "idle"
 	items := spec.Items
 	ch := make(chan M, capacity)
 
@@ -119,6 +124,8 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 			for seq := 0; seq < sent; seq++ {
 				at := uint64(untimed)
 				switch {
+				case idle:
+					time.Sleep(idleGap)
 				case interval > 0:
 					// The producers take turns on one schedule.
 					due := uint64(float64(seq*spec.Producers+p) * interval)

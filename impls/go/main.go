@@ -128,6 +128,9 @@ type Outcome struct {
 	Counters   map[string]uint64
 	// Latency is (value in ns, count) pairs at HdrHistogram's precision.
 	Latency [][2]uint64
+	// AllocationsPerItem is set by execute, from both runs' Mallocs; a
+	// negative value means there is no figure.
+	AllocationsPerItem float64
 }
 
 // errRefused marks a workload this implementation cannot run.
@@ -168,15 +171,38 @@ func execute(job Job) map[string]any {
 	workload := job.Cell.Workload
 	switch job.Job {
 	case "measure":
-		// Warm up on a tenth of the items, then measure, as the Rust worker does.
-		if _, err := attempt(workload, max(job.Items/10, 1)); err != nil {
+		// Warm up on a tenth of the items, then measure, as the Rust worker
+		// does; the heap allocations of the measured run beyond the
+		// warm-up's, per item beyond the warm-up's, are what an item costs
+		// once the setup both share cancels.
+		warmUp := max(job.Items/10, 1)
+		before := mallocs()
+		warm, err := attempt(workload, warmUp)
+		if err != nil {
 			return failure(err)
 		}
+		warmUpAllocations := mallocs() - before
+		before = mallocs()
 		outcome, err := attempt(workload, job.Items)
 		if err != nil {
 			return failure(err)
 		}
-		return measured(outcome)
+		allocations := mallocs() - before
+		outcome.AllocationsPerItem = -1
+		if job.Items > warmUp {
+			extra := 0.0
+			if allocations > warmUpAllocations {
+				extra = float64(allocations - warmUpAllocations)
+			}
+			outcome.AllocationsPerItem = extra / float64(job.Items-warmUp)
+		}
+		reply := measured(outcome)
+		reply["warm_up"] = map[string]uint64{
+			"items":      warm.Items,
+			"elapsed_ns": uint64(warm.Elapsed.Nanoseconds()),
+			"cpu_ns":     warm.CPU.UserNs + warm.CPU.SystemNs,
+		}
+		return reply
 	default:
 		return map[string]any{"reply": "failed", "reason": fmt.Sprintf("unknown job %q", job.Job)}
 	}
@@ -206,6 +232,14 @@ func timed(body func() error) (time.Duration, CPU, error) {
 	err := body()
 	elapsed := time.Since(start)
 	return elapsed, usage().since(before), err
+}
+
+// mallocs is how many heap objects the process has allocated so far. It
+// stops the world briefly, so it is read only outside the timed region.
+func mallocs() uint64 {
+	var stats runtime.MemStats
+	runtime.ReadMemStats(&stats)
+	return stats.Mallocs
 }
 
 type rusage syscall.Rusage
@@ -261,6 +295,9 @@ func measured(o Outcome) map[string]any {
 	}
 	if o.Latency != nil {
 		reply["latency_ns"] = o.Latency
+	}
+	if o.AllocationsPerItem >= 0 {
+		reply["allocations_per_item"] = o.AllocationsPerItem
 	}
 	return reply
 }

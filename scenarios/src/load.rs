@@ -16,7 +16,7 @@
 //! ([`mix64`]). The oracle compares those tallies with what was sent after
 //! the clock stops.
 //!
-//! Three [`Measure`]s:
+//! Four [`Measure`]s:
 //! - [`Measure::Throughput`]: no clock is read per message, so throughput
 //!   is what the channel does, not what timestamping costs.
 //! - [`Measure::ClosedLoop`]: one message in [`CLOSED_LOOP_SAMPLE`] of each
@@ -28,6 +28,10 @@
 //!   time. A producer that falls behind sends late messages at once, and
 //!   their latency still counts from the due time, so a stall is not hidden
 //!   by coordinated omission.
+//! - [`Measure::Idle`]: each producer sleeps [`IDLE_GAP`] before each
+//!   message, so the consumers spend the run blocked on an empty channel.
+//!   The figure is the CPU the run burns: what a receiver costs while it
+//!   waits (parked, or spinning), plus the sleeping producers' wake-ups.
 //!
 //! Latency is recorded per consumer into an HdrHistogram (1 ns to 60 s,
 //! three significant digits) and merged after the run.
@@ -77,6 +81,10 @@ const MAX_LATENCY_NS: u64 = 60_000_000_000;
 /// 8th message of each producer), so it favours no phase of the run.
 pub const CLOSED_LOOP_SAMPLE: usize = 8;
 
+/// Most messages in an idle load: ten minutes of [`IDLE_GAP`]s per
+/// producer at most, so a mistaken size cannot hang a run for hours.
+const MOST_IDLE_ITEMS: usize = 600_000;
+
 /// The time carried by a message that is not timed.
 const UNTIMED: u64 = u64::MAX;
 
@@ -94,7 +102,16 @@ pub enum Measure {
         /// Messages per second across all producers.
         rate: f64,
     },
+    /// Each producer sleeps [`IDLE_GAP`] before each message (a sleep,
+    /// never a spin), so the consumers wait on an empty channel; no
+    /// per-message clock.
+    Idle,
 }
+
+/// How long each producer sleeps before each message under
+/// [`Measure::Idle`]: long enough that a receiver which spins before it
+/// parks has given up spinning, so the run shows which receivers park.
+pub const IDLE_GAP: Duration = Duration::from_millis(1);
 
 impl Measure {
     /// The mode's name in filters and reports.
@@ -103,11 +120,12 @@ impl Measure {
             Measure::Throughput => "throughput",
             Measure::ClosedLoop => "closed-loop",
             Measure::OpenLoop { .. } => "open-loop",
+            Measure::Idle => "idle",
         }
     }
 
     fn records_latency(&self) -> bool {
-        !matches!(self, Measure::Throughput)
+        matches!(self, Measure::ClosedLoop | Measure::OpenLoop { .. })
     }
 }
 
@@ -137,6 +155,18 @@ impl LoadSpec {
             (true, false) => "mpsc",
             (false, true) => "spmc",
             (true, true) => "mpmc",
+        }
+    }
+
+    /// Messages per second the load's schedule sends, when a schedule and
+    /// not the channel sets its pace: the open loop's rate, or an idle
+    /// load's one message per [`IDLE_GAP`] per producer (an upper bound:
+    /// sleeps overshoot).
+    pub fn scheduled_rate(&self) -> Option<f64> {
+        match self.measure {
+            Measure::OpenLoop { rate } if rate > 0.0 => Some(rate),
+            Measure::Idle => Some(self.producers as f64 / IDLE_GAP.as_secs_f64()),
+            _ => None,
         }
     }
 
@@ -174,6 +204,16 @@ impl LoadSpec {
             );
         }
         info.check(self.capacity)?;
+        if self.measure == Measure::Idle && self.items > MOST_IDLE_ITEMS {
+            return Err(ParamError::new(
+                "items",
+                self.items,
+                format!(
+                    "at most {MOST_IDLE_ITEMS} in an idle load, one every {IDLE_GAP:?} per producer"
+                ),
+            )
+            .into());
+        }
         if self.consumers > 1 && !info.capabilities.multi_consumer {
             return Err(ScenarioError::NotApplicable(Refusal::NoMultiConsumer {
                 flavor: info.name,
@@ -380,7 +420,7 @@ impl Schedule<'_> {
         match self.shared.measure {
             Measure::ClosedLoop if seq % CLOSED_LOOP_SAMPLE == 0 => self.now_ns(),
             Measure::OpenLoop { .. } => self.due_ns(self.index(producer, seq)),
-            Measure::Throughput | Measure::ClosedLoop => UNTIMED,
+            Measure::Throughput | Measure::ClosedLoop | Measure::Idle => UNTIMED,
         }
     }
 
@@ -401,8 +441,13 @@ impl Schedule<'_> {
 /// yield, because a sleep overshoots by tens of microseconds.
 const SLEEP_ABOVE: Duration = Duration::from_micros(200);
 
-/// Waits on a thread until message `seq` of `producer` is due.
+/// Waits on a thread until message `seq` of `producer` is due; in an idle
+/// load, sleeps [`IDLE_GAP`].
 fn pace(schedule: Schedule<'_>, producer: usize, seq: usize) {
+    if schedule.shared.measure == Measure::Idle {
+        thread::sleep(IDLE_GAP);
+        return;
+    }
     loop {
         let wait = schedule.wait_for(producer, seq);
         if wait.is_zero() {
@@ -418,8 +463,13 @@ fn pace(schedule: Schedule<'_>, producer: usize, seq: usize) {
 
 /// Waits in a task until message `seq` of `producer` is due. tokio's
 /// timer ticks in milliseconds, so shorter waits yield to the runtime.
+/// In an idle load, sleeps [`IDLE_GAP`] on the runtime's timer.
 async fn pace_async(schedule: Schedule<'_>, producer: usize, seq: usize) {
     const TIMER_ABOVE: Duration = Duration::from_millis(2);
+    if schedule.shared.measure == Measure::Idle {
+        tokio::time::sleep(IDLE_GAP).await;
+        return;
+    }
     loop {
         let wait = schedule.wait_for(producer, seq);
         if wait.is_zero() {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use chanlab_broken::{Broken, Duplicates, Loses, Reorders, ReplacesWithDuplicate};
 use chanlab_contract::{AsyncFlavor, Capacity, FlavorVisitor, SyncFlavor};
 use chanlab_scenarios::load::{
-    CLOSED_LOOP_SAMPLE, Direction, LoadSpec, MESSAGE_SIZES, Measure, run_load_async, run_load_sync,
-    start_load_bridge,
+    CLOSED_LOOP_SAMPLE, Direction, IDLE_GAP, LoadSpec, MESSAGE_SIZES, Measure, run_load_async,
+    run_load_sync, start_load_bridge,
 };
 use chanlab_scenarios::{Refusal, Runtime, ScenarioError};
 use support::within;
@@ -71,9 +71,9 @@ fn check_run(
                 outcome.sent_by
             );
             match (spec.measure, outcome.latency) {
-                (Measure::Throughput, None) => {}
-                (Measure::Throughput, Some(_)) => {
-                    panic!("{place}: timed messages in throughput mode")
+                (Measure::Throughput | Measure::Idle, None) => {}
+                (Measure::Throughput | Measure::Idle, Some(_)) => {
+                    panic!("{place}: timed messages in {} mode", spec.measure.name())
                 }
                 (_, None) => panic!("{place}: no latency recorded"),
                 (Measure::ClosedLoop, Some(latency)) => assert_eq!(
@@ -136,6 +136,34 @@ impl FlavorVisitor for EveryShape {
 #[test]
 fn every_flavor_carries_every_measure() {
     chanlab_impls::visit_all(&mut EveryShape);
+}
+
+/// An idle load sleeps its gap before every message, on threads and in
+/// tasks, so its receivers wait on an empty channel; it times no message.
+#[test]
+fn an_idle_load_sleeps_before_each_message() {
+    let idle = LoadSpec {
+        items: 20,
+        ..spec(2, 1, Measure::Idle)
+    };
+    let sync = run_load_sync::<chanlab_impls::Crossbeam>(&idle).unwrap();
+    let tasks = run_load_async::<chanlab_impls::TokioMpsc>(&idle, Runtime::CurrentThread).unwrap();
+    for (place, outcome) in [("threads", sync), ("tasks", tasks)] {
+        check_run(place, &idle, Some(Ok(outcome.clone())));
+        // Each producer sends 10 messages, each after a full gap.
+        assert!(
+            outcome.elapsed >= IDLE_GAP * 10,
+            "{place}: {:?}",
+            outcome.elapsed
+        );
+    }
+    assert!(matches!(
+        run_load_sync::<chanlab_impls::Crossbeam>(&LoadSpec {
+            items: 10_000_000,
+            ..idle
+        }),
+        Err(ScenarioError::InvalidParams(_))
+    ));
 }
 
 #[test]

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::metric::{Metric, open_loop_rate};
+use crate::metric::{Metric, scheduled_rate};
 use crate::schema::{CellResult, Results, Status};
 use crate::stats::{self, Interval};
 use crate::table::Table;
@@ -255,7 +255,7 @@ pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comp
             continue;
         }
         seen.insert(key.clone());
-        if let (Some(before), Some(now)) = (open_loop_rate(old), open_loop_rate(cell))
+        if let (Some(before), Some(now)) = (scheduled_rate(old), scheduled_rate(cell))
             && before > 0.0
             && (now / before - 1.0).abs() > 0.1
         {
@@ -501,11 +501,14 @@ mod tests {
 
     #[test]
     fn open_loop_compares_latency_only_and_notes_a_new_rate() {
+        // A derived rate differs from run to run; the cell is the same.
         let open_loop = |rate: f64, throughputs: &[f64]| {
             let mut cell = cell_with("flume", throughputs);
-            if let crate::schema::Workload::Load { spec } = &mut cell.cell.workload {
+            if let crate::schema::Workload::Load { spec, offered } = &mut cell.cell.workload {
                 spec.measure = chanlab_scenarios::load::Measure::OpenLoop { rate };
+                *offered = Some(crate::schema::Offered::SlowestSaturation { fraction: 0.5 });
             }
+            cell.id = cell.cell.id();
             results_with(vec![cell])
         };
         let comparison = compare(
@@ -517,6 +520,23 @@ mod tests {
         assert_eq!(metrics, vec![Metric::P99]);
         assert_eq!(comparison.rate_changed.len(), 1);
         assert!(comparison.summary().contains("different offered loads"));
+    }
+
+    #[test]
+    fn fixed_rates_and_own_offered_loads_are_cells_of_their_own() {
+        let at = |measure, offered| {
+            let mut cell = cell_with("flume", &[100.0; 3]);
+            if let crate::schema::Workload::Load { spec, offered: o } = &mut cell.cell.workload {
+                spec.measure = measure;
+                *o = offered;
+            }
+            cell.cell.key()
+        };
+        let open = |rate| chanlab_scenarios::load::Measure::OpenLoop { rate };
+        let own = |fraction| Some(crate::schema::Offered::OwnSaturation { fraction });
+        assert_ne!(at(open(1000.0), None), at(open(2000.0), None));
+        assert_eq!(at(open(1000.0), own(0.5)), at(open(2000.0), own(0.5)));
+        assert_ne!(at(open(1000.0), own(0.5)), at(open(1000.0), own(0.9)));
     }
 
     #[test]

@@ -2,18 +2,16 @@
 //! statistics see the spread and not only a median.
 
 use chanlab_scenarios::Pattern;
-use chanlab_scenarios::load::Measure;
 
 use crate::format::{duration, rate};
 use crate::schema::{CellResult, Repetition, Spread, Workload};
 
-/// The offered rate of an open-loop load, in messages per second.
-pub fn open_loop_rate(cell: &CellResult) -> Option<f64> {
+/// The rate a load's schedule sends at, in messages per second, when a
+/// schedule and not the channel sets its pace (an open-loop or an idle
+/// load): its throughput is then no figure of the implementation.
+pub fn scheduled_rate(cell: &CellResult) -> Option<f64> {
     match &cell.cell.workload {
-        Workload::Load { spec } => match spec.measure {
-            Measure::OpenLoop { rate } => Some(rate),
-            _ => None,
-        },
+        Workload::Load { spec, .. } => spec.scheduled_rate(),
         Workload::Pattern { .. } => None,
     }
 }
@@ -86,7 +84,7 @@ impl Metric {
     /// Its value in one repetition of `cell`, if measured there.
     pub fn value(self, cell: &CellResult, repetition: &Repetition) -> Option<f64> {
         match self {
-            Metric::Throughput if open_loop_rate(cell).is_some() => None,
+            Metric::Throughput if scheduled_rate(cell).is_some() => None,
             Metric::Throughput => Some(repetition.throughput),
             Metric::P99 => repetition
                 .latency

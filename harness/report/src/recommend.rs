@@ -7,7 +7,8 @@
 //! reference, chanlab's own channels and primitives, the broken twins) are
 //! listed beside the ranking, never in it. A workload whose time is set by
 //! its configuration (a rate limiter's rate, a supervisor's backoff) is
-//! ranked by how well it holds that configuration, or not at all.
+//! ranked by how well it holds that configuration, or not at all; so is a
+//! load each implementation runs at its own offered rate, or an idle one.
 //!
 //! A lead is **clear** when the leader beats every other ranked
 //! implementation: each in a one-sided Mann-Whitney U test, the row's
@@ -19,9 +20,10 @@
 use std::collections::BTreeMap;
 
 use chanlab_scenarios::Pattern;
+use chanlab_scenarios::load::Measure;
 
 use crate::metric::Metric;
-use crate::schema::{CellResult, Class, Results, Status, Verdict, Workload};
+use crate::schema::{CellResult, Class, Offered, Results, Status, Verdict, Workload};
 use crate::stats;
 
 /// The family-wise error rate a clear lead is held to.
@@ -44,8 +46,22 @@ pub enum Ranking {
 /// How `workload` is ranked: exhaustive over the patterns, so a new pattern
 /// must say.
 pub fn ranking(workload: &Workload) -> Ranking {
-    let Workload::Pattern { pattern, .. } = workload else {
-        return Ranking::Throughput;
+    let pattern = match workload {
+        Workload::Pattern { pattern, .. } => pattern,
+        Workload::Load {
+            offered: Some(Offered::OwnSaturation { .. }),
+            ..
+        } => {
+            return Ranking::NotRanked(
+                "each implementation runs at a fraction of its own saturation, so the offered loads differ; the latency-against-load chart shows them",
+            );
+        }
+        Workload::Load { spec, .. } if spec.measure == Measure::Idle => {
+            return Ranking::NotRanked(
+                "its pace is the schedule's; its figure is the CPU burnt while waiting, in the table of that name",
+            );
+        }
+        Workload::Load { .. } => return Ranking::Throughput,
     };
     match pattern {
         Pattern::RateLimit => Ranking::RateError,
@@ -185,14 +201,19 @@ pub fn recommend(results: &Results) -> Recommendations {
         .iter()
         .filter(|c| c.status == Status::Measured && !c.repetitions.is_empty())
     {
-        let key = (
-            cell.scenario.clone(),
-            cell.cell.workload.label(),
-            cell.class(),
-        );
+        // Cells at their own offered loads share a row (to say why it is
+        // not ranked), not a rate.
+        let workload = match &cell.cell.workload {
+            own @ Workload::Load {
+                offered: Some(Offered::OwnSaturation { .. }),
+                ..
+            } => own.key_label(),
+            other => other.label(),
+        };
+        let key = (cell.scenario.clone(), workload.clone(), cell.class());
         let group = groups.entry(key).or_insert_with(|| Pending {
             scenario: cell.scenario.clone(),
-            workload: cell.cell.workload.label(),
+            workload,
             class: cell.class(),
             cells: Vec::new(),
             references: Vec::new(),

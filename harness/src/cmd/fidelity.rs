@@ -31,7 +31,7 @@ use super::parse_duration;
 use crate::child::{self, Ended};
 use crate::runner::go;
 use crate::runner::protocol::{Job, Reply};
-use crate::runner::sizing::{self, Step};
+use crate::runner::sizing;
 use crate::runner::worker::{self, Answer, Worker};
 use crate::runner::{implementations, provenance};
 
@@ -139,6 +139,7 @@ impl PeerCell {
             cell: Cell {
                 workload: Workload::Load {
                     spec: self.spec(items),
+                    offered: None,
                 },
                 implementation: self.implementation.to_owned(),
                 runtime: None,
@@ -321,16 +322,11 @@ fn size(
         Kind::Large => MAX_CAPACITY,
         _ => chanlab_scenarios::MAX_ITEMS,
     };
-    let mut items = sizing::FIRST_PROBE;
-    let (items, problem) = loop {
-        match chanlab(cell, worker, items, limit)? {
-            Ok(elapsed) => match sizing::after_probe(items, elapsed, budget, most) {
-                Step::Probe(more) => items = more,
-                Step::Sized { items, .. } => break (items, None),
-            },
-            Err(problem) => break (items, Some(format!("sizing: {problem}"))),
-        }
-    };
+    let (items, problem) =
+        match sizing::by_probes(budget, most, |items| chanlab(cell, worker, items, limit))? {
+            Ok((items, _)) => (items, None),
+            Err(problem) => (THREADS, Some(format!("sizing: {problem}"))),
+        };
     Ok(Tally {
         items: (items / THREADS).max(1) * THREADS,
         chanlab_ns: Vec::new(),

@@ -3,7 +3,9 @@
 //! nothing else) and by the runner's load, in throughput mode and in
 //! closed-loop latency mode; the ratio of their times is the runner's
 //! overhead. Variants are interleaved in each repetition and the medians of
-//! the per-repetition ratios are reported.
+//! the per-repetition ratios are reported, each with its 95% bootstrap
+//! interval; where that interval is wider than ±5% of the median, the
+//! output says how many repetitions would narrow it that far.
 
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
@@ -16,6 +18,11 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use chanlab_report::format::duration;
 use chanlab_report::schema::Spread;
+use chanlab_report::stats::{self, Interval};
+
+/// The half-width, as a share of the median, that the overhead's 95%
+/// interval should not exceed.
+const TARGET_HALF_WIDTH: f64 = 0.05;
 
 /// Options of `chanlab overhead`.
 #[derive(clap::Args)]
@@ -58,8 +65,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "message",
         "time/message (median)",
         "vs bare loop: median of paired ratios [min, max]",
+        "95% interval (half-width)",
     ]);
+    let mut wanting = Vec::new();
     for row in &rows {
+        let interval = match (row.ratio, row.interval) {
+            (Some(ratio), Some(interval)) => {
+                let half_width = (interval.high - interval.low) / 2.0 / ratio.median;
+                if half_width > TARGET_HALF_WIDTH {
+                    // An interval narrows as the square root of the repetitions.
+                    let needed =
+                        (args.repetitions as f64 * (half_width / TARGET_HALF_WIDTH).powi(2)).ceil();
+                    wanting.push(format!(
+                        "{} ({} B): about {needed} repetitions for ±{:.0}%",
+                        row.name,
+                        row.bytes,
+                        TARGET_HALF_WIDTH * 100.0
+                    ));
+                }
+                format!(
+                    "[{:.3}, {:.3}] (±{:.1}%)",
+                    interval.low,
+                    interval.high,
+                    half_width * 100.0
+                )
+            }
+            _ => String::new(),
+        };
         table.add_row([
             row.name.to_owned(),
             format!("{} B", row.bytes),
@@ -68,10 +100,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 || "1 (reference)".to_owned(),
                 |r| format!("{:.3} [{:.2}, {:.2}]", r.median, r.min, r.max),
             ),
+            interval,
         ]);
     }
+    let precision = if wanting.is_empty() {
+        format!(
+            "every interval is within ±{:.0}% of its median",
+            TARGET_HALF_WIDTH * 100.0
+        )
+    } else {
+        format!(
+            "wider than ±{:.0}%: {}",
+            TARGET_HALF_WIDTH * 100.0,
+            wanting.join("; ")
+        )
+    };
     crate::output::print(&format!(
-        "{table}\n{} on bounded({}), {} messages, {} interleaved repetitions\n",
+        "{table}\n{} on bounded({}), {} messages, {} interleaved repetitions; {precision}\n",
         args.implementation, args.capacity, args.items, args.repetitions
     ))?;
     Ok(ExitCode::SUCCESS)
@@ -83,6 +128,8 @@ struct Row {
     bytes: usize,
     per_message: Spread,
     ratio: Option<Spread>,
+    /// The 95% bootstrap interval of the median paired ratio.
+    interval: Option<Interval>,
 }
 
 struct OnNamed<'a> {
@@ -172,18 +219,21 @@ fn measure<F: SyncFlavor>(args: &Args) -> anyhow::Result<Vec<Row>> {
         .map(|(index, (name, bytes, _))| {
             let per_message = Spread::of(times[index].iter().map(|t| t / items as f64))?;
             let bare = bare_of(index);
-            let ratio = if bare == index {
-                None
+            let ratios: Vec<f64> = if bare == index {
+                Vec::new()
             } else {
-                Some(Spread::of(
-                    times[index].iter().zip(&times[bare]).map(|(t, b)| t / b),
-                )?)
+                times[index]
+                    .iter()
+                    .zip(&times[bare])
+                    .map(|(t, b)| t / b)
+                    .collect()
             };
             Some(Row {
                 name,
                 bytes: *bytes,
                 per_message,
-                ratio,
+                ratio: Spread::of(ratios.iter().copied()),
+                interval: stats::median_interval(&ratios, 0.95),
             })
         })
         .collect::<Option<Vec<Row>>>()

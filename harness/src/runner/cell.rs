@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chanlab_report::schema::{Cell, CpuUsage, Latency, Repetition, Workload};
+use chanlab_report::schema::{Cell, CpuUsage, Latency, Repetition, WarmUp, Workload};
 use chanlab_scenarios::load::Direction;
 use chanlab_scenarios::{Refusal, Runtime, ScenarioError, run_primitive};
 use hdrhistogram::Histogram;
@@ -24,15 +24,50 @@ pub fn execute(job: Job) -> anyhow::Result<Reply> {
     }
 }
 
-/// Warms up on a tenth of the items, then measures one run.
+/// Warms up on a tenth of the items, then measures one run. The warm-up's
+/// size, time and CPU go with the repetition, and heap allocations are
+/// counted in both: what the measured run costs beyond the warm-up, per
+/// item beyond the warm-up's, is what each item costs once the setup both
+/// runs share (threads, runtime, channel) cancels.
 fn measure(cell: &Cell, items: usize) -> anyhow::Result<Reply> {
-    if let Err(reply) = attempt(cell, (items / 10).max(1))? {
-        return Ok(reply);
-    }
-    Ok(match attempt(cell, items)? {
-        Ok(run) => Reply::Measured(run.repetition()?),
+    let warm_up_items = (items / 10).max(1);
+    let (warmed, warm_up_allocations) = counting_allocations(|| attempt(cell, warm_up_items));
+    let warm_up = match warmed? {
+        Ok(run) => WarmUp {
+            items: run.items,
+            elapsed_ns: run.elapsed.as_nanos() as u64,
+            cpu_ns: run.cpu.user_ns + run.cpu.system_ns,
+        },
+        Err(reply) => return Ok(reply),
+    };
+    let (measured, allocations) = counting_allocations(|| attempt(cell, items));
+    Ok(match measured? {
+        Ok(run) => {
+            let per_item = (items > warm_up_items).then(|| {
+                allocations.saturating_sub(warm_up_allocations) as f64
+                    / (items - warm_up_items) as f64
+            });
+            Reply::Measured(run.repetition(per_item, warm_up)?)
+        }
         Err(reply) => reply,
     })
+}
+
+/// Runs `work` and counts the heap allocations every thread of this
+/// process made meanwhile.
+fn counting_allocations<T>(work: impl FnOnce() -> T) -> (T, u64) {
+    let session = alloc_tracker::Session::new();
+    let operation = session.operation("run");
+    let value = {
+        let _span = operation.measure_process();
+        work()
+    };
+    let allocations = session
+        .to_report()
+        .operations()
+        .map(|(_, operation)| operation.total_allocations_count())
+        .sum();
+    (value, allocations)
 }
 
 /// What one run measured, before it becomes a [`Repetition`].
@@ -48,7 +83,11 @@ struct Run {
 }
 
 impl Run {
-    fn repetition(self) -> anyhow::Result<Repetition> {
+    fn repetition(
+        self,
+        allocations_per_item: Option<f64>,
+        warm_up: WarmUp,
+    ) -> anyhow::Result<Repetition> {
         let seconds = self.elapsed.as_secs_f64();
         Ok(Repetition {
             items: self.items,
@@ -64,6 +103,8 @@ impl Run {
             received_by: self.received_by,
             counters: self.counters,
             latency: self.latency.as_ref().map(Latency::of).transpose()?,
+            allocations_per_item,
+            warm_up: Some(warm_up),
         })
     }
 }
@@ -119,7 +160,7 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
                 latency: None,
             })
         }
-        (Workload::Load { spec }, driver) => {
+        (Workload::Load { spec, .. }, driver) => {
             let run = match driver {
                 Driver::Sync { load, .. } => load(spec),
                 Driver::Async { load, .. } => load(spec, runtime),

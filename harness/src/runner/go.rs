@@ -96,9 +96,10 @@ fn info(binary: &Path) -> anyhow::Result<GoToolchain> {
 #[serde(tag = "reply", rename_all = "kebab-case")]
 enum GoReply {
     Measured {
-        /// Everything but the latency, in the Rust worker's shape.
+        /// Everything but the latency, in the Rust worker's shape (boxed:
+        /// the other replies are small).
         #[serde(flatten)]
-        repetition: Repetition,
+        repetition: Box<Repetition>,
         /// (nanoseconds, count) pairs.
         latency_ns: Option<Vec<(u64, u64)>>,
     },
@@ -132,7 +133,7 @@ pub fn reply(stdout: &[u8]) -> anyhow::Result<Reply> {
                 }
                 repetition.latency = Some(Latency::of(&histogram)?);
             }
-            Reply::Measured(repetition)
+            Reply::Measured(*repetition)
         }
     })
 }

@@ -18,15 +18,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use chanlab_report::schema::{
-    self, Cell, CellResult, Results, RunSettings, Status, Summary, Workload, Writer,
+    self, Cell, CellResult, Offered, Results, RunSettings, Status, Summary, Workload, Writer,
 };
 use chanlab_scenarios::load::Measure;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::implementations::Implementation;
-use super::plan::{DERIVED_RATE, Plan};
+use super::plan::Plan;
 use super::protocol::{Job, Reply};
-use super::sizing::{self, Step};
+use super::sizing;
 use super::worker::{self, Answer, Worker};
 use super::{go, implementations, provenance};
 use crate::{suites, verdicts};
@@ -215,7 +215,6 @@ impl Runner {
                     profile: plan.name.clone(),
                     repetitions: plan.repetitions,
                     budget_ms: plan.budget.as_millis() as u64,
-                    open_loop_fraction: plan.open_loop_fraction,
                     background_threads: request.background_load,
                 },
                 started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -264,7 +263,7 @@ impl Runner {
         for index in 0..plan.cells.len() {
             self.size(index)?;
         }
-        self.set_open_loop_rates(plan.open_loop_fraction);
+        self.set_open_loop_rates();
         let count = plan.cells.len();
         for round in 0..plan.repetitions {
             for step in 0..count {
@@ -302,33 +301,51 @@ impl Runner {
         }
     }
 
-    /// Sizes cell `index` to the budget with probe runs ([`sizing`]). An
-    /// open-loop cell with a derived rate is sized by its throughput twin:
-    /// the rate comes later.
+    /// Sizes cell `index` to the budget with probe runs ([`sizing`]). A
+    /// load paced by its schedule (a fixed open-loop rate, an idle load)
+    /// sizes itself. An open-loop cell whose rate is derived is sized as
+    /// its throughput twin, whose size it takes when the plan measures that
+    /// twin too: the rate comes later.
     fn size(&mut self, index: usize) -> anyhow::Result<()> {
         let mut cell = self.results.cells[index].cell.clone();
-        if let Workload::Load { spec } = &cell.workload
-            && let Measure::OpenLoop { rate } = spec.measure
-            && rate > 0.0
+        if let Workload::Load { spec, .. } = &cell.workload
+            && let Some(rate) = spec.scheduled_rate()
         {
-            // A fixed rate sizes itself: the budget's worth of messages.
             let items = open_loop_items(rate, self.budget, self.most_items[index].0);
             self.set_size(index, items, 1e9 / rate);
             self.advance();
             return Ok(self.writer.write(&self.results)?);
         }
-        if let Workload::Load { spec } = &mut cell.workload
-            && spec.measure == DERIVED_RATE
+        if let Workload::Load {
+            spec,
+            offered: offered @ Some(_),
+        } = &mut cell.workload
         {
             spec.measure = Measure::Throughput;
+            *offered = None;
+            if let Some(&(items, ns_per_item)) = self
+                .results
+                .cells
+                .iter()
+                .zip(&self.sizes)
+                .find(|(twin, _)| {
+                    twin.cell.workload.with_items(0) == cell.workload.with_items(0)
+                        && twin.cell.implementation == cell.implementation
+                        && twin.cell.runtime == cell.runtime
+                })
+                .and_then(|(_, size)| size.as_ref())
+            {
+                self.set_size(index, items, ns_per_item);
+                self.advance();
+                return Ok(self.writer.write(&self.results)?);
+            }
         }
         self.progress
             .set_message(format!("sizing {}", self.results.cells[index].id));
         let limit = self.min_limit + self.budget * 20;
         let most = self.most_items[index].0;
-        let mut items = sizing::FIRST_PROBE.min(most);
         let mut probes = 0;
-        loop {
+        let sized = sizing::by_probes(self.budget, most, |items| {
             probes += 1;
             let job = Job::Measure {
                 cell: Cell {
@@ -337,26 +354,16 @@ impl Runner {
                 },
                 items,
             };
-            let during = format!("sizing (probe {probes}, {items} items)");
-            match self.ask(&job, limit)? {
-                Answer::Reply(Reply::Measured(probe)) => {
-                    let elapsed = Duration::from_nanos(probe.elapsed_ns);
-                    match sizing::after_probe(items, elapsed, self.budget, most) {
-                        Step::Probe(more) => items = more,
-                        Step::Sized { items, ns_per_item } => {
-                            self.set_size(index, items, ns_per_item);
-                            break;
-                        }
-                    }
-                }
-                Answer::Reply(other) => {
-                    self.settle(index, other, &during);
-                    break;
-                }
-                Answer::Status(status) => {
-                    self.fail(index, status_during(status, &during));
-                    break;
-                }
+            Ok(match self.ask(&job, limit)? {
+                Answer::Reply(Reply::Measured(probe)) => Ok(Duration::from_nanos(probe.elapsed_ns)),
+                other => Err((other, format!("sizing (probe {probes}, {items} items)"))),
+            })
+        })?;
+        match sized {
+            Ok((items, ns_per_item)) => self.set_size(index, items, ns_per_item),
+            Err((Answer::Reply(reply), during)) => self.settle(index, reply, &during),
+            Err((Answer::Status(status), during)) => {
+                self.fail(index, status_during(status, &during))
             }
         }
         self.advance();
@@ -371,27 +378,30 @@ impl Runner {
         result.cell.workload = result.cell.workload.with_items(items);
     }
 
-    /// Gives every open-loop cell with a derived rate its rate: the plan's
-    /// fraction of the slowest saturation among the implementations on the
-    /// same load, so every implementation gets the same offered load.
-    fn set_open_loop_rates(&mut self, fraction: f64) {
+    /// Gives every open-loop cell with a derived rate its rate, from the
+    /// throughput it was sized at: a fraction of its own saturation, or of
+    /// the slowest implementation's on the same load, so that every
+    /// implementation gets the same offered load.
+    fn set_open_loop_rates(&mut self) {
         let mut slowest: HashMap<String, f64> = HashMap::new();
         for (cell, size) in self.results.cells.iter().zip(&self.sizes) {
-            if let (Some(key), Some((_, ns_per_item))) = (derived_rate_key(&cell.cell), size) {
-                let saturation = 1e9 / ns_per_item.max(1e-3);
+            if let (Some((key, _)), Some((_, ns_per_item))) = (derived_rate(&cell.cell), size) {
+                let saturation = saturation(*ns_per_item);
                 let entry = slowest.entry(key).or_insert(saturation);
                 *entry = entry.min(saturation);
             }
         }
         for (cell, size) in self.results.cells.iter_mut().zip(&mut self.sizes) {
-            let Some(key) = derived_rate_key(&cell.cell) else {
+            let (Some((key, offered)), Some(sized)) = (derived_rate(&cell.cell), size.as_mut())
+            else {
                 continue;
             };
-            let (Some(saturation), Some(sized)) = (slowest.get(&key), size.as_mut()) else {
-                continue;
+            let saturation = match offered {
+                Offered::OwnSaturation { .. } => saturation(sized.1),
+                Offered::SlowestSaturation { .. } => slowest[&key],
             };
-            let rate = (saturation * fraction).max(1.0);
-            if let Workload::Load { spec } = &mut cell.cell.workload {
+            let rate = (saturation * offered.fraction()).max(1.0);
+            if let Workload::Load { spec, .. } = &mut cell.cell.workload {
                 spec.measure = Measure::OpenLoop { rate };
             }
             let items = open_loop_items(rate, self.budget, chanlab_scenarios::MAX_ITEMS);
@@ -461,13 +471,13 @@ impl Runner {
     /// ([`sizing::judge`]).
     fn resize_if_off(&mut self, index: usize, items: usize, elapsed: Duration) -> bool {
         let result = &self.results.cells[index];
-        let open_loop_rate = chanlab_report::metric::open_loop_rate(result);
+        let scheduled_rate = chanlab_report::metric::scheduled_rate(result);
         let (most, limited_by) = &self.most_items[index];
         let run = sizing::Measured {
             items,
             elapsed,
             most: (*most, limited_by.as_deref()),
-            open_loop_rate,
+            scheduled_rate,
             resized: result.resized,
             last_short: self.last_short[index],
         };
@@ -579,11 +589,22 @@ fn status_during(status: Status, during: &str) -> Status {
     }
 }
 
-/// For an open-loop cell whose rate is still to be derived, the key of the
-/// cells that share its rate: the same load on any implementation.
-fn derived_rate_key(cell: &Cell) -> Option<String> {
+/// Messages per second at `ns_per_item`: a saturation sized by throughput.
+fn saturation(ns_per_item: f64) -> f64 {
+    1e9 / ns_per_item.max(1e-3)
+}
+
+/// For an open-loop cell whose rate is still to be derived: how, and the
+/// key of the cells that share a slowest saturation (the same load and
+/// rule on any implementation).
+fn derived_rate(cell: &Cell) -> Option<(String, Offered)> {
     match &cell.workload {
-        Workload::Load { spec } if spec.measure == DERIVED_RATE => Some(cell.workload.label()),
+        Workload::Load {
+            spec,
+            offered: Some(offered),
+        } if spec.measure == (Measure::OpenLoop { rate: 0.0 }) => {
+            Some((cell.workload.label(), *offered))
+        }
         _ => None,
     }
 }

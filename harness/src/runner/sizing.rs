@@ -85,6 +85,29 @@ pub fn after_probe(items: usize, elapsed: Duration, budget: Duration, most: usiz
     Step::Probe(items.saturating_mul(grow as usize).min(most))
 }
 
+/// Sizes a cell with `probe`, which runs it with a number of items and
+/// returns how long that took, or why it could not: probes from
+/// [`FIRST_PROBE`] (at most `most`) as [`after_probe`] says, until sized.
+/// Returns the items per measured run and the nanoseconds per item of the
+/// probe sized from, or the first probe's failure.
+pub fn by_probes<E>(
+    budget: Duration,
+    most: usize,
+    mut probe: impl FnMut(usize) -> anyhow::Result<Result<Duration, E>>,
+) -> anyhow::Result<Result<(usize, f64), E>> {
+    let mut items = FIRST_PROBE.min(most);
+    loop {
+        let elapsed = match probe(items)? {
+            Ok(elapsed) => elapsed,
+            Err(why) => return Ok(Err(why)),
+        };
+        match after_probe(items, elapsed, budget, most) {
+            Step::Probe(more) => items = more,
+            Step::Sized { items, ns_per_item } => return Ok(Ok((items, ns_per_item))),
+        }
+    }
+}
+
 /// Items for a run of `budget` at the pace of a run of `items` items that
 /// took `elapsed`, within `1..=most`.
 pub fn fill(items: usize, elapsed: Duration, budget: Duration, most: usize) -> usize {
@@ -111,8 +134,9 @@ pub struct Measured<'a> {
     /// The most items the cell takes, and why when that is its pattern's
     /// own limit.
     pub most: (usize, Option<&'a str>),
-    /// The open-loop rate, for a run whose length is its schedule.
-    pub open_loop_rate: Option<f64>,
+    /// The schedule's rate, for a run whose length is its schedule (open
+    /// loop, idle).
+    pub scheduled_rate: Option<f64>,
     /// Times the cell was re-sized already.
     pub resized: usize,
     /// The cell's last run that was short and re-sized: items and time.
@@ -152,10 +176,10 @@ pub fn judge(run: &Measured<'_>, budget: Duration) -> Verdict {
         ))
     };
     let (most, limited_by) = run.most;
-    if let Some(rate) = run.open_loop_rate {
+    if let Some(rate) = run.scheduled_rate {
         return match short {
             true => marked(format!(
-                "an open-loop run is sized by its rate, {} messages at {rate:.0}/s",
+                "its run is sized by its schedule, {} messages at {rate:.0}/s",
                 run.items
             )),
             false => Verdict::Keep,
@@ -199,18 +223,31 @@ mod tests {
     /// Sizes a cell whose run costs `ns_per_item` per item plus `fixed`,
     /// and returns the items and the probes it took.
     fn size(ns_per_item: u64, fixed: Duration, most: usize) -> (usize, usize) {
-        let mut items = FIRST_PROBE;
-        for probes in 1.. {
-            let elapsed = fixed + Duration::from_nanos(ns_per_item * items as u64);
-            match after_probe(items, elapsed, BUDGET, most) {
-                Step::Probe(more) => {
-                    assert!(more > items, "{more} after {items}");
-                    items = more;
-                }
-                Step::Sized { items, .. } => return (items, probes),
-            }
-        }
-        unreachable!()
+        let (mut probes, mut last) = (0, 0);
+        let sized = by_probes(BUDGET, most, |items| {
+            probes += 1;
+            assert!(items > last, "{items} after {last}");
+            last = items;
+            Ok(Ok::<_, ()>(
+                fixed + Duration::from_nanos(ns_per_item * items as u64),
+            ))
+        });
+        let (items, _) = sized.unwrap().unwrap();
+        (items, probes)
+    }
+
+    #[test]
+    fn a_failed_probe_ends_sizing_with_its_reason() {
+        let mut probes = 0;
+        let sized = by_probes(BUDGET, MOST, |items| {
+            probes += 1;
+            Ok(match items {
+                FIRST_PROBE => Ok(Duration::from_micros(10)),
+                _ => Err(format!("hung at {items}")),
+            })
+        });
+        assert_eq!(sized.unwrap(), Err("hung at 16384".to_owned()));
+        assert_eq!(probes, 2);
     }
 
     #[test]
@@ -255,7 +292,7 @@ mod tests {
             items,
             elapsed: Duration::from_millis(elapsed_ms),
             most: (MOST, None),
-            open_loop_rate: None,
+            scheduled_rate: None,
             resized: 0,
             last_short: None,
         }
@@ -302,7 +339,7 @@ mod tests {
         };
         assert!(matches!(judge(&noisy, BUDGET), Verdict::Resize(_)));
         let scheduled = Measured {
-            open_loop_rate: Some(5.0),
+            scheduled_rate: Some(5.0),
             ..run(1, 0)
         };
         assert!(matches!(judge(&scheduled, BUDGET), Verdict::Short(why) if why.contains("5/s")));
@@ -328,6 +365,7 @@ mod tests {
                 items: 1,
                 measure: Measure::Throughput,
             },
+            offered: None,
         };
         assert_eq!(most_items(&load), (MAX_ITEMS, None));
     }

@@ -99,6 +99,10 @@ pub enum Fault {
     /// the regression gate (`chanlab compare`), which must flag it against
     /// the reference channel.
     Slow,
+    /// Correct, but a receive on an empty channel spins on `try_recv`
+    /// instead of parking: the twin of the idle load, whose CPU figure
+    /// must show it busy while it waits.
+    SpinsWhenEmpty,
 }
 
 /// How long a [`Fault::Slow`] twin spins before each send.
@@ -152,6 +156,7 @@ twins! {
     DroppedSendDeliversAndDrops => "broken-async-dropped-send-delivers-and-drops" in AsyncPolling as visit_async,
     WokenRecvSwallowsWake => "broken-async-woken-recv-swallows-wake" in AsyncPolling as visit_async,
     Slow => "broken-slow" in Broken as visit_sync,
+    SpinsWhenEmpty => "broken-spins-when-empty" in Broken as visit_sync,
 }
 
 /// The reference channel with fault `K` injected.
@@ -322,6 +327,15 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Receiver<T> for Receiver
     fn recv(&mut self) -> Result<T, RecvError> {
         if let Some(value) = self.held_back.take() {
             return Ok(value);
+        }
+        if K::FAULT == Fault::SpinsWhenEmpty {
+            loop {
+                match chanlab_contract::Receiver::try_recv(&mut self.inner) {
+                    Ok(value) => return Ok(self.deliver(value)),
+                    Err(TryRecvError::Empty) => std::hint::spin_loop(),
+                    Err(TryRecvError::Disconnected) => return Err(RecvError),
+                }
+            }
         }
         let value = chanlab_contract::Receiver::recv(&mut self.inner)?;
         Ok(self.deliver(value))

@@ -97,6 +97,9 @@ pub enum XAxis {
     Nines,
     /// A count (threads, workers), labelled by value.
     Count(String),
+    /// A rate, named by the string, on a log scale, marked at each power
+    /// of ten.
+    Rate(String),
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -210,11 +213,23 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
     let legend: Vec<String> = lines.lines.iter().map(|(name, _)| name.clone()).collect();
     let legend_rows = legend.len().div_ceil(LEGEND_COLUMNS) as u32;
     let height = 300 + legend_rows * 18;
+    // A rate axis plots log10 of the rate on a linear axis.
+    let series: Vec<(String, Vec<(f64, f64)>)> = match lines.x_axis {
+        XAxis::Rate(_) => lines
+            .lines
+            .iter()
+            .map(|(name, points)| {
+                let logged = points.iter().map(|&(x, y)| (x.max(1.0).log10(), y));
+                (name.clone(), logged.collect())
+            })
+            .collect(),
+        XAxis::Nines | XAxis::Count(_) => lines.lines.clone(),
+    };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
-        let points = || lines.lines.iter().flat_map(|(_, points)| points.iter());
+        let points = || series.iter().flat_map(|(_, points)| points.iter());
         let y_range = log_range(points().map(|p| p.1));
         let x_max = points().map(|p| p.0).fold(1.0, f64::max);
         let x_range = match lines.x_axis {
@@ -222,6 +237,10 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
             XAxis::Count(_) => {
                 let x_min = points().map(|p| p.0).fold(f64::INFINITY, f64::min);
                 (x_min - 0.2).max(0.0)..x_max + 0.2
+            }
+            XAxis::Rate(_) => {
+                let x_min = points().map(|p| p.0).fold(f64::INFINITY, f64::min);
+                x_min.floor().min(x_max.ceil() - 1.0)..x_max.ceil()
             }
         };
         let (y_low, y_high) = (y_range.start, y_range.end);
@@ -235,7 +254,7 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
             .map_err(plot_error)?;
         let x_desc = match &lines.x_axis {
             XAxis::Nines => "percentile",
-            XAxis::Count(what) => what.as_str(),
+            XAxis::Count(what) | XAxis::Rate(what) => what.as_str(),
         };
         let y_format = |v: &f64| (lines.format)(*v);
         let mut mesh = chart.configure_mesh();
@@ -244,7 +263,8 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
             .y_label_formatter(&y_format)
             .label_style((FONT, 12));
         mesh.x_labels(0).draw().map_err(plot_error)?;
-        // Ticks where the data is: each percentile, or each count measured.
+        // Ticks where the data is: each percentile, each count measured, or
+        // each power of ten of a rate.
         let marks: Vec<(String, f64)> = match lines.x_axis {
             XAxis::Nines => NINES
                 .into_iter()
@@ -256,6 +276,15 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
                 xs.sort_by(f64::total_cmp);
                 xs.dedup();
                 xs.into_iter().map(|x| (format!("{x:.0}"), x)).collect()
+            }
+            XAxis::Rate(_) => {
+                let (first, last) = (x_range.start as i32, x_range.end as i32);
+                (first..=last)
+                    .map(|power| {
+                        let x = f64::from(power);
+                        (format!("{}/s", crate::format::rate(10f64.powf(x))), x)
+                    })
+                    .collect()
             }
         };
         {
@@ -274,12 +303,12 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
                     .map_err(plot_error)?;
             }
         }
-        for (index, (_, points)) in lines.lines.iter().enumerate() {
+        for (index, (_, points)) in series.iter().enumerate() {
             let style = color(index).stroke_width(2);
             chart
                 .draw_series(LineSeries::new(points.iter().copied(), style))
                 .map_err(plot_error)?;
-            if let XAxis::Count(_) = lines.x_axis {
+            if let XAxis::Count(_) | XAxis::Rate(_) = lines.x_axis {
                 chart
                     .draw_series(
                         points

@@ -142,6 +142,12 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
         body += "</section>\n";
     }
 
+    body += &format!(
+        "<section id=\"waiting\"><h2>CPU while waiting</h2>\n<p class=\"note\">{}</p>\n",
+        escape(super::WAITING_NOTE)
+    );
+    body += &per_machine(report, tables::waiting, super::NO_WAITING);
+    body += "</section>\n";
     body += "<section id=\"problems\"><h2>Failures</h2>\n";
     body += &per_machine(report, tables::failures, super::NO_FAILURES);
     body += "</section>\n<section id=\"refused\"><h2>Not applicable</h2>\n";

@@ -76,6 +76,8 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
         text += &table.markdown();
         text += "\n";
     }
+    text += &format!("## CPU while waiting\n\n{}\n\n", super::WAITING_NOTE);
+    text += &per_machine(report, tables::waiting, super::NO_WAITING);
     text += "## Failures\n\n";
     text += &per_machine(report, tables::failures, super::NO_FAILURES);
     text += "## Not applicable\n\n";

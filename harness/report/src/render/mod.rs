@@ -6,6 +6,7 @@
 //! machine, and the other charts and tables come once per machine.
 
 pub mod charts;
+mod figures;
 mod html;
 mod markdown;
 pub mod tables;
@@ -19,10 +20,9 @@ use chanlab_scenarios::load::Measure;
 
 use crate::fidelity::Fidelity;
 use crate::format::{duration, rate};
-use crate::metric::Metric;
 use crate::recommend::{self, Recommendations};
-use crate::schema::{self, CellResult, Results, Spread, Status, Workload};
-use charts::{Bar, Bars, Lines, XAxis};
+use crate::schema::{CellResult, Results, Status, Workload};
+use charts::{Bar, Bars};
 
 /// How the recommendation table decides, in words for the reader.
 pub const RECOMMENDATION_RULE: &str = "For each workload, and within each class a user chooses from (blocking calls on threads, async tasks, sync/async bridges), the implementation with the best median over the repetitions, on throughput (a rate limiter: on how close it holds its configured rate; a supervisor is not ranked) and on p99 latency. A lead is clear when the leader beats each other ranked implementation in a one-sided Mann-Whitney U test, with Holm's correction over every comparison on the page at 5%; otherwise the implementations it does not clearly beat are named. The Go reference, chanlab's own channels and primitives are reference lines beside the ranking, never in it. An implementation whose conformance verdict is not a clean pass carries a warning in its row.";
@@ -39,6 +39,12 @@ pub const NONE_REFUSED: &str = "Every cell could run on its implementation.";
 
 /// What the recommendations say when no workload ran on two implementations.
 pub const NO_RECOMMENDATION: &str = "No workload was measured on two or more implementations, so there is nothing to recommend between.";
+
+/// What the waiting table shows.
+pub const WAITING_NOTE: &str = "Idle loads: each producer sleeps 1 ms before each message, so the receivers spend the run blocked on an empty channel. Busy is the worker process's CPU time over wall time, both taken over the measured run beyond its warm-up so that thread and runtime start-up cancel (median of the repetitions, with their range): a receiver that parks costs a wake-up per message, one that spins keeps a core busy. CPU per message is taken the same way; switches per message over the whole run. It includes each sleeping producer's wake-up, the same for every implementation (a Go producer's is its runtime's timer).";
+
+/// What the waiting section says when no idle load ran.
+pub const NO_WAITING: &str = "No idle load was measured.";
 
 /// What the Go reference table shows.
 pub const GO_NOTE: &str = "go-chan runs the same workloads on Go's own channels and goroutines (impls/go), with the same sizing, warm-up, oracles and histogram precision. Each workload the Go reference ran, every implementation on it: median items per second, that as a multiple of Go's, p99 latency where timed, and CPU time per item (all threads).";
@@ -103,7 +109,7 @@ pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String,
     let mut paragraphs = vec![
         (
             "What is timed".to_owned(),
-            "Channel loads: every producer sends a fixed share of the messages, as crossbeam-channel's, kanal's and Go's own benchmarks do, and consumers receive until every sender is gone. On threads the clock starts after every thread is up (a barrier) and stops when all are joined; tasks are spawned with the clock running. Each consumer tallies a message in O(1) (a count and the next sequence number per producer, and a sum of a 64-bit mix of its stamp); the oracle compares the tallies with what was sent after the clock stops. Throughput mode reads no clock per message; closed loop timestamps one message in eight of each producer at send; open loop sends on a fixed schedule and counts latency from each message's due time. Patterns are timed end to end: their threads or tasks start, work, end, and the pattern's oracle checks the run, all inside the clock.".to_owned(),
+            "Channel loads: every producer sends a fixed share of the messages, as crossbeam-channel's, kanal's and Go's own benchmarks do, and consumers receive until every sender is gone. On threads the clock starts after every thread is up (a barrier) and stops when all are joined; tasks are spawned with the clock running. Each consumer tallies a message in O(1) (a count and the next sequence number per producer, and a sum of a 64-bit mix of its stamp); the oracle compares the tallies with what was sent after the clock stops. Throughput mode reads no clock per message; closed loop timestamps one message in eight of each producer at send; open loop sends on a fixed schedule and counts latency from each message's due time. A load in open loop runs at the common rate, half the slowest implementation's saturation on it (the same offered load for all), and at fractions of each implementation's own saturation as sized (the latency-against-load chart; those cells are not ranked, their loads differ). An idle load sleeps 1 ms before each message, so its receivers wait on an empty channel: its figure is the CPU burnt while waiting. Patterns are timed end to end: their threads or tasks start, work, end, and the pattern's oracle checks the run, all inside the clock.".to_owned(),
         ),
         (
             "How cells are sized".to_owned(),
@@ -121,7 +127,7 @@ pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String,
         ),
         (
             "What is excluded, and what a figure means".to_owned(),
-            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run (thread start-up included, a load's oracle excluded; in the open loop it includes the producers' pacing). Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and a table shows their median over the repetitions: the same p99 in every table and verdict. A cell marked oversubscribed ran more threads than the machine has cores.".to_owned(),
+            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run (thread start-up included, a load's oracle excluded; in the open loop it includes the producers' pacing). Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and a table shows their median over the repetitions: the same p99 in every table and verdict. A cell marked oversubscribed ran more threads than the machine has cores. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
         ),
     ];
     paragraphs.push((
@@ -178,13 +184,16 @@ pub enum FigureKind {
     Scaling,
     /// p99 in closed and open loop side by side.
     Loop,
+    /// p99 against the offered rate, per implementation.
+    OfferedLoad,
 }
 
 impl FigureKind {
     /// Every kind, in the order the report shows them.
-    pub const ALL: [FigureKind; 4] = [
+    pub const ALL: [FigureKind; 5] = [
         FigureKind::Throughput,
         FigureKind::Latency,
+        FigureKind::OfferedLoad,
         FigureKind::Scaling,
         FigureKind::Loop,
     ];
@@ -196,6 +205,7 @@ impl FigureKind {
             FigureKind::Latency => "Latency percentiles",
             FigureKind::Scaling => "Scaling",
             FigureKind::Loop => "Closed loop against open loop",
+            FigureKind::OfferedLoad => "Latency against offered load",
         }
     }
 
@@ -212,7 +222,10 @@ impl FigureKind {
                 "Median throughput as producers (channel loads) or workers (patterns) grow, on a log scale. Flat is good; a fall means contention."
             }
             FigureKind::Loop => {
-                "p99 latency of the same load timed in closed loop (every message waits for room, so the queue's own delay is included) and open loop (messages sent on a fixed schedule below saturation, latency counted from the due time)."
+                "p99 latency of the same load timed in closed loop (every message waits for room, so the queue's own delay is included) and open loop at the common rate (messages sent on a fixed schedule below saturation, latency counted from the due time)."
+            }
+            FigureKind::OfferedLoad => {
+                "p99 latency (median of the repetitions' own) of one load in open loop, against the rate offered, both on log scales: each implementation at fractions of its own saturation (as sized) and at the common rate. Where a line turns up, the implementation's tail bends: queueing starts before saturation."
             }
         }
     }
@@ -224,6 +237,7 @@ impl FigureKind {
             FigureKind::Latency => "latency",
             FigureKind::Scaling => "scaling",
             FigureKind::Loop => "loop",
+            FigureKind::OfferedLoad => "offered-load",
         }
     }
 }
@@ -306,9 +320,10 @@ impl Report {
             } else {
                 String::new()
             };
-            figures.extend(latency_figures(source, &suffix)?);
-            figures.extend(scaling_figures(source, &suffix)?);
-            figures.extend(loop_figures(source, &suffix)?);
+            figures.extend(figures::latency(source, &suffix)?);
+            figures.extend(figures::offered_load(source, &suffix)?);
+            figures.extend(figures::scaling(source, &suffix)?);
+            figures.extend(figures::closed_against_open(source, &suffix)?);
         }
         for (index, figure) in figures.iter_mut().enumerate() {
             figure.id = format!("{}-{index}", figure.kind.slug());
@@ -337,7 +352,7 @@ impl Report {
             for cell in measured(&source.results) {
                 let timed_for_latency = matches!(
                     &cell.cell.workload,
-                    Workload::Load { spec } if spec.measure != Measure::Throughput
+                    Workload::Load { spec, .. } if spec.measure != Measure::Throughput
                 );
                 if !timed_for_latency {
                     workloads
@@ -389,238 +404,6 @@ pub(super) fn measured(results: &Results) -> impl Iterator<Item = &CellResult> {
         .cells
         .iter()
         .filter(|c| c.status == Status::Measured && c.summary.is_some())
-}
-
-/// One chart per load timed for latency: a percentile curve per
-/// implementation.
-fn latency_figures(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
-    let mut workloads: BTreeMap<(String, String), Vec<&CellResult>> = BTreeMap::new();
-    for cell in measured(&source.results) {
-        if cell.summary.as_ref().is_some_and(|s| s.latency.is_some()) {
-            workloads
-                .entry((cell.scenario.clone(), cell.cell.workload.label()))
-                .or_default()
-                .push(cell);
-        }
-    }
-    let mut figures = Vec::new();
-    for ((scenario, label), cells) in workloads {
-        let mut lines = Vec::new();
-        for cell in cells {
-            let Some(latency) = cell.summary.as_ref().and_then(|s| s.latency.as_ref()) else {
-                continue;
-            };
-            let histogram = schema::decode(&latency.histogram_v2).map_err(|err| match err {
-                ReportError::Histogram { what, detail } => ReportError::Histogram {
-                    what: format!("{what} of {}", cell.id),
-                    detail,
-                },
-                other => other,
-            })?;
-            lines.push((
-                cell.cell.implementation_label(),
-                percentile_curve(&histogram),
-            ));
-        }
-        // The best p99 first, so the legend reads as a ranking.
-        lines.sort_by(|a, b| p99_of(&a.1).total_cmp(&p99_of(&b.1)));
-        figures.push(Figure {
-            kind: FigureKind::Latency,
-            id: String::new(),
-            title: format!("{scenario} [{label}]{suffix}"),
-            svg: charts::lines_svg(&Lines {
-                x_axis: XAxis::Nines,
-                y_axis: "latency (log scale)".into(),
-                lines,
-                format: |v| duration(v),
-            })?,
-        });
-    }
-    Ok(figures)
-}
-
-/// The value at p99 on a curve from [`percentile_curve`].
-fn p99_of(points: &[(f64, f64)]) -> f64 {
-    points
-        .iter()
-        .find(|(x, _)| *x >= 2.0)
-        .or(points.last())
-        .map_or(f64::INFINITY, |p| p.1)
-}
-
-/// `(nines, value)` from p50 to the maximum, in steps of a twentieth of a
-/// nine, ending at the recorded maximum.
-fn percentile_curve(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
-    let count = histogram.len().max(1) as f64;
-    // Beyond 1 - 1/count the quantiles are all the maximum.
-    let last = count.log10().max(charts::NINES_START);
-    let mut points = Vec::new();
-    let mut x = charts::NINES_START;
-    while x < last {
-        let quantile = 1.0 - 10f64.powf(-x);
-        points.push((x, histogram.value_at_quantile(quantile) as f64));
-        x += 0.05;
-    }
-    points.push((last, histogram.max() as f64));
-    points
-}
-
-/// Scaling curves: throughput over producers (loads with as many
-/// consumers as producers, and loads with one consumer) and over workers
-/// (patterns), for every family with two or more points.
-fn scaling_figures(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
-    // Family title and axis -> implementation -> (x, throughput).
-    type Curves = BTreeMap<String, Vec<(f64, f64)>>;
-    let mut families: BTreeMap<(String, String), Curves> = BTreeMap::new();
-    for cell in measured(&source.results) {
-        let Some(summary) = &cell.summary else {
-            continue;
-        };
-        let family = match &cell.cell.workload {
-            Workload::Load { spec } if spec.measure == Measure::Throughput => {
-                let shape = if spec.producers == spec.consumers {
-                    "as many consumers as producers"
-                } else if spec.consumers == 1 {
-                    "one consumer"
-                } else {
-                    continue;
-                };
-                let capacity = spec.capacity.label();
-                let title = format!(
-                    "channel load, {shape}, cap={capacity}, {}B",
-                    spec.message_bytes
-                );
-                let mut points = vec![(title, spec.producers)];
-                // One producer and one consumer starts both families.
-                if spec.producers == 1 && spec.consumers == 1 {
-                    points.push((
-                        format!(
-                            "channel load, one consumer, cap={capacity}, {}B",
-                            spec.message_bytes
-                        ),
-                        1,
-                    ));
-                }
-                points
-                    .into_iter()
-                    .map(|(title, x)| ((title, "producers".to_owned()), x))
-                    .collect()
-            }
-            Workload::Pattern { pattern, params } => {
-                // Every parameter but the workers names the family.
-                let others = Workload::Pattern {
-                    pattern: *pattern,
-                    params: chanlab_scenarios::Params {
-                        workers: 0,
-                        items: 0,
-                        ..params.clone()
-                    },
-                };
-                let title = format!(
-                    "{} [{}]",
-                    pattern.name(),
-                    others.key_label().replace(" 0w", "")
-                );
-                vec![((title, "workers".to_owned()), params.workers)]
-            }
-            Workload::Load { .. } => continue,
-        };
-        for (key, x) in family {
-            families
-                .entry(key)
-                .or_default()
-                .entry(cell.cell.implementation_label())
-                .or_default()
-                .push((x as f64, summary.throughput.median));
-        }
-    }
-    let mut figures = Vec::new();
-    for ((title, axis), curves) in families {
-        let mut lines: Vec<(String, Vec<(f64, f64)>)> = curves
-            .into_iter()
-            .filter(|(_, points)| points.len() >= 2)
-            .map(|(name, mut points)| {
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                (name, points)
-            })
-            .collect();
-        if lines.is_empty() {
-            continue;
-        }
-        // Best at the largest count first.
-        let last = |points: &[(f64, f64)]| points.last().map_or(0.0, |p| p.1);
-        lines.sort_by(|a, b| last(&b.1).total_cmp(&last(&a.1)));
-        figures.push(Figure {
-            kind: FigureKind::Scaling,
-            id: String::new(),
-            title: format!("{title}{suffix}"),
-            svg: charts::lines_svg(&Lines {
-                x_axis: XAxis::Count(axis),
-                y_axis: "items per second (log scale)".into(),
-                lines,
-                format: |v| rate(v),
-            })?,
-        });
-    }
-    Ok(figures)
-}
-
-/// For each load measured in both closed and open loop, p99 of each side
-/// per implementation.
-fn loop_figures(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
-    // Load without its measure -> implementation -> [closed, open].
-    let mut loads: BTreeMap<String, BTreeMap<String, [Option<Bar>; 2]>> = BTreeMap::new();
-    for cell in measured(&source.results) {
-        let Workload::Load { spec } = &cell.cell.workload else {
-            continue;
-        };
-        let side = match spec.measure {
-            Measure::ClosedLoop => 0,
-            Measure::OpenLoop { .. } => 1,
-            Measure::Throughput => continue,
-        };
-        let Some(p99) = Spread::of(Metric::P99.samples(cell)) else {
-            continue;
-        };
-        let load = format!(
-            "{} [{}p {}c cap={} {}B]",
-            cell.scenario,
-            spec.producers,
-            spec.consumers,
-            spec.capacity.label(),
-            spec.message_bytes
-        );
-        loads
-            .entry(load)
-            .or_default()
-            .entry(cell.cell.implementation_label())
-            .or_default()[side] = Some(Bar::from(p99));
-    }
-    let mut figures = Vec::new();
-    for (load, implementations) in loads {
-        let mut rows: Vec<(String, Vec<Option<Bar>>)> = implementations
-            .into_iter()
-            .filter(|(_, sides)| sides.iter().all(Option::is_some))
-            .map(|(name, sides)| (name, sides.to_vec()))
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let open = |bars: &[Option<Bar>]| bars[1].map_or(f64::INFINITY, |b| b.median);
-        rows.sort_by(|a, b| open(&a.1).total_cmp(&open(&b.1)));
-        figures.push(Figure {
-            kind: FigureKind::Loop,
-            id: String::new(),
-            title: format!("{load}{suffix}: p99, closed loop against open loop"),
-            svg: charts::bars_svg(&Bars {
-                axis: "p99 latency (log scale)".into(),
-                series: vec!["closed loop".into(), "open loop".into()],
-                rows,
-                format: |v| duration(v),
-            })?,
-        });
-    }
-    Ok(figures)
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {

@@ -7,8 +7,9 @@ use crate::fidelity::{Agreement, Fidelity};
 use crate::format::{duration, rate};
 use crate::metric::{Metric, percentile};
 use crate::recommend::Recommendations;
-use crate::schema::{CellResult, GO_REFERENCE, Results, Spread, Status, Verdict};
+use crate::schema::{CellResult, GO_REFERENCE, Results, Spread, Status, Verdict, Workload};
 use crate::table::Table;
+use chanlab_scenarios::load::Measure;
 
 use super::{Source, measured};
 
@@ -186,6 +187,7 @@ pub fn cells(results: &Results) -> Table {
         "time/item",
         "spread",
         "CPU/item",
+        "allocs/item",
         "p50",
         "p99",
         "p99.9",
@@ -232,6 +234,12 @@ pub fn cells(results: &Results) -> Table {
                     },
                     format!("±{spread:.0}%"),
                     duration(summary.cpu_ns_per_item.median),
+                    Spread::of(
+                        cell.repetitions
+                            .iter()
+                            .filter_map(|r| r.allocations_per_item),
+                    )
+                    .map_or_else(String::new, |a| format!("{:.2}", a.median)),
                     latency("p50"),
                     latency("p99"),
                     latency("p99.9"),
@@ -240,10 +248,64 @@ pub fn cells(results: &Results) -> Table {
             }
             (status, _) => {
                 row.push(status_word(status).into());
-                row.extend(std::iter::repeat_n(String::new(), 7));
+                row.extend(std::iter::repeat_n(String::new(), 8));
             }
         }
         table.rows.push(row);
+    }
+    table
+}
+
+/// Every idle load measured: the cores the run kept busy while its
+/// receivers waited on an empty channel, least first, with the CPU and the
+/// voluntary context switches per message.
+pub fn waiting(results: &Results) -> Table {
+    let mut rows: Vec<(&CellResult, Spread)> = measured(results)
+        .filter(|cell| {
+            matches!(&cell.cell.workload, Workload::Load { spec, .. } if spec.measure == Measure::Idle)
+        })
+        .filter_map(|cell| {
+            Spread::of(cell.repetitions.iter().map(|r| r.busy_cores())).map(|busy| (cell, busy))
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (&a.0.scenario, a.0.cell.workload.label())
+            .cmp(&(&b.0.scenario, b.0.cell.workload.label()))
+            .then_with(|| a.1.median.total_cmp(&b.1.median))
+    });
+    let mut table = Table::new(&[
+        "scenario",
+        "parameters",
+        "implementation",
+        "busy while waiting",
+        "CPU/message",
+        "switches/message",
+    ]);
+    for (cell, busy) in rows {
+        let cpu_per_message = Spread::of(cell.repetitions.iter().map(|r| {
+            let (items, _, cpu) = r.beyond_warm_up();
+            cpu / items.max(1.0)
+        }))
+        .map_or(0.0, |s| s.median);
+        let switches_per_message = Spread::of(
+            cell.repetitions
+                .iter()
+                .map(|r| r.cpu.voluntary_switches as f64 / r.items.max(1) as f64),
+        )
+        .map_or(0.0, |s| s.median);
+        table.rows.push(vec![
+            cell.scenario.clone(),
+            cell.cell.workload.label(),
+            cell.cell.implementation_label(),
+            format!(
+                "{:.1}% of a core ({:.1}-{:.1}%)",
+                busy.median * 100.0,
+                busy.min * 100.0,
+                busy.max * 100.0
+            ),
+            duration(cpu_per_message),
+            format!("{switches_per_message:.1}"),
+        ]);
     }
     table
 }
@@ -356,11 +418,10 @@ pub fn provenance(source: &Source) -> Table {
         (
             "settings",
             format!(
-                "profile {}, {} repetitions of about {} ms each, open loop at {:.0}% of the slowest saturation, {} background threads",
+                "profile {}, {} repetitions of about {} ms each, {} background threads",
                 settings.profile,
                 settings.repetitions,
                 settings.budget_ms,
-                settings.open_loop_fraction * 100.0,
                 settings.background_threads
             ),
         ),

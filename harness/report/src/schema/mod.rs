@@ -27,7 +27,7 @@ pub use summary::{Spread, Summary};
 pub use verdict::{Finding, Verdict};
 
 /// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The name of the Go reference implementation (`impls/go`).
 pub const GO_REFERENCE: &str = "go-chan";
@@ -78,9 +78,6 @@ pub struct RunSettings {
     pub repetitions: usize,
     /// Target length of one measured run, in milliseconds.
     pub budget_ms: u64,
-    /// The open-loop rate, as a fraction of the slowest implementation's
-    /// throughput on the same load (unless a cell fixed its own rate).
-    pub open_loop_fraction: f64,
     /// Busy threads running beside the cells, to see how each
     /// implementation copes with a loaded machine.
     pub background_threads: usize,
@@ -270,10 +267,53 @@ pub enum Workload {
     /// spawning them), not the oracle, which checks the run afterwards.
     Load {
         /// The load; `items` is set by sizing, and an open-loop rate of
-        /// zero is set by the runner from the other implementations'
-        /// throughput before it runs.
+        /// zero is set by the runner, as `offered` says, before it runs.
         spec: LoadSpec,
+        /// How the runner chooses an open-loop rate; `None` for a rate the
+        /// plan fixed, and for the other measures.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offered: Option<Offered>,
     },
+}
+
+/// How the runner chooses an open-loop load's rate from the throughput it
+/// sized the load at.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "of", rename_all = "kebab-case")]
+pub enum Offered {
+    /// This fraction of the implementation's own saturation on the load:
+    /// points along its own curve, to see where its tail bends.
+    OwnSaturation {
+        /// Between 0 and 1.
+        fraction: f64,
+    },
+    /// This fraction of the slowest implementation's saturation on the
+    /// load: one rate for every implementation, so their tails compare
+    /// under the same offered load.
+    SlowestSaturation {
+        /// Between 0 and 1.
+        fraction: f64,
+    },
+}
+
+impl Offered {
+    /// The fraction of a saturation.
+    pub fn fraction(self) -> f64 {
+        match self {
+            Offered::OwnSaturation { fraction } | Offered::SlowestSaturation { fraction } => {
+                fraction
+            }
+        }
+    }
+
+    /// A short form for labels: `50% of own`, `50% of slowest`.
+    pub fn label(self) -> String {
+        let whose = match self {
+            Offered::OwnSaturation { .. } => "own",
+            Offered::SlowestSaturation { .. } => "slowest",
+        };
+        format!("{:.0}% of {whose}", self.fraction() * 100.0)
+    }
 }
 
 impl Workload {
@@ -281,17 +321,19 @@ impl Workload {
     pub fn scenario(&self) -> String {
         match self {
             Workload::Pattern { pattern, .. } => pattern.name().to_owned(),
-            Workload::Load { spec } => format!("load/{}", spec.shape()),
+            Workload::Load { spec, .. } => format!("load/{}", spec.shape()),
         }
     }
 
     /// The parameters that tell cells of one scenario apart, in a short
-    /// human form (`2p 3w cap=16`), with an open-loop rate once it is set.
+    /// human form (`2p 3w cap=16`), with a derived open-loop rate once it
+    /// is set.
     pub fn label(&self) -> String {
         let mut label = self.key_label();
-        // A derived rate (still zero) is set later, the same for every
-        // implementation on the load.
-        if let Workload::Load { spec } = self
+        if let Workload::Load {
+            spec,
+            offered: Some(_),
+        } = self
             && let Measure::OpenLoop { rate } = spec.measure
             && rate > 0.0
         {
@@ -300,8 +342,9 @@ impl Workload {
         label
     }
 
-    /// [`label`](Self::label) without the open-loop rate: what matches one
-    /// workload across runs and machines, whose derived rates differ.
+    /// [`label`](Self::label) without a derived open-loop rate (a fixed
+    /// one stays): what matches one workload across runs and machines,
+    /// whose derived rates differ.
     pub fn key_label(&self) -> String {
         match self {
             Workload::Pattern { pattern, params } => {
@@ -322,14 +365,22 @@ impl Workload {
                 }
                 label
             }
-            Workload::Load { spec } => format!(
-                "{}p {}c cap={} {}B {}",
-                spec.producers,
-                spec.consumers,
-                spec.capacity.label(),
-                spec.message_bytes,
-                spec.measure.name()
-            ),
+            Workload::Load { spec, offered } => {
+                let mut label = format!(
+                    "{}p {}c cap={} {}B {}",
+                    spec.producers,
+                    spec.consumers,
+                    spec.capacity.label(),
+                    spec.message_bytes,
+                    spec.measure.name()
+                );
+                match (offered, spec.measure) {
+                    (Some(offered), _) => label += &format!(" {}", offered.label()),
+                    (None, Measure::OpenLoop { rate }) => label += &format!(" {rate:.0}/s"),
+                    _ => {}
+                }
+                label
+            }
         }
     }
 
@@ -337,7 +388,7 @@ impl Workload {
     pub fn capacity(&self) -> Capacity {
         match self {
             Workload::Pattern { params, .. } => params.capacity,
-            Workload::Load { spec } => spec.capacity,
+            Workload::Load { spec, .. } => spec.capacity,
         }
     }
 
@@ -346,7 +397,7 @@ impl Workload {
         let mut sized = self.clone();
         match &mut sized {
             Workload::Pattern { params, .. } => params.items = items,
-            Workload::Load { spec } => spec.items = items,
+            Workload::Load { spec, .. } => spec.items = items,
         }
         sized
     }
@@ -438,6 +489,63 @@ pub struct Repetition {
     /// Per-message latency (loads in closed or open loop only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
+    /// Heap allocations per item, by every thread of the worker process:
+    /// the measured run's count less its warm-up's, over the items the
+    /// measured run has beyond the warm-up's, so the setup both runs share
+    /// cancels (chanlab's counting allocator; Go's `MemStats.Mallocs`).
+    /// `None` where nothing counted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocations_per_item: Option<f64>,
+    /// The unmeasured warm-up run before it (a tenth of the items), so a
+    /// figure can be taken over the measured run beyond it, where the
+    /// start-up both runs share cancels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_up: Option<WarmUp>,
+}
+
+/// What a repetition's warm-up run took.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct WarmUp {
+    /// Items through it.
+    pub items: u64,
+    /// Its timed part, as in [`Repetition::elapsed_ns`].
+    pub elapsed_ns: u64,
+    /// User and system CPU time over it, as in [`Repetition::cpu`].
+    pub cpu_ns: u64,
+}
+
+impl Repetition {
+    /// User and system CPU time over the timed part, in nanoseconds.
+    pub fn cpu_ns(&self) -> u64 {
+        self.cpu.user_ns + self.cpu.system_ns
+    }
+
+    /// The measured run beyond its warm-up: (items, wall nanoseconds, CPU
+    /// nanoseconds), where the start-up both runs share (threads, a
+    /// runtime, the channel) cancels. The whole run when there is no
+    /// warm-up on record or it is no smaller.
+    pub fn beyond_warm_up(&self) -> (f64, f64, f64) {
+        let whole = (
+            self.items as f64,
+            self.elapsed_ns as f64,
+            self.cpu_ns() as f64,
+        );
+        match self.warm_up {
+            Some(warm) if warm.items < self.items && warm.elapsed_ns < self.elapsed_ns => (
+                (self.items - warm.items) as f64,
+                (self.elapsed_ns - warm.elapsed_ns) as f64,
+                self.cpu_ns().saturating_sub(warm.cpu_ns) as f64,
+            ),
+            _ => whole,
+        }
+    }
+
+    /// CPU time over wall time beyond the warm-up: the cores the run kept
+    /// busy, on average, start-up excluded.
+    pub fn busy_cores(&self) -> f64 {
+        let (_, wall, cpu) = self.beyond_warm_up();
+        cpu / wall.max(1.0)
+    }
 }
 
 #[cfg(test)]
@@ -472,7 +580,6 @@ pub(crate) mod tests {
                 profile: "quick".into(),
                 repetitions: 3,
                 budget_ms: 100,
-                open_loop_fraction: 0.5,
                 background_threads: 0,
             },
             started_at: "2026-11-23T00:00:00Z".into(),
@@ -506,6 +613,7 @@ pub(crate) mod tests {
                     items: 1000,
                     measure: Measure::ClosedLoop,
                 },
+                offered: None,
             },
             implementation: implementation.into(),
             runtime: None,
@@ -529,6 +637,8 @@ pub(crate) mod tests {
                     received_by: vec![1000 / consumers as u64; consumers],
                     counters: BTreeMap::new(),
                     latency: Some(Latency::of(&histogram).expect("encodes")),
+                    allocations_per_item: Some(0.0),
+                    warm_up: None,
                 }
             })
             .collect();
@@ -550,5 +660,24 @@ pub(crate) mod tests {
             repetitions,
             summary,
         }
+    }
+
+    #[test]
+    fn busy_cores_leave_out_the_start_up_the_warm_up_shares() {
+        let mut repetition = load_cell("flume", 1, 1, &[1000.0]).repetitions.remove(0);
+        // 10 ms of start-up in both runs: 1000 items in 1 s with 210 ms of
+        // CPU, after a warm-up of 100 items in 100 ms with 30 ms of CPU.
+        repetition.items = 1000;
+        repetition.elapsed_ns = 1_000_000_000;
+        repetition.cpu.user_ns = 210_000_000;
+        assert!((repetition.busy_cores() - 0.21).abs() < 1e-9);
+        repetition.warm_up = Some(WarmUp {
+            items: 100,
+            elapsed_ns: 100_000_000,
+            cpu_ns: 30_000_000,
+        });
+        assert!((repetition.busy_cores() - 0.2).abs() < 1e-9);
+        let (items, wall, cpu) = repetition.beyond_warm_up();
+        assert_eq!((items, wall, cpu), (900.0, 900_000_000.0, 180_000_000.0));
     }
 }

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
 use chanlab_contract::Capacity;
-use chanlab_report::schema::{Cell, Workload};
+use chanlab_report::schema::{Cell, Offered, Workload};
 use chanlab_scenarios::load::{LoadSpec, Measure};
 use chanlab_scenarios::{Params, Pattern, Runtime};
 use serde::Deserialize;
 
-use super::{DERIVED_RATE, OPEN_LOOP_FRACTION, Plan, applicable_to, cells_on, load};
+use super::{COMMON_FRACTION, Plan, applicable_to, cells_on, derived, load, plain};
 use crate::runner::implementations::{self, Implementation};
 
 /// A scenario file: workloads a user defines without writing Rust. Each
@@ -24,7 +24,8 @@ pub(super) struct ScenarioFile {
     /// Target length of one measured run, in milliseconds.
     #[serde(default = "default_budget_ms")]
     budget_ms: u64,
-    /// The open-loop rate as a fraction of the slowest implementation.
+    /// The open-loop rate of a `[[load]]` that names none: this fraction
+    /// of the slowest implementation's saturation on the load.
     #[serde(default = "default_fraction")]
     open_loop_fraction: f64,
     #[serde(default)]
@@ -40,7 +41,7 @@ fn default_budget_ms() -> u64 {
     100
 }
 fn default_fraction() -> f64 {
-    OPEN_LOOP_FRACTION
+    COMMON_FRACTION
 }
 
 /// One value or a list of them.
@@ -105,9 +106,14 @@ struct LoadEntry {
     capacity: Option<Sweep<CapacityValue>>,
     message_bytes: Option<Sweep<usize>>,
     measure: Option<Sweep<String>>,
-    /// A fixed open-loop rate in messages per second, instead of a fraction
-    /// of the slowest implementation's throughput.
-    rate: Option<f64>,
+    /// Fixed open-loop rates, in messages per second.
+    rate: Option<Sweep<f64>>,
+    /// Open-loop rates as fractions of each implementation's own
+    /// saturation on the load.
+    own_saturation: Option<Sweep<f64>>,
+    /// Open-loop rates as fractions of the slowest implementation's
+    /// saturation on the load (one rate for all).
+    slowest_saturation: Option<Sweep<f64>>,
 }
 
 impl ScenarioFile {
@@ -118,11 +124,7 @@ impl ScenarioFile {
             "budget_ms must be between 1 and 60000, not {}",
             self.budget_ms
         );
-        ensure!(
-            self.open_loop_fraction > 0.0 && self.open_loop_fraction < 1.0,
-            "open_loop_fraction must be between 0 and 1 (below saturation), not {}",
-            self.open_loop_fraction
-        );
+        fraction_within("open_loop_fraction", self.open_loop_fraction)?;
         ensure!(
             !self.pattern.is_empty() || !self.load.is_empty(),
             "the file defines no [[pattern]] and no [[load]]"
@@ -138,7 +140,7 @@ impl ScenarioFile {
         for (index, entry) in self.load.iter().enumerate() {
             cells.extend(
                 entry
-                    .cells()
+                    .cells(self.open_loop_fraction)
                     .with_context(|| format!("in [[load]] {}", index + 1))?,
             );
         }
@@ -147,7 +149,6 @@ impl ScenarioFile {
             cells,
             repetitions: self.repetitions,
             budget: Duration::from_millis(self.budget_ms),
-            open_loop_fraction: self.open_loop_fraction,
         })
     }
 }
@@ -242,8 +243,11 @@ impl PatternEntry {
 fn refuse_invalid(spec: &LoadSpec, implementations: &[Implementation]) -> anyhow::Result<()> {
     let mut check = spec.clone();
     check.items = 1;
-    if check.measure == DERIVED_RATE {
-        check.measure = Measure::OpenLoop { rate: 1.0 };
+    if let Measure::OpenLoop { rate } = &mut check.measure
+        && *rate == 0.0
+    {
+        // Derived later; any valid rate checks the rest.
+        *rate = 1.0;
     }
     for info in implementations.iter().filter_map(|i| i.info) {
         if let Err(err @ chanlab_scenarios::ScenarioError::InvalidParams(_)) = check.validate(&info)
@@ -254,8 +258,32 @@ fn refuse_invalid(spec: &LoadSpec, implementations: &[Implementation]) -> anyhow
     Ok(())
 }
 
+/// How a load of a scenario file is timed: a measure as written, or the
+/// open loop at a rate the runner derives.
+#[derive(Clone, Copy)]
+enum Timing {
+    Plain(Measure),
+    Derived(Offered),
+}
+
+/// Fails unless `fraction` (of a saturation) is above 0 and at most 1.
+fn fraction_within(field: &str, fraction: f64) -> anyhow::Result<()> {
+    ensure!(
+        fraction > 0.0 && fraction <= 1.0,
+        "{field} must be above 0 and at most 1 (a fraction of a saturation), not {fraction}"
+    );
+    Ok(())
+}
+
+/// The values of an optional sweep; none when it is absent.
+fn values_of<T: Clone>(sweep: &Option<Sweep<T>>) -> Vec<T> {
+    sweep.as_ref().map(Sweep::values).unwrap_or_default()
+}
+
 impl LoadEntry {
-    fn cells(&self) -> anyhow::Result<Vec<Cell>> {
+    /// The entry's cells; an open loop with no rate named runs at
+    /// `common_fraction` of the slowest implementation's saturation.
+    fn cells(&self, common_fraction: f64) -> anyhow::Result<Vec<Cell>> {
         let channels = implementations::all(false)
             .into_iter()
             .filter(Implementation::is_channel)
@@ -267,38 +295,75 @@ impl LoadEntry {
                 primitive.name
             );
         }
-        if let Some(rate) = self.rate {
+        let fixed = values_of(&self.rate);
+        for &rate in &fixed {
             ensure!(
                 rate.is_finite() && rate >= 1.0,
                 "rate must be at least 1 message per second, not {rate}"
             );
         }
-        let measures = values(&self.measure, "throughput".to_owned())
-            .iter()
-            .map(|name| match name.as_str() {
-                "throughput" => Ok(Measure::Throughput),
-                "closed-loop" => Ok(Measure::ClosedLoop),
-                "open-loop" => Ok(self
-                    .rate
-                    .map_or(DERIVED_RATE, |rate| Measure::OpenLoop { rate })),
-                other => {
-                    bail!("unknown measure {other:?}; known: throughput, closed-loop, open-loop")
+        let mut offered = Vec::new();
+        for fraction in values_of(&self.own_saturation) {
+            fraction_within("own_saturation", fraction)?;
+            offered.push(Offered::OwnSaturation { fraction });
+        }
+        for fraction in values_of(&self.slowest_saturation) {
+            fraction_within("slowest_saturation", fraction)?;
+            offered.push(Offered::SlowestSaturation { fraction });
+        }
+        if fixed.is_empty() && offered.is_empty() {
+            offered.push(Offered::SlowestSaturation {
+                fraction: common_fraction,
+            });
+        }
+        let mut timings = Vec::new();
+        for name in values(&self.measure, "throughput".to_owned()) {
+            match name.as_str() {
+                "throughput" => timings.push(Timing::Plain(Measure::Throughput)),
+                "closed-loop" => timings.push(Timing::Plain(Measure::ClosedLoop)),
+                "idle" => timings.push(Timing::Plain(Measure::Idle)),
+                "open-loop" => {
+                    timings.extend(
+                        fixed
+                            .iter()
+                            .map(|&rate| Timing::Plain(Measure::OpenLoop { rate })),
+                    );
+                    timings.extend(offered.iter().copied().map(Timing::Derived));
                 }
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+                other => bail!(
+                    "unknown measure {other:?}; known: throughput, closed-loop, open-loop, idle"
+                ),
+            }
+        }
         let mut cells = Vec::new();
         for producers in values(&self.producers, 1) {
             for consumers in values(&self.consumers, 1) {
                 for capacity in capacities(&self.capacity, Capacity::Bounded(64))? {
                     for message_bytes in values(&self.message_bytes, 16) {
-                        for &measure in &measures {
-                            let spec = load(producers, consumers, capacity, message_bytes, measure);
-                            refuse_invalid(&spec, &implementations)?;
-                            cells.extend(cells_on(
-                                Workload::Load { spec },
-                                &implementations,
-                                &runtimes,
-                            ));
+                        for &timing in &timings {
+                            let workload = match timing {
+                                Timing::Plain(measure) => plain(load(
+                                    producers,
+                                    consumers,
+                                    capacity,
+                                    message_bytes,
+                                    measure,
+                                )),
+                                Timing::Derived(offered) => derived(
+                                    &load(
+                                        producers,
+                                        consumers,
+                                        capacity,
+                                        message_bytes,
+                                        Measure::Throughput,
+                                    ),
+                                    offered,
+                                ),
+                            };
+                            if let Workload::Load { spec, .. } = &workload {
+                                refuse_invalid(spec, &implementations)?;
+                            }
+                            cells.extend(cells_on(workload, &implementations, &runtimes));
                         }
                     }
                 }

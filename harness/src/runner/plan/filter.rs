@@ -44,6 +44,9 @@ pub enum MeasureName {
     ClosedLoop,
     /// At a fixed rate, latency from each message's scheduled time.
     OpenLoop,
+    /// A message every millisecond per producer: the CPU receivers burn
+    /// while they wait.
+    Idle,
 }
 
 impl MeasureName {
@@ -53,6 +56,7 @@ impl MeasureName {
             Measure::Throughput => MeasureName::Throughput,
             Measure::ClosedLoop => MeasureName::ClosedLoop,
             Measure::OpenLoop { .. } => MeasureName::OpenLoop,
+            Measure::Idle => MeasureName::Idle,
         }
     }
 }
@@ -91,7 +95,7 @@ impl Filter {
         let any =
             |wanted: &[String], value: &str| wanted.is_empty() || wanted.iter().any(|w| w == value);
         let measure = match &cell.workload {
-            Workload::Load { spec } => MeasureName::of(&spec.measure),
+            Workload::Load { spec, .. } => MeasureName::of(&spec.measure),
             Workload::Pattern { .. } => MeasureName::Throughput,
         };
         any(&self.scenarios, &cell.workload.scenario())

@@ -15,7 +15,7 @@ use chanlab_scenarios::{Params, Pattern, Runtime};
 
 use super::implementations::{self, Driver, Implementation};
 
-use chanlab_report::schema::{Cell, Workload};
+use chanlab_report::schema::{Cell, Offered, Workload};
 use file::ScenarioFile;
 pub use filter::{Filter, add_broken};
 
@@ -23,7 +23,7 @@ pub use filter::{Filter, add_broken};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
     /// Every pattern on every capable implementation and the main channel
-    /// loads, 7 repetitions of 35 ms: about three minutes on two cores.
+    /// loads, 7 repetitions of 30 ms: about three minutes on two cores.
     Quick,
     /// More repetitions, both runtimes, and sweeps over threads, capacity
     /// and message size: the better part of an hour on two cores.
@@ -40,16 +40,18 @@ pub struct Plan {
     pub repetitions: usize,
     /// Target length of one measured run.
     pub budget: Duration,
-    /// Open-loop rate: this fraction of the slowest implementation's
-    /// throughput on the same load.
-    pub open_loop_fraction: f64,
 }
 
-/// Open-loop load: half the slowest implementation's saturation.
-const OPEN_LOOP_FRACTION: f64 = 0.5;
+/// The open loop's common rate: half the slowest implementation's
+/// saturation, the same offered load for every implementation.
+const COMMON_FRACTION: f64 = 0.5;
 
-/// An open-loop measure whose rate the runner sets from the other cells.
-pub const DERIVED_RATE: Measure = Measure::OpenLoop { rate: 0.0 };
+/// Points along each implementation's own latency-against-load curve, as
+/// fractions of its own saturation: the quick profile's one (with the
+/// common rate, two points per implementation), and the full profile's
+/// four.
+const OWN_CURVE_QUICK: [f64; 1] = [0.9];
+const OWN_CURVE_FULL: [f64; 4] = [0.25, 0.5, 0.75, 0.9];
 
 impl Plan {
     /// The cells of `profile`.
@@ -59,14 +61,15 @@ impl Plan {
         let (runtimes, repetitions, budget_ms): (&[Runtime], _, _) = match profile {
             // Seven repetitions: the fewest with which a lead can be clear
             // over the quick page's comparisons (recommend.rs says why).
-            Profile::Quick => (&[Runtime::MultiThread], 7, 35),
+            Profile::Quick => (&[Runtime::MultiThread], 7, 30),
             Profile::Full => (&Runtime::ALL, 5, 200),
         };
         for &pattern in Pattern::ALL {
             let mut sweep = vec![Params::default()];
-            // The quick profile's one scaling curve over workers.
+            // The quick profile's one scaling curve over workers: one to
+            // two, the two cores.
             if profile == Profile::Quick && pattern == Pattern::WorkerPool {
-                sweep.extend([1, 4].map(|workers| Params {
+                sweep.extend([1].map(|workers| Params {
                     workers,
                     ..Params::default()
                 }));
@@ -100,24 +103,33 @@ impl Plan {
         }
         let channels: Vec<Implementation> =
             shipped.iter().filter(|i| i.is_channel()).cloned().collect();
-        let timed = [Measure::Throughput, Measure::ClosedLoop, DERIVED_RATE];
+        let spsc = || load(1, 1, Capacity::Bounded(64), 16, Measure::Throughput);
         let mut loads = Vec::new();
         match profile {
             Profile::Quick => {
                 for (producers, consumers) in [(1, 1), (2, 2)] {
-                    for measure in timed {
-                        loads.push(load(
+                    for measure in [Measure::Throughput, Measure::ClosedLoop] {
+                        loads.push(plain(load(
                             producers,
                             consumers,
                             Capacity::Bounded(64),
                             16,
                             measure,
-                        ));
+                        )));
                     }
                 }
-                // A third point for the scaling curve over producers.
-                loads.push(load(4, 4, Capacity::Bounded(64), 16, Measure::Throughput));
-                loads.push(load(1, 1, Capacity::RENDEZVOUS, 16, Measure::Throughput));
+                loads.extend(open_loops(&spsc(), &OWN_CURVE_QUICK));
+                loads.push(plain(LoadSpec {
+                    measure: Measure::Idle,
+                    ..spsc()
+                }));
+                loads.push(plain(load(
+                    1,
+                    1,
+                    Capacity::RENDEZVOUS,
+                    16,
+                    Measure::Throughput,
+                )));
             }
             Profile::Full => {
                 let capacities = [
@@ -128,44 +140,52 @@ impl Plan {
                 ];
                 for (producers, consumers) in [(1, 1), (2, 1), (4, 1), (2, 2), (4, 4), (8, 8)] {
                     for capacity in capacities {
-                        loads.push(load(
+                        loads.push(plain(load(
                             producers,
                             consumers,
                             capacity,
                             16,
                             Measure::Throughput,
-                        ));
+                        )));
                     }
                 }
                 for (producers, consumers) in [(1, 1), (2, 2), (4, 4)] {
                     for capacity in [Capacity::Bounded(1), Capacity::Bounded(64)] {
-                        for measure in [Measure::ClosedLoop, DERIVED_RATE] {
-                            loads.push(load(producers, consumers, capacity, 16, measure));
-                        }
+                        let base = load(producers, consumers, capacity, 16, Measure::ClosedLoop);
+                        loads.extend(open_loops(&base, &OWN_CURVE_FULL));
+                        loads.push(plain(base));
                     }
+                }
+                for (producers, consumers) in [(1, 1), (4, 1)] {
+                    loads.push(plain(load(
+                        producers,
+                        consumers,
+                        Capacity::Bounded(64),
+                        16,
+                        Measure::Idle,
+                    )));
                 }
                 for (producers, consumers) in [(1, 1), (2, 2)] {
                     for bytes in MESSAGE_SIZES.into_iter().filter(|&b| b != 16) {
-                        loads.push(load(
+                        loads.push(plain(load(
                             producers,
                             consumers,
                             Capacity::Bounded(64),
                             bytes,
                             Measure::Throughput,
-                        ));
+                        )));
                     }
                 }
             }
         }
-        for spec in loads {
-            cells.extend(cells_on(Workload::Load { spec }, &channels, runtimes));
+        for workload in loads {
+            cells.extend(cells_on(workload, &channels, runtimes));
         }
         Plan {
             name: format!("{profile:?}").to_lowercase(),
             cells,
             repetitions,
             budget: Duration::from_millis(budget_ms),
-            open_loop_fraction: OPEN_LOOP_FRACTION,
         }
     }
 
@@ -208,6 +228,41 @@ pub(super) fn load(
         message_bytes,
         items: 0,
         measure,
+    }
+}
+
+/// A load whose measure needs no rate from the runner.
+pub(super) fn plain(spec: LoadSpec) -> Workload {
+    Workload::Load {
+        spec,
+        offered: None,
+    }
+}
+
+/// `base` in the open loop at the common rate and at each of `own`
+/// fractions of each implementation's own saturation; the runner sets the
+/// rates once it has sized the load.
+pub(super) fn open_loops(base: &LoadSpec, own: &[f64]) -> Vec<Workload> {
+    let common = Offered::SlowestSaturation {
+        fraction: COMMON_FRACTION,
+    };
+    std::iter::once(common)
+        .chain(
+            own.iter()
+                .map(|&fraction| Offered::OwnSaturation { fraction }),
+        )
+        .map(|offered| derived(base, offered))
+        .collect()
+}
+
+/// `base` in the open loop, at the rate `offered` derives.
+pub(super) fn derived(base: &LoadSpec, offered: Offered) -> Workload {
+    Workload::Load {
+        spec: LoadSpec {
+            measure: Measure::OpenLoop { rate: 0.0 },
+            ..base.clone()
+        },
+        offered: Some(offered),
     }
 }
 
