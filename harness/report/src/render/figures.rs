@@ -166,14 +166,7 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     }
     let mut figures = Vec::new();
     for ((title, axis), curves) in families {
-        let mut lines: Vec<(String, Vec<(f64, f64)>)> = curves
-            .into_iter()
-            .filter(|(_, points)| points.len() >= 2)
-            .map(|(name, mut points)| {
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                (name, points)
-            })
-            .collect();
+        let mut lines = lines_of(curves);
         if lines.is_empty() {
             continue;
         }
@@ -219,14 +212,7 @@ pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>>
     }
     let mut figures = Vec::new();
     for (load, curves) in loads {
-        let mut lines: Vec<(String, Vec<(f64, f64)>)> = curves
-            .into_iter()
-            .filter(|(_, points)| points.len() >= 2)
-            .map(|(name, mut points)| {
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                (name, points)
-            })
-            .collect();
+        let mut lines = lines_of(curves);
         if lines.is_empty() {
             continue;
         }
@@ -246,6 +232,19 @@ pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>>
         });
     }
     Ok(figures)
+}
+
+/// The lines of `curves` (implementation -> points) with two or more
+/// points, each sorted along the horizontal axis.
+fn lines_of(curves: BTreeMap<String, Vec<(f64, f64)>>) -> Vec<(String, Vec<(f64, f64)>)> {
+    curves
+        .into_iter()
+        .filter(|(_, points)| points.len() >= 2)
+        .map(|(name, mut points)| {
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (name, points)
+        })
+        .collect()
 }
 
 /// A load's scenario and shape, without its measure: `load/spsc [1p 1c
