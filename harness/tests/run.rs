@@ -380,6 +380,34 @@ fn an_interrupted_run_keeps_what_it_measured() {
 }
 
 #[test]
+fn a_scenario_file_refuses_rates_it_cannot_honour() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for (body, says) in [
+        // Fractions without the open loop would silently do nothing.
+        (
+            "measure = \"throughput\"\nown_saturation = 0.5",
+            "does not include \"open-loop\"",
+        ),
+        // Two rates that round to one label would be one cell twice.
+        (
+            "measure = \"open-loop\"\nrate = [1000.2, 1000.4]",
+            "round to the same label",
+        ),
+        ("measure = \"open-loop\"\nown_saturation = 1.5", "at most 1"),
+    ] {
+        let file = dir.path().join("mine.toml");
+        std::fs::write(
+            &file,
+            format!("[[load]]\nimpls = [\"crossbeam\"]\n{body}\n"),
+        )
+        .expect("the file is written");
+        let output = chanlab(&["run", "--file", file.to_str().expect("UTF-8"), "--dry-run"]);
+        assert!(!output.status.success(), "{body}: {}", text(&output));
+        assert!(text(&output).contains(says), "{body}: {}", text(&output));
+    }
+}
+
+#[test]
 fn a_scenario_file_defines_workloads_without_rust() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let file = dir.path().join("mine.toml");

@@ -31,6 +31,9 @@ const (
 	// idleGap is how long each producer of an idle load sleeps before each
 	// message, as on the Rust side.
 	idleGap = time.Millisecond
+	// mostIdleItems is the most messages an idle load takes, as on the
+	// Rust side: ten minutes of gaps.
+	mostIdleItems = 600_000
 	// maxLatency is the histogram's highest trackable value (60 s).
 	maxLatency = 60_000_000_000
 )
@@ -82,7 +85,11 @@ func load[M any](spec LoadSpec, build func(stamp, at uint64) M, read func(M) (st
 	}
 	var interval float64
 	switch spec.Measure.Mode {
-	case "throughput", "closed-loop", "idle":
+	case "throughput", "closed-loop":
+	case "idle":
+		if spec.Items > mostIdleItems {
+			return Outcome{}, refused("an idle load takes at most %d messages, one every %v per producer", mostIdleItems, idleGap)
+		}
 	case "open-loop":
 		if !(spec.Measure.Rate >= 1) || math.IsInf(spec.Measure.Rate, 0) {
 			return Outcome{}, refused("an open-loop rate must be at least 1 message per second")

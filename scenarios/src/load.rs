@@ -83,7 +83,7 @@ pub const CLOSED_LOOP_SAMPLE: usize = 8;
 
 /// Most messages in an idle load: ten minutes of [`IDLE_GAP`]s per
 /// producer at most, so a mistaken size cannot hang a run for hours.
-const MOST_IDLE_ITEMS: usize = 600_000;
+pub const MOST_IDLE_ITEMS: usize = 600_000;
 
 /// The time carried by a message that is not timed.
 const UNTIMED: u64 = u64::MAX;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use chanlab_report::compare::{self, Options};
-use chanlab_report::schema::Results;
+use chanlab_report::schema::{self, Results};
 
 /// Arguments of `chanlab compare`.
 #[derive(clap::Args)]
@@ -42,14 +42,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let baseline = Results::load(&args.baseline)?;
     let current = Results::load(&args.current)?;
     if baseline.schema_version != current.schema_version {
+        let (older, newer) = (
+            baseline.schema_version.min(current.schema_version),
+            baseline.schema_version.max(current.schema_version),
+        );
+        let changes: Vec<String> = schema::SCHEMA_CHANGES
+            .iter()
+            .filter(|(version, _)| (older + 1..=newer).contains(version))
+            .map(|(version, change)| format!("in schema {version}, {change}"))
+            .collect();
         bail!(
-            "{} has results schema {} and {} has {}: the figures are not comparable \
-             (schema 2 changed what a channel load measures: every producer sends a fixed \
-             share), so measure the baseline again with this chanlab",
+            "{} has results schema {} and {} has {}: the figures are not comparable ({}), \
+             so measure the baseline again with this chanlab",
             args.baseline.display(),
             baseline.schema_version,
             args.current.display(),
-            current.schema_version
+            current.schema_version,
+            changes.join("; ")
         );
     }
     let options = Options {
@@ -59,12 +68,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..Options::default()
     };
     let comparison = compare::compare(&baseline, &current, &options);
-    if baseline.machine.hostname != current.machine.hostname
-        || baseline.machine.cpu_model != current.machine.cpu_model
-    {
+    let differences = baseline.machine.differences(&current.machine);
+    if !differences.is_empty() {
         eprintln!(
-            "warning: the runs come from different machines ({}, {}); a difference may be the machine's",
-            baseline.machine.cpu_model, current.machine.cpu_model
+            "warning: the runs come from different machines ({}); a difference may be the machine's",
+            differences.join(", ")
         );
     }
     let table = comparison.table();

@@ -325,7 +325,7 @@ fn size(
     let (items, problem) =
         match sizing::by_probes(budget, most, |items| chanlab(cell, worker, items, limit))? {
             Ok((items, _)) => (items, None),
-            Err(problem) => (THREADS, Some(format!("sizing: {problem}"))),
+            Err((items, problem)) => (items, Some(format!("sizing: {problem}"))),
         };
     Ok(Tally {
         items: (items / THREADS).max(1) * THREADS,

@@ -361,8 +361,8 @@ impl Runner {
         })?;
         match sized {
             Ok((items, ns_per_item)) => self.set_size(index, items, ns_per_item),
-            Err((Answer::Reply(reply), during)) => self.settle(index, reply, &during),
-            Err((Answer::Status(status), during)) => {
+            Err((_, (Answer::Reply(reply), during))) => self.settle(index, reply, &during),
+            Err((_, (Answer::Status(status), during))) => {
                 self.fail(index, status_during(status, &during))
             }
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chanlab_report::schema::Workload;
 use chanlab_scenarios::MAX_ITEMS;
+use chanlab_scenarios::load::{IDLE_GAP, MOST_IDLE_ITEMS, Measure};
 
 /// Items in the first probe of a cell.
 pub const FIRST_PROBE: usize = 64;
@@ -45,6 +46,12 @@ pub fn most_items(workload: &Workload) -> (usize, Option<String>) {
                 (MOST_PATTERN_ITEMS, None)
             }
         }
+        Workload::Load { spec, .. } if spec.measure == Measure::Idle => (
+            MOST_IDLE_ITEMS,
+            Some(format!(
+                "an idle load takes at most {MOST_IDLE_ITEMS} messages, one every {IDLE_GAP:?} per producer"
+            )),
+        ),
         Workload::Load { .. } => (MAX_ITEMS, None),
     }
 }
@@ -89,17 +96,17 @@ pub fn after_probe(items: usize, elapsed: Duration, budget: Duration, most: usiz
 /// returns how long that took, or why it could not: probes from
 /// [`FIRST_PROBE`] (at most `most`) as [`after_probe`] says, until sized.
 /// Returns the items per measured run and the nanoseconds per item of the
-/// probe sized from, or the first probe's failure.
+/// probe sized from, or the first failed probe's items and failure.
 pub fn by_probes<E>(
     budget: Duration,
     most: usize,
     mut probe: impl FnMut(usize) -> anyhow::Result<Result<Duration, E>>,
-) -> anyhow::Result<Result<(usize, f64), E>> {
+) -> anyhow::Result<Result<(usize, f64), (usize, E)>> {
     let mut items = FIRST_PROBE.min(most);
     loop {
         let elapsed = match probe(items)? {
             Ok(elapsed) => elapsed,
-            Err(why) => return Ok(Err(why)),
+            Err(why) => return Ok(Err((items, why))),
         };
         match after_probe(items, elapsed, budget, most) {
             Step::Probe(more) => items = more,
@@ -246,7 +253,7 @@ mod tests {
                 _ => Err(format!("hung at {items}")),
             })
         });
-        assert_eq!(sized.unwrap(), Err("hung at 16384".to_owned()));
+        assert_eq!(sized.unwrap(), Err((16384, "hung at 16384".to_owned())));
         assert_eq!(probes, 2);
     }
 

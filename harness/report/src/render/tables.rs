@@ -342,7 +342,8 @@ pub fn go_reference(results: &Results) -> Table {
                 cell.cell.workload.label(),
                 cell.cell.implementation_label(),
                 rate(summary.throughput.median),
-                if go_rate > 0.0 {
+                // A schedule sets an open-loop or idle load's pace.
+                if go_rate > 0.0 && crate::metric::scheduled_rate(cell).is_none() {
                     format!("{:.2}", summary.throughput.median / go_rate)
                 } else {
                     String::new()

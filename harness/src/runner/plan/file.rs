@@ -144,6 +144,15 @@ impl ScenarioFile {
                     .with_context(|| format!("in [[load]] {}", index + 1))?,
             );
         }
+        let mut ids = std::collections::BTreeSet::new();
+        for cell in &cells {
+            ensure!(
+                ids.insert(cell.key()),
+                "two cells would both be {}: their rates or fractions round to the same label; \
+                 make them differ in whole messages per second or whole percent",
+                cell.key()
+            );
+        }
         Ok(Plan {
             name,
             cells,
@@ -311,13 +320,18 @@ impl LoadEntry {
             fraction_within("slowest_saturation", fraction)?;
             offered.push(Offered::SlowestSaturation { fraction });
         }
+        let measures = values(&self.measure, "throughput".to_owned());
+        ensure!(
+            (fixed.is_empty() && offered.is_empty()) || measures.iter().any(|m| m == "open-loop"),
+            "rate, own_saturation and slowest_saturation set open-loop rates, but measure does not include \"open-loop\""
+        );
         if fixed.is_empty() && offered.is_empty() {
             offered.push(Offered::SlowestSaturation {
                 fraction: common_fraction,
             });
         }
         let mut timings = Vec::new();
-        for name in values(&self.measure, "throughput".to_owned()) {
+        for name in measures {
             match name.as_str() {
                 "throughput" => timings.push(Timing::Plain(Measure::Throughput)),
                 "closed-loop" => timings.push(Timing::Plain(Measure::ClosedLoop)),
