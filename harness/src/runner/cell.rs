@@ -36,7 +36,7 @@ fn measure(cell: &Cell, items: usize) -> anyhow::Result<Reply> {
         Ok(run) => WarmUp {
             items: run.items,
             elapsed_ns: run.elapsed.as_nanos() as u64,
-            cpu_ns: run.cpu.user_ns + run.cpu.system_ns,
+            cpu_ns: run.cpu.total_ns(),
         },
         Err(reply) => return Ok(reply),
     };

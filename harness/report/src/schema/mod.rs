@@ -497,6 +497,13 @@ pub struct CpuUsage {
     pub involuntary_switches: u64,
 }
 
+impl CpuUsage {
+    /// User and system CPU time together, in nanoseconds.
+    pub fn total_ns(&self) -> u64 {
+        self.user_ns + self.system_ns
+    }
+}
+
 /// One measured run of a cell.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Repetition {
@@ -548,11 +555,6 @@ pub struct WarmUp {
 }
 
 impl Repetition {
-    /// User and system CPU time over the timed part, in nanoseconds.
-    pub fn cpu_ns(&self) -> u64 {
-        self.cpu.user_ns + self.cpu.system_ns
-    }
-
     /// The measured run beyond its warm-up: (items, wall nanoseconds, CPU
     /// nanoseconds), where the start-up both runs share (threads, a
     /// runtime, the channel) cancels. The whole run when there is no
@@ -561,13 +563,13 @@ impl Repetition {
         let whole = (
             self.items as f64,
             self.elapsed_ns as f64,
-            self.cpu_ns() as f64,
+            self.cpu.total_ns() as f64,
         );
         match self.warm_up {
             Some(warm) if warm.items < self.items && warm.elapsed_ns < self.elapsed_ns => (
                 (self.items - warm.items) as f64,
                 (self.elapsed_ns - warm.elapsed_ns) as f64,
-                self.cpu_ns().saturating_sub(warm.cpu_ns) as f64,
+                self.cpu.total_ns().saturating_sub(warm.cpu_ns) as f64,
             ),
             _ => whole,
         }

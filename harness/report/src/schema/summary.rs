@@ -72,7 +72,7 @@ impl Summary {
         };
         let (Some(throughput), Some(cpu_ns_per_item), Some(switches_per_item)) = (
             Spread::of(repetitions.iter().map(|r| r.throughput)),
-            per_item(|r| r.cpu.user_ns + r.cpu.system_ns),
+            per_item(|r| r.cpu.total_ns()),
             per_item(|r| r.cpu.voluntary_switches + r.cpu.involuntary_switches),
         ) else {
             return Ok(None);
