@@ -93,11 +93,11 @@ const CAPACITIES: [Capacity; 4] = [
 ];
 
 // Every count must split evenly between producers, channels and batches.
-const _: () = assert!(MESSAGES % SEQUENTIAL_BATCH == 0);
-const _: () = assert!(MESSAGES % PRODUCERS as u64 == 0);
-const _: () = assert!(HANDOFF_MESSAGES % PRODUCERS as u64 == 0);
-const _: () = assert!(MESSAGES % SELECT_CHANNELS as u64 == 0);
-const _: () = assert!(HANDOFF_MESSAGES % SELECT_CHANNELS as u64 == 0);
+const _: () = assert!(MESSAGES.is_multiple_of(SEQUENTIAL_BATCH));
+const _: () = assert!(MESSAGES.is_multiple_of(PRODUCERS as u64));
+const _: () = assert!(HANDOFF_MESSAGES.is_multiple_of(PRODUCERS as u64));
+const _: () = assert!(MESSAGES.is_multiple_of(SELECT_CHANNELS as u64));
+const _: () = assert!(HANDOFF_MESSAGES.is_multiple_of(SELECT_CHANNELS as u64));
 
 const CHECKED: &str = "the capacity was checked against the flavor's declaration";
 const CLONABLE: &str = "the flavor declares multi_consumer, so its receiver clones";

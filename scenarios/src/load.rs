@@ -418,7 +418,7 @@ impl Schedule<'_> {
     /// the open loop, and [`UNTIMED`] otherwise.
     fn time_for(&self, producer: usize, seq: usize) -> u64 {
         match self.shared.measure {
-            Measure::ClosedLoop if seq % CLOSED_LOOP_SAMPLE == 0 => self.now_ns(),
+            Measure::ClosedLoop if seq.is_multiple_of(CLOSED_LOOP_SAMPLE) => self.now_ns(),
             Measure::OpenLoop { .. } => self.due_ns(self.index(producer, seq)),
             Measure::Throughput | Measure::ClosedLoop | Measure::Idle => UNTIMED,
         }

@@ -159,11 +159,11 @@ impl<K: FaultKind, T: Send + 'static> Sender<K, T> {
         if waiting.live_receivers == 0 {
             return Err(TrySendError::Disconnected(value));
         }
-        if K::FAULT == Fault::RecvTakesThenDrops {
-            if let Some(ticket) = waiting.receivers.pop_front() {
-                *ticket.handed.lock() = Some(value);
-                return Ok(Some(ticket.waker.lock().clone()));
-            }
+        if K::FAULT == Fault::RecvTakesThenDrops
+            && let Some(ticket) = waiting.receivers.pop_front()
+        {
+            *ticket.handed.lock() = Some(value);
+            return Ok(Some(ticket.waker.lock().clone()));
         }
         self.inner.try_send(value)?;
         waiting.queued += 1;
@@ -236,17 +236,17 @@ impl<K: FaultKind, T: Send + 'static> Drop for SendFuture<'_, K, T> {
         };
         let mut waiting = self.sender.shared.lock();
         let listed = waiting.remove_sender(id);
-        if K::FAULT == Fault::DroppedSendDeliversAndDrops {
-            if let Some(value) = self.value.take() {
-                // Delivers the value if there is room, and counts a drop of
-                // it either way.
-                drop_a_second_time(&value);
-                if self.sender.inner.try_send(value).is_ok() {
-                    waiting.queued += 1;
-                    let wake = waiting.wake_receiver();
-                    wake_after(waiting, wake);
-                    return;
-                }
+        if K::FAULT == Fault::DroppedSendDeliversAndDrops
+            && let Some(value) = self.value.take()
+        {
+            // Delivers the value if there is room, and counts a drop of
+            // it either way.
+            drop_a_second_time(&value);
+            if self.sender.inner.try_send(value).is_ok() {
+                waiting.queued += 1;
+                let wake = waiting.wake_receiver();
+                wake_after(waiting, wake);
+                return;
             }
         }
         // Woken for room it will not use: pass the wake-up on.
@@ -309,11 +309,11 @@ impl<K: FaultKind, T: Send + 'static> Future for RecvFuture<'_, K, T> {
         let this = self.get_mut();
         let shared = this.receiver.shared.clone();
         let mut waiting = shared.lock();
-        if let Some(ticket) = &this.ticket {
-            if let Some(value) = ticket.handed.lock().take() {
-                waiting.remove_receiver(ticket);
-                return Poll::Ready(Ok(value));
-            }
+        if let Some(ticket) = &this.ticket
+            && let Some(value) = ticket.handed.lock().take()
+        {
+            waiting.remove_receiver(ticket);
+            return Poll::Ready(Ok(value));
         }
         match this.receiver.take(&mut waiting) {
             Ok((value, wake)) => {

@@ -299,17 +299,17 @@ impl<K: FaultKind, T: Send + 'static> Receiver<K, T> {
     fn deliver(&mut self, value: T) -> T {
         self.received += 1;
         match K::FAULT {
-            Fault::Duplicates if self.received % 7 == 0 => {
+            Fault::Duplicates if self.received.is_multiple_of(7) => {
                 if let Some(copy) = duplicate(&value) {
                     self.held_back = Some(copy);
                 }
                 value
             }
-            Fault::DropsTwice if self.received % 7 == 0 => {
+            Fault::DropsTwice if self.received.is_multiple_of(7) => {
                 drop_a_second_time(&value);
                 value
             }
-            Fault::Reorders if self.received % 5 == 0 => {
+            Fault::Reorders if self.received.is_multiple_of(5) => {
                 match chanlab_contract::Receiver::try_recv(&mut self.inner) {
                     Ok(next) => {
                         self.held_back = Some(value);

@@ -205,7 +205,7 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
 
 /// Whether a source queries its total after its add number `seq`.
 fn queries_after(seq: u64) -> bool {
-    (seq + 1) % QUERY_EVERY as u64 == 0
+    (seq + 1).is_multiple_of(QUERY_EVERY as u64)
 }
 
 /// A source's check of the answer to the query it sent after add `seq`:

@@ -65,7 +65,7 @@ fn map(item: u64) -> u64 {
 }
 
 fn keep(item: u64) -> bool {
-    item % 2 == 0
+    item.is_multiple_of(2)
 }
 
 /// Runs the pipeline on threads.

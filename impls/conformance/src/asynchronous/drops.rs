@@ -159,13 +159,13 @@ async fn aborted_sends<A: AsyncFlavor>(
         sender.abort();
     }
     for sender in senders {
-        if let Err(err) = sender.await {
-            if err.is_panic() {
-                return Err(Violation::new(
-                    Rule::Liveness,
-                    format!("{situation}: an aborted send task panicked"),
-                ));
-            }
+        if let Err(err) = sender.await
+            && err.is_panic()
+        {
+            return Err(Violation::new(
+                Rule::Liveness,
+                format!("{situation}: an aborted send task panicked"),
+            ));
         }
     }
     loop {

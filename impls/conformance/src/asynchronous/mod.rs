@@ -319,10 +319,10 @@ pub(crate) fn drive<A, B>(
         if a.wants_poll() {
             a.poll();
         }
-        if let Some(b) = b.as_deref_mut() {
-            if b.wants_poll() {
-                b.poll();
-            }
+        if let Some(b) = b.as_deref_mut()
+            && b.wants_poll()
+        {
+            b.poll();
         }
         let b_done = b.as_deref().is_none_or(Hand::done);
         if a.done() && b_done {

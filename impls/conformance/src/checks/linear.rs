@@ -130,7 +130,7 @@ fn calls<S: Sender<u64>, R: Receiver<u64>>(
         let value = (thread * CALLS + n) as u64;
         let invoked = clock.fetch_add(1, Ordering::SeqCst);
         let op = match rx.as_deref_mut() {
-            Some(rx) if state % 2 == 0 => match rx.try_recv() {
+            Some(rx) if state.is_multiple_of(2) => match rx.try_recv() {
                 Ok(value) => Op::Received(value),
                 Err(TryRecvError::Empty) => Op::Empty,
                 // Every sender lives through the run: never a legal answer.

@@ -250,7 +250,7 @@ impl Budget {
     /// Whether a producer that has sent `sent` messages should stop. The
     /// clock is read every 64 messages.
     pub(crate) fn spent(&self, sent: u64) -> bool {
-        sent >= Self::MAX_MESSAGES || (sent % 64 == 0 && Instant::now() >= self.deadline)
+        sent >= Self::MAX_MESSAGES || (sent.is_multiple_of(64) && Instant::now() >= self.deadline)
     }
 }
 

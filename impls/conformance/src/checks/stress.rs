@@ -156,21 +156,21 @@ pub(crate) fn account(shape: &str, sent: &[u64], received: &[Vec<Stamp>]) -> Res
     for (consumer, stamps) in received.iter().enumerate() {
         let mut last: HashMap<u32, u64> = HashMap::new();
         for stamp in stamps {
-            if let Some(&previous) = last.get(&stamp.producer) {
-                if stamp.seq <= previous {
-                    let rule = if stamp.seq == previous {
-                        Rule::ExactlyOnce
-                    } else {
-                        Rule::Fifo
-                    };
-                    return Err(Violation::new(
-                        rule,
-                        format!(
-                            "{shape}: consumer {consumer} got producer {}'s #{} after #{previous}",
-                            stamp.producer, stamp.seq
-                        ),
-                    ));
-                }
+            if let Some(&previous) = last.get(&stamp.producer)
+                && stamp.seq <= previous
+            {
+                let rule = if stamp.seq == previous {
+                    Rule::ExactlyOnce
+                } else {
+                    Rule::Fifo
+                };
+                return Err(Violation::new(
+                    rule,
+                    format!(
+                        "{shape}: consumer {consumer} got producer {}'s #{} after #{previous}",
+                        stamp.producer, stamp.seq
+                    ),
+                ));
             }
             last.insert(stamp.producer, stamp.seq);
         }

@@ -116,7 +116,7 @@ enum Op {
 impl Op {
     fn of(index: usize) -> Op {
         let key = index % KEYS;
-        if index % WRITE_EVERY == 0 {
+        if index.is_multiple_of(WRITE_EVERY) {
             Op::Write(key)
         } else {
             Op::Read(key)
