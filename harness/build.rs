@@ -2,8 +2,13 @@
 //! the rustc that compiled it, and the version of every crate the workspace
 //! depends on directly (from `Cargo.lock`), from which the runner picks the
 //! libraries its registry names.
+//!
+//! The lock file is the one of the workspace being built: chanlab's own, or,
+//! when chanlab is a dependency of a user's runner, the user's, found above
+//! the target directory this script's output goes to (chanlab's own lock,
+//! which the user's build does not use, is the fallback).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
@@ -15,7 +20,6 @@ fn main() {
         ".git/index",
         ".git/refs",
         ".git/packed-refs",
-        "Cargo.lock",
         "harness/src",
         "scenarios/src",
         "impls",
@@ -42,10 +46,21 @@ fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let version = output(&rustc, &["--version"], &root).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=CHANLAB_RUSTC={version}");
+    let lock = building_workspace_lock().unwrap_or_else(|| root.join("Cargo.lock"));
+    println!("cargo:rerun-if-changed={}", lock.display());
     println!(
         "cargo:rustc-env=CHANLAB_LIBRARIES={}",
-        library_versions(&root.join("Cargo.lock"))
+        library_versions(&lock)
     );
+}
+
+/// The `Cargo.lock` nearest above `OUT_DIR`, which lies in the target
+/// directory of the workspace being built.
+fn building_workspace_lock() -> Option<PathBuf> {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR")?);
+    out.ancestors()
+        .map(|dir| dir.join("Cargo.lock"))
+        .find(|lock| lock.is_file())
 }
 
 /// What `program args` prints, trimmed, or `None` if it cannot run or fails.
@@ -61,7 +76,9 @@ fn output(program: &str, args: &[&str], dir: &Path) -> Option<String> {
 }
 
 /// `name=version` pairs, `;`-separated, for every crate a workspace member
-/// depends on directly; empty when the lock file cannot be read.
+/// or a chanlab crate depends on directly, and for the members themselves
+/// (a user's crate that adds flavors); empty when the lock file cannot be
+/// read.
 fn library_versions(lock: &Path) -> String {
     let Some(lock) = std::fs::read_to_string(lock)
         .ok()
@@ -83,28 +100,40 @@ fn library_versions(lock: &Path) -> String {
             .unwrap_or_default()
             .to_owned()
     };
-    // A workspace member has no `source`; its dependencies are listed as
-    // "name", or "name version" where the lock holds several versions.
-    let mut pairs: Vec<String> = packages
+    // A workspace member (or a path dependency) has no `source`; chanlab's
+    // crates have one when a user's runner takes them from git. Their
+    // dependencies are listed as "name", or "name version" where the lock
+    // holds several versions.
+    let roots: Vec<&&toml::Table> = packages
         .iter()
-        .filter(|package| !package.contains_key("source"))
-        .flat_map(|member| member.get("dependencies").and_then(|d| d.as_array()))
-        .flatten()
-        .filter_map(|dependency| dependency.as_str())
-        .filter_map(|dependency| {
-            let mut words = dependency.split(' ');
-            let name = words.next()?;
-            let pinned = words.next();
-            packages
-                .iter()
-                .filter(|package| package.contains_key("source"))
-                .find(|package| {
-                    text(package, "name") == name
-                        && pinned.is_none_or(|version| text(package, "version") == version)
-                })
-                .map(|package| format!("{name}={}", text(package, "version")))
+        .filter(|package| {
+            !package.contains_key("source") || text(package, "name").starts_with("chanlab")
         })
         .collect();
+    let mut pairs: Vec<String> = roots
+        .iter()
+        .map(|package| format!("{}={}", text(package, "name"), text(package, "version")))
+        .collect();
+    pairs.extend(
+        roots
+            .iter()
+            .flat_map(|member| member.get("dependencies").and_then(|d| d.as_array()))
+            .flatten()
+            .filter_map(|dependency| dependency.as_str())
+            .filter_map(|dependency| {
+                let mut words = dependency.split(' ');
+                let name = words.next()?;
+                let pinned = words.next();
+                packages
+                    .iter()
+                    .filter(|package| package.contains_key("source"))
+                    .find(|package| {
+                        text(package, "name") == name
+                            && pinned.is_none_or(|version| text(package, "version") == version)
+                    })
+                    .map(|package| format!("{name}={}", text(package, "version")))
+            }),
+    );
     pairs.sort();
     pairs.dedup();
     pairs.join(";")

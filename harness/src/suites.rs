@@ -87,7 +87,9 @@ fn one_bridge_check<B: Bridge>(name: &str, settings: &Settings) -> Option<CheckR
     run_bridge_check::<B>(name, settings, &[])
 }
 
-struct Collect(Vec<Suite>);
+/// Collects the suites of the flavors and bridges it visits.
+#[derive(Default)]
+pub(crate) struct Collect(Vec<Suite>);
 
 impl FlavorVisitor for Collect {
     fn visit_sync<F: SyncFlavor>(&mut self) {
@@ -125,12 +127,16 @@ impl BridgeVisitor for Collect {
     }
 }
 
-/// Every suite of every shipped flavor and bridge, then, with
-/// `include_broken`, of the broken twins.
+/// Every suite of every shipped flavor and bridge, and of those a
+/// [`Runner`](crate::Runner) added, then, with `include_broken`, of the
+/// broken twins.
 pub fn all(include_broken: bool) -> Vec<Suite> {
-    let mut collect = Collect(Vec::new());
+    let mut collect = Collect::default();
     chanlab_impls::visit_all(&mut collect);
     chanlab_impls::visit_bridges(&mut collect);
+    for extra in crate::extend::extras() {
+        (extra.suites)(&mut collect);
+    }
     if include_broken {
         chanlab_broken::visit_all(&mut collect);
     }

@@ -321,12 +321,13 @@ impl Cache {
     }
 }
 
-/// What a cached outcome must match to be reused: the git commit, and for
-/// a tree with uncommitted changes also when this binary was built, since
-/// the commit alone does not name its code.
+/// What a cached outcome must match to be reused: the git commit, and also
+/// when this binary was built for a tree with uncommitted changes or a
+/// runner with flavors of a user's crate, since chanlab's commit alone does
+/// not name their code.
 fn build_key() -> String {
     let commit = provenance::build().git_commit;
-    if !commit.ends_with("-dirty") {
+    if !commit.ends_with("-dirty") && crate::extend::extras().is_empty() {
         return commit;
     }
     let built = std::env::current_exe()

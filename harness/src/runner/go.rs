@@ -64,6 +64,13 @@ pub fn prepare() -> Result<GoWorker, String> {
             "no Go toolchain on PATH, so go-chan cannot run: install one with `{INSTALL}` (ci/setup.sh does)"
         ));
     }
+    if !source().is_dir() {
+        return Err(
+            "the Go reference's source (impls/go) is not beside this build of chanlab, so go-chan \
+             cannot run: build chanlab from its repository (a git dependency), not a packaged crate"
+                .to_owned(),
+        );
+    }
     let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/go-chan/chanlab-go");
     let built = Command::new("go")
         .args(["build", "-o"])

@@ -90,7 +90,9 @@ impl Implementation {
     }
 }
 
-struct Collect(Vec<Implementation>);
+/// Collects the implementations of the flavors and bridges it visits.
+#[derive(Default)]
+pub(crate) struct Collect(pub Vec<Implementation>);
 
 impl FlavorVisitor for Collect {
     fn visit_sync<F: SyncFlavor>(&mut self) {
@@ -135,12 +137,16 @@ impl BridgeVisitor for Collect {
     }
 }
 
-/// Every shipped flavor, every bridge, every primitive and the Go
-/// reference; with `include_broken`, the broken twins too.
+/// Every shipped flavor, every bridge, the flavors and bridges a
+/// [`Runner`](crate::Runner) added, every primitive and the Go reference;
+/// with `include_broken`, the broken twins too.
 pub fn all(include_broken: bool) -> Vec<Implementation> {
-    let mut collect = Collect(Vec::new());
+    let mut collect = Collect::default();
     chanlab_impls::visit_all(&mut collect);
     chanlab_impls::visit_bridges(&mut collect);
+    for extra in crate::extend::extras() {
+        (extra.implementations)(&mut collect);
+    }
     if include_broken {
         chanlab_broken::visit_all(&mut collect);
     }
