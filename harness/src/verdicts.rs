@@ -314,10 +314,7 @@ impl Cache {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let text = serde_json::to_vec_pretty(&self.entries).context("serializing the cache")?;
-        let partial = self.path.with_extension("json.partial");
-        std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
-        std::fs::rename(&partial, &self.path)
-            .with_context(|| format!("replacing {}", self.path.display()))
+        Ok(chanlab_report::schema::write_atomically(&self.path, &text)?)
     }
 }
 

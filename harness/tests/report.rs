@@ -126,8 +126,13 @@ fn compare_fails_on_a_slowed_implementation_and_passes_on_itself() {
     assert!(spsc_run(&slow, &["broken-slow"], "6").status.success());
     let (base, slow) = (path(&base, "results.json"), path(&slow, "results.json"));
 
-    let same = chanlab(&["compare", &base, &base]);
+    let json = path(dir.path(), "compare.json");
+    let same = chanlab(&["compare", &base, &base, "--json", &json]);
     assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("compare.json is written"))
+            .expect("JSON");
+    assert_eq!(written["changes"][0]["verdict"], "no-significant-change");
     assert!(
         text(&same).contains("no significant change"),
         "{}",
@@ -186,6 +191,48 @@ fn ab_reports_the_median_of_paired_ratios() {
         .find(|line| line.contains("cap=64 16B throughput") && line.contains("┆ throughput"))
         .unwrap_or_else(|| panic!("no paired row in:\n{stdout}"));
     assert!(row.contains("┆ 3 "), "three pairs expected: {row}");
+}
+
+#[test]
+fn ab_over_two_builds_pairs_every_cell_and_never_passes_undecided() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let json = path(dir.path(), "ab.json");
+    // This build against itself: three pairs cannot decide at any useful
+    // confidence, and an undecided gate must not pass.
+    let output = spsc(
+        &[
+            "ab",
+            "--baseline-build",
+            env!("CARGO_BIN_EXE_chanlab"),
+            "--json",
+            &json,
+        ],
+        &dir.path().join("run"),
+        &["crossbeam"],
+        "3",
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("UNDECIDED"), "{}", text(&output));
+    let verdict: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("ab.json is written"))
+            .expect("JSON");
+    assert_eq!(verdict["decisions"][0]["outcome"], "too-few-pairs");
+    assert_eq!(
+        verdict["decisions"][0]["ratios"].as_array().map(Vec::len),
+        Some(3)
+    );
+    let results: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("run/results.json")).expect("results.json"),
+    )
+    .expect("JSON");
+    let cells = results["cells"].as_array().expect("cells");
+    let names: Vec<&str> = cells
+        .iter()
+        .map(|cell| cell["cell"]["implementation"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["crossbeam", "crossbeam@baseline"]);
+    // Both builds run the size sized once.
+    assert_eq!(cells[0]["items"], cells[1]["items"]);
 }
 
 #[test]

@@ -8,13 +8,15 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 use crate::metric::{Metric, scheduled_rate};
 use crate::schema::{CellResult, Results, Status};
 use crate::stats::{self, Interval};
 use crate::table::Table;
 
 /// How a comparison judges.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Options {
     /// The largest tolerated change for the worse, as a fraction (0.10 is
     /// 10% fewer items per second, or a 10% higher p99).
@@ -27,6 +29,9 @@ pub struct Options {
     /// the baseline (`new-name` → `old-name`), to compare a renamed or
     /// substituted implementation.
     pub treat_as: BTreeMap<String, String>,
+    /// Whether a cell the baseline measured and the current run did not
+    /// (gone, or now not applicable) passes.
+    pub allow_missing: bool,
 }
 
 impl Default for Options {
@@ -36,12 +41,14 @@ impl Default for Options {
             alpha: 0.05,
             confidence: 0.95,
             treat_as: BTreeMap::new(),
+            allow_missing: false,
         }
     }
 }
 
 /// What one metric of one cell did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Significantly better.
     Improved,
@@ -66,7 +73,7 @@ impl Verdict {
 }
 
 /// One metric of one cell, before and after.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Change {
     /// The cell, as [`crate::schema::Cell::key`] names it.
     pub cell: String,
@@ -88,8 +95,8 @@ pub struct Change {
     pub verdict: Verdict,
 }
 
-/// A comparison of two runs.
-#[derive(Debug, Clone)]
+/// A comparison of two runs, as `chanlab compare --json` writes it.
+#[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     /// How it was judged.
     pub options: Options,
@@ -97,8 +104,9 @@ pub struct Comparison {
     pub changes: Vec<Change>,
     /// Cells that failed, hung or crashed in the current run, with why.
     pub failures: Vec<(String, String)>,
-    /// Cells measured in the baseline and not in the current run.
-    pub missing: Vec<String>,
+    /// Cells measured in the baseline and not in the current run, with
+    /// what became of them: they fail the gate unless allowed.
+    pub missing: Vec<(String, String)>,
     /// Cells measured in the current run only.
     pub added: Vec<String>,
     /// Open-loop cells whose offered rate differs from the baseline's by
@@ -113,10 +121,13 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Whether the gate passes: a finished run with no failure and no
-    /// regression.
+    /// Whether the gate passes: a finished run with no failure, no
+    /// regression, and no cell lost unless allowed.
     pub fn passed(&self) -> bool {
-        !self.incomplete && self.failures.is_empty() && self.regressions() == 0
+        !self.incomplete
+            && self.failures.is_empty()
+            && (self.options.allow_missing || self.missing.is_empty())
+            && self.regressions() == 0
     }
 
     /// Changes that fail the gate.
@@ -182,11 +193,14 @@ impl Comparison {
         for (cell, why) in &self.failures {
             lines.push(format!("FAILED: {cell}: {why}"));
         }
-        if !self.missing.is_empty() {
+        let (missing_mark, missing_hint) = if self.options.allow_missing {
+            ("allowed", "")
+        } else {
+            ("FAILED", " (--allow-missing passes them)")
+        };
+        for (cell, why) in &self.missing {
             lines.push(format!(
-                "{} cells measured in the baseline were not measured now (first: {})",
-                self.missing.len(),
-                self.missing[0]
+                "{missing_mark}: {cell} was measured in the baseline and not now: {why}{missing_hint}"
             ));
         }
         if !self.rate_changed.is_empty() {
@@ -235,6 +249,7 @@ pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comp
     let mut added = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     let mut rate_changed = Vec::new();
+    let mut now_unmeasured = BTreeMap::new();
     for cell in &current.cells {
         let key = key_of(cell, true);
         // A substitute is shown under its own name, with the one it stands for.
@@ -252,6 +267,9 @@ pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comp
             continue;
         };
         if cell.status != Status::Measured {
+            if !cell.status.is_failure() {
+                now_unmeasured.insert(key, status_reason(&cell.status));
+            }
             continue;
         }
         seen.insert(key.clone());
@@ -273,7 +291,14 @@ pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comp
     let missing = before
         .keys()
         .filter(|key| !seen.contains(*key))
-        .cloned()
+        .filter(|key| !failures.iter().any(|(failed, _)| failed == *key))
+        .map(|key| {
+            let why = now_unmeasured.get(key).map_or_else(
+                || "gone from the run".to_owned(),
+                |why| format!("now {why}"),
+            );
+            (key.clone(), why)
+        })
         .collect();
     let p_values: Vec<f64> = pending
         .iter()
@@ -335,20 +360,22 @@ fn repetitions_needed(tests: usize, alpha: f64) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// A failure's reason, in one line.
-fn status_reason(status: &Status) -> String {
+/// A status in one line: why a cell failed or was not measured.
+pub(crate) fn status_reason(status: &Status) -> String {
     match status {
         Status::Failed { reason } => format!("failed: {reason}"),
         Status::Hung { after_secs, during } => {
             format!("hung during {during} (killed after {after_secs:.0}s)")
         }
         Status::Crashed { exit, .. } => format!("crashed: {exit}"),
-        other => format!("{other:?}"),
+        Status::NotApplicable { reason, .. } => format!("not applicable: {reason}"),
+        Status::Pending => "not run".to_owned(),
+        Status::Measured => "measured".to_owned(),
     }
 }
 
 /// One workload on which two implementations ran in the same run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Pair {
     /// The workload and runtime they shared.
     pub workload: String,
@@ -480,8 +507,43 @@ mod tests {
         };
         let comparison = compare(&base, &results_with(vec![broken]), &Options::default());
         assert!(!comparison.passed());
-        assert_eq!(comparison.missing.len(), 1);
+        // Reported as the failure it is, not also as a lost cell.
+        assert!(comparison.missing.is_empty());
         assert!(comparison.summary().contains("message 7 lost"));
+    }
+
+    #[test]
+    fn a_cell_gone_or_now_not_applicable_fails_unless_allowed() {
+        let base = results_with(vec![
+            cell_with("flume", &[100.0; 10]),
+            cell_with("kanal", &[100.0; 10]),
+        ]);
+        let mut refused = cell_with("flume", &[]);
+        refused.status = Status::NotApplicable {
+            reason: "capacity 0 is not supported".into(),
+            kind: "capability".into(),
+        };
+        let current = results_with(vec![refused]);
+        let comparison = compare(&base, &current, &Options::default());
+        assert!(!comparison.passed(), "{}", comparison.summary());
+        let reasons: Vec<&str> = comparison
+            .missing
+            .iter()
+            .map(|(_, why)| why.as_str())
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "now not applicable: capacity 0 is not supported",
+                "gone from the run"
+            ]
+        );
+        assert!(comparison.summary().contains("--allow-missing"));
+        let allowed = Options {
+            allow_missing: true,
+            ..Options::default()
+        };
+        assert!(compare(&base, &current, &allowed).passed());
     }
 
     #[test]
@@ -489,7 +551,8 @@ mod tests {
         let base = results_with(vec![cell_with("reference", &[100.0; 10])]);
         let cur = results_with(vec![cell_with("broken-slow", &[50.0; 10])]);
         let unmatched = compare(&base, &cur, &Options::default());
-        assert!(unmatched.changes.is_empty() && unmatched.passed());
+        // Unmatched, the baseline's cell is lost from the run.
+        assert!(unmatched.changes.is_empty() && !unmatched.passed());
         let options = Options {
             treat_as: [("broken-slow".to_owned(), "reference".to_owned())].into(),
             ..Options::default()

@@ -13,6 +13,7 @@ mod error;
 pub mod export;
 pub mod fidelity;
 pub mod format;
+pub mod gate;
 pub mod metric;
 pub mod recommend;
 pub mod render;

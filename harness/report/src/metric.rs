@@ -31,7 +31,8 @@ pub fn percentile(cell: &CellResult, name: &str) -> Option<Spread> {
 }
 
 /// A quantity compared across implementations or runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Metric {
     /// Items per second; higher is better.
     Throughput,

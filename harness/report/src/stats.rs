@@ -23,7 +23,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
 }
 
 /// A confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Interval {
     /// The lower bound.
     pub low: f64,
@@ -73,6 +73,43 @@ pub fn median_interval(values: &[f64], confidence: f64) -> Option<Interval> {
         .filter_map(|_| median(&rng.resample(values)))
         .collect();
     percentile_interval(&mut medians, confidence)
+}
+
+/// The distribution-free interval of the median of `values` at
+/// `confidence`: the order statistics `[x(k), x(n+1-k)]` with the largest
+/// `k` whose coverage, from the binomial distribution of how many values
+/// fall below the median, is at least `confidence`. It assumes only that
+/// the values are independent draws; `None` when there are too few for any
+/// `k` ([`pairs_for_median_interval`] says how many it takes).
+pub fn median_order_interval(values: &[f64], confidence: f64) -> Option<Interval> {
+    let n = values.len();
+    let tail = (1.0 - confidence) / 2.0;
+    // P(Bin(n, 1/2) <= i), accumulated while it stays within the tail.
+    let mut term = 0.5f64.powi(i32::try_from(n).ok()?);
+    let mut below = term;
+    let mut k = 0;
+    while k < n / 2 && below <= tail {
+        k += 1;
+        term *= (n - k + 1) as f64 / k as f64;
+        below += term;
+    }
+    if k == 0 {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some(Interval {
+        low: sorted[k - 1],
+        high: sorted[n - k],
+    })
+}
+
+/// The fewest values for which [`median_order_interval`] exists at
+/// `confidence`: the smallest `n` with `2 / 2^n <= 1 - confidence`.
+pub fn pairs_for_median_interval(confidence: f64) -> usize {
+    (1..=1024)
+        .find(|&n| 2.0 * 0.5f64.powi(n as i32) <= 1.0 - confidence)
+        .unwrap_or(1024)
 }
 
 fn percentile_interval(samples: &mut [f64], confidence: f64) -> Option<Interval> {
@@ -291,6 +328,29 @@ mod tests {
                 low: 1.0,
                 high: 1.0
             }
+        );
+    }
+
+    #[test]
+    fn order_statistic_interval_of_the_median_matches_the_binomial_table() {
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        // n = 10 at 95%: k = 2 (coverage 97.9%), so [x(2), x(9)].
+        assert_eq!(
+            median_order_interval(&values, 0.95),
+            Some(Interval {
+                low: 2.0,
+                high: 9.0
+            })
+        );
+        // Five values cannot reach 95% (the widest covers 93.75%).
+        assert_eq!(median_order_interval(&values[..5], 0.95), None);
+        assert_eq!(pairs_for_median_interval(0.95), 6);
+        // 0.05 over 40 comparisons: 2 / 2^n <= 0.00125 needs n = 11.
+        assert_eq!(pairs_for_median_interval(1.0 - 0.05 / 40.0), 11);
+        let shuffled = [9.0, 1.0, 4.0, 10.0, 2.0, 8.0, 3.0, 7.0, 5.0, 6.0];
+        assert_eq!(
+            median_order_interval(&shuffled, 0.95),
+            median_order_interval(&values, 0.95)
         );
     }
 }

@@ -1,19 +1,29 @@
-//! `chanlab ab`: the paired mode for noisy machines. Runs two
-//! implementations (or two versions of one, added under different names
-//! through cargo's package renaming) on the same workloads in one run,
-//! interleaved round by round, and reports per workload the median of the
-//! paired ratios B/A: drift in the machine's speed hits both sides of a
-//! pair alike, so the ratio is steadier than either measure.
+//! `chanlab ab`: the paired mode for noisy machines, for two
+//! implementations or for two builds.
+//!
+//! Two implementations (or two versions of one, added under different
+//! names through cargo's package renaming) run on the same workloads in one
+//! run, interleaved round by round, and the command reports per workload
+//! the median of the paired ratios B/A: drift in the machine's speed hits
+//! both sides of a pair alike, so the ratio is steadier than either
+//! measure.
+//!
+//! Two builds (`--baseline-build`): every cell of the plan runs on the
+//! baseline build's worker and on this build's, back to back, and the
+//! regression gate ([`chanlab_report::gate`]) judges the pairs.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use chanlab_report::compare;
+use chanlab_report::gate::{self, GateOptions};
 use chanlab_report::metric::Metric;
 use chanlab_report::schema::Spread;
 use chanlab_report::table::Table;
 
-use super::run;
+use super::{parse_percent, run};
+use crate::runner::session::Builds;
 
 /// Repetitions per cell unless `--repetitions` says otherwise: enough
 /// pairs for a median and an interval to mean something.
@@ -23,27 +33,76 @@ const DEFAULT_REPETITIONS: usize = 10;
 #[derive(clap::Args)]
 pub struct Args {
     /// Implementation A, the reference.
-    a: String,
+    #[arg(required_unless_present = "baseline_build")]
+    a: Option<String>,
     /// Implementation B, compared with A.
-    b: String,
+    #[arg(required_unless_present = "baseline_build")]
+    b: Option<String>,
+    /// Compare two builds instead: this `chanlab` binary (a build of the
+    /// baseline revision) measures every cell of the plan beside this
+    /// build, in pairs, and the regression gate judges them (exit 1 on a
+    /// regression, a failure, or a cell lost).
+    #[arg(long, value_name = "CHANLAB", conflicts_with_all = ["a", "b"])]
+    baseline_build: Option<PathBuf>,
+    /// The gate's threshold: a cell regressed when the interval of its
+    /// paired ratio lies wholly beyond this change for the worse.
+    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
+    threshold: f64,
+    /// The gate's chance of any false alarm over the whole run when
+    /// nothing changed (Bonferroni over every comparison).
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Pass cells the baseline measured and this build did not (gone, or
+    /// now not applicable); they are listed either way.
+    #[arg(long)]
+    allow_missing: bool,
+    /// Also write the pairs and the verdict as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Also write the table and the verdict as Markdown (for a CI job
+    /// summary).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// The gate's broken twin: this build's runs spin for this fraction of
+    /// their time, a slowdown of known size for the gate to catch.
+    #[arg(long, hide = true, value_name = "PERCENT", default_value = "0%", value_parser = parse_percent)]
+    plant_slowdown: f64,
     #[command(flatten)]
     run: run::Args,
 }
 
 /// Runs the subcommand.
-pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !(0.0..1.0).contains(&args.alpha) || args.alpha == 0.0 {
+        bail!("--alpha must be between 0 and 1, not {}", args.alpha);
+    }
+    match (&args.baseline_build, &args.a, &args.b) {
+        (Some(baseline), ..) => {
+            let baseline = baseline.clone();
+            builds(args, baseline)
+        }
+        (None, Some(a), Some(b)) => {
+            let (a, b) = (a.clone(), b.clone());
+            implementations(args, a, b)
+        }
+        _ => bail!("name two implementations A and B, or a baseline build"),
+    }
+}
+
+/// Two implementations of this build, paired.
+fn implementations(mut args: Args, a: String, b: String) -> anyhow::Result<ExitCode> {
     if !args.run.filter.impls.is_empty() {
         bail!("name the two implementations as A and B, not with --impl");
     }
-    if args.a == args.b {
-        bail!("A and B are both {}: name two implementations", args.a);
+    if a == b {
+        bail!("A and B are both {a}: name two implementations");
     }
-    args.run.filter.impls = vec![args.a.clone(), args.b.clone()];
+    args.run.filter.impls = vec![a.clone(), b.clone()];
     args.run.repetitions.get_or_insert(DEFAULT_REPETITIONS);
-    let Some(measured) = run::measure(&args.run)? else {
+    let Some(measured) = run::measure(&args.run, None)? else {
         return Ok(ExitCode::SUCCESS);
     };
-    let pairs = compare::paired(&measured.results, &args.a, &args.b, 0.95);
+    let pairs = compare::paired(&measured.results, &a, &b, 0.95);
     let mut table = Table::new(&[
         "workload",
         "metric",
@@ -64,19 +123,60 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             pair.ratios.len().to_string(),
         ]);
     }
-    crate::output::print(&format!(
-        "A = {}, B = {}. {}: B/A above 1 means B is faster; {}: below 1 means B is quicker.\n{}\n",
-        args.a,
-        args.b,
+    let legend = format!(
+        "A = {a}, B = {b}. {}: B/A above 1 means B is faster; {}: below 1 means B is quicker.",
         Metric::Throughput.name(),
         Metric::P99.name(),
-        table.terminal()
-    ))?;
+    );
+    crate::output::print(&format!("{legend}\n{}\n", table.terminal()))?;
+    super::write_outputs(
+        &pairs,
+        &format!("{legend}\n\n{}", table.markdown()),
+        args.json.as_deref(),
+        args.markdown.as_deref(),
+    )?;
     if pairs.is_empty() {
         eprintln!(
-            "no workload was measured on both {} and {}: check the names with `chanlab list`",
-            args.a, args.b
+            "no workload was measured on both {a} and {b}: check the names with `chanlab list`"
         );
     }
     run::finish(&measured)
+}
+
+/// This build against a baseline build, judged by the regression gate.
+fn builds(mut args: Args, baseline: PathBuf) -> anyhow::Result<ExitCode> {
+    let baseline = baseline
+        .canonicalize()
+        .with_context(|| format!("finding the baseline build {}", baseline.display()))?;
+    if !(0.0..1.0).contains(&args.plant_slowdown) {
+        bail!("--plant-slowdown must be below 100%");
+    }
+    args.run.repetitions.get_or_insert(DEFAULT_REPETITIONS);
+    let builds = Builds {
+        baseline,
+        planted_slowdown: args.plant_slowdown,
+    };
+    let Some(measured) = run::measure(&args.run, Some(builds))? else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let options = GateOptions {
+        threshold: args.threshold,
+        alpha: args.alpha,
+        allow_missing: args.allow_missing,
+    };
+    let verdict = gate::judge(&measured.results, options);
+    let summary = verdict.summary();
+    crate::output::print(&format!("{}\n{summary}", verdict.table().terminal()))?;
+    super::write_outputs(
+        &verdict,
+        &verdict.markdown(),
+        args.json.as_deref(),
+        args.markdown.as_deref(),
+    )?;
+    let rendered = run::finish(&measured)?;
+    Ok(if verdict.passed() {
+        rendered
+    } else {
+        ExitCode::from(1)
+    })
 }

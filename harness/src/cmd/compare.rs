@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use chanlab_report::compare::{self, Options};
 use chanlab_report::schema::{self, Results};
 
@@ -19,7 +19,7 @@ pub struct Args {
     current: PathBuf,
     /// The largest tolerated change for the worse: `10%` is 10% fewer
     /// items per second or a 10% higher p99.
-    #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_percent)]
+    #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = super::parse_percent)]
     max_regression: f64,
     /// Family-wise significance level over all comparisons (Holm).
     #[arg(long, default_value_t = 0.05)]
@@ -28,9 +28,16 @@ pub struct Args {
     /// baseline (`NEW=OLD`, repeatable), to judge a substitute.
     #[arg(long, value_name = "NEW=OLD", value_parser = parse_rename)]
     treat_as: Vec<(String, String)>,
+    /// Pass cells the baseline measured and this run did not (gone from
+    /// the plan, or now not applicable); they are listed either way.
+    #[arg(long)]
+    allow_missing: bool,
     /// Also write the table and verdict as Markdown (for a CI job summary).
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
+    /// Also write every comparison and the verdict as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 /// Runs the subcommand: exit status 0 when the gate passes, 1 when it
@@ -65,6 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_regression: args.max_regression,
         alpha: args.alpha,
         treat_as: args.treat_as.into_iter().collect::<BTreeMap<_, _>>(),
+        allow_missing: args.allow_missing,
         ..Options::default()
     };
     let comparison = compare::compare(&baseline, &current, &options);
@@ -78,29 +86,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let table = comparison.table();
     let summary = comparison.summary();
     crate::output::print(&format!("{}\n{summary}", table.terminal()))?;
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, format!("{}\n```\n{summary}```\n", table.markdown()))
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    let markdown = format!("{}\n```\n{summary}```\n", table.markdown());
+    super::write_outputs(
+        &comparison,
+        &markdown,
+        args.json.as_deref(),
+        args.markdown.as_deref(),
+    )?;
     Ok(if comparison.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-/// `10%` or `2.5%`, as a fraction; the sign is required, so `0.1` cannot
-/// be mistaken for 10%.
-fn parse_percent(text: &str) -> Result<f64, String> {
-    let value: f64 = text
-        .trim()
-        .strip_suffix('%')
-        .and_then(|number| number.trim().parse().ok())
-        .ok_or_else(|| format!("`{text}` is not a percentage like 10%"))?;
-    if !(0.0..100.0).contains(&value) {
-        return Err(format!("`{text}` must be at least 0% and below 100%"));
-    }
-    Ok(value / 100.0)
 }
 
 /// `new=old`.

@@ -145,6 +145,7 @@ impl PeerCell {
                 runtime: None,
             },
             items,
+            planted_slowdown: 0.0,
         }
     }
 }

@@ -22,7 +22,7 @@ use super::parse_duration;
 use crate::runner::cell;
 use crate::runner::plan::{self, Filter, Plan, Profile};
 use crate::runner::protocol::Job;
-use crate::runner::session::{self, Measured, Request};
+use crate::runner::session::{self, Builds, Measured, Request};
 
 /// Options of `chanlab run`.
 #[derive(clap::Args)]
@@ -80,15 +80,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .context("writing the reply to stdout")?;
         return Ok(ExitCode::SUCCESS);
     }
-    match measure(&args)? {
+    match measure(&args, None)? {
         Some(measured) => finish(&measured),
         None => Ok(ExitCode::SUCCESS),
     }
 }
 
-/// Measures the plan `args` describe; `None` after a dry run, which only
-/// lists the cells.
-pub fn measure(args: &Args) -> anyhow::Result<Option<Measured>> {
+/// Measures the plan `args` describe, on `builds` too when given; `None`
+/// after a dry run, which only lists the cells.
+pub fn measure(args: &Args, builds: Option<Builds>) -> anyhow::Result<Option<Measured>> {
     let plan = match &args.file {
         Some(path) => Plan::file(path)?,
         None => plan::add_broken(Plan::profile(args.profile), &args.filter),
@@ -129,6 +129,7 @@ pub fn measure(args: &Args) -> anyhow::Result<Option<Measured>> {
         background_load: args.background_load,
         min_limit: args.min_limit,
         check_conformance: !args.cached_verdicts,
+        builds,
     })
     .map(Some)
 }

@@ -20,7 +20,11 @@ use super::protocol::{INVALID_PARAMS, Job, Reply};
 /// of the worker itself (an unknown implementation), not of the cell.
 pub fn execute(job: Job) -> anyhow::Result<Reply> {
     match job {
-        Job::Measure { cell, items } => measure(&cell, items),
+        Job::Measure {
+            cell,
+            items,
+            planted_slowdown,
+        } => measure(&cell, items, planted_slowdown),
     }
 }
 
@@ -28,21 +32,26 @@ pub fn execute(job: Job) -> anyhow::Result<Reply> {
 /// size, time and CPU go with the repetition, and heap allocations are
 /// counted in both: what the measured run costs beyond the warm-up, per
 /// item beyond the warm-up's, is what each item costs once the setup both
-/// runs share (threads, runtime, channel) cancels.
-fn measure(cell: &Cell, items: usize) -> anyhow::Result<Reply> {
+/// runs share (threads, runtime, channel) cancels. A planted slowdown
+/// spins for its fraction of each run's time, counted in the run.
+fn measure(cell: &Cell, items: usize, planted_slowdown: f64) -> anyhow::Result<Reply> {
     let warm_up_items = (items / 10).max(1);
     let (warmed, warm_up_allocations) = counting_allocations(|| attempt(cell, warm_up_items));
     let warm_up = match warmed? {
-        Ok(run) => WarmUp {
-            items: run.items,
-            elapsed_ns: run.elapsed.as_nanos() as u64,
-            cpu_ns: run.cpu.total_ns(),
-        },
+        Ok(run) => {
+            let run = run.slowed_down(planted_slowdown);
+            WarmUp {
+                items: run.items,
+                elapsed_ns: run.elapsed.as_nanos() as u64,
+                cpu_ns: run.cpu.total_ns(),
+            }
+        }
         Err(reply) => return Ok(reply),
     };
     let (measured, allocations) = counting_allocations(|| attempt(cell, items));
     Ok(match measured? {
         Ok(run) => {
+            let run = run.slowed_down(planted_slowdown);
             let per_item = (items > warm_up_items).then(|| {
                 allocations.saturating_sub(warm_up_allocations) as f64
                     / (items - warm_up_items) as f64
@@ -83,6 +92,19 @@ struct Run {
 }
 
 impl Run {
+    /// The run with a busy spin of `fraction` of its time added to it.
+    fn slowed_down(mut self, fraction: f64) -> Run {
+        if fraction > 0.0 {
+            let spin = self.elapsed.mul_f64(fraction);
+            let started = Instant::now();
+            while started.elapsed() < spin {
+                std::hint::spin_loop();
+            }
+            self.elapsed += started.elapsed();
+        }
+        self
+    }
+
     fn repetition(
         self,
         allocations_per_item: Option<f64>,

@@ -18,7 +18,18 @@ pub enum Job {
         cell: Cell,
         /// Items in the measured run.
         items: usize,
+        /// The regression gate's broken twin: the worker spins for this
+        /// fraction of each run's time and counts it in, a slowdown of
+        /// known size (`chanlab ab --plant-slowdown`). Zero in every real
+        /// run, and then not sent, so a worker of an older build reads the
+        /// job unchanged.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        planted_slowdown: f64,
     },
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 impl Job {

@@ -9,6 +9,11 @@
 //! later), so drift on a noisy machine spreads over every implementation
 //! instead of favouring the ones measured first. The results file is
 //! rewritten after every job.
+//!
+//! With a baseline build ([`Builds`]), every cell runs twice a round, once
+//! on each build's worker, back to back and in alternating order, both at
+//! the size sized on this build: the pairs `chanlab ab --baseline-build`
+//! judges.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -17,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
+use chanlab_report::gate::BASELINE_SUFFIX;
 use chanlab_report::schema::{
     self, Cell, CellResult, Offered, Results, RunSettings, Status, Summary, Workload, Writer,
 };
@@ -45,6 +51,25 @@ pub struct Request {
     /// cached verdict for on this build (otherwise it is reported as not
     /// checked).
     pub check_conformance: bool,
+    /// A baseline build to measure every cell on as well.
+    pub builds: Option<Builds>,
+}
+
+/// A second build of chanlab that measures every cell beside this one.
+#[derive(Clone)]
+pub struct Builds {
+    /// The baseline build's `chanlab` binary; its cells are named with
+    /// [`BASELINE_SUFFIX`].
+    pub baseline: PathBuf,
+    /// The gate's broken twin: this build's runs slowed by this fraction
+    /// (zero in real use).
+    pub planted_slowdown: f64,
+}
+
+/// The implementation a cell's name stands for: a baseline twin's without
+/// its suffix.
+fn implementation_of(name: &str) -> &str {
+    name.strip_suffix(BASELINE_SUFFIX).unwrap_or(name)
 }
 
 /// A finished run.
@@ -57,7 +82,24 @@ pub struct Measured {
 
 /// Measures every cell of `request`'s plan and writes the results as it
 /// goes.
-pub fn run(request: Request) -> anyhow::Result<Measured> {
+pub fn run(mut request: Request) -> anyhow::Result<Measured> {
+    if request.builds.is_some() {
+        // Each cell and its twin on the baseline, side by side; the Go
+        // reference is one worker for both builds, so it has no pair.
+        request.plan.cells = request
+            .plan
+            .cells
+            .iter()
+            .filter(|cell| cell.implementation != go::NAME)
+            .flat_map(|cell| {
+                let twin = Cell {
+                    implementation: format!("{}{BASELINE_SUFFIX}", cell.implementation),
+                    ..cell.clone()
+                };
+                [cell.clone(), twin]
+            })
+            .collect();
+    }
     let writer = Writer::create(&request.out)?;
     let exe = std::env::current_exe().context("locating the chanlab executable")?;
 
@@ -132,6 +174,7 @@ struct Runner {
     /// and time), to tell a run that does not lengthen with its items.
     last_short: Vec<Option<(usize, Duration)>>,
     exe: PathBuf,
+    builds: Option<Builds>,
     writer: Writer,
     budget: Duration,
     min_limit: Duration,
@@ -166,7 +209,8 @@ impl Runner {
             .cells
             .iter()
             .map(|cell| {
-                let implementation = implementations::find(&cell.implementation).ok();
+                let implementation =
+                    implementations::find(implementation_of(&cell.implementation)).ok();
                 CellResult {
                     id: cell.id(),
                     scenario: cell.workload.scenario(),
@@ -223,6 +267,7 @@ impl Runner {
                 cells,
             },
             exe,
+            builds: request.builds.clone(),
             writer,
             budget: plan.budget,
             min_limit: request.min_limit,
@@ -240,7 +285,7 @@ impl Runner {
             .results
             .cells
             .iter()
-            .map(|cell| cell.cell.implementation.as_str())
+            .map(|cell| implementation_of(&cell.cell.implementation))
             .collect();
         names.sort_unstable();
         names.dedup();
@@ -265,11 +310,22 @@ impl Runner {
         }
         self.set_open_loop_rates();
         let count = plan.cells.len();
+        // A cell and its baseline twin go together, first one then the
+        // other by turns.
+        let together = if self.builds.is_some() { 2 } else { 1 };
+        let units = count / together;
         for round in 0..plan.repetitions {
-            for step in 0..count {
+            for step in 0..units {
                 // Each round starts one cell later than the one before.
-                let index = (step + round) % count;
-                self.measure(index, round)?;
+                let unit = (step + round) % units;
+                for member in 0..together {
+                    let member = if round % 2 == 0 {
+                        member
+                    } else {
+                        together - 1 - member
+                    };
+                    self.measure(unit * together + member, round)?;
+                }
             }
         }
         self.results.finished_at =
@@ -307,6 +363,14 @@ impl Runner {
     /// its throughput twin, whose size it takes when the plan measures that
     /// twin too: the rate comes later.
     fn size(&mut self, index: usize) -> anyhow::Result<()> {
+        if let Some(&(items, ns_per_item)) =
+            self.twin_of(index).and_then(|of| self.sizes[of].as_ref())
+        {
+            // A pair runs the same size on both builds.
+            self.set_size(index, items, ns_per_item);
+            self.advance();
+            return Ok(self.writer.write(&self.results)?);
+        }
         let mut cell = self.results.cells[index].cell.clone();
         if let Workload::Load { spec, .. } = &cell.workload
             && let Some(rate) = spec.scheduled_rate()
@@ -353,6 +417,7 @@ impl Runner {
                     ..cell.clone()
                 },
                 items,
+                planted_slowdown: 0.0,
             };
             Ok(match self.ask(&job, limit)? {
                 Answer::Reply(Reply::Measured(probe)) => Ok(Duration::from_nanos(probe.elapsed_ns)),
@@ -440,6 +505,7 @@ impl Runner {
             let job = Job::Measure {
                 cell: self.results.cells[index].cell.clone(),
                 items,
+                planted_slowdown: 0.0,
             };
             match self.ask(&job, limit)? {
                 Answer::Reply(Reply::Measured(repetition)) => {
@@ -470,6 +536,10 @@ impl Runner {
     /// the run, marking the cell when it cannot reach the budget
     /// ([`sizing::judge`]).
     fn resize_if_off(&mut self, index: usize, items: usize, elapsed: Duration) -> bool {
+        if self.builds.is_some() {
+            // Both builds keep the size the pair shares.
+            return false;
+        }
         let result = &self.results.cells[index];
         let scheduled_rate = chanlab_report::metric::scheduled_rate(result);
         let (most, limited_by) = &self.most_items[index];
@@ -555,9 +625,41 @@ impl Runner {
             .set_length(length.saturating_sub(self.jobs_left(index)));
     }
 
-    /// Runs `job` in a worker process within `limit`: this binary, or the
-    /// Go worker for a `go-chan` cell.
+    /// The candidate cell whose baseline twin is cell `index`, if it is
+    /// one.
+    fn twin_of(&self, index: usize) -> Option<usize> {
+        let name = &self.results.cells[index].cell.implementation;
+        (self.builds.is_some() && name.ends_with(BASELINE_SUFFIX)).then(|| index - 1)
+    }
+
+    /// Runs `job` in a worker process within `limit`: this binary, the
+    /// baseline build's for a baseline twin, or the Go worker for a
+    /// `go-chan` cell.
     fn ask(&self, job: &Job, limit: Duration) -> anyhow::Result<Answer> {
+        if let Some(builds) = &self.builds {
+            let Job::Measure { cell, items, .. } = job;
+            return match cell.implementation.strip_suffix(BASELINE_SUFFIX) {
+                Some(name) => {
+                    let job = Job::Measure {
+                        cell: Cell {
+                            implementation: name.to_owned(),
+                            ..cell.clone()
+                        },
+                        items: *items,
+                        planted_slowdown: 0.0,
+                    };
+                    worker::ask(Worker::Chanlab(&builds.baseline), &job, limit)
+                }
+                None => {
+                    let job = Job::Measure {
+                        cell: cell.clone(),
+                        items: *items,
+                        planted_slowdown: builds.planted_slowdown,
+                    };
+                    worker::ask(Worker::Chanlab(&self.exe), &job, limit)
+                }
+            };
+        }
         let worker = match (&self.go, job.cell().implementation == go::NAME) {
             (_, false) => Worker::Chanlab(&self.exe),
             (Some(Ok(go)), true) => Worker::Go(go),

@@ -407,5 +407,5 @@ pub(super) fn measured(results: &Results) -> impl Iterator<Item = &CellResult> {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(ReportError::io("writing", path))
+    crate::schema::write_atomically(path, text.as_bytes())
 }

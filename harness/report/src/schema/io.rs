@@ -50,8 +50,17 @@ impl Writer {
             what: "the results",
             source,
         })?;
-        let partial = self.path.with_extension("json.partial");
-        std::fs::write(&partial, text).map_err(ReportError::io("writing", &partial))?;
-        std::fs::rename(&partial, &self.path).map_err(ReportError::io("replacing", &self.path))
+        write_atomically(&self.path, &text)
     }
+}
+
+/// Writes `contents` to `path` through `<path>.partial` beside it, renamed
+/// over `path` once complete, so a reader (or a run cut short) never leaves
+/// half a file.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, contents).map_err(ReportError::io("writing", &partial))?;
+    std::fs::rename(&partial, path).map_err(ReportError::io("replacing", path))
 }

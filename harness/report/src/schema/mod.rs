@@ -22,7 +22,7 @@ use chanlab_scenarios::load::{LoadSpec, Measure};
 use chanlab_scenarios::{Params, Pattern, Runtime};
 use serde::{Deserialize, Serialize};
 
-pub use io::Writer;
+pub use io::{Writer, write_atomically};
 pub use latency::{Latency, PERCENTILES, decode};
 pub use summary::{Spread, Summary};
 pub use verdict::{Finding, Verdict};

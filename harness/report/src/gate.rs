@@ -1,0 +1,433 @@
+//! The A/B regression gate over two builds measured in one run (`chanlab ab
+//! --baseline-build`): every cell ran on the baseline build (its
+//! implementation named with [`BASELINE_SUFFIX`]) and on the candidate,
+//! interleaved round by round, so each round gives a pair measured on the
+//! same machine within moments of each other.
+//!
+//! Per cell and metric the gate takes the ratios candidate / baseline of
+//! the pairs and the distribution-free interval of their median (order
+//! statistics of the binomial: no assumption on the noise's shape), at
+//! confidence `1 - alpha / m` for `m` comparisons (Bonferroni), so the
+//! chance of any false alarm over the whole run stays under `alpha` when
+//! nothing changed. A cell regressed when that whole interval lies beyond
+//! the threshold on the worse side: the slowdown is both real and larger
+//! than the threshold. A cell measured on the baseline and not on the
+//! candidate (gone, or now not applicable) fails the gate unless allowed;
+//! a failure on the candidate always does.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::compare::status_reason;
+use crate::metric::Metric;
+use crate::schema::{CellResult, Results, Status};
+use crate::stats::{self, Interval};
+use crate::table::Table;
+
+/// What a baseline build's cells are named: their implementation and this.
+pub const BASELINE_SUFFIX: &str = "@baseline";
+
+/// How the gate judges.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GateOptions {
+    /// The change for the worse the gate tolerates, as a fraction (0.05 is
+    /// 5% fewer items per second or a 5% higher p99).
+    pub threshold: f64,
+    /// The chance of a false alarm over the whole run, when nothing
+    /// changed.
+    pub alpha: f64,
+    /// Whether a cell the candidate no longer measures passes.
+    pub allow_missing: bool,
+}
+
+impl Default for GateOptions {
+    fn default() -> GateOptions {
+        GateOptions {
+            threshold: 0.05,
+            alpha: 0.05,
+            allow_missing: false,
+        }
+    }
+}
+
+/// What one metric of one cell did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The whole interval is beyond the threshold on the worse side.
+    Regressed,
+    /// The whole interval is beyond the threshold on the better side.
+    Improved,
+    /// The interval reaches within the threshold.
+    WithinThreshold,
+    /// Too few pairs for an interval at the corrected confidence.
+    TooFewPairs,
+}
+
+impl Outcome {
+    /// How it reads in a table.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Outcome::Regressed => "REGRESSED",
+            Outcome::Improved => "improved",
+            Outcome::WithinThreshold => "within threshold",
+            Outcome::TooFewPairs => "too few pairs",
+        }
+    }
+}
+
+/// One metric of one cell, baseline against candidate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    /// The cell: workload, runtime and implementation.
+    pub cell: String,
+    /// The metric's name.
+    pub metric: &'static str,
+    /// Candidate / baseline, one per round both measured.
+    pub ratios: Vec<f64>,
+    /// Their median.
+    pub median: f64,
+    /// The interval of the median at the corrected confidence.
+    pub interval: Option<Interval>,
+    /// What it amounts to.
+    pub outcome: Outcome,
+}
+
+/// The gate's verdict on a run of two builds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    /// How it judged.
+    pub options: GateOptions,
+    /// The confidence of each interval: `1 - alpha / comparisons`.
+    pub confidence: f64,
+    /// The pairs a decision needs at that confidence.
+    pub pairs_needed: usize,
+    /// Every metric of every cell both builds measured.
+    pub decisions: Vec<Decision>,
+    /// Cells that failed, hung or crashed on the candidate, with why.
+    pub failures: Vec<(String, String)>,
+    /// Cells the baseline measured and the candidate did not, with why.
+    pub missing: Vec<(String, String)>,
+    /// Cells only the candidate measured (new, or the baseline could not
+    /// run them), with the baseline's reason.
+    pub not_compared: Vec<(String, String)>,
+    /// Whether the run was interrupted: a partial run never passes.
+    pub incomplete: bool,
+}
+
+impl Gate {
+    /// Whether the gate passes: a finished run, something compared and
+    /// every comparison decided, no failure on the candidate, no
+    /// regression, and no cell lost unless allowed. A gate that could not
+    /// decide does not pass: it would let any regression through.
+    pub fn passed(&self) -> bool {
+        !self.incomplete
+            && !self.decisions.is_empty()
+            && self.failures.is_empty()
+            && (self.options.allow_missing || self.missing.is_empty())
+            && self.count(Outcome::Regressed) == 0
+            && self.count(Outcome::TooFewPairs) == 0
+    }
+
+    /// Decisions with `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.decisions
+            .iter()
+            .filter(|d| d.outcome == outcome)
+            .count()
+    }
+
+    /// The decisions as a table.
+    pub fn table(&self) -> Table {
+        let mut table = Table::new(&[
+            "cell",
+            "metric",
+            "candidate/baseline (median of pairs)",
+            "interval",
+            "pairs",
+            "verdict",
+        ]);
+        for decision in &self.decisions {
+            table.rows.push(vec![
+                decision.cell.clone(),
+                decision.metric.to_owned(),
+                format!("{:.3}", decision.median),
+                decision
+                    .interval
+                    .map_or_else(String::new, |i| format!("[{:.3}, {:.3}]", i.low, i.high)),
+                decision.ratios.len().to_string(),
+                decision.outcome.describe().to_owned(),
+            ]);
+        }
+        table
+    }
+
+    /// The verdict and everything that decides it, in lines.
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "{} comparisons, each interval at {:.2}% (alpha {} over all, Bonferroni; {} pairs \
+             needed); threshold {:.0}%: {} regressed, {} improved, {} within threshold, {} with \
+             too few pairs.\n",
+            self.decisions.len(),
+            self.confidence * 100.0,
+            self.options.alpha,
+            self.pairs_needed,
+            self.options.threshold * 100.0,
+            self.count(Outcome::Regressed),
+            self.count(Outcome::Improved),
+            self.count(Outcome::WithinThreshold),
+            self.count(Outcome::TooFewPairs),
+        );
+        let mut list = |title: &str, rows: &[(String, String)]| {
+            if !rows.is_empty() {
+                out.push_str(&format!("{title}:\n"));
+                for (cell, why) in rows {
+                    out.push_str(&format!("  {cell}: {why}\n"));
+                }
+            }
+        };
+        list("FAILED on the candidate", &self.failures);
+        let missing_title = if self.options.allow_missing {
+            "measured on the baseline only (allowed)"
+        } else {
+            "MISSING: measured on the baseline, not on the candidate (--allow-missing passes them)"
+        };
+        list(missing_title, &self.missing);
+        list(
+            "not compared: measured on the candidate only",
+            &self.not_compared,
+        );
+        if self.incomplete {
+            out.push_str("INCOMPLETE: the run was interrupted, so it cannot pass.\n");
+        }
+        if self.decisions.is_empty() {
+            out.push_str("NOTHING COMPARED: no cell was measured on both builds.\n");
+        }
+        if self.count(Outcome::TooFewPairs) > 0 {
+            out.push_str(&format!(
+                "UNDECIDED: run with --repetitions {} or more (or fewer cells), or the gate \
+                 cannot tell a regression from noise.\n",
+                self.pairs_needed
+            ));
+        }
+        out.push_str(if self.passed() {
+            "gate: passed\n"
+        } else {
+            "gate: FAILED\n"
+        });
+        out
+    }
+
+    /// The table and the summary in Markdown, for a CI job summary.
+    pub fn markdown(&self) -> String {
+        format!("{}\n```\n{}```\n", self.table().markdown(), self.summary())
+    }
+}
+
+/// Judges a run of two builds: `results` holds every cell twice, as the
+/// candidate's and as the baseline's ([`BASELINE_SUFFIX`]).
+pub fn judge(results: &Results, options: GateOptions) -> Gate {
+    let key = |cell: &CellResult, implementation: &str| {
+        let mut cell = cell.cell.clone();
+        cell.implementation = implementation.to_owned();
+        cell.key()
+    };
+    let mut baseline = BTreeMap::new();
+    let mut candidate = BTreeMap::new();
+    for cell in &results.cells {
+        match cell.cell.implementation.strip_suffix(BASELINE_SUFFIX) {
+            Some(name) => baseline.insert(key(cell, name), cell),
+            None => candidate.insert(key(cell, &cell.cell.implementation), cell),
+        };
+    }
+    let mut failures = Vec::new();
+    let mut missing = Vec::new();
+    let mut not_compared = Vec::new();
+    let mut pending = Vec::new();
+    for (name, now) in &candidate {
+        if now.status.is_failure() {
+            failures.push((name.clone(), status_reason(&now.status)));
+        }
+        let before = baseline.get(name);
+        match (before.map(|b| &b.status), &now.status) {
+            (Some(Status::Measured), Status::Measured) => {}
+            (Some(Status::Measured), status) if !status.is_failure() => {
+                missing.push((name.clone(), format!("now {}", status_reason(status))));
+                continue;
+            }
+            (Some(status), Status::Measured) => {
+                not_compared.push((name.clone(), format!("baseline {}", status_reason(status))));
+                continue;
+            }
+            (None, Status::Measured) => {
+                not_compared.push((name.clone(), "no baseline cell".to_owned()));
+                continue;
+            }
+            _ => continue,
+        }
+        let Some(before) = before else { continue };
+        for metric in Metric::ALL {
+            let ratios: Vec<f64> = before
+                .repetitions
+                .iter()
+                .zip(&now.repetitions)
+                .filter_map(|(b, n)| Some((metric.value(before, b)?, metric.value(now, n)?)))
+                .filter(|(b, _)| *b > 0.0)
+                .map(|(b, n)| n / b)
+                .collect();
+            if !ratios.is_empty() {
+                pending.push((name.clone(), metric, ratios));
+            }
+        }
+    }
+    for name in baseline
+        .keys()
+        .filter(|name| !candidate.contains_key(*name))
+    {
+        missing.push((name.clone(), "gone from the candidate's plan".to_owned()));
+    }
+    let comparisons = pending.len().max(1);
+    let confidence = 1.0 - options.alpha / comparisons as f64;
+    let decisions = pending
+        .into_iter()
+        .map(|(cell, metric, ratios)| {
+            let interval = stats::median_order_interval(&ratios, confidence);
+            let median = stats::median(&ratios).unwrap_or(f64::NAN);
+            let outcome = match interval {
+                None => Outcome::TooFewPairs,
+                Some(i) => {
+                    // Oriented so that below 1 is worse.
+                    let (worst, best) = if metric.higher_is_better() {
+                        (i.high, i.low)
+                    } else {
+                        (1.0 / i.low, 1.0 / i.high)
+                    };
+                    if worst < 1.0 - options.threshold {
+                        Outcome::Regressed
+                    } else if best > 1.0 + options.threshold {
+                        Outcome::Improved
+                    } else {
+                        Outcome::WithinThreshold
+                    }
+                }
+            };
+            Decision {
+                cell,
+                metric: metric.name(),
+                ratios,
+                median,
+                interval,
+                outcome,
+            }
+        })
+        .collect();
+    Gate {
+        options,
+        confidence,
+        pairs_needed: stats::pairs_for_median_interval(confidence),
+        decisions,
+        failures,
+        missing,
+        not_compared,
+        incomplete: results.finished_at.is_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::tests::{cell_with, results_with};
+
+    /// A run of two builds: each implementation's cell on the candidate
+    /// with `candidate` throughputs and on the baseline with `baseline`.
+    fn two_builds(baseline: &[f64], candidate: &[f64]) -> Results {
+        results_with(vec![
+            cell_with(&format!("crossbeam{BASELINE_SUFFIX}"), baseline),
+            cell_with("crossbeam", candidate),
+        ])
+    }
+
+    fn steady(n: usize, level: f64) -> Vec<f64> {
+        (0..n)
+            .map(|i| level * (1.0 + 0.01 * ((i * 7 % 5) as f64 - 2.0)))
+            .collect()
+    }
+
+    #[test]
+    fn the_same_build_passes_and_a_ten_percent_slowdown_fails() {
+        let same = judge(
+            &two_builds(&steady(12, 100.0), &steady(12, 100.0)),
+            GateOptions::default(),
+        );
+        assert!(same.passed(), "{}", same.summary());
+        let slow = judge(
+            &two_builds(&steady(12, 100.0), &steady(12, 90.0)),
+            GateOptions::default(),
+        );
+        assert!(!slow.passed(), "{}", slow.summary());
+        assert_eq!(slow.decisions[0].outcome, Outcome::Regressed);
+        // The same 10% is within a 15% threshold.
+        let lenient = GateOptions {
+            threshold: 0.15,
+            ..GateOptions::default()
+        };
+        assert!(judge(&two_builds(&steady(12, 100.0), &steady(12, 90.0)), lenient).passed());
+    }
+
+    #[test]
+    fn too_few_pairs_decide_nothing_and_say_how_many_are_needed() {
+        let gate = judge(
+            &two_builds(&steady(4, 100.0), &steady(4, 50.0)),
+            GateOptions::default(),
+        );
+        assert_eq!(gate.decisions[0].outcome, Outcome::TooFewPairs);
+        assert!(gate.pairs_needed > 4);
+        // Undecided is not a pass: it would let any regression through.
+        assert!(!gate.passed());
+        assert!(
+            gate.summary()
+                .contains(&format!("--repetitions {}", gate.pairs_needed))
+        );
+    }
+
+    #[test]
+    fn a_cell_the_candidate_lost_fails_unless_allowed() {
+        let mut results = two_builds(&steady(12, 100.0), &steady(12, 100.0));
+        results.cells.extend([
+            cell_with(&format!("flume{BASELINE_SUFFIX}"), &steady(12, 100.0)),
+            cell_with("flume", &[]),
+        ]);
+        results.cells[3].status = Status::NotApplicable {
+            reason: "capacity 0 is not supported".into(),
+            kind: "capability".into(),
+        };
+        let gate = judge(&results, GateOptions::default());
+        assert!(!gate.passed(), "{}", gate.summary());
+        assert_eq!(gate.missing.len(), 1);
+        let allowed = GateOptions {
+            allow_missing: true,
+            ..GateOptions::default()
+        };
+        assert!(judge(&results, allowed).passed());
+    }
+
+    #[test]
+    fn a_failure_on_the_candidate_fails_and_one_on_the_baseline_is_listed() {
+        let mut results = two_builds(&steady(12, 100.0), &steady(12, 100.0));
+        results.cells[0].status = Status::Failed {
+            reason: "lost 1".into(),
+        };
+        // The baseline's failure is listed; with nothing else compared,
+        // nothing is decided, which does not pass.
+        let gate = judge(&results, GateOptions::default());
+        assert_eq!(gate.not_compared.len(), 1);
+        assert!(!gate.passed(), "{}", gate.summary());
+        assert!(gate.summary().contains("NOTHING COMPARED"));
+        results.cells[0].status = Status::Measured;
+        results.cells[1].status = Status::Failed {
+            reason: "lost 1".into(),
+        };
+        assert!(!judge(&results, GateOptions::default()).passed());
+    }
+}
