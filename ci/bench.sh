@@ -1,30 +1,49 @@
 #!/usr/bin/env bash
-# The bench job: measures the quick profile with enough repetitions for the
-# comparison to reach significance (10 a cell: with ~430 comparisons, Holm's
-# correction needs 9 or more), renders the report, compares with BASELINE
-# when there is one, and writes the dashboard exports beside the report.
-# Exit status: 1 when a cell failed or the comparison found a significant
-# regression beyond 10%.
+# The bench job: the A/B regression gate. Builds the baseline revision and
+# this one side by side, then measures both in one run on this machine,
+# every cell on each build in turn, round after round (`chanlab ab
+# --baseline-build`), and judges the pairs: a cell regressed when the
+# interval of its median paired ratio lies wholly beyond the threshold,
+# corrected over every cell. It also writes the dashboard exports.
 #
-# Shared CI runners are noisy and change hardware between runs: this gate
-# is for coarse regressions there. For a fine A/B on one machine use
-# `chanlab ab A B`, which interleaves both sides in one run.
+# The baseline is BASE_REV when it names a commit (CI passes the pull
+# request's base or the commit before a push), else the merge base with
+# origin/main, else the commit before HEAD.
 #
-# Usage: ci/bench.sh [BASELINE_RESULTS] [OUT_DIR]
+# Exit status: 1 when a cell regressed, failed, or was lost, or when the
+# gate could not decide; 2 on an error.
+#
+# Usage: ci/bench.sh [BASE_REV] [OUT_DIR] [-- EXTRA chanlab ab ARGS]
 set -euo pipefail
 cd "$(dirname "$0")"/..
-baseline=${1:-}
+base=${1:-}
 out=${2:-reports/ci-bench}
+shift $(($# < 2 ? $# : 2))
+[[ ${1:-} == -- ]] && shift
+
+if ! git rev-parse --verify --quiet "${base:-none}^{commit}" >/dev/null; then
+    base=$(git merge-base HEAD origin/main 2>/dev/null || true)
+    if [[ -z $base || $base == "$(git rev-parse HEAD)" ]]; then
+        base=$(git rev-parse HEAD^)
+    fi
+fi
+echo "ci/bench.sh: baseline $(git rev-parse --short "$base"), candidate $(git rev-parse --short HEAD)"
+
+base_tree=target/bench-base/src
+rm -rf "$base_tree"
+git worktree prune
+git worktree add --detach --force "$base_tree" "$base"
+cargo build --release --locked --manifest-path "$base_tree/Cargo.toml" \
+    --target-dir target/bench-base/target
+cargo build --release --locked
 
 status=0
-cargo run --release --quiet -- run --repetitions 10 --out "$out" || status=$?
-cargo run --release --quiet -- export --format bmf "$out/results.json" --json "$out/bmf.json"
-cargo run --release --quiet -- export --format github-action-benchmark "$out/results.json" \
-    --json "$out/github-action-benchmark.json"
-if [[ -n $baseline && -f $baseline ]]; then
-    cargo run --release --quiet -- compare "$baseline" "$out/results.json" \
-        --max-regression 10% --markdown "$out/compare.md" || status=1
-else
-    echo "ci/bench.sh: no baseline${baseline:+ at $baseline}; this run can become the baseline"
+target/release/chanlab ab --baseline-build target/bench-base/target/release/chanlab \
+    --cached-verdicts --repetitions 15 --out "$out" \
+    --json "$out/ab.json" --markdown "$out/ab.md" "$@" || status=$?
+if [[ -f $out/results.json ]]; then
+    target/release/chanlab export --format bmf "$out/results.json" --json "$out/bmf.json"
+    target/release/chanlab export --format github-action-benchmark "$out/results.json" \
+        --json "$out/github-action-benchmark.json"
 fi
 exit "$status"

