@@ -3,6 +3,7 @@
 //! an exit status, and the parent goes on either way.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
@@ -38,15 +39,23 @@ pub fn run(exe: &Path, args: &[String], limit: Duration) -> anyhow::Result<Ended
 /// `limit`, and kills it past that. An error means the child could not be
 /// started or reaped, never that it failed.
 pub fn run_command(mut command: Command, limit: Duration) -> anyhow::Result<Ended> {
+    if crate::interrupt::installed() {
+        // Out of the terminal's process group: Ctrl-C is the parent's to
+        // act on, and the job under way finishes.
+        command.process_group(0);
+    }
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {command:?}"))?;
+    crate::interrupt::track_worker(Some(child.id()));
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let status = wait_or_kill(&mut child, limit)?;
+    let status = wait_or_kill(&mut child, limit);
+    crate::interrupt::track_worker(None);
+    let status = status?;
     // The drain threads end once the child's pipes close, which they have:
     // the child exited or was killed and reaped.
     let stdout = stdout.join().unwrap_or_default();

@@ -7,6 +7,7 @@
 mod child;
 mod cmd;
 mod extend;
+mod interrupt;
 mod output;
 mod runner;
 mod suites;

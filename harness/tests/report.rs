@@ -91,6 +91,35 @@ fn a_run_ends_with_the_path_of_its_report() {
     assert!(markdown.contains("## CPU while waiting"), "{markdown}");
     assert!(markdown.contains("% of a core"), "{markdown}");
     assert!(markdown.contains("allocs/item"), "{markdown}");
+
+    // Nothing is overwritten without --force: not the run, not its report.
+    let dir_text = dir.path().to_str().expect("a UTF-8 temp path");
+    let again = chanlab(&["run", "--out", dir_text, "--impl", "crossbeam", "--dry-run"]);
+    assert!(
+        again.status.success(),
+        "a dry run writes nothing: {}",
+        text(&again)
+    );
+    let again = chanlab(&[
+        "run",
+        "--out",
+        dir_text,
+        "--scenario",
+        "load/spsc",
+        "--impl",
+        "crossbeam",
+    ]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(
+        text(&again).contains("already holds a run"),
+        "{}",
+        text(&again)
+    );
+    let rerender = chanlab(&["report", dir_text, "--out", dir_text]);
+    assert_eq!(rerender.status.code(), Some(2), "{}", text(&rerender));
+    assert!(text(&rerender).contains("--force"), "{}", text(&rerender));
+    let forced = chanlab(&["report", dir_text, "--out", dir_text, "--force"]);
+    assert!(forced.status.success(), "{}", text(&forced));
 }
 
 #[test]

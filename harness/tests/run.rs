@@ -320,63 +320,134 @@ fn a_run_records_each_implementations_conformance_verdict_and_caches_it() {
 }
 
 #[test]
-fn an_interrupted_run_keeps_what_it_measured() {
+fn a_killed_run_keeps_what_it_measured() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chanlab"))
-        .env("CHANLAB_VERDICTS", support::VERDICTS)
-        .args(["run", "--out"])
-        .arg(dir.path())
-        .args([
-            "--scenario",
-            "load/spsc",
-            "--impl",
-            "crossbeam",
-            "--impl",
-            "flume",
-        ])
-        .args([
-            "--budget",
-            "20ms",
-            "--repetitions",
-            "1000",
-            "--cached-verdicts",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chanlab starts");
-    let path = dir.path().join("results.json");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let measured = |value: &Value| {
-        value["cells"].as_array().is_some_and(|cells| {
-            cells.iter().any(|c| {
-                c["repetitions"]
-                    .as_array()
-                    .is_some_and(|reps| !reps.is_empty())
-            })
-        })
-    };
-    loop {
-        let seen = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|text| serde_json::from_str::<Value>(&text).ok());
-        if seen.as_ref().is_some_and(measured) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no repetition was written in 60s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // Killed outright, not interrupted: the file is still whole.
+    let mut child = start_and_wait_for_a_repetition(dir.path(), "1000");
     child.kill().expect("the run can be killed");
     child.wait().expect("the run is reaped");
     let results = results(dir.path());
     assert!(
         results["finished_at"].is_null(),
-        "an interrupted run says so"
+        "an unfinished run says so"
     );
-    assert!(measured(&results), "what was measured is kept");
+    let kept = cells(&results, &["crossbeam"])[0]["repetitions"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(kept >= 1, "what was measured is kept");
+}
+
+/// Starts `chanlab run` on one SPSC cell of crossbeam with `repetitions`,
+/// and returns once its results file holds a measured repetition.
+fn start_and_wait_for_a_repetition(out: &Path, repetitions: &str) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_chanlab"))
+        .env("CHANLAB_VERDICTS", support::VERDICTS)
+        .args(["run", "--out"])
+        .arg(out)
+        .args([
+            "--scenario",
+            "load/spsc",
+            "--impl",
+            "crossbeam",
+            "--capacity",
+            "64",
+        ])
+        .args([
+            "--measure",
+            "throughput",
+            "--budget",
+            "20ms",
+            "--cached-verdicts",
+        ])
+        .args(["--repetitions", repetitions])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chanlab starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let measured = |results: &Value| {
+        results["cells"].as_array().is_some_and(|cells| {
+            cells.iter().any(|cell| {
+                cell["repetitions"]
+                    .as_array()
+                    .is_some_and(|reps| !reps.is_empty())
+            })
+        })
+    };
+    while !measured(&read_results(out)) {
+        assert!(
+            Instant::now() < deadline,
+            "no repetition was written in 60s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// The results file, or `null` while there is none.
+fn read_results(dir: &Path) -> Value {
+    std::fs::read_to_string(dir.join("results.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null)
+}
+
+fn interrupt(child: &std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT is sent");
+}
+
+#[test]
+fn ctrl_c_stops_after_the_job_with_a_partial_report_and_resume_finishes_the_run() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let child = start_and_wait_for_a_repetition(dir.path(), "30");
+    interrupt(&child);
+    let output = child.wait_with_output().expect("the run ends");
+    assert_eq!(output.status.code(), Some(130), "{}", text(&output));
+    assert!(text(&output).contains("--resume"), "{}", text(&output));
+    let stopped = results(dir.path());
+    assert!(stopped["finished_at"].is_null(), "a stopped run says so");
+    let done = cells(&stopped, &["crossbeam"])[0]["repetitions"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(
+        (1..30).contains(&done),
+        "{done} repetitions before the stop"
+    );
+    let report = std::fs::read_to_string(dir.path().join("report.md")).expect("a report");
+    assert!(report.contains("PARTIAL"), "the report is marked partial");
+
+    let dir_text = dir.path().to_str().expect("a UTF-8 temp path");
+    let resumed = chanlab(&["run", "--resume", dir_text, "--cached-verdicts"]);
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    let finished = results(dir.path());
+    assert!(!finished["finished_at"].is_null());
+    let reps = cells(&finished, &["crossbeam"])[0]["repetitions"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(reps, 30, "the resumed run measured what was left");
+    let report = std::fs::read_to_string(dir.path().join("report.md")).expect("a report");
+    assert!(!report.contains("PARTIAL"));
+    let again = chanlab(&["run", "--resume", dir_text]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(
+        text(&again).contains("nothing to resume"),
+        "{}",
+        text(&again)
+    );
+}
+
+#[test]
+fn a_second_ctrl_c_ends_at_once_with_a_valid_results_file() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let child = start_and_wait_for_a_repetition(dir.path(), "1000");
+    interrupt(&child);
+    std::thread::sleep(Duration::from_millis(20));
+    interrupt(&child);
+    let output = child.wait_with_output().expect("the run ends");
+    assert_eq!(output.status.code(), Some(130), "{}", text(&output));
+    assert!(text(&output).contains("stopping now"), "{}", text(&output));
+    assert!(results(dir.path())["finished_at"].is_null());
 }
 
 #[test]

@@ -174,7 +174,7 @@ fn builds(mut args: Args, baseline: PathBuf) -> anyhow::Result<ExitCode> {
         args.markdown.as_deref(),
     )?;
     let rendered = run::finish(&measured)?;
-    Ok(if verdict.passed() {
+    Ok(if verdict.passed() || measured.interrupted {
         rendered
     } else {
         ExitCode::from(1)

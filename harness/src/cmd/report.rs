@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chanlab_report::render::Report;
 use chanlab_report::terminal;
 
@@ -26,6 +26,9 @@ pub struct Args {
     /// section [default: reports/fidelity.json, when there is one].
     #[arg(long, value_name = "FILE")]
     fidelity: Option<PathBuf>,
+    /// Replace a report already in the output directory.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Runs the subcommand.
@@ -38,6 +41,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("reports").join(&name));
+    for page in ["index.html", "report.md"] {
+        let existing = out.join(page);
+        if existing.exists() && !args.force {
+            bail!(
+                "{} already exists; give another --out, or --force to replace the report",
+                existing.display()
+            );
+        }
+    }
     render(&name, &files, &out, args.fidelity.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }

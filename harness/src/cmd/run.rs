@@ -11,18 +11,18 @@
 //! instead of favouring the ones measured first. The results file is
 //! rewritten after every job.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chanlab_report::schema::Cell;
+use chanlab_report::schema::{self, Cell, Results};
 
 use super::parse_duration;
-use crate::runner::cell;
 use crate::runner::plan::{self, Filter, Plan, Profile};
 use crate::runner::protocol::Job;
 use crate::runner::session::{self, Builds, Measured, Request};
+use crate::runner::{cell, provenance};
 
 /// Options of `chanlab run`.
 #[derive(clap::Args)]
@@ -40,6 +40,14 @@ pub struct Args {
     /// [default: reports/<plan>-<time>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Replace a run already in the `--out` directory; with `--resume`,
+    /// resume on another machine or build.
+    #[arg(long)]
+    force: bool,
+    /// Finish the interrupted run in DIR: measure what it had left, with
+    /// its plan and settings, into the same results file.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "file", "out", "repetitions", "budget"])]
+    resume: Option<PathBuf>,
     /// Measured repetitions per cell, instead of the plan's.
     #[arg(long, value_name = "N")]
     pub(crate) repetitions: Option<usize>,
@@ -87,8 +95,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Measures the plan `args` describe, on `builds` too when given; `None`
-/// after a dry run, which only lists the cells.
+/// after a dry run, which only lists the cells. Ctrl-C stops it after the
+/// job under way.
 pub fn measure(args: &Args, builds: Option<Builds>) -> anyhow::Result<Option<Measured>> {
+    if let Some(dir) = &args.resume {
+        return resume(args, dir, builds).map(Some);
+    }
     let plan = match &args.file {
         Some(path) => Plan::file(path)?,
         None => plan::add_broken(Plan::profile(args.profile), &args.filter),
@@ -123,6 +135,14 @@ pub fn measure(args: &Args, builds: Option<Builds>) -> anyhow::Result<Option<Mea
         .out
         .clone()
         .unwrap_or_else(|| session::default_out(&plan.name));
+    let existing = out.join("results.json");
+    if existing.exists() && !args.force {
+        bail!(
+            "{} already holds a run; give another --out, or --force to replace it",
+            existing.display()
+        );
+    }
+    crate::interrupt::install()?;
     session::run(Request {
         plan,
         out,
@@ -130,8 +150,66 @@ pub fn measure(args: &Args, builds: Option<Builds>) -> anyhow::Result<Option<Mea
         min_limit: args.min_limit,
         check_conformance: !args.cached_verdicts,
         builds,
+        resume: None,
     })
     .map(Some)
+}
+
+/// Finishes the interrupted run in `dir` with its own plan and settings.
+fn resume(args: &Args, dir: &Path, builds: Option<Builds>) -> anyhow::Result<Measured> {
+    let file = dir.join("results.json");
+    let previous = Results::load(&file)?;
+    if previous.finished_at.is_some() {
+        bail!(
+            "{} is a finished run: there is nothing to resume",
+            file.display()
+        );
+    }
+    if previous.schema_version != schema::SCHEMA_VERSION {
+        bail!(
+            "{} has results schema {}, this chanlab writes {}: measure the run again",
+            file.display(),
+            previous.schema_version,
+            schema::SCHEMA_VERSION
+        );
+    }
+    let here = provenance::machine();
+    let build = provenance::build();
+    let mut differences = previous.machine.differences(&here);
+    if previous.chanlab.git_commit != build.git_commit {
+        differences.push(format!(
+            "chanlab build: {} vs {}",
+            previous.chanlab.git_commit, build.git_commit
+        ));
+    }
+    if !differences.is_empty() && !args.force {
+        bail!(
+            "{} was measured on another machine or build ({}); its figures would mix with \
+             these: resume with --force to do it anyway",
+            file.display(),
+            differences.join(", ")
+        );
+    }
+    let plan = Plan {
+        name: previous.settings.profile.clone(),
+        cells: previous
+            .cells
+            .iter()
+            .map(|cell| cell.cell.clone())
+            .collect(),
+        repetitions: previous.settings.repetitions,
+        budget: Duration::from_millis(previous.settings.budget_ms),
+    };
+    crate::interrupt::install()?;
+    session::run(Request {
+        plan,
+        out: dir.to_owned(),
+        background_load: previous.settings.background_threads,
+        min_limit: args.min_limit,
+        check_conformance: !args.cached_verdicts,
+        builds,
+        resume: Some(previous),
+    })
 }
 
 /// Renders the report of `measured` beside its results; the exit status
@@ -153,6 +231,14 @@ pub fn finish(measured: &Measured) -> anyhow::Result<ExitCode> {
         &measured.dir,
         None,
     )?;
+    if measured.interrupted {
+        eprintln!(
+            "chanlab: the run was interrupted; its report is marked partial. Finish it with \
+             `chanlab run --resume {}`",
+            measured.dir.display()
+        );
+        return Ok(ExitCode::from(130));
+    }
     Ok(if failures > 0 {
         eprintln!("{failures} cells failed, hung or crashed (listed above and in the report)");
         ExitCode::from(1)

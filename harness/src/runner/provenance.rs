@@ -2,34 +2,104 @@
 //! judge and reproduce the figures.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
 
 use chanlab_report::schema::{Build, Machine};
 
 use super::implementations;
 
-/// This machine; what cannot be read is `unknown`.
+/// This machine; what cannot be read is `unknown`. Linux answers from
+/// `/proc/cpuinfo` and `/etc/os-release`; macOS, which has no `/proc`,
+/// from `sysctl`; the kernel release and the host name come from
+/// `uname(2)` on both.
 pub fn machine() -> Machine {
-    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let field = |text: &str, key: &str, separator: char| {
-        text.lines()
-            .filter_map(|line| line.split_once(separator))
-            .find(|(name, _)| name.trim() == key)
-            .map(|(_, value)| value.trim().trim_matches('"').to_owned())
+    let uname = nix::sys::utsname::uname().ok();
+    let uname_field = |field: fn(&nix::sys::utsname::UtsName) -> &std::ffi::OsStr| {
+        uname
+            .as_ref()
+            .map(|uname| field(uname).to_string_lossy().into_owned())
     };
-    let known = |value: Option<String>| {
-        value
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "unknown".into())
+    let (cpu_model, os) = match std::fs::read_to_string("/proc/cpuinfo") {
+        Ok(cpuinfo) => (
+            cpu_model(&cpuinfo),
+            std::fs::read_to_string("/etc/os-release")
+                .ok()
+                .and_then(|text| field(&text, "PRETTY_NAME", '=')),
+        ),
+        Err(_) => {
+            let sysctl = Command::new("sysctl")
+                .args(SYSCTL_KEYS)
+                .output()
+                .ok()
+                .filter(|out| out.status.success())
+                .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+                .unwrap_or_default();
+            macos(&sysctl)
+        }
     };
     Machine {
-        hostname: known(Some(read("/proc/sys/kernel/hostname").trim().to_owned())),
-        cpu_model: known(field(&read("/proc/cpuinfo"), "model name", ':')),
+        hostname: known(uname_field(nix::sys::utsname::UtsName::nodename)),
+        cpu_model: known(cpu_model),
         cores: cores(),
-        os: known(field(&read("/etc/os-release"), "PRETTY_NAME", '=')),
-        kernel: known(Some(read("/proc/sys/kernel/osrelease").trim().to_owned())),
+        os: known(os),
+        kernel: known(uname_field(nix::sys::utsname::UtsName::release)),
         arch: std::env::consts::ARCH.into(),
         go: None,
     }
+}
+
+/// What macOS's `sysctl` is asked for.
+const SYSCTL_KEYS: [&str; 2] = ["machdep.cpu.brand_string", "kern.osproductversion"];
+
+/// `value`, or `unknown` when it is missing or empty.
+fn known(value: Option<String>) -> String {
+    value
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The value of the first `key<separator>value` line named `key`.
+fn field(text: &str, key: &str, separator: char) -> Option<String> {
+    text.lines()
+        .filter_map(|line| line.split_once(separator))
+        .find(|(name, _)| name.trim() == key)
+        .map(|(_, value)| value.trim().trim_matches('"').to_owned())
+}
+
+/// The CPU model in `/proc/cpuinfo`: its `model name` (x86, and some Arm
+/// kernels), or for Arm the core its implementer and part numbers name.
+fn cpu_model(cpuinfo: &str) -> Option<String> {
+    if let Some(model) = field(cpuinfo, "model name", ':') {
+        return Some(model);
+    }
+    let implementer = field(cpuinfo, "CPU implementer", ':')?;
+    let part = field(cpuinfo, "CPU part", ':')?;
+    let core = ARM_CORES
+        .iter()
+        .find(|(i, p, _)| implementer.eq_ignore_ascii_case(i) && part.eq_ignore_ascii_case(p))
+        .map(|(_, _, name)| (*name).to_owned());
+    Some(core.unwrap_or_else(|| format!("Arm core (implementer {implementer}, part {part})")))
+}
+
+/// Arm cores by the implementer and part numbers `/proc/cpuinfo` shows,
+/// for the servers CI runners and clouds use.
+const ARM_CORES: &[(&str, &str, &str)] = &[
+    ("0x41", "0xd08", "Arm Cortex-A72"),
+    ("0x41", "0xd0b", "Arm Cortex-A76"),
+    ("0x41", "0xd0c", "Arm Neoverse-N1"),
+    ("0x41", "0xd40", "Arm Neoverse-V1"),
+    ("0x41", "0xd49", "Arm Neoverse-N2"),
+    ("0x41", "0xd4f", "Arm Neoverse-V2"),
+    ("0xc0", "0xac3", "Ampere-1"),
+    ("0xc0", "0xac4", "Ampere-1a"),
+];
+
+/// The CPU model and the OS from macOS's `sysctl` output.
+fn macos(sysctl: &str) -> (Option<String>, Option<String>) {
+    (
+        field(sysctl, "machdep.cpu.brand_string", ':'),
+        field(sysctl, "kern.osproductversion", ':').map(|version| format!("macOS {version}")),
+    )
 }
 
 /// Cores this process may use.
@@ -72,3 +142,47 @@ const VERSIONED_ELSEWHERE: &[&str] = &["chanlab", "std", "go"];
 
 /// The version recorded for a registry library `Cargo.lock` does not list.
 pub const UNKNOWN_VERSION: &str = "unknown";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file captured from a machine of that kind (x86-64: this one; the
+    /// others in the formats their kernels write).
+    fn fixture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/machine")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+    }
+
+    #[test]
+    fn the_cpu_is_named_from_x86_and_arm_cpuinfo_and_from_macos_sysctl() {
+        assert_eq!(
+            cpu_model(&fixture("cpuinfo-x86_64")).as_deref(),
+            Some("Intel(R) Xeon(R) Processor")
+        );
+        assert_eq!(
+            cpu_model(&fixture("cpuinfo-aarch64")).as_deref(),
+            Some("Arm Neoverse-N2")
+        );
+        let unknown_part = fixture("cpuinfo-aarch64").replace("0xd49", "0xfff");
+        assert_eq!(
+            cpu_model(&unknown_part).as_deref(),
+            Some("Arm core (implementer 0x41, part 0xfff)")
+        );
+        let (cpu, os) = macos(&fixture("sysctl-macos"));
+        assert_eq!(cpu.as_deref(), Some("Apple M1 (Virtual)"));
+        assert_eq!(os.as_deref(), Some("macOS 14.7.1"));
+        assert_eq!(macos(""), (None, None));
+        assert_eq!(known(None), "unknown");
+    }
+
+    #[test]
+    fn this_machine_is_read_without_unknowns_where_it_can_be() {
+        let machine = machine();
+        assert_ne!(machine.kernel, "unknown");
+        assert_ne!(machine.hostname, "unknown");
+        assert!(machine.cores >= 1);
+    }
+}

@@ -37,6 +37,12 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
         escape(&report.title),
         escape(&lede(report))
     );
+    if let Some(notice) = report.partial_notice() {
+        body += &format!(
+            "<p class=\"partial\"><strong>{}</strong></p>\n",
+            escape(&notice)
+        );
+    }
     body += "<nav><h2>Contents</h2><ul>\n<li><a href=\"#provenance\">How this was measured</a></li>\n<li><a href=\"#verdicts\">Correctness: what the gate found</a></li>\n<li><a href=\"#recommendations\">Which library for which job</a></li>\n";
     for kind in FigureKind::ALL {
         if figures.iter().any(|f| f.kind == kind) {

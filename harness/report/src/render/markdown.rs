@@ -8,6 +8,9 @@ use crate::table::{Table, escape, markdown_text};
 /// The whole document.
 pub fn document(report: &Report, figures: &[Figure]) -> String {
     let mut text = format!("# chanlab report: {}\n\n", markdown_text(&report.title));
+    if let Some(notice) = report.partial_notice() {
+        text += &format!("**{}**\n\n", markdown_text(&notice));
+    }
     text += &format!(
         "{} charts are in `index.html` beside this file.\n\n",
         figures.len()

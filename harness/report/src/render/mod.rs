@@ -303,6 +303,25 @@ impl Report {
         self.sources.len() > 1
     }
 
+    /// What the report says first when a run in it was interrupted: its
+    /// figures are partial. `None` when every run finished.
+    pub fn partial_notice(&self) -> Option<String> {
+        let partial: Vec<&str> = self
+            .sources
+            .iter()
+            .filter(|source| source.results.finished_at.is_none())
+            .map(|source| source.machine.as_str())
+            .collect();
+        (!partial.is_empty()).then(|| {
+            format!(
+                "PARTIAL: the run was interrupted before every cell and repetition was measured \
+                 ({}); the figures below are what it measured. `chanlab run --resume DIR` \
+                 finishes it.",
+                partial.join(", ")
+            )
+        })
+    }
+
     /// The recommendations, per run.
     pub fn recommendations(&self) -> Vec<(&Source, Recommendations)> {
         self.sources

@@ -227,12 +227,13 @@ impl Status {
 pub struct Machine {
     /// The host's name.
     pub hostname: String,
-    /// The CPU model, from `/proc/cpuinfo`.
+    /// The CPU model, from `/proc/cpuinfo` (Linux) or `sysctl` (macOS).
     pub cpu_model: String,
     /// Cores this process may use: more threads than this are
     /// oversubscribed.
     pub cores: usize,
-    /// The operating system, from `/etc/os-release`.
+    /// The operating system, from `/etc/os-release` (Linux) or `sysctl`
+    /// (macOS).
     pub os: String,
     /// The kernel release.
     pub kernel: String,

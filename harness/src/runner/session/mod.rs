@@ -15,19 +15,25 @@
 //! the size sized on this build: the pairs `chanlab ab --baseline-build`
 //! judges.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
-use chanlab_report::gate::BASELINE_SUFFIX;
 use chanlab_report::schema::{
-    self, Cell, CellResult, Offered, Results, RunSettings, Status, Summary, Workload, Writer,
+    self, Cell, CellResult, Results, RunSettings, Status, Summary, Workload, Writer,
 };
 use chanlab_scenarios::load::Measure;
 use indicatif::{ProgressBar, ProgressStyle};
+
+mod builds;
+mod rates;
+mod resume;
+
+pub use builds::Builds;
+use builds::implementation_of;
 
 use super::implementations::Implementation;
 use super::plan::Plan;
@@ -53,52 +59,26 @@ pub struct Request {
     pub check_conformance: bool,
     /// A baseline build to measure every cell on as well.
     pub builds: Option<Builds>,
+    /// An interrupted run to finish: its results so far, which the plan's
+    /// cells are.
+    pub resume: Option<Results>,
 }
 
-/// A second build of chanlab that measures every cell beside this one.
-#[derive(Clone)]
-pub struct Builds {
-    /// The baseline build's `chanlab` binary; its cells are named with
-    /// [`BASELINE_SUFFIX`].
-    pub baseline: PathBuf,
-    /// The gate's broken twin: this build's runs slowed by this fraction
-    /// (zero in real use).
-    pub planted_slowdown: f64,
-}
-
-/// The implementation a cell's name stands for: a baseline twin's without
-/// its suffix.
-fn implementation_of(name: &str) -> &str {
-    name.strip_suffix(BASELINE_SUFFIX).unwrap_or(name)
-}
-
-/// A finished run.
+/// A run that ended: finished, or stopped by Ctrl-C.
 pub struct Measured {
     /// Everything it measured.
     pub results: Results,
     /// The directory its results (and report) are in.
     pub dir: PathBuf,
+    /// Whether Ctrl-C stopped it before the end.
+    pub interrupted: bool,
 }
 
 /// Measures every cell of `request`'s plan and writes the results as it
 /// goes.
 pub fn run(mut request: Request) -> anyhow::Result<Measured> {
-    if request.builds.is_some() {
-        // Each cell and its twin on the baseline, side by side; the Go
-        // reference is one worker for both builds, so it has no pair.
-        request.plan.cells = request
-            .plan
-            .cells
-            .iter()
-            .filter(|cell| cell.implementation != go::NAME)
-            .flat_map(|cell| {
-                let twin = Cell {
-                    implementation: format!("{}{BASELINE_SUFFIX}", cell.implementation),
-                    ..cell.clone()
-                };
-                [cell.clone(), twin]
-            })
-            .collect();
+    if request.builds.is_some() && request.resume.is_none() {
+        request.plan.cells = builds::with_baseline_twins(&request.plan.cells);
     }
     let writer = Writer::create(&request.out)?;
     let exe = std::env::current_exe().context("locating the chanlab executable")?;
@@ -116,7 +96,10 @@ pub fn run(mut request: Request) -> anyhow::Result<Measured> {
         // so the scope can join them.
         let _stop = StopOnDrop(&stop);
         let mut runner = Runner::new(&request, exe, writer);
-        runner.judge(request.check_conformance)?;
+        match request.resume.take() {
+            Some(previous) => runner.restore(previous),
+            None => runner.judge(request.check_conformance)?,
+        }
         runner.run(&request.plan)?;
         // Said again at the end, where a long run's reader looks.
         if let Some(Err(reason)) = &runner.go {
@@ -126,6 +109,7 @@ pub fn run(mut request: Request) -> anyhow::Result<Measured> {
     })?;
     eprintln!("results: {}", path.display());
     Ok(Measured {
+        interrupted: results.finished_at.is_none(),
         results,
         dir: request.out,
     })
@@ -306,7 +290,13 @@ impl Runner {
         let started = Instant::now();
         self.writer.write(&self.results)?;
         for index in 0..plan.cells.len() {
-            self.size(index)?;
+            if crate::interrupt::requested() {
+                return self.stop();
+            }
+            let result = &self.results.cells[index];
+            if self.sizes[index].is_none() && result.status == Status::Pending {
+                self.size(index)?;
+            }
         }
         self.set_open_loop_rates();
         let count = plan.cells.len();
@@ -319,6 +309,9 @@ impl Runner {
                 // Each round starts one cell later than the one before.
                 let unit = (step + round) % units;
                 for member in 0..together {
+                    if crate::interrupt::requested() {
+                        return self.stop();
+                    }
                     let member = if round % 2 == 0 {
                         member
                     } else {
@@ -375,7 +368,7 @@ impl Runner {
         if let Workload::Load { spec, .. } = &cell.workload
             && let Some(rate) = spec.scheduled_rate()
         {
-            let items = open_loop_items(rate, self.budget, self.most_items[index].0);
+            let items = rates::open_loop_items(rate, self.budget, self.most_items[index].0);
             self.set_size(index, items, 1e9 / rate);
             self.advance();
             return Ok(self.writer.write(&self.results)?);
@@ -443,46 +436,16 @@ impl Runner {
         result.cell.workload = result.cell.workload.with_items(items);
     }
 
-    /// Gives every open-loop cell with a derived rate its rate, from the
-    /// throughput it was sized at: a fraction of its own saturation, or of
-    /// the slowest implementation's on the same load, so that every
-    /// implementation gets the same offered load.
-    fn set_open_loop_rates(&mut self) {
-        let mut slowest: HashMap<String, f64> = HashMap::new();
-        for (cell, size) in self.results.cells.iter().zip(&self.sizes) {
-            if let (Some((key, _)), Some((_, ns_per_item))) = (derived_rate(&cell.cell), size) {
-                let saturation = saturation(*ns_per_item);
-                let entry = slowest.entry(key).or_insert(saturation);
-                *entry = entry.min(saturation);
-            }
-        }
-        for (cell, size) in self.results.cells.iter_mut().zip(&mut self.sizes) {
-            let (Some((key, offered)), Some(sized)) = (derived_rate(&cell.cell), size.as_mut())
-            else {
-                continue;
-            };
-            let saturation = match offered {
-                Offered::OwnSaturation { .. } => saturation(sized.1),
-                Offered::SlowestSaturation { .. } => slowest[&key],
-            };
-            let rate = (saturation * offered.fraction()).max(1.0);
-            if let Workload::Load { spec, .. } = &mut cell.cell.workload {
-                spec.measure = Measure::OpenLoop { rate };
-            }
-            let items = open_loop_items(rate, self.budget, chanlab_scenarios::MAX_ITEMS);
-            *sized = (items, 1e9 / rate);
-            cell.items = Some(items);
-            cell.cell.workload = cell.cell.workload.with_items(items);
-            cell.id = cell.cell.id();
-        }
-    }
-
     /// Runs repetition `round` of cell `index`, if it is still measurable.
     /// A run under half the budget, or over four times it, re-sizes the
     /// cell from that run and is measured again, up to
     /// [`sizing::MOST_RESIZES`] times over the cell's life; a cell that
     /// cannot reach the budget is marked so.
     fn measure(&mut self, index: usize, round: usize) -> anyhow::Result<()> {
+        if self.results.cells[index].repetitions.len() > round {
+            // Measured before the run was interrupted and resumed.
+            return Ok(());
+        }
         let during = format!("repetition {}", round + 1);
         loop {
             let measurable = matches!(
@@ -625,40 +588,12 @@ impl Runner {
             .set_length(length.saturating_sub(self.jobs_left(index)));
     }
 
-    /// The candidate cell whose baseline twin is cell `index`, if it is
-    /// one.
-    fn twin_of(&self, index: usize) -> Option<usize> {
-        let name = &self.results.cells[index].cell.implementation;
-        (self.builds.is_some() && name.ends_with(BASELINE_SUFFIX)).then(|| index - 1)
-    }
-
     /// Runs `job` in a worker process within `limit`: this binary, the
     /// baseline build's for a baseline twin, or the Go worker for a
     /// `go-chan` cell.
     fn ask(&self, job: &Job, limit: Duration) -> anyhow::Result<Answer> {
         if let Some(builds) = &self.builds {
-            let Job::Measure { cell, items, .. } = job;
-            return match cell.implementation.strip_suffix(BASELINE_SUFFIX) {
-                Some(name) => {
-                    let job = Job::Measure {
-                        cell: Cell {
-                            implementation: name.to_owned(),
-                            ..cell.clone()
-                        },
-                        items: *items,
-                        planted_slowdown: 0.0,
-                    };
-                    worker::ask(Worker::Chanlab(&builds.baseline), &job, limit)
-                }
-                None => {
-                    let job = Job::Measure {
-                        cell: cell.clone(),
-                        items: *items,
-                        planted_slowdown: builds.planted_slowdown,
-                    };
-                    worker::ask(Worker::Chanlab(&self.exe), &job, limit)
-                }
-            };
+            return self.ask_builds(builds, job, limit);
         }
         let worker = match (&self.go, job.cell().implementation == go::NAME) {
             (_, false) => Worker::Chanlab(&self.exe),
@@ -675,11 +610,6 @@ impl Runner {
     }
 }
 
-/// Messages an open-loop run at `rate` sends in `budget`, at most `most`.
-fn open_loop_items(rate: f64, budget: Duration, most: usize) -> usize {
-    ((rate * budget.as_secs_f64()).ceil() as usize).clamp(1, most)
-}
-
 /// `status`, saying when it happened if it hung.
 fn status_during(status: Status, during: &str) -> Status {
     match status {
@@ -688,26 +618,6 @@ fn status_during(status: Status, during: &str) -> Status {
             during: during.to_owned(),
         },
         other => other,
-    }
-}
-
-/// Messages per second at `ns_per_item`: a saturation sized by throughput.
-fn saturation(ns_per_item: f64) -> f64 {
-    1e9 / ns_per_item.max(1e-3)
-}
-
-/// For an open-loop cell whose rate is still to be derived: how, and the
-/// key of the cells that share a slowest saturation (the same load and
-/// rule on any implementation).
-fn derived_rate(cell: &Cell) -> Option<(String, Offered)> {
-    match &cell.workload {
-        Workload::Load {
-            spec,
-            offered: Some(offered),
-        } if spec.measure == (Measure::OpenLoop { rate: 0.0 }) => {
-            Some((cell.workload.label(), *offered))
-        }
-        _ => None,
     }
 }
 
