@@ -5,7 +5,9 @@
 # blocking, async and bridge flavors, and a runner binary that measures it
 # beside crossbeam. The git source is redirected to this checkout and each
 # crate the example names is patched to its working tree, so the gate
-# tests this tree, offline, and shares its compiled dependencies.
+# tests this tree, offline. It builds in its own target directory, as an
+# outside crate would, so the versions it records come from its own
+# Cargo.lock.
 #
 # Usage: ci/example.sh [--measure]   (--measure also runs the runner on SPSC)
 set -euo pipefail
@@ -14,7 +16,7 @@ root=$PWD
 url=$(sed -n 's/^repository = "\(.*\)"$/\1/p' Cargo.toml)
 cargo_args=(
     --locked
-    --target-dir "$root/target"
+    --target-dir "$root/impls/example-channel/target"
     --config net.git-fetch-with-cli=true
     --config "patch.\"$url\".chanlab.path=\"$root/harness\""
     --config "patch.\"$url\".chanlab-contract.path=\"$root/impls/contract\""
@@ -28,5 +30,5 @@ cargo clippy "${cargo_args[@]}" --all-targets -- -D warnings
 cargo test "${cargo_args[@]}"
 if [[ ${1:-} == --measure ]]; then
     cargo run "${cargo_args[@]}" --release --example chanlab -- \
-        run --impl example --impl crossbeam --scenario load/spsc --out "$root/target/example-run"
+        run --impl example --impl crossbeam --scenario load/spsc --out "$root/impls/example-channel/target/run" --force
 fi

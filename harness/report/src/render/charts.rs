@@ -113,7 +113,14 @@ fn label_margin(labels: impl Iterator<Item = usize>) -> u32 {
     (labels.max().unwrap_or(8) as u32 * 7 + 16).clamp(60, 300)
 }
 
-/// A log-scale range that covers `values` with some room.
+/// The most decades a log axis spans: a value further below the largest
+/// is drawn at the axis's foot. Real figures span a few decades; a file
+/// with an absurd value (1e308 items/s) would otherwise ask plotters for
+/// hundreds of decades of ticks, which takes minutes.
+const MOST_DECADES: f64 = 15.0;
+
+/// A log-scale range that covers `values` with some room, at most
+/// [`MOST_DECADES`] wide and finite.
 fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
@@ -123,9 +130,12 @@ fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     if !lo.is_finite() {
         return 1.0..10.0;
     }
-    let lo = 10f64.powf(lo.log10().floor());
-    let hi = 10f64.powf((hi * 1.05).log10().ceil()).max(lo * 10.0);
-    lo..hi
+    let top = (hi.log10() + 0.05f64.ln_1p() / 10f64.ln())
+        .ceil()
+        .min(f64::MAX_10_EXP as f64);
+    let bottom = lo.log10().floor().max(top - MOST_DECADES);
+    let top = top.max(bottom + 1.0);
+    10f64.powf(bottom)..10f64.powf(top)
 }
 
 /// Draws `bars` as an SVG document.
@@ -366,4 +376,18 @@ fn draw_legend(root: &Area<'_>, names: &[String]) -> Result<()> {
             .map_err(plot_error)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_axis_stays_finite_and_a_few_decades_wide_whatever_the_values() {
+        let range = log_range([1.0, 1e308].into_iter());
+        assert!(range.end.is_finite() && range.end >= 1e308);
+        assert!(range.end / range.start <= 10f64.powf(MOST_DECADES) * 1.01);
+        assert_eq!(log_range([20.0, 3000.0].into_iter()), 10.0..10_000.0);
+        assert_eq!(log_range([f64::NAN, -1.0].into_iter()), 1.0..10.0);
+    }
 }
