@@ -39,7 +39,7 @@ cargo build --release --locked
 
 status=0
 target/release/chanlab ab --baseline-build target/bench-base/target/release/chanlab \
-    --cached-verdicts --repetitions 15 --out "$out" \
+    --cached-verdicts --out "$out" \
     --json "$out/ab.json" --markdown "$out/ab.md" "$@" || status=$?
 if [[ -f $out/results.json ]]; then
     target/release/chanlab export --format bmf "$out/results.json" --json "$out/bmf.json"

@@ -2,6 +2,7 @@
 
 mod support;
 
+use chanlab_report::stats::SplitMix64;
 use support::{chanlab, text};
 
 #[test]
@@ -141,5 +142,127 @@ fn an_unknown_implementation_is_a_clear_error() {
         text(&output).contains("unknown implementation \"nope\""),
         "{}",
         text(&output)
+    );
+}
+
+/// One mutation of a value picked at random in `table`: another type, an
+/// extreme number, an empty list, or the key gone.
+fn mutate_toml(table: &mut toml::Table, rng: &mut SplitMix64) {
+    let keys: Vec<String> = table.keys().cloned().collect();
+    let Some(key) = keys.get(rng.below(keys.len())).cloned() else {
+        return;
+    };
+    let value = table.get_mut(&key).expect("the key is there");
+    match value {
+        toml::Value::Table(inner) if rng.below(2) == 0 => return mutate_toml(inner, rng),
+        toml::Value::Array(items) if !items.is_empty() && rng.below(2) == 0 => {
+            let at = rng.below(items.len());
+            if let toml::Value::Table(inner) = &mut items[at] {
+                return mutate_toml(inner, rng);
+            }
+        }
+        _ => {}
+    }
+    *value = match rng.below(9) {
+        0 => toml::Value::String("not what was meant".into()),
+        1 => toml::Value::Integer(i64::MAX),
+        2 => toml::Value::Integer(-1),
+        3 => toml::Value::Integer(0),
+        4 => toml::Value::Float(f64::NAN),
+        5 => toml::Value::Float(1e308),
+        6 => toml::Value::Array(Vec::new()),
+        7 => toml::Value::Boolean(true),
+        _ => {
+            table.remove(&key);
+            return;
+        }
+    };
+}
+
+#[test]
+fn broken_scenario_files_get_an_error_naming_the_file_never_a_panic() {
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/workloads/example.toml"
+    ))
+    .expect("the example scenario file");
+    let seed: toml::Table = example.parse().expect("the example parses");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("broken.toml");
+    let file_text = file.to_str().expect("a UTF-8 temp path");
+    for seed_number in 0..80u64 {
+        let mut rng = SplitMix64::new(seed_number);
+        let mut table = seed.clone();
+        for _ in 0..=rng.below(3) {
+            mutate_toml(&mut table, &mut rng);
+        }
+        let mut text = toml::to_string(&table).unwrap_or_default();
+        if rng.below(8) == 0 {
+            text.truncate(rng.below(text.len()));
+            while !text.is_char_boundary(text.len()) {
+                text.pop();
+            }
+        }
+        std::fs::write(&file, &text).expect("the input is written");
+        let output = chanlab(&["run", "--file", file_text, "--dry-run"]);
+        match output.status.code() {
+            Some(0) => {}
+            Some(2) => assert!(
+                support::text(&output).contains(file_text),
+                "input {seed_number}: the error does not name the file:\n{}\n{text}",
+                support::text(&output)
+            ),
+            other => panic!(
+                "input {seed_number} ended with {other:?}:\n{}\n{text}",
+                support::text(&output)
+            ),
+        }
+    }
+}
+
+#[test]
+fn broken_results_files_exit_2_naming_the_file() {
+    let published = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../reports/published/quick/results.json"
+    );
+    let text = std::fs::read_to_string(published).expect("the published results");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).expect("the cut file is written");
+    let mut old: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    old["schema_version"] = 1.into();
+    old["cells"][0]["cell"] = serde_json::json!({"scenario": "load/spsc"});
+    let older = dir.path().join("older.json");
+    std::fs::write(&older, old.to_string()).expect("the older file is written");
+    for file in [&cut, &older] {
+        let name = file.to_str().expect("a UTF-8 temp path");
+        let out = dir.path().join("out");
+        let out = out.to_str().expect("a UTF-8 temp path");
+        for args in [
+            vec!["report", name, "--out", out],
+            vec!["compare", name, published],
+            vec!["export", "--format", "bmf", name],
+        ] {
+            let output = chanlab(&args);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{args:?}: {}",
+                support::text(&output)
+            );
+            assert!(
+                support::text(&output).contains(name),
+                "{args:?}: {}",
+                support::text(&output)
+            );
+        }
+    }
+    // An older schema says so, rather than only that a field is missing.
+    let output = chanlab(&["report", older.to_str().expect("UTF-8"), "--out", "x"]);
+    assert!(
+        support::text(&output).contains("schema 1"),
+        "{}",
+        support::text(&output)
     );
 }

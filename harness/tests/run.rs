@@ -323,7 +323,7 @@ fn a_run_records_each_implementations_conformance_verdict_and_caches_it() {
 fn a_killed_run_keeps_what_it_measured() {
     let dir = tempfile::tempdir().expect("a temp dir");
     // Killed outright, not interrupted: the file is still whole.
-    let mut child = start_and_wait_for_a_repetition(dir.path(), "1000");
+    let mut child = start_and_wait_for_a_repetition(dir.path(), "1000", "20ms");
     child.kill().expect("the run can be killed");
     child.wait().expect("the run is reaped");
     let results = results(dir.path());
@@ -337,9 +337,14 @@ fn a_killed_run_keeps_what_it_measured() {
     assert!(kept >= 1, "what was measured is kept");
 }
 
-/// Starts `chanlab run` on one SPSC cell of crossbeam with `repetitions`,
-/// and returns once its results file holds a measured repetition.
-fn start_and_wait_for_a_repetition(out: &Path, repetitions: &str) -> std::process::Child {
+/// Starts `chanlab run` on one SPSC cell of crossbeam with `repetitions`
+/// of `budget` each, and returns once its results file holds a measured
+/// repetition.
+fn start_and_wait_for_a_repetition(
+    out: &Path,
+    repetitions: &str,
+    budget: &str,
+) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_chanlab"))
         .env("CHANLAB_VERDICTS", support::VERDICTS)
         .args(["run", "--out"])
@@ -356,7 +361,7 @@ fn start_and_wait_for_a_repetition(out: &Path, repetitions: &str) -> std::proces
             "--measure",
             "throughput",
             "--budget",
-            "20ms",
+            budget,
             "--cached-verdicts",
         ])
         .args(["--repetitions", repetitions])
@@ -400,11 +405,14 @@ fn interrupt(child: &std::process::Child) {
 #[test]
 fn ctrl_c_stops_after_the_job_with_a_partial_report_and_resume_finishes_the_run() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let child = start_and_wait_for_a_repetition(dir.path(), "30");
+    let child = start_and_wait_for_a_repetition(dir.path(), "30", "20ms");
     interrupt(&child);
     let output = child.wait_with_output().expect("the run ends");
     assert_eq!(output.status.code(), Some(130), "{}", text(&output));
     assert!(text(&output).contains("--resume"), "{}", text(&output));
+    // It counts what is left before it closes the progress bar.
+    assert!(text(&output).contains("jobs left"), "{}", text(&output));
+    assert!(!text(&output).contains("with 0 of"), "{}", text(&output));
     let stopped = results(dir.path());
     assert!(stopped["finished_at"].is_null(), "a stopped run says so");
     let done = cells(&stopped, &["crossbeam"])[0]["repetitions"]
@@ -440,7 +448,9 @@ fn ctrl_c_stops_after_the_job_with_a_partial_report_and_resume_finishes_the_run(
 #[test]
 fn a_second_ctrl_c_ends_at_once_with_a_valid_results_file() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let child = start_and_wait_for_a_repetition(dir.path(), "1000");
+    // Runs of two seconds: the second Ctrl-C comes while the job the
+    // first one waits for is still under way.
+    let child = start_and_wait_for_a_repetition(dir.path(), "1000", "2s");
     interrupt(&child);
     std::thread::sleep(Duration::from_millis(20));
     interrupt(&child);

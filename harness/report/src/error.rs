@@ -45,6 +45,21 @@ pub enum ReportError {
         /// Its schema version.
         found: u32,
     },
+    /// The file was written by an older chanlab, whose fields this one
+    /// cannot read.
+    #[error(
+        "{} has results schema {found}, older than this chanlab's {SCHEMA_VERSION}, and cannot \
+         be read as it: render or compare it with the chanlab that wrote it, or measure again",
+        path.display()
+    )]
+    OlderSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+        /// What the parser said.
+        source: serde_json::Error,
+    },
     /// A report was asked of no results file.
     #[error("no results file given")]
     NoResults,

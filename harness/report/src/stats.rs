@@ -75,38 +75,59 @@ pub fn median_interval(values: &[f64], confidence: f64) -> Option<Interval> {
     percentile_interval(&mut medians, confidence)
 }
 
-/// The distribution-free interval of the median of `values` at
-/// `confidence`: the order statistics `[x(k), x(n+1-k)]` with the largest
-/// `k` whose coverage, from the binomial distribution of how many values
-/// fall below the median, is at least `confidence`. It assumes only that
-/// the values are independent draws; `None` when there are too few for any
-/// `k` ([`pairs_for_median_interval`] says how many it takes).
-pub fn median_order_interval(values: &[f64], confidence: f64) -> Option<Interval> {
+/// The Hodges-Lehmann estimate of the centre of `values` and its interval
+/// at `confidence`, from the Wilcoxon signed-rank distribution: the
+/// interval runs between the `k`-th smallest and largest of the Walsh
+/// averages `(x_i + x_j) / 2`, `i <= j`, with the largest `k` whose
+/// coverage is at least `confidence`. It assumes the values are
+/// independent and symmetric about their centre (paired log-ratios of two
+/// runs that differ only in which build ran, with the order alternating,
+/// are), and is narrower than the sign test's interval of the median on
+/// the same values. `None` for the interval when there are too few values
+/// for any `k` ([`pairs_for_signed_rank_interval`]), or more than 2,000;
+/// `None` altogether for no values.
+pub fn signed_rank_interval(values: &[f64], confidence: f64) -> Option<(f64, Option<Interval>)> {
     let n = values.len();
-    let tail = (1.0 - confidence) / 2.0;
-    // P(Bin(n, 1/2) <= i), accumulated while it stays within the tail.
-    let mut term = 0.5f64.powi(i32::try_from(n).ok()?);
-    let mut below = term;
-    let mut k = 0;
-    while k < n / 2 && below <= tail {
-        k += 1;
-        term *= (n - k + 1) as f64 / k as f64;
-        below += term;
-    }
-    if k == 0 {
+    if n == 0 {
         return None;
     }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    Some(Interval {
-        low: sorted[k - 1],
-        high: sorted[n - k],
-    })
+    let mut walsh: Vec<f64> = (0..n)
+        .flat_map(|i| (i..n).map(move |j| (i, j)))
+        .map(|(i, j)| (values[i] + values[j]) / 2.0)
+        .collect();
+    walsh.sort_by(f64::total_cmp);
+    let estimate = median(&walsh)?;
+    if n > 2000 {
+        return Some((estimate, None));
+    }
+    // The signed-rank statistic's distribution: p[s] = P(T = s), built one
+    // rank at a time (each is in the sum or not, with chance 1/2).
+    let most = n * (n + 1) / 2;
+    let mut p = vec![0.0f64; most + 1];
+    p[0] = 1.0;
+    for rank in 1..=n {
+        for sum in (0..=rank * (rank + 1) / 2).rev() {
+            let with = if sum >= rank { p[sum - rank] } else { 0.0 };
+            p[sum] = (p[sum] + with) / 2.0;
+        }
+    }
+    let tail = (1.0 - confidence) / 2.0;
+    let mut below = 0.0;
+    let mut k = 0;
+    while k < most / 2 && below + p[k] <= tail {
+        below += p[k];
+        k += 1;
+    }
+    let interval = (k > 0).then(|| Interval {
+        low: walsh[k - 1],
+        high: walsh[most - k],
+    });
+    Some((estimate, interval))
 }
 
-/// The fewest values for which [`median_order_interval`] exists at
-/// `confidence`: the smallest `n` with `2 / 2^n <= 1 - confidence`.
-pub fn pairs_for_median_interval(confidence: f64) -> usize {
+/// The fewest values for which [`signed_rank_interval`] gives an interval
+/// at `confidence`: the smallest `n` with `2 / 2^n <= 1 - confidence`.
+pub fn pairs_for_signed_rank_interval(confidence: f64) -> usize {
     (1..=1024)
         .find(|&n| 2.0 * 0.5f64.powi(n as i32) <= 1.0 - confidence)
         .unwrap_or(1024)
@@ -247,15 +268,17 @@ fn normal_upper_tail(z: f64) -> f64 {
 }
 
 /// SplitMix64: a small, fixed, well-mixed generator, enough for resampling
-/// indices.
-struct SplitMix64(u64);
+/// indices and for fuzzing inputs that replay from their seed.
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    fn new(seed: u64) -> SplitMix64 {
+    /// A generator whose sequence `seed` decides.
+    pub fn new(seed: u64) -> SplitMix64 {
         SplitMix64(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
 
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -263,9 +286,14 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
     fn resample(&mut self, values: &[f64]) -> Vec<f64> {
         (0..values.len())
-            .map(|_| values[(self.next() % values.len() as u64) as usize])
+            .map(|_| values[(self.next_u64() % values.len() as u64) as usize])
             .collect()
     }
 }
@@ -332,25 +360,28 @@ mod tests {
     }
 
     #[test]
-    fn order_statistic_interval_of_the_median_matches_the_binomial_table() {
+    fn signed_rank_interval_matches_the_wilcoxon_table() {
         let values: Vec<f64> = (1..=10).map(f64::from).collect();
-        // n = 10 at 95%: k = 2 (coverage 97.9%), so [x(2), x(9)].
+        let (estimate, interval) = signed_rank_interval(&values, 0.95).expect("values");
+        assert_eq!(estimate, 5.5);
+        // n = 10 at 95%: the critical value is 8 (P(T <= 8) = 0.0244), so
+        // the 9th smallest and largest of the 55 Walsh averages: [3, 8].
         assert_eq!(
-            median_order_interval(&values, 0.95),
+            interval,
             Some(Interval {
-                low: 2.0,
-                high: 9.0
+                low: 3.0,
+                high: 8.0
             })
         );
-        // Five values cannot reach 95% (the widest covers 93.75%).
-        assert_eq!(median_order_interval(&values[..5], 0.95), None);
-        assert_eq!(pairs_for_median_interval(0.95), 6);
-        // 0.05 over 40 comparisons: 2 / 2^n <= 0.00125 needs n = 11.
-        assert_eq!(pairs_for_median_interval(1.0 - 0.05 / 40.0), 11);
-        let shuffled = [9.0, 1.0, 4.0, 10.0, 2.0, 8.0, 3.0, 7.0, 5.0, 6.0];
+        // Five values cannot reach 95% (P(T = 0) = 1/32 > 0.025).
         assert_eq!(
-            median_order_interval(&shuffled, 0.95),
-            median_order_interval(&values, 0.95)
+            signed_rank_interval(&values[..5], 0.95).map(|r| r.1),
+            Some(None)
         );
+        // The sign test's interval on the same values is [2, 9].
+        assert_eq!(signed_rank_interval(&[], 0.95), None);
+        assert_eq!(pairs_for_signed_rank_interval(0.95), 6);
+        // 0.05 over 40 comparisons: 2 / 2^n <= 0.00125 needs n = 11.
+        assert_eq!(pairs_for_signed_rank_interval(1.0 - 0.05 / 40.0), 11);
     }
 }

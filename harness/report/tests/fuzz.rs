@@ -20,6 +20,7 @@ use chanlab_report::compare::{self, Options};
 use chanlab_report::export;
 use chanlab_report::render::Report;
 use chanlab_report::schema::Results;
+use chanlab_report::stats::SplitMix64;
 use serde_json::Value;
 
 /// How long one input may take before it counts as a hang (the whole path
@@ -53,24 +54,6 @@ fn seed() -> Value {
     }
     results["cells"] = Value::Array(kept);
     results
-}
-
-/// A small deterministic generator (SplitMix64), so a finding replays from
-/// its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// Every path to a node of `value`, as keys and indices.
@@ -109,7 +92,7 @@ fn node<'a>(value: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
 }
 
 /// Applies one mutation to a node of `value` picked at random.
-fn mutate(value: &mut Value, rng: &mut Rng) {
+fn mutate(value: &mut Value, rng: &mut SplitMix64) {
     let mut all = Vec::new();
     paths(value, &mut Vec::new(), &mut all);
     let path = all[rng.below(all.len())].clone();
@@ -221,7 +204,7 @@ fn no_results_file_makes_the_reader_panic() {
     let mut seed = started_with;
     while Instant::now() < deadline {
         seed += 1;
-        let mut rng = Rng(seed);
+        let mut rng = SplitMix64::new(seed);
         let mut value = seed_value.clone();
         for _ in 0..=rng.below(4) {
             mutate(&mut value, &mut rng);

@@ -9,11 +9,26 @@ impl Results {
     /// Reads a results file, refusing one from a newer schema.
     pub fn load(path: &Path) -> Result<Results> {
         let text = std::fs::read_to_string(path).map_err(ReportError::io("reading", path))?;
-        let results: Results =
-            serde_json::from_str(&text).map_err(|source| ReportError::NotResults {
-                path: path.to_owned(),
-                source,
-            })?;
+        let results: Results = serde_json::from_str(&text).map_err(|source| {
+            /// The one field every schema has.
+            #[derive(serde::Deserialize)]
+            struct Version {
+                schema_version: u32,
+            }
+            match serde_json::from_str::<Version>(&text) {
+                Ok(Version { schema_version }) if schema_version < SCHEMA_VERSION => {
+                    ReportError::OlderSchema {
+                        path: path.to_owned(),
+                        found: schema_version,
+                        source,
+                    }
+                }
+                _ => ReportError::NotResults {
+                    path: path.to_owned(),
+                    source,
+                },
+            }
+        })?;
         if results.schema_version > SCHEMA_VERSION {
             return Err(ReportError::NewerSchema {
                 path: path.to_owned(),

@@ -12,11 +12,12 @@ impl Runner {
     /// and no `finished_at`, which marks it partial.
     pub(super) fn stop(&mut self) -> anyhow::Result<()> {
         self.writer.write(&self.results)?;
+        let all = self.progress.length().unwrap_or(0);
+        let left = all.saturating_sub(self.progress.position());
+        // Finishing the bar moves it to its end, so it is read first.
         self.progress.finish_and_clear();
-        let left = self.progress.length().unwrap_or(0) - self.progress.position();
         eprintln!(
-            "chanlab: interrupted with {left} of {} jobs left; every finished job is kept",
-            self.progress.length().unwrap_or(0),
+            "chanlab: interrupted with {left} of {all} jobs left; every finished job is kept"
         );
         Ok(())
     }
