@@ -374,6 +374,20 @@ pub(crate) fn status_reason(status: &Status) -> String {
     }
 }
 
+/// `metric` of `b` over `a`, repetition by repetition: the i-th of each
+/// ran in the same round. Paired by round first, then read, so a
+/// repetition without the metric cannot shift the pairs; pairs whose `a`
+/// is not positive are left out.
+pub(crate) fn paired_ratios(a: &CellResult, b: &CellResult, metric: Metric) -> Vec<f64> {
+    a.repetitions
+        .iter()
+        .zip(&b.repetitions)
+        .filter_map(|(x, y)| Some((metric.value(a, x)?, metric.value(b, y)?)))
+        .filter(|(x, _)| *x > 0.0)
+        .map(|(x, y)| y / x)
+        .collect()
+}
+
 /// One workload on which two implementations ran in the same run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pair {
@@ -422,16 +436,7 @@ pub fn paired(results: &Results, a: &str, b: &str, confidence: f64) -> Vec<Pair>
             continue;
         };
         for metric in Metric::ALL {
-            // Pair by round first, then read the metric, so a repetition
-            // without it cannot shift the pairs.
-            let ratios: Vec<f64> = cell_a
-                .repetitions
-                .iter()
-                .zip(&cell_b.repetitions)
-                .filter_map(|(x, y)| Some((metric.value(cell_a, x)?, metric.value(cell_b, y)?)))
-                .filter(|(x, _)| *x > 0.0)
-                .map(|(x, y)| y / x)
-                .collect();
+            let ratios = paired_ratios(cell_a, cell_b, metric);
             if let Some(median) = stats::median(&ratios) {
                 pairs.push(Pair {
                     workload: key.clone(),

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::compare::status_reason;
+use crate::compare::{paired_ratios, status_reason};
 use crate::metric::Metric;
 use crate::schema::{CellResult, Results, Status};
 use crate::stats::{self, Interval};
@@ -274,13 +274,10 @@ pub fn judge(results: &Results, options: GateOptions) -> Gate {
         }
         let Some(before) = before else { continue };
         for metric in Metric::ALL {
-            let ratios: Vec<f64> = before
-                .repetitions
-                .iter()
-                .zip(&now.repetitions)
-                .filter_map(|(b, n)| Some((metric.value(before, b)?, metric.value(now, n)?)))
-                .filter(|(b, n)| *b > 0.0 && *n > 0.0)
-                .map(|(b, n)| n / b)
+            // A ratio of zero has no logarithm.
+            let ratios: Vec<f64> = paired_ratios(before, now, metric)
+                .into_iter()
+                .filter(|ratio| *ratio > 0.0)
                 .collect();
             if !ratios.is_empty() {
                 pending.push((name.clone(), metric, ratios));
