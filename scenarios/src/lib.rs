@@ -30,5 +30,5 @@ mod runtime;
 pub use outcome::{Outcome, ParamError, Refusal, ScenarioError};
 pub use params::{MAX_CAPACITY, MAX_ITEMS, Params};
 pub use pattern::{Pattern, run_async, run_primitive, run_sync};
-pub use primitive::Primitive;
+pub use primitive::{Primitive, World};
 pub use runtime::Runtime;

@@ -52,19 +52,15 @@ macro_rules! entry {
         $params.validate(Pattern::$pattern)?;
         $runtime.block_on($module::$run::<F>($params))
     }};
-    (primitive $pattern:ident, $params:ident, $primitive:ident, ) => {
+    (primitive $pattern:ident, $params:ident, $primitive:ident, $runtime:ident, ) => {
         Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
             pattern: Pattern::$pattern,
             primitive: $primitive,
         }))
     };
-    (primitive $pattern:ident, $params:ident, $primitive:ident, one $module:ident $run:ident) => {{
+    (primitive $pattern:ident, $params:ident, $primitive:ident, $runtime:ident, $module:ident $run:ident) => {{
         $params.validate(Pattern::$pattern)?;
-        $module::$run($params)
-    }};
-    (primitive $pattern:ident, $params:ident, $primitive:ident, each $module:ident $run:ident) => {{
-        $params.validate(Pattern::$pattern)?;
-        $module::$run($primitive, $params)
+        $module::$run($primitive, $params, $runtime)
     }};
 }
 
@@ -83,7 +79,6 @@ macro_rules! patterns {
         $variant:ident => $name:literal in $module:ident: $summary:literal {
             $(sync: $sync_run:ident,)?
             $(async: $async_run:ident,)?
-            $(primitive: $one:ident => $one_run:ident,)?
             $(primitives: [$($each:ident),+] => $each_run:ident,)?
             $(most_items: $most_items:expr, because $why:literal,)?
         }
@@ -152,7 +147,7 @@ macro_rules! patterns {
             /// empty for a pattern that only runs on channels.
             pub fn primitives(self) -> &'static [Primitive] {
                 match self {
-                    $(Pattern::$variant => &[$(Primitive::$one,)? $($(Primitive::$each,)+)?],)+
+                    $(Pattern::$variant => &[$($(Primitive::$each,)+)?],)+
                 }
             }
         }
@@ -181,11 +176,15 @@ macro_rules! patterns {
             }
         }
 
-        /// Runs `pattern` on `primitive`, one of [`Pattern::primitives`].
+        /// Runs `pattern` on `primitive`, one of [`Pattern::primitives`]:
+        /// on threads, or as tasks on a fresh tokio `runtime` for a
+        /// primitive of [`World::Tasks`](crate::World::Tasks) (a primitive on threads ignores
+        /// `runtime`).
         pub fn run_primitive(
             pattern: Pattern,
             primitive: Primitive,
             params: &Params,
+            runtime: Runtime,
         ) -> Result<Outcome, ScenarioError> {
             if !pattern.primitives().contains(&primitive) {
                 return Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
@@ -195,8 +194,8 @@ macro_rules! patterns {
             }
             match pattern {
                 $(Pattern::$variant => entry!(
-                    primitive $variant, params, primitive,
-                    $(one $module $one_run)? $(each $module $each_run)?
+                    primitive $variant, params, primitive, runtime,
+                    $($module $each_run)?
                 ),)+
             }
         }
@@ -232,7 +231,7 @@ patterns! {
         async: run_async,
     }
     ErrGroup => "errgroup" in errgroup: "Tasks under one token: the first error cancels the rest and is returned." {
-        primitive: Chanlab => run,
+        primitives: [Chanlab, ChanlabAsync, TokioJoinSet] => run,
         most_items: errgroup::MAX_TASKS, because " (each task is a thread)",
     }
     Semaphore => "semaphore" in semaphore: "At most N at once: channel tokens, Mutex + Condvar, tokio's Semaphore." {
@@ -242,27 +241,27 @@ patterns! {
     }
     RateLimit => "rate-limit" in rate_limit: "A fixed-interval ticker and a token bucket with a burst." {
         sync: run_ticker,
-        primitive: Chanlab => run_token_bucket,
+        primitives: [Chanlab, ChanlabAsync, Governor] => run_token_bucket,
     }
     MapReduce => "map-reduce" in map_reduce: "Word count: split, map in parallel, shuffle by key, reduce." {
         sync: run,
         async: run_async,
     }
     Singleflight => "singleflight" in singleflight: "Concurrent callers for one key share one execution." {
-        primitive: Chanlab => run,
+        primitives: [Chanlab, ChanlabAsync, AsyncSingleflight] => run,
     }
     EventLoop => "event-loop" in event_loop: "One thread owns the state and serves events from several sources." {
         sync: run,
         async: run_async,
     }
     ResourcePool => "resource-pool" in resource_pool: "A bounded pool of reusable connections, broken ones replaced." {
-        primitive: Chanlab => run,
+        primitives: [Chanlab] => run,
     }
     Supervisor => "supervisor" in supervisor: "Restart a failing worker with backoff and a restart budget." {
         sync: run,
     }
     SharedState => "shared-state" in shared_state: "A counter and a read-mostly map under each kind of lock." {
-        primitives: [StdMutex, StdRwLock, ParkingLotMutex, ParkingLotRwLock, Atomics, TokioMutex, TokioRwLock]
+        primitives: [StdMutex, StdRwLock, ParkingLotMutex, ParkingLotRwLock, Atomics, ArcSwap, DashMap, TokioMutex, TokioRwLock]
             => run,
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 macro_rules! primitives {
-    ($($variant:ident => $name:literal from $library:literal: $doc:literal,)+) => {
+    ($($variant:ident => $name:literal from $library:literal on $world:ident: $doc:literal,)+) => {
         /// What a pattern that is about a lock or a coordination primitive,
         /// rather than a channel, runs on.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -34,24 +34,50 @@ macro_rules! primitives {
                     $(Primitive::$variant => $library,)+
                 }
             }
+
+            /// Whether it runs on threads or as tasks on a tokio runtime.
+            pub fn world(self) -> World {
+                match self {
+                    $(Primitive::$variant => World::$world,)+
+                }
+            }
         }
     };
 }
 
+/// Where a primitive runs: the world a user picks it in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum World {
+    /// On threads, blocking.
+    Threads,
+    /// As tasks on a tokio runtime, awaiting.
+    Tasks,
+}
+
 primitives! {
-    Chanlab => "chanlab-coord" from "chanlab":
+    Chanlab => "chanlab-coord" from "chanlab" on Threads:
         "chanlab's own primitive on the `chanlab-sync` facade (in [`coord`](crate::coord)).",
-    TokioSemaphore => "tokio-semaphore" from "tokio":
-        "`tokio::sync::Semaphore`, on a multi-thread runtime.",
-    StdMutex => "std-mutex" from "std": "`std::sync::Mutex`.",
-    StdRwLock => "std-rwlock" from "std": "`std::sync::RwLock`.",
-    ParkingLotMutex => "parking_lot-mutex" from "parking_lot": "`parking_lot::Mutex`.",
-    ParkingLotRwLock => "parking_lot-rwlock" from "parking_lot": "`parking_lot::RwLock`.",
-    Atomics => "atomics" from "std":
+    ChanlabAsync => "chanlab-coord-async" from "chanlab" on Tasks:
+        "chanlab's own primitive's async face, for tasks (in [`coord`](crate::coord)).",
+    TokioSemaphore => "tokio-semaphore" from "tokio" on Tasks: "`tokio::sync::Semaphore`.",
+    StdMutex => "std-mutex" from "std" on Threads: "`std::sync::Mutex`.",
+    StdRwLock => "std-rwlock" from "std" on Threads: "`std::sync::RwLock`.",
+    ParkingLotMutex => "parking_lot-mutex" from "parking_lot" on Threads: "`parking_lot::Mutex`.",
+    ParkingLotRwLock => "parking_lot-rwlock" from "parking_lot" on Threads: "`parking_lot::RwLock`.",
+    Atomics => "atomics" from "std" on Threads:
         "Atomics only: an atomic counter and a fixed map of atomic values.",
-    TokioMutex => "tokio-mutex" from "tokio": "`tokio::sync::Mutex`, on a multi-thread runtime.",
-    TokioRwLock => "tokio-rwlock" from "tokio":
-        "`tokio::sync::RwLock`, on a multi-thread runtime.",
+    ArcSwap => "arc-swap" from "arc-swap" on Threads:
+        "`arc_swap::ArcSwap`: readers load a snapshot without a lock, a writer copies and swaps.",
+    DashMap => "dashmap" from "dashmap" on Threads: "`dashmap::DashMap`: a map sharded under read-write locks.",
+    TokioMutex => "tokio-mutex" from "tokio" on Tasks: "`tokio::sync::Mutex`.",
+    TokioRwLock => "tokio-rwlock" from "tokio" on Tasks: "`tokio::sync::RwLock`.",
+    Governor => "governor" from "governor" on Tasks:
+        "`governor`'s direct rate limiter (GCRA), awaited with `until_ready`.",
+    AsyncSingleflight => "async_singleflight" from "async_singleflight" on Tasks:
+        "`async_singleflight::Group`.",
+    TokioJoinSet => "tokio-joinset" from "tokio" on Tasks:
+        "`tokio::task::JoinSet` as an error group: the first error aborts the other tasks.",
 }
 
 impl fmt::Display for Primitive {

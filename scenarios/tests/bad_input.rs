@@ -79,7 +79,7 @@ fn zero_workers_producers_or_items_are_refused_by_every_pattern() {
             for &primitive in pattern.primitives() {
                 let p = params.clone();
                 invalid(&format!("{pattern} on {primitive}"), move || {
-                    run_primitive(pattern, primitive, &p)
+                    run_primitive(pattern, primitive, &p, Runtime::MultiThread)
                 });
             }
         }
@@ -98,7 +98,12 @@ fn a_rate_limiter_without_a_rate_or_burst_is_refused() {
             run_sync::<Crossbeam>(Pattern::RateLimit, &p)
         });
         invalid(&format!("token bucket at {rate}/s"), move || {
-            run_primitive(Pattern::RateLimit, Primitive::Chanlab, &params)
+            run_primitive(
+                Pattern::RateLimit,
+                Primitive::Chanlab,
+                &params,
+                Runtime::MultiThread,
+            )
         });
     }
     let params = Params {
@@ -106,7 +111,12 @@ fn a_rate_limiter_without_a_rate_or_burst_is_refused() {
         ..small(Capacity::Bounded(4))
     };
     invalid("token bucket with burst 0", move || {
-        run_primitive(Pattern::RateLimit, Primitive::Chanlab, &params)
+        run_primitive(
+            Pattern::RateLimit,
+            Primitive::Chanlab,
+            &params,
+            Runtime::MultiThread,
+        )
     });
 }
 
@@ -119,7 +129,12 @@ fn a_semaphore_needs_permits() {
             run_sync::<Crossbeam>(Pattern::Semaphore, &p)
         });
         invalid(&format!("chanlab semaphore at {capacity}"), move || {
-            run_primitive(Pattern::Semaphore, Primitive::Chanlab, &params)
+            run_primitive(
+                Pattern::Semaphore,
+                Primitive::Chanlab,
+                &params,
+                Runtime::MultiThread,
+            )
         });
     }
 }
@@ -177,6 +192,7 @@ fn a_capacity_or_capability_the_flavor_lacks_is_not_applicable() {
             Pattern::Singleflight,
             Primitive::StdMutex,
             &small(Capacity::Bounded(4)),
+            Runtime::MultiThread,
         )
     });
 }

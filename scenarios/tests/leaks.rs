@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chanlab_contract::Capacity;
 use chanlab_impls::{Crossbeam, FlumeAsync};
 use chanlab_scenarios::{Params, Pattern, Runtime, run_async, run_primitive, run_sync};
-use support::{small, within};
+use support::{runtimes_for, small, within};
 
 /// Threads in this process now.
 fn threads() -> usize {
@@ -75,11 +75,13 @@ fn every_pattern_leaves_the_thread_count_where_it_found_it() {
             ));
         }
         for &primitive in pattern.primitives() {
-            let p = params.clone();
-            runs.push((
-                format!("{pattern} on {primitive}"),
-                Box::new(move || run_primitive(pattern, primitive, &p).is_ok()),
-            ));
+            for &runtime in runtimes_for(primitive) {
+                let p = params.clone();
+                runs.push((
+                    format!("{pattern} on {primitive} ({})", runtime.name()),
+                    Box::new(move || run_primitive(pattern, primitive, &p, runtime).is_ok()),
+                ));
+            }
         }
         for (what, run) in runs {
             let finished = within(Duration::from_secs(60), run);

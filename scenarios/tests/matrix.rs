@@ -14,7 +14,7 @@ use chanlab_impls::{
 use chanlab_scenarios::{
     Outcome, Params, Pattern, Runtime, ScenarioError, run_async, run_primitive, run_sync,
 };
-use support::{small, within};
+use support::{runtimes_for, small, within};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -158,12 +158,16 @@ fn primitives() {
             let mut params = small(Capacity::Bounded(2));
             // Within the pattern's own limit (errgroup: a thread per task).
             params.items = params.items.min(pattern.most_items().0);
-            let place = format!("{pattern} on {primitive}");
-            let p = params.clone();
-            match within(LIMIT, move || run_primitive(pattern, primitive, &p)) {
-                None => panic!("{place}: did not finish within {LIMIT:?}"),
-                Some(Ok(outcome)) => println!("{place}: ok, {outcome:?}"),
-                Some(Err(err)) => panic!("{place}: {err}"),
+            for &runtime in runtimes_for(primitive) {
+                let place = format!("{pattern} on {primitive} ({})", runtime.name());
+                let p = params.clone();
+                match within(LIMIT, move || {
+                    run_primitive(pattern, primitive, &p, runtime)
+                }) {
+                    None => panic!("{place}: did not finish within {LIMIT:?}"),
+                    Some(Ok(outcome)) => println!("{place}: ok, {outcome:?}"),
+                    Some(Err(err)) => panic!("{place}: {err}"),
+                }
             }
         }
     }

@@ -153,7 +153,9 @@ fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
             let outcome = match driver {
                 Driver::Sync { pattern: run, .. } => run(*pattern, params),
                 Driver::Async { pattern: run, .. } => run(*pattern, params, runtime),
-                Driver::Primitive(primitive) => run_primitive(*pattern, *primitive, params),
+                Driver::Primitive(primitive) => {
+                    run_primitive(*pattern, *primitive, params, runtime)
+                }
                 Driver::Bridge { .. } => Err(ScenarioError::NotApplicable(Refusal::LoadsOnly {
                     implementation: implementation.name.clone(),
                 })),

@@ -9,7 +9,7 @@ use chanlab_scenarios::load::{
     Direction, LoadRun, LoadSpec, start_load_async, start_load_bridge, start_load_sync,
 };
 use chanlab_scenarios::{
-    Outcome, Params, Pattern, Primitive, Runtime, ScenarioError, run_async, run_sync,
+    Outcome, Params, Pattern, Primitive, Runtime, ScenarioError, World, run_async, run_sync,
 };
 
 /// How a cell drives an implementation.
@@ -62,7 +62,11 @@ pub struct Implementation {
 impl Implementation {
     /// Whether it runs tasks on a runtime.
     pub fn is_async(&self) -> bool {
-        matches!(self.driver, Driver::Async { .. } | Driver::Bridge { .. })
+        match self.driver {
+            Driver::Async { .. } | Driver::Bridge { .. } => true,
+            Driver::Primitive(primitive) => primitive.world() == World::Tasks,
+            Driver::Sync { .. } | Driver::Go => false,
+        }
     }
 
     /// Whether it is a channel: a flavor or a bridge, not a primitive.
@@ -70,15 +74,17 @@ impl Implementation {
         !matches!(self.driver, Driver::Primitive(_))
     }
 
-    /// What a user chooses it among: tokio's primitives run as tasks, the
-    /// others (and the Go reference) on threads.
+    /// What a user chooses it among: the primitives by the world they run
+    /// in, the Go reference on threads.
     pub fn class(&self) -> Class {
         match self.driver {
             Driver::Sync { .. } | Driver::Go => Class::Blocking,
             Driver::Async { .. } => Class::Async,
             Driver::Bridge { .. } => Class::Bridge,
-            Driver::Primitive(primitive) if primitive.library() == "tokio" => Class::Async,
-            Driver::Primitive(_) => Class::Blocking,
+            Driver::Primitive(primitive) => match primitive.world() {
+                World::Threads => Class::Blocking,
+                World::Tasks => Class::Async,
+            },
         }
     }
 

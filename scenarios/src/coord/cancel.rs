@@ -3,12 +3,15 @@
 //! may carry a deadline on a [`Clock`].
 
 use std::fmt;
+use std::future::poll_fn;
 use std::mem;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use chanlab_sync::{Arc, Condvar, Mutex};
 
 use super::SharedClock;
+use super::waiters::{Waiters, wake};
 
 /// Why a token is cancelled (Go's `context.Canceled` and
 /// `context.DeadlineExceeded`).
@@ -47,6 +50,8 @@ struct State {
     /// their deadline, and ones nobody holds any more that have no children
     /// of their own. The list is emptied on cancel. Nodes hold no cycles.
     children: Vec<Arc<Node>>,
+    /// Tasks waiting in [`CancelToken::cancelled`].
+    tasks: Waiters,
 }
 
 #[derive(Clone)]
@@ -135,6 +140,23 @@ impl CancelToken {
         }
     }
 
+    /// Waits as a task until the token is cancelled (tokio-util's
+    /// `CancellationToken::cancelled`). As with [`wait`](CancelToken::wait),
+    /// a deadline alone does not end it.
+    pub async fn cancelled(&self) -> CancelReason {
+        poll_fn(|cx| {
+            let mut state = self.node.state.lock();
+            match state.reason {
+                Some(reason) => Poll::Ready(reason),
+                None => {
+                    state.tasks.register(cx.waker());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+
     /// Blocks until the token is cancelled, its deadline passes, or
     /// `timeout` of real time has passed, then reports
     /// [`reason`](CancelToken::reason).
@@ -188,6 +210,7 @@ impl Node {
             state: Mutex::new(State {
                 reason: None,
                 children: Vec::new(),
+                tasks: Waiters::default(),
             }),
             cancelled: Condvar::new(),
             deadline,
@@ -213,15 +236,16 @@ impl Node {
     }
 
     fn cancel(&self, reason: CancelReason) {
-        let children = {
+        let (children, tasks) = {
             let mut state = self.state.lock();
             if state.reason.is_some() {
                 return;
             }
             state.reason = Some(reason);
-            mem::take(&mut state.children)
+            (mem::take(&mut state.children), state.tasks.take())
         };
         self.cancelled.notify_all();
+        wake(tasks);
         for child in children {
             child.cancel(reason);
         }

@@ -2,9 +2,14 @@
 //! limits, backoff) takes a [`Clock`], so tests and loom models run it on a
 //! [`ManualClock`] deterministically, and real runs use [`SystemClock`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use chanlab_sync::Mutex;
+
+/// A task's wait on a [`Clock`].
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A clock shared between threads. It is `std`'s `Arc` even under loom:
 /// loom's `Arc` cannot hold a trait object, and a clock's reference count is
@@ -16,8 +21,10 @@ pub type SharedClock = std::sync::Arc<dyn Clock>; // tidy: std::sync allowed (se
 pub trait Clock: Send + Sync + 'static {
     /// Time since the clock's origin.
     fn now(&self) -> Duration;
-    /// Waits for `duration` of this clock's time.
+    /// Waits for `duration` of this clock's time, blocking the thread.
     fn sleep(&self, duration: Duration);
+    /// Waits for `duration` of this clock's time, as a task.
+    fn sleep_async(&self, duration: Duration) -> Sleep;
 }
 
 /// Real time, from the moment the clock was made.
@@ -49,11 +56,16 @@ impl Clock for SystemClock {
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
     }
+
+    /// On tokio's timer, whose resolution is a millisecond.
+    fn sleep_async(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
 }
 
 /// Virtual time that moves only when told: [`ManualClock::advance`], or a
-/// [`Clock::sleep`], which advances it by the time slept and returns at
-/// once.
+/// [`Clock::sleep`] or [`Clock::sleep_async`], which advance it by the time
+/// slept and return at once, so it needs no runtime's timer.
 #[derive(Debug)]
 pub struct ManualClock {
     now: Mutex<Duration>,
@@ -86,5 +98,10 @@ impl Clock for ManualClock {
 
     fn sleep(&self, duration: Duration) {
         self.advance(duration);
+    }
+
+    fn sleep_async(&self, duration: Duration) -> Sleep {
+        self.advance(duration);
+        Box::pin(std::future::ready(()))
     }
 }

@@ -1,12 +1,14 @@
 //! [`ErrGroup`]: Go's `errgroup`. Tasks run on their own threads under one
 //! cancellation token; the first error cancels the token, and
 //! [`ErrGroup::wait`] joins every task and returns that error.
+//! [`AsyncErrGroup`] is the same group for tasks on an [`Executor`].
 
+use std::future::Future;
 use std::num::NonZeroUsize;
 
 use chanlab_sync::{Arc, Mutex};
 
-use super::{CancelToken, DropGuard, Semaphore, WaitGroup};
+use super::{CancelToken, DropGuard, Executor, Semaphore, TaskSet, WaitGroup};
 use crate::ScenarioError;
 
 /// A group of fallible tasks sharing a cancellation token.
@@ -88,12 +90,93 @@ impl<E: Send + 'static> ErrGroup<E> {
     }
 }
 
+/// [`ErrGroup`] for tasks: each runs on executor `X` under the group's
+/// token, and a limit makes [`spawn`](AsyncErrGroup::spawn) await a slot.
+pub struct AsyncErrGroup<E, X: Executor> {
+    token: CancelToken,
+    first_error: Arc<Mutex<Option<E>>>,
+    limit: Option<Semaphore>,
+    /// Dropped before `tasks`: a group dropped without
+    /// [`wait`](AsyncErrGroup::wait) cancels its tasks first.
+    _stop_on_drop: DropGuard,
+    tasks: X::Tasks<()>,
+    started: usize,
+}
+
+impl<E: Send + 'static, X: Executor> AsyncErrGroup<E, X> {
+    /// A group whose token is a child of `parent`, running at most `limit`
+    /// tasks at once when one is given.
+    pub fn new(parent: &CancelToken, limit: Option<NonZeroUsize>) -> Self {
+        let token = parent.child();
+        AsyncErrGroup {
+            _stop_on_drop: token.drop_guard(),
+            token,
+            first_error: Arc::new(Mutex::new(None)),
+            limit: limit.map(|limit| Semaphore::new(limit.get())),
+            tasks: Default::default(),
+            started: 0,
+        }
+    }
+
+    /// The group's token: cancelled by the first error, or by the parent.
+    pub fn token(&self) -> &CancelToken {
+        &self.token
+    }
+
+    /// Starts the task `task` makes of the group's token, first awaiting a
+    /// free slot when the group has a limit.
+    pub async fn spawn<T>(&mut self, task: impl FnOnce(CancelToken) -> T)
+    where
+        T: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let permit = match &self.limit {
+            Some(limit) => Some(limit.acquire_async().await),
+            None => None,
+        };
+        let token = self.token.clone();
+        let first_error = Arc::clone(&self.first_error);
+        let task = task(token.clone());
+        self.tasks.spawn(async move {
+            let _permit = permit;
+            let _cancel_on_panic = CancelOnPanic(token.clone());
+            if let Err(error) = task.await {
+                let mut first = first_error.lock();
+                if first.is_none() {
+                    *first = Some(error);
+                    drop(first);
+                    token.cancel();
+                }
+            }
+        });
+        self.started += 1;
+    }
+
+    /// Tasks started so far.
+    pub fn started(&self) -> usize {
+        self.started
+    }
+
+    /// Awaits every task, cancels the token, and returns the first error;
+    /// a task that panicked is reported in the outer result.
+    pub async fn wait(mut self) -> Result<Result<(), E>, ScenarioError> {
+        let joined = std::mem::take(&mut self.tasks).join().await;
+        self.token.cancel();
+        joined?;
+        Ok(match self.first_error.lock().take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        })
+    }
+}
+
 /// Cancels the group when a task unwinds, so the others stop and `wait`
 /// can report the panic instead of waiting for them forever.
 struct CancelOnPanic(CancelToken);
 
 impl Drop for CancelOnPanic {
     fn drop(&mut self) {
+        // A task unwinds on the thread that polls it, so this holds for
+        // tasks too.
         if std::thread::panicking() {
             self.0.cancel();
         }

@@ -95,6 +95,17 @@ impl<C: Clock> TokenBucket<C> {
         }
     }
 
+    /// [`acquire`](TokenBucket::acquire) for a task: sleeps with
+    /// [`Clock::sleep_async`].
+    pub async fn acquire_async(&self) -> Duration {
+        loop {
+            match self.try_acquire() {
+                Ok(admitted) => return admitted,
+                Err(wait) => self.clock.sleep_async(wait).await,
+            }
+        }
+    }
+
     /// The time between two permits.
     pub fn interval(&self) -> Duration {
         self.interval

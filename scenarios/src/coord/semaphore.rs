@@ -1,8 +1,14 @@
 //! [`Semaphore`]: at most N holders at once, built from a `Mutex` and a
-//! `Condvar`. The patterns compare it with the Go way (a buffered channel
-//! of N tokens) and with `tokio::sync::Semaphore`.
+//! `Condvar`, with an async face for tasks ([`Semaphore::acquire_async`]).
+//! The patterns compare it with the Go way (a buffered channel of N
+//! tokens) and with `tokio::sync::Semaphore`.
+
+use std::future::poll_fn;
+use std::task::Poll;
 
 use chanlab_sync::{Arc, Condvar, Mutex};
+
+use super::waiters::{Waiters, wake};
 
 /// A counting semaphore. Clones share the permits.
 #[derive(Clone, Debug)]
@@ -12,9 +18,16 @@ pub struct Semaphore {
 
 #[derive(Debug)]
 struct Inner {
-    available: Mutex<usize>,
+    state: Mutex<State>,
     /// Signalled each time a permit is returned.
     returned: Condvar,
+}
+
+#[derive(Debug)]
+struct State {
+    available: usize,
+    /// Tasks waiting in [`Semaphore::acquire_async`].
+    tasks: Waiters,
 }
 
 /// One permit, returned when dropped.
@@ -29,47 +42,72 @@ impl Semaphore {
     pub fn new(permits: usize) -> Self {
         Semaphore {
             inner: Arc::new(Inner {
-                available: Mutex::new(permits),
+                state: Mutex::new(State {
+                    available: permits,
+                    tasks: Waiters::default(),
+                }),
                 returned: Condvar::new(),
             }),
         }
     }
 
-    /// Waits for a permit.
+    /// Waits for a permit, blocking the thread.
     pub fn acquire(&self) -> Permit {
-        let mut available = self.inner.available.lock();
-        while *available == 0 {
-            available = self.inner.returned.wait(available);
+        let mut state = self.inner.state.lock();
+        while state.available == 0 {
+            state = self.inner.returned.wait(state);
         }
-        *available -= 1;
+        state.available -= 1;
+        self.permit()
+    }
+
+    /// Waits for a permit as a task. Dropping the future before it is ready
+    /// takes no permit.
+    pub async fn acquire_async(&self) -> Permit {
+        poll_fn(|cx| {
+            let mut state = self.inner.state.lock();
+            if state.available == 0 {
+                state.tasks.register(cx.waker());
+                return Poll::Pending;
+            }
+            state.available -= 1;
+            Poll::Ready(self.permit())
+        })
+        .await
+    }
+
+    /// A permit if one is free now.
+    pub fn try_acquire(&self) -> Option<Permit> {
+        let mut state = self.inner.state.lock();
+        if state.available == 0 {
+            return None;
+        }
+        state.available -= 1;
+        Some(self.permit())
+    }
+
+    fn permit(&self) -> Permit {
         Permit {
             semaphore: self.clone(),
         }
     }
 
-    /// A permit if one is free now.
-    pub fn try_acquire(&self) -> Option<Permit> {
-        let mut available = self.inner.available.lock();
-        if *available == 0 {
-            return None;
-        }
-        *available -= 1;
-        Some(Permit {
-            semaphore: self.clone(),
-        })
-    }
-
     /// Permits free now.
     pub fn available(&self) -> usize {
-        *self.inner.available.lock()
+        self.inner.state.lock().available
     }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        *self.semaphore.inner.available.lock() += 1;
-        // One permit back wakes one waiter: each waiter needs exactly one.
+        let tasks = {
+            let mut state = self.semaphore.inner.state.lock();
+            state.available += 1;
+            state.tasks.take()
+        };
+        // One permit back wakes one waiting thread: each needs exactly one.
         self.semaphore.inner.returned.notify_one();
+        wake(tasks);
     }
 }
 

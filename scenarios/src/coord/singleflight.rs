@@ -1,12 +1,17 @@
 //! [`Singleflight`]: concurrent callers asking for the same key share one
 //! execution of the function and its result (errors included, when the
 //! result is a `Result`); different keys run independently. Go's
-//! `golang.org/x/sync/singleflight`.
+//! `golang.org/x/sync/singleflight`. Threads call [`Singleflight::run`],
+//! tasks [`Singleflight::run_async`], on the same table.
 
 use std::collections::HashMap;
+use std::future::{Future, poll_fn};
 use std::hash::Hash;
+use std::task::Poll;
 
 use chanlab_sync::{Arc, Condvar, Mutex};
+
+use super::waiters::{Waiters, wake};
 
 /// A table of calls in flight, by key.
 pub struct Singleflight<K, V> {
@@ -21,10 +26,23 @@ struct InFlight<V> {
 
 /// One execution in flight and the callers waiting on it.
 struct Call<V> {
-    /// `None` until the leader finishes; `Some(None)` if the leader
-    /// panicked.
-    result: Mutex<Option<Option<V>>>,
+    state: Mutex<CallState<V>>,
+    /// Signalled when the result is set, for waiting threads.
     done: Condvar,
+}
+
+struct CallState<V> {
+    /// `None` until the leader finishes; `Some(None)` if the leader
+    /// panicked, or its future was dropped.
+    result: Option<Option<V>>,
+    /// Tasks waiting for the result.
+    tasks: Waiters,
+}
+
+/// Whether a caller runs the execution or waits for one in flight.
+enum Role<V> {
+    Leads(Arc<Call<V>>),
+    Joins(Arc<Call<V>>),
 }
 
 /// What a caller got back.
@@ -48,32 +66,18 @@ impl<K: Eq + Hash + Clone, V: Clone> Singleflight<K, V> {
     /// in which case it waits for that call's result instead.
     ///
     /// # Panics
-    /// If the execution this caller waits on panicked; the panicking caller
-    /// itself unwinds with its own panic.
+    /// If the execution this caller waits on panicked (or, run by a task,
+    /// was dropped); the panicking caller itself unwinds with its own panic.
     pub fn run(&self, key: K, work: impl FnOnce() -> V) -> Flight<V> {
-        let mut calls = self.calls.lock();
-        if let Some(in_flight) = calls.get_mut(&key) {
-            in_flight.joined += 1;
-            let call = Arc::clone(&in_flight.call);
-            drop(calls);
-            return Flight {
-                value: call.wait(),
-                shared: true,
-            };
-        }
-        let call = Arc::new(Call {
-            result: Mutex::new(None),
-            done: Condvar::new(),
-        });
-        calls.insert(
-            key.clone(),
-            InFlight {
-                call: Arc::clone(&call),
-                joined: 0,
-            },
-        );
-        drop(calls);
-
+        let call = match self.lead_or_join(&key) {
+            Role::Joins(call) => {
+                return Flight {
+                    value: call.wait(),
+                    shared: true,
+                };
+            }
+            Role::Leads(call) => call,
+        };
         let mut leader = Leader {
             table: self,
             key: Some(key),
@@ -86,6 +90,59 @@ impl<K: Eq + Hash + Clone, V: Clone> Singleflight<K, V> {
             shared: joined > 0,
         }
     }
+
+    /// [`run`](Singleflight::run) for a task: awaits `work`, or the
+    /// execution in flight for `key`. A leader whose future is dropped
+    /// retires its call as a panicking one does.
+    ///
+    /// # Panics
+    /// As [`run`](Singleflight::run) does.
+    pub async fn run_async(&self, key: K, work: impl Future<Output = V>) -> Flight<V> {
+        let call = match self.lead_or_join(&key) {
+            Role::Joins(call) => {
+                return Flight {
+                    value: call.wait_async().await,
+                    shared: true,
+                };
+            }
+            Role::Leads(call) => call,
+        };
+        let mut leader = Leader {
+            table: self,
+            key: Some(key),
+            call: &call,
+        };
+        let value = work.await;
+        let joined = leader.finish(Some(value.clone()));
+        Flight {
+            value,
+            shared: joined > 0,
+        }
+    }
+
+    /// Joins the call in flight for `key`, or enters a new one to lead.
+    fn lead_or_join(&self, key: &K) -> Role<V> {
+        let mut calls = self.calls.lock();
+        if let Some(in_flight) = calls.get_mut(key) {
+            in_flight.joined += 1;
+            return Role::Joins(Arc::clone(&in_flight.call));
+        }
+        let call = Arc::new(Call {
+            state: Mutex::new(CallState {
+                result: None,
+                tasks: Waiters::default(),
+            }),
+            done: Condvar::new(),
+        });
+        calls.insert(
+            key.clone(),
+            InFlight {
+                call: Arc::clone(&call),
+                joined: 0,
+            },
+        );
+        Role::Leads(call)
+    }
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> Default for Singleflight<K, V> {
@@ -96,16 +153,33 @@ impl<K: Eq + Hash + Clone, V: Clone> Default for Singleflight<K, V> {
 
 impl<V: Clone> Call<V> {
     fn wait(&self) -> V {
-        let mut result = self.result.lock();
+        let mut state = self.state.lock();
         loop {
-            match &*result {
+            match &state.result {
                 Some(Some(value)) => return value.clone(),
-                Some(None) => panic!("the singleflight execution this call shared panicked"),
-                None => {
-                    result = self.done.wait(result);
-                }
+                Some(None) => Self::lost(),
+                None => state = self.done.wait(state),
             }
         }
+    }
+
+    async fn wait_async(&self) -> V {
+        poll_fn(|cx| {
+            let mut state = self.state.lock();
+            match &state.result {
+                Some(Some(value)) => Poll::Ready(value.clone()),
+                Some(None) => Self::lost(),
+                None => {
+                    state.tasks.register(cx.waker());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+
+    fn lost() -> ! {
+        panic!("the singleflight execution this call shared panicked or was dropped")
     }
 }
 
@@ -131,8 +205,13 @@ impl<K: Eq + Hash, V> Leader<'_, K, V> {
             .lock()
             .remove(&key)
             .map_or(0, |in_flight| in_flight.joined);
-        *self.call.result.lock() = Some(value);
+        let tasks = {
+            let mut state = self.call.state.lock();
+            state.result = Some(value);
+            state.tasks.take()
+        };
         self.call.done.notify_all();
+        wake(tasks);
         joined
     }
 }

@@ -7,28 +7,39 @@
 //!
 //! The ticker delivers ticks on a channel of capacity 1 built by the
 //! flavor, dropping ticks nobody is ready for. The token bucket is
-//! [`TokenBucket`], shared by `workers` threads.
+//! [`TokenBucket`], shared by `workers` threads, or by `workers` tasks
+//! through [`TokenBucket::acquire_async`], which sleeps on tokio's
+//! millisecond timer. Beside it as tasks, `governor`'s direct limiter (the
+//! same GCRA) with the same rate and burst, awaited with `until_ready`,
+//! which sleeps on `futures-timer`'s thread.
 //!
 //! Params: `items` requests, `rate` permits per second, `burst` (token
-//! bucket), `workers` threads asking the bucket.
+//! bucket), `workers` threads (or tasks) asking the bucket.
 //!
 //! Oracle: over every window of the run, admissions never exceed what the
 //! rate allows: for the ticker, the ticks consumed are at least one
 //! interval apart; for the bucket, any `k` consecutive admissions beyond
-//! the burst span at least `k` intervals.
+//! the burst span at least `k` intervals. Each admission's time is the
+//! limiter's own reading of the clock when it admitted: chanlab's bucket
+//! returns it, and `governor` reads it from a clock of chanlab's that
+//! records, on the admitting thread, the last time it gave out.
 //!
 //! [`ManualClock`]: crate::coord::ManualClock
+
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+mod governor;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chanlab_contract::{Receiver, SyncFlavor};
+use tokio::task::JoinSet;
 
-use super::share;
+use super::{join_tasks, share};
 use crate::coord::{Clock, SharedClock, SystemClock, TokenBucket, WaitGroup, interval_of, ticker};
 use crate::outcome::ensure;
 use crate::params::rate_error;
-use crate::{Outcome, Params, ScenarioError};
+use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 /// Paces `items` requests with a ticker on the system clock.
 pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
@@ -42,11 +53,32 @@ pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioErr
 }
 
 /// Shares `items` requests among `workers` threads through one token
-/// bucket on the system clock.
-pub fn run_token_bucket(params: &Params) -> Result<Outcome, ScenarioError> {
-    let bucket = TokenBucket::new(SystemClock::new(), params.rate, params.burst)
-        .map_err(|err| rate_error(params.rate, &err))?;
-    bucket_on(bucket, params.burst, params.workers, params.items)
+/// bucket on the system clock, or among `workers` tasks on `runtime`
+/// through chanlab's bucket or `governor`'s limiter.
+pub fn run_token_bucket(
+    primitive: Primitive,
+    params: &Params,
+    runtime: Runtime,
+) -> Result<Outcome, ScenarioError> {
+    let bucket = || {
+        TokenBucket::new(SystemClock::new(), params.rate, params.burst)
+            .map_err(|err| rate_error(params.rate, &err))
+    };
+    match primitive {
+        Primitive::Chanlab => bucket_on(bucket()?, params.burst, params.workers, params.items),
+        Primitive::ChanlabAsync => runtime.block_on(bucket_as_tasks(
+            bucket()?,
+            params.burst,
+            params.workers,
+            params.items,
+        )),
+        #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+        Primitive::Governor => runtime.block_on(governor::run(params)),
+        other => Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
+            pattern: Pattern::RateLimit,
+            primitive: other,
+        })),
+    }
 }
 
 /// Ticks every `tick` and checks the consumption against `allowed`: the
@@ -100,10 +132,48 @@ fn bucket_on<C: Clock>(
         wait_group.spawn(move || (0..requests).map(|_| bucket.acquire()).collect::<Vec<_>>());
     }
     let threads = wait_group.started();
-    let mut admitted: Vec<Duration> = wait_group.join()?.into_iter().flatten().collect();
+    let admitted = wait_group.join()?.into_iter().flatten().collect();
+    admissions_within(admitted, interval, burst, threads, items)
+}
+
+/// `workers` tasks share `items` admissions from `bucket`, whose promised
+/// burst is `burst`.
+async fn bucket_as_tasks<C: Clock>(
+    bucket: TokenBucket<C>,
+    burst: u32,
+    workers: usize,
+    items: usize,
+) -> Result<Outcome, ScenarioError> {
+    let interval = bucket.interval();
+    let bucket = Arc::new(bucket);
+    let mut tasks = JoinSet::new();
+    for worker in 0..workers {
+        let bucket = Arc::clone(&bucket);
+        let requests = share(items, workers, worker);
+        tasks.spawn(async move {
+            let mut admitted = Vec::with_capacity(requests);
+            for _ in 0..requests {
+                admitted.push(bucket.acquire_async().await);
+            }
+            admitted
+        });
+    }
+    let admitted = join_tasks(tasks).await?.into_iter().flatten().collect();
+    admissions_within(admitted, interval, burst, workers, items)
+}
+
+/// Sorts the admissions of a shared limiter and checks them against its
+/// promise.
+fn admissions_within(
+    mut admitted: Vec<Duration>,
+    interval: Duration,
+    burst: u32,
+    workers: usize,
+    items: usize,
+) -> Result<Outcome, ScenarioError> {
     admitted.sort_unstable();
     within_rate("token bucket", &admitted, interval, burst)?;
-    Ok(Outcome::new(items as u64, threads))
+    Ok(Outcome::new(items as u64, workers))
 }
 
 /// Checks sorted admission times against a rate of one per `interval` with
@@ -172,6 +242,37 @@ mod tests {
             matches!(caught, Err(ScenarioError::Oracle(_))),
             "{caught:?}"
         );
+    }
+
+    #[test]
+    fn bucket_as_tasks_keeps_its_rate_and_a_looser_one_is_caught() {
+        for runtime in Runtime::ALL {
+            let bucket = TokenBucket::new(ManualClock::new(), 1000.0, 4).unwrap();
+            assert!(runtime.block_on(bucket_as_tasks(bucket, 4, 3, 200)).is_ok());
+            let looser = TokenBucket::new(ManualClock::new(), 1000.0, 8).unwrap();
+            let caught = runtime.block_on(bucket_as_tasks(looser, 4, 3, 200));
+            assert!(
+                matches!(caught, Err(ScenarioError::Oracle(_))),
+                "{caught:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_limiter_keeps_its_promise_on_real_time() {
+        let params = Params {
+            items: 200,
+            rate: 20_000.0,
+            burst: 8,
+            workers: 3,
+            ..Params::default()
+        };
+        for &primitive in Pattern::RateLimit.primitives() {
+            for runtime in Runtime::ALL {
+                run_token_bucket(primitive, &params, runtime)
+                    .unwrap_or_else(|err| panic!("{primitive} on {runtime:?}: {err}"));
+            }
+        }
     }
 
     #[test]

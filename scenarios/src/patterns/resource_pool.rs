@@ -32,7 +32,7 @@ use super::{busy, share};
 use crate::coord::{AcquireTimeout, Pool, Pooled, WaitGroup};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
-use crate::{Outcome, Params, ScenarioError};
+use crate::{Outcome, Params, Primitive, Runtime, ScenarioError};
 
 /// Pool size when `capacity` is unbounded or zero.
 const DEFAULT_SIZE: usize = 4;
@@ -167,7 +167,7 @@ fn new_pool(size: usize, registry: &Arc<Registry>) -> Pool<FakeConnection> {
 }
 
 /// Runs the jobs against one pool.
-pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
+pub fn run(_: Primitive, params: &Params, _: Runtime) -> Result<Outcome, ScenarioError> {
     let registry = Arc::new(Registry::new());
     let pool = new_pool(pool_size(params), &registry);
     run_with(params, pool, registry)
@@ -339,6 +339,10 @@ mod tests {
 
     /// What an oracle message names, and the fault that should cause it.
     type Fault = (&'static str, fn(&mut Tally));
+
+    fn run(params: &Params) -> Result<Outcome, ScenarioError> {
+        super::run(Primitive::Chanlab, params, Runtime::MultiThread)
+    }
 
     fn params(items: usize, workers: usize, capacity: Capacity) -> Params {
         Params {

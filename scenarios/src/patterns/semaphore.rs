@@ -136,8 +136,12 @@ pub async fn run_channel_async_on<F: AsyncFlavor, E: Executor>(
     Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
 }
 
-/// chanlab's semaphore on threads, or tokio's as tasks.
-pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, ScenarioError> {
+/// chanlab's semaphore on threads, or tokio's as tasks on `runtime`.
+pub fn run_primitive(
+    primitive: Primitive,
+    params: &Params,
+    runtime: Runtime,
+) -> Result<Outcome, ScenarioError> {
     let permits = permits(params)?;
     let gauge = Arc::new(Gauge::new());
     let (threads, returned) = match primitive {
@@ -161,7 +165,7 @@ pub fn run_primitive(primitive: Primitive, params: &Params) -> Result<Outcome, S
         }
         Primitive::TokioSemaphore => {
             let semaphore = Arc::new(tokio::sync::Semaphore::new(permits));
-            let threads = Runtime::MultiThread.block_on(async {
+            let threads = runtime.block_on(async {
                 let mut tasks = tokio::task::JoinSet::new();
                 for worker in 0..params.workers {
                     let (semaphore, gauge) = (Arc::clone(&semaphore), Arc::clone(&gauge));

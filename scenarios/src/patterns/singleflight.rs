@@ -9,9 +9,18 @@
 //! finished starts a new execution: singleflight deduplicates calls, it does
 //! not cache. Go's `golang.org/x/sync/singleflight`.
 //!
-//! Params: `workers` caller threads share `items` calls; `producers` keys
-//! (at least 2), which every caller asks for in turn; `work` per execution.
-//! Every execution for an odd key fails.
+//! As tasks, the callers run on chanlab's table through
+//! [`Singleflight::run_async`], and on `async_singleflight`'s `Group`; an
+//! execution does its work and then yields once, so callers on a
+//! one-thread runtime can join it. `async_singleflight` hands the callers
+//! that joined a failed execution an error without its value
+//! (`Err(None)`), and says nothing of sharing: those calls are checked for
+//! an error where one is due, counted as `errors_without_value`, and not
+//! traced to an execution.
+//!
+//! Params: `workers` caller threads (or tasks) share `items` calls;
+//! `producers` keys (at least 2), which every caller asks for in turn;
+//! `work` per execution. Every execution for an odd key fails.
 //!
 //! Oracle: one logical clock (an atomic counter) stamps each call's begin
 //! and end and each execution's start; an execution retires when the call
@@ -23,16 +32,21 @@
 //! timing, so the oracle never requires it; it reports the executions and
 //! the calls that shared.
 
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+mod async_singleflight;
+
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::Duration;
 
 use chanlab_sync::Arc;
 use chanlab_sync::atomic::{AtomicU64, Ordering};
+use tokio::task::JoinSet;
 
-use super::{busy, share};
-use crate::coord::{Flight, Singleflight, WaitGroup};
+use super::{busy, join_tasks, share};
+use crate::coord::{Flight, Singleflight, WaitGroup, yield_now};
 use crate::outcome::ensure;
-use crate::{Outcome, Params, ScenarioError};
+use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 /// Fewest keys in a run: one whose executions succeed, one whose fail.
 const MIN_KEYS: usize = 2;
@@ -70,6 +84,34 @@ impl Table for Singleflight<usize, Value> {
     }
 }
 
+/// What a call to a table as a task returned.
+struct Answer {
+    /// The result, or `None` for an error without its value.
+    value: Option<Value>,
+    /// Whether other calls got this result, where the table says.
+    shared: Option<bool>,
+}
+
+/// [`Table`] for tasks.
+trait AsyncTable: Send + Sync + 'static {
+    /// Awaits `work` for `key`, or the execution in flight for it.
+    fn call(
+        &self,
+        key: usize,
+        work: impl Future<Output = Value> + Send,
+    ) -> impl Future<Output = Answer> + Send;
+}
+
+impl AsyncTable for Singleflight<usize, Value> {
+    async fn call(&self, key: usize, work: impl Future<Output = Value> + Send) -> Answer {
+        let flight = self.run_async(key, work).await;
+        Answer {
+            value: Some(flight.value),
+            shared: Some(flight.shared),
+        }
+    }
+}
+
 /// The logical clock and the execution ids, shared by every caller.
 struct Clocks {
     logical: AtomicU64,
@@ -91,8 +133,10 @@ struct Call {
     end: u64,
     /// The execution this call ran itself, if it was the one to run it.
     led: Option<Led>,
-    value: Value,
-    shared: bool,
+    /// The result, or `None` for an error that came without its value.
+    value: Option<Value>,
+    /// Whether other calls got the same result, where the table says.
+    shared: Option<bool>,
 }
 
 /// An execution as the call that ran it saw it.
@@ -102,21 +146,38 @@ struct Led {
     start: u64,
 }
 
-/// Runs the callers on chanlab's [`Singleflight`].
-pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
-    run_on(Singleflight::new(), params)
+/// Runs the callers on chanlab's [`Singleflight`], on threads or as tasks
+/// on `runtime`, or as tasks on `async_singleflight`'s `Group`.
+pub fn run(
+    primitive: Primitive,
+    params: &Params,
+    runtime: Runtime,
+) -> Result<Outcome, ScenarioError> {
+    match primitive {
+        Primitive::Chanlab => run_on(Singleflight::new(), params),
+        Primitive::ChanlabAsync => runtime.block_on(run_tasks(Singleflight::new(), params)),
+        #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+        Primitive::AsyncSingleflight => {
+            runtime.block_on(run_tasks(async_singleflight::Group::default(), params))
+        }
+        other => Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
+            pattern: Pattern::Singleflight,
+            primitive: other,
+        })),
+    }
+}
+
+fn new_clocks() -> Clocks {
+    Clocks {
+        logical: AtomicU64::new(0),
+        executions: AtomicU64::new(0),
+    }
 }
 
 fn run_on<T: Table>(table: T, params: &Params) -> Result<Outcome, ScenarioError> {
     let keys = params.producers.max(MIN_KEYS);
     let mut wait_group = WaitGroup::new();
-    let shared = Arc::new((
-        table,
-        Clocks {
-            logical: AtomicU64::new(0),
-            executions: AtomicU64::new(0),
-        },
-    ));
+    let shared = Arc::new((table, new_clocks()));
     for caller in 0..params.workers {
         let shared = Arc::clone(&shared);
         let calls = share(params.items, params.workers, caller);
@@ -130,11 +191,43 @@ fn run_on<T: Table>(table: T, params: &Params) -> Result<Outcome, ScenarioError>
     }
     let threads = wait_group.started();
     let calls: Vec<Call> = wait_group.join()?.into_iter().flatten().collect();
-    let executions = check(&calls)?;
-    let shared = calls.iter().filter(|call| call.shared).count();
+    finish(params, threads, &calls)
+}
+
+/// The callers as tasks, on a table for tasks.
+async fn run_tasks<T: AsyncTable>(table: T, params: &Params) -> Result<Outcome, ScenarioError> {
+    let keys = params.producers.max(MIN_KEYS);
+    let shared = Arc::new((table, new_clocks()));
+    let mut tasks = JoinSet::new();
+    for caller in 0..params.workers {
+        let shared = Arc::clone(&shared);
+        let calls = share(params.items, params.workers, caller);
+        let work = params.work;
+        tasks.spawn(async move {
+            let (table, clocks) = &*shared;
+            let mut made = Vec::with_capacity(calls);
+            for call in 0..calls {
+                made.push(one_call_async(table, clocks, call % keys, work).await);
+            }
+            made
+        });
+    }
+    let calls: Vec<Call> = join_tasks(tasks).await?.into_iter().flatten().collect();
+    finish(params, params.workers, &calls)
+}
+
+/// Checks the calls and counts what they did.
+fn finish(params: &Params, threads: usize, calls: &[Call]) -> Result<Outcome, ScenarioError> {
+    let executions = check(calls)?;
+    let shared = calls
+        .iter()
+        .filter(|call| call.shared == Some(true))
+        .count();
+    let without_value = calls.iter().filter(|call| call.value.is_none()).count();
     Ok(Outcome::new(params.items as u64, threads)
         .with("executions", executions as u64)
-        .with("shared", shared as u64))
+        .with("shared", shared as u64)
+        .with("errors_without_value", without_value as u64))
 }
 
 /// Calls `table` for `key`, stamping the call and, if this call runs the
@@ -149,12 +242,7 @@ fn one_call<T: Table>(table: &T, clocks: &Clocks, key: usize, work: Duration) ->
             start: clocks.tick(),
         });
         busy(work);
-        let execution = Execution { key, id };
-        if fails(key) {
-            Err(Failed(execution))
-        } else {
-            Ok(execution)
-        }
+        execution_result(key, id)
     });
     let end = clocks.tick();
     Call {
@@ -162,8 +250,51 @@ fn one_call<T: Table>(table: &T, clocks: &Clocks, key: usize, work: Duration) ->
         begin,
         end,
         led,
-        value: flight.value,
-        shared: flight.shared,
+        value: Some(flight.value),
+        shared: Some(flight.shared),
+    }
+}
+
+/// [`one_call`] as a task: the execution works, then yields once, so
+/// other callers can join it on any runtime.
+async fn one_call_async<T: AsyncTable>(
+    table: &T,
+    clocks: &Clocks,
+    key: usize,
+    work: Duration,
+) -> Call {
+    let begin = clocks.tick();
+    let mut led = None;
+    let answer = table
+        .call(key, async {
+            let id = clocks.executions.fetch_add(1, Ordering::SeqCst);
+            led = Some(Led {
+                id,
+                start: clocks.tick(),
+            });
+            busy(work);
+            yield_now().await;
+            execution_result(key, id)
+        })
+        .await;
+    let end = clocks.tick();
+    Call {
+        key,
+        begin,
+        end,
+        led,
+        value: answer.value,
+        shared: answer.shared,
+    }
+}
+
+/// What execution `id` for `key` returns.
+fn execution_result(key: usize, id: u64) -> Value {
+    let execution = Execution { key, id };
+    if fails(key) {
+        Err(Failed(execution))
+    } else {
+        Ok(execution)
     }
 }
 
@@ -199,7 +330,22 @@ fn check(calls: &[Call]) -> Result<usize, ScenarioError> {
 
     let mut got = Vec::with_capacity(calls.len());
     for call in calls {
-        let (answer, failed) = match call.value {
+        let Some(value) = call.value else {
+            ensure(fails(call.key), || {
+                format!(
+                    "a call for key {} got an error, but that key's executions succeed",
+                    call.key
+                )
+            })?;
+            ensure(call.led.is_none(), || {
+                format!(
+                    "the call that ran execution {:?} for key {} got an error without its value",
+                    call.led, call.key
+                )
+            })?;
+            continue;
+        };
+        let (answer, failed) = match value {
             Ok(execution) => (execution, false),
             Err(Failed(execution)) => (execution, true),
         };
@@ -246,15 +392,18 @@ fn check(calls: &[Call]) -> Result<usize, ScenarioError> {
             )
         })?;
         execution.received += 1;
-        got.push(answer.id);
+        got.push((call, answer.id));
     }
 
-    for (call, id) in calls.iter().zip(got) {
+    for (call, id) in got {
         let received = ran.get(&id).map_or(0, |execution| execution.received);
-        ensure(call.shared == (received > 1), || {
+        let Some(shared) = call.shared else {
+            continue;
+        };
+        ensure(shared == (received > 1), || {
             format!(
-                "a call for key {} says shared = {}, but execution {id} went to {received} call(s)",
-                call.key, call.shared
+                "a call for key {} says shared = {shared}, but execution {id} went to {received} call(s)",
+                call.key
             )
         })?;
     }
@@ -287,6 +436,10 @@ mod tests {
                 shared: false,
             }
         }
+    }
+
+    fn run(params: &Params) -> Result<Outcome, ScenarioError> {
+        super::run(Primitive::Chanlab, params, Runtime::MultiThread)
     }
 
     /// One caller, two rounds over two keys: every call runs its own
@@ -335,6 +488,59 @@ mod tests {
         assert!((2..=64).contains(&executions), "{executions} executions");
     }
 
+    impl AsyncTable for StaleTable {
+        async fn call(&self, key: usize, work: impl Future<Output = Value> + Send) -> Answer {
+            let cached = self.0.lock().get(&key).copied();
+            let value = match cached {
+                Some(value) => value,
+                None => {
+                    let value = work.await;
+                    self.0.lock().insert(key, value);
+                    value
+                }
+            };
+            Answer {
+                value: Some(value),
+                shared: None,
+            }
+        }
+    }
+
+    #[test]
+    fn tables_for_tasks_pass_on_both_runtimes() {
+        let params = Params {
+            items: 64,
+            producers: 2,
+            workers: 4,
+            work: Duration::from_micros(200),
+            ..Params::default()
+        };
+        for primitive in [Primitive::ChanlabAsync, Primitive::AsyncSingleflight] {
+            for runtime in Runtime::ALL {
+                let outcome = super::run(primitive, &params, runtime)
+                    .unwrap_or_else(|err| panic!("{primitive} on {runtime:?}: {err}"));
+                assert_eq!(outcome.items, 64);
+                if primitive == Primitive::ChanlabAsync {
+                    assert_eq!(outcome.counters["errors_without_value"], 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn oracle_rejects_a_stale_table_for_tasks() {
+        let err = Runtime::CurrentThread
+            .block_on(run_tasks(
+                StaleTable(Mutex::new(HashMap::new())),
+                &two_sequential_rounds(),
+            ))
+            .unwrap_err();
+        assert!(
+            matches!(&err, ScenarioError::Oracle(message) if message.contains("stale")),
+            "{err}"
+        );
+    }
+
     #[test]
     fn one_producer_still_has_a_failing_key() {
         let params = Params {
@@ -353,8 +559,8 @@ mod tests {
             begin: 0,
             end: 3,
             led: Some(Led { id: 0, start: 1 }),
-            value: Ok(Execution { key: 1, id: 0 }),
-            shared: false,
+            value: Some(Ok(Execution { key: 1, id: 0 })),
+            shared: Some(false),
         };
         let err = check(&[wrong_key]).unwrap_err();
         assert!(err.to_string().contains("a result for key 1"), "{err}");
@@ -363,8 +569,8 @@ mod tests {
             begin: 0,
             end: 3,
             led: Some(Led { id: 0, start: 1 }),
-            value: Ok(Execution { key: 1, id: 0 }),
-            shared: false,
+            value: Some(Ok(Execution { key: 1, id: 0 })),
+            shared: Some(false),
         };
         let err = check(&[swallowed]).unwrap_err();
         assert!(err.to_string().contains("executions fail"), "{err}");

@@ -54,4 +54,5 @@ mod semaphore;
 mod shutdown;
 mod singleflight;
 mod supervisor;
+mod tasks;
 mod token_bucket;

@@ -7,7 +7,7 @@ use std::thread;
 use std::time::Duration;
 
 use chanlab_contract::Capacity;
-use chanlab_scenarios::Params;
+use chanlab_scenarios::{Params, Primitive, Runtime, World};
 
 /// A small run of every pattern: quick, but with enough threads and items
 /// to interleave.
@@ -36,4 +36,13 @@ pub fn within<T: Send + 'static>(
         let _ = done.send(run());
     });
     result.recv_timeout(limit).ok()
+}
+
+/// The runtimes a run on `primitive` covers: both for one that runs as
+/// tasks, one (which it ignores) for one on threads.
+pub fn runtimes_for(primitive: Primitive) -> &'static [Runtime] {
+    match primitive.world() {
+        World::Tasks => &Runtime::ALL,
+        World::Threads => &[Runtime::MultiThread],
+    }
 }

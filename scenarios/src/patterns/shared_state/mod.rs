@@ -12,6 +12,11 @@
 //!   sections it can lose to a mutex;
 //! - atomics for a single word (a counter, one value per fixed key): no lock
 //!   at all, but no invariant that spans two words;
+//! - `arc-swap` when reads far outnumber writes and a reader may see the
+//!   map as it was a moment ago: a read takes no lock, a write copies the
+//!   whole map;
+//! - `dashmap` for a map whose keys are used independently: each shard has
+//!   its own lock, so work on different keys rarely waits;
 //! - tokio's `Mutex` or `RwLock` only when a guard must be held across an
 //!   `.await`; otherwise a blocking lock is faster, in async code too.
 //!
@@ -26,13 +31,16 @@
 //! Atomics cannot keep such a pair; there each entry is one atomic value and
 //! the pair check holds trivially.
 //!
+//! `arc-swap` and `dashmap` are maps, not locks: with them the counter is an
+//! atomic, and what differs is the map.
+//!
 //! The locks are std's, `parking_lot`'s and tokio's by their real paths, not
 //! through the `chanlab-sync` facade: they are what this pattern compares,
 //! so loom does not check it. Each library's adapters have a file of their
 //! own beside this one, as the channel adapters do in `chanlab-impls`.
 //!
-//! Params: `items` operations, split among `workers` threads (tasks on a
-//! multi-thread runtime for tokio's locks), `work` per operation, outside
+//! Params: `items` operations, split among `workers` threads (tasks on the
+//! cell's runtime for tokio's locks), `work` per operation, outside
 //! any lock.
 //!
 //! Oracle: once every worker is joined, the counter equals the number of
@@ -40,12 +48,20 @@
 //! sum to the write operations), and no read, during the run or after it,
 //! saw a torn pair.
 
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+mod arc_swap;
 mod atomics;
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+mod dashmap;
 mod parking_lot;
 mod std_locks;
 mod tokio;
 
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+use arc_swap::Snapshots;
 use atomics::Atomics;
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+use dashmap::Sharded;
 
 use std::future::Future;
 use std::ops::Range;
@@ -66,10 +82,13 @@ const KEYS: usize = 61;
 /// One op in this many writes the map; the others read it.
 const WRITE_EVERY: usize = 10;
 
-/// Runs the workload on `primitive`: on threads, or as tasks on a
-/// multi-thread tokio runtime for tokio's locks. The outcome counts the map
-/// writes as `writes`.
-pub fn run(primitive: Primitive, params: &Params) -> Result<Outcome, ScenarioError> {
+/// Runs the workload on `primitive`: on threads, or as tasks on `runtime`
+/// for tokio's locks. The outcome counts the map writes as `writes`.
+pub fn run(
+    primitive: Primitive,
+    params: &Params,
+    runtime: Runtime,
+) -> Result<Outcome, ScenarioError> {
     match primitive {
         Primitive::StdMutex => run_threads(
             Locked::new(std::sync::Mutex::new, std::sync::Mutex::new),
@@ -88,20 +107,22 @@ pub fn run(primitive: Primitive, params: &Params) -> Result<Outcome, ScenarioErr
             params,
         ),
         Primitive::Atomics => run_threads(Atomics::new(), params),
-        Primitive::TokioMutex => Runtime::MultiThread.block_on(run_tasks(
+        #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+        Primitive::ArcSwap => run_threads(Snapshots::new(), params),
+        #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+        Primitive::DashMap => run_threads(Sharded::new(), params),
+        Primitive::TokioMutex => runtime.block_on(run_tasks(
             Locked::new(::tokio::sync::Mutex::new, ::tokio::sync::Mutex::new),
             params,
         )),
-        Primitive::TokioRwLock => Runtime::MultiThread.block_on(run_tasks(
+        Primitive::TokioRwLock => runtime.block_on(run_tasks(
             Locked::new(::tokio::sync::RwLock::new, ::tokio::sync::RwLock::new),
             params,
         )),
-        Primitive::Chanlab | Primitive::TokioSemaphore => {
-            Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
-                pattern: Pattern::SharedState,
-                primitive,
-            }))
-        }
+        other => Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
+            pattern: Pattern::SharedState,
+            primitive: other,
+        })),
     }
 }
 
@@ -340,7 +361,8 @@ mod tests {
     }
 
     fn passes(primitive: Primitive) {
-        let outcome = run(primitive, &small()).unwrap_or_else(|err| panic!("{primitive}: {err}"));
+        let outcome = run(primitive, &small(), Runtime::MultiThread)
+            .unwrap_or_else(|err| panic!("{primitive}: {err}"));
         assert_eq!(outcome.items, 2_000, "{primitive}");
         assert_eq!(outcome.threads, 3, "{primitive}");
         assert_eq!(outcome.counters.get("writes"), Some(&200), "{primitive}");
@@ -372,6 +394,16 @@ mod tests {
     }
 
     #[test]
+    fn arc_swap_passes() {
+        passes(Primitive::ArcSwap);
+    }
+
+    #[test]
+    fn dashmap_passes() {
+        passes(Primitive::DashMap);
+    }
+
+    #[test]
     fn tokio_mutex_passes() {
         passes(Primitive::TokioMutex);
     }
@@ -384,14 +416,16 @@ mod tests {
     #[test]
     fn every_compared_primitive_runs() {
         for &primitive in Pattern::SharedState.primitives() {
-            assert!(run(primitive, &small()).is_ok(), "{primitive}");
+            for runtime in Runtime::ALL {
+                assert!(run(primitive, &small(), runtime).is_ok(), "{primitive}");
+            }
         }
     }
 
     #[test]
     fn other_primitives_are_refused() {
         for primitive in [Primitive::Chanlab, Primitive::TokioSemaphore] {
-            let err = run(primitive, &small()).unwrap_err();
+            let err = run(primitive, &small(), Runtime::MultiThread).unwrap_err();
             assert!(matches!(err, ScenarioError::NotApplicable(_)), "{err}");
         }
     }

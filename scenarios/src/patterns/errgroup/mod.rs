@@ -16,14 +16,27 @@
 //! the others end only on cancellation: spawned later, it could wait
 //! forever for a slot they hold.
 //!
+//! As tasks (`tasks.rs`), the same workload runs on chanlab's
+//! [`AsyncErrGroup`](crate::coord::AsyncErrGroup), and on tokio's
+//! `JoinSet` the way its users write an error group: spawn while under the
+//! limit, and on the first error abort every other task and spawn no more.
+//! There a task stops when it is dropped at an await, not when it sees a
+//! token, and the tasks not yet spawned never run: both count as stopped.
+//! Tasks work unit by unit and yield between units, so a one-thread runtime
+//! runs the failing task too.
+//!
 //! Params: `items` tasks (2..=64), `workers` tasks at most at
 //! once (the group's limit), `work` per unit of a task's work.
 //!
 //! Oracle: waiting returns task 0's error, not a cancellation; every other
-//! task saw the token cancelled; no more than `workers` tasks ran at once;
-//! every task started ended; the group's error did not cancel its parent
-//! token. In a run where no task fails, waiting returns `Ok` and no task
-//! sees a cancellation.
+//! task that began stopped (saw the token cancelled, or was aborted); every
+//! task was started (Go's errgroup runs every task it is given; a `JoinSet`
+//! that stops spawning is excused); no more than `workers` tasks ran at
+//! once; every task started ended; the group's error did not cancel its
+//! parent token. In a run where no task fails, waiting returns `Ok` and no
+//! task sees a cancellation.
+
+mod tasks;
 
 use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
@@ -33,9 +46,9 @@ use chanlab_sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::busy;
 use crate::coord::{CancelReason, CancelToken, ErrGroup};
-use crate::oracle::Gauge;
+use crate::oracle::{Gauge, GaugeGuard};
 use crate::outcome::ensure;
-use crate::{Outcome, ParamError, Params, ScenarioError};
+use crate::{Outcome, ParamError, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 /// Fewest tasks in a run: one that fails and one it cancels.
 const MIN_TASKS: usize = 2;
@@ -75,10 +88,81 @@ enum Mode {
 struct Log {
     /// Tasks running the task body at once.
     running: Gauge,
+    /// Per task: whether its body began.
+    began: Vec<AtomicBool>,
     /// Per task: whether it saw the token cancelled.
     saw_cancel: Vec<AtomicBool>,
-    /// Tasks that returned.
+    /// Per task: whether it was dropped before it returned.
+    aborted: Vec<AtomicBool>,
+    /// Tasks that returned or were dropped.
     ended: AtomicUsize,
+}
+
+impl Log {
+    fn new(tasks: usize) -> Self {
+        let flags = || (0..tasks).map(|_| AtomicBool::new(false)).collect();
+        Log {
+            running: Gauge::new(),
+            began: flags(),
+            saw_cancel: flags(),
+            aborted: flags(),
+            ended: AtomicUsize::new(0),
+        }
+    }
+
+    /// What the oracle judges, once every task has ended.
+    fn seen(&self, result: Result<(), TaskError>, started: usize, parent_cancelled: bool) -> Seen {
+        let read = |flags: &[AtomicBool]| flags.iter().map(|f| f.load(Ordering::SeqCst)).collect();
+        Seen {
+            result,
+            tasks: self.began.len(),
+            started,
+            ended: self.ended.load(Ordering::SeqCst),
+            most_at_once: self.running.most(),
+            began: read(&self.began),
+            saw_cancel: read(&self.saw_cancel),
+            aborted: read(&self.aborted),
+            parent_cancelled,
+        }
+    }
+}
+
+/// One task's body, recorded from when it begins to when it ends, however
+/// it ends: a task dropped at an await before it returned was aborted.
+struct Record<'a> {
+    log: &'a Log,
+    task: usize,
+    returned: bool,
+    _inside: GaugeGuard<'a>,
+}
+
+impl<'a> Record<'a> {
+    fn begin(log: &'a Log, task: usize) -> Self {
+        log.began[task].store(true, Ordering::SeqCst);
+        Record {
+            log,
+            task,
+            returned: false,
+            _inside: log.running.enter(),
+        }
+    }
+
+    /// The task returned `result`.
+    fn returned(mut self, result: &Result<(), TaskError>) {
+        if let Err(TaskError::Cancelled { .. }) = result {
+            self.log.saw_cancel[self.task].store(true, Ordering::SeqCst);
+        }
+        self.returned = true;
+    }
+}
+
+impl Drop for Record<'_> {
+    fn drop(&mut self) {
+        if !self.returned {
+            self.log.aborted[self.task].store(true, Ordering::SeqCst);
+        }
+        self.log.ended.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// What the oracle judges, read once the group has been waited on.
@@ -89,8 +173,30 @@ struct Seen {
     started: usize,
     ended: usize,
     most_at_once: usize,
+    began: Vec<bool>,
     saw_cancel: Vec<bool>,
+    aborted: Vec<bool>,
     parent_cancelled: bool,
+}
+
+impl Seen {
+    /// The outcome of a run the oracle passed.
+    fn outcome(&self) -> Outcome {
+        let stopped = |flags: &[bool]| flags.iter().filter(|&&f| f).count() as u64;
+        Outcome::new(self.tasks as u64, self.started)
+            .with("cancelled", stopped(&self.saw_cancel))
+            .with("aborted", stopped(&self.aborted))
+            .with("most_at_once", self.most_at_once as u64)
+    }
+}
+
+/// Whether the group promises to run every task it is given, as Go's
+/// errgroup does, or may stop spawning after the first error, as a
+/// `JoinSet` written as an error group does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spawns {
+    Every,
+    UntilAnError,
 }
 
 /// What the pattern needs of an error group: [`ErrGroup`] is the one it
@@ -118,81 +224,92 @@ impl Group for ErrGroup<TaskError> {
     }
 }
 
-/// Runs the group with one failing task.
-pub fn run(params: &Params) -> Result<Outcome, ScenarioError> {
-    run_mode::<ErrGroup<TaskError>>(params, Mode::OneFails, GIVE_UP)
+/// Runs the group with one failing task: chanlab's on threads, or as tasks
+/// on `runtime` chanlab's async group or tokio's `JoinSet`.
+pub fn run(
+    primitive: Primitive,
+    params: &Params,
+    runtime: Runtime,
+) -> Result<Outcome, ScenarioError> {
+    let setup = Setup::new(params, GIVE_UP)?;
+    match primitive {
+        Primitive::Chanlab => run_mode::<ErrGroup<TaskError>>(params, setup, Mode::OneFails),
+        Primitive::ChanlabAsync => runtime.block_on(tasks::on_async_group(params, setup)),
+        Primitive::TokioJoinSet => runtime.block_on(tasks::on_join_set(params, setup)),
+        other => Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
+            pattern: Pattern::ErrGroup,
+            primitive: other,
+        })),
+    }
 }
 
-fn run_mode<G: Group>(
-    params: &Params,
-    mode: Mode,
-    give_up: Duration,
-) -> Result<Outcome, ScenarioError> {
-    let tasks = params.items;
-    if !(MIN_TASKS..=MAX_TASKS).contains(&tasks) {
-        return Err(ParamError::new(
-            "items",
-            tasks,
-            format!(
-                "between {MIN_TASKS} and {MAX_TASKS} for errgroup: one task that fails, \
+/// What every version of a run shares: the tasks, the limit, when the
+/// others give up waiting for a cancellation, and the log.
+struct Setup {
+    tasks: usize,
+    limit: NonZeroUsize,
+    give_up: Instant,
+    log: Arc<Log>,
+}
+
+impl Setup {
+    fn new(params: &Params, give_up: Duration) -> Result<Self, ScenarioError> {
+        let tasks = params.items;
+        if !(MIN_TASKS..=MAX_TASKS).contains(&tasks) {
+            return Err(ParamError::new(
+                "items",
+                tasks,
+                format!(
+                    "between {MIN_TASKS} and {MAX_TASKS} for errgroup: one task that fails, \
                  one it cancels, and each is a thread"
-            ),
-        )
-        .into());
+                ),
+            )
+            .into());
+        }
+        let give_up = give_up
+            .checked_add(params.work.saturating_mul(FAIL_AFTER))
+            .and_then(|wait| Instant::now().checked_add(wait))
+            .ok_or_else(|| {
+                ParamError::new("work", format!("{:?}", params.work), "short enough to time")
+            })?;
+        Ok(Setup {
+            tasks,
+            limit: NonZeroUsize::new(params.workers).unwrap_or(NonZeroUsize::MIN),
+            give_up,
+            log: Arc::new(Log::new(tasks)),
+        })
     }
-    let limit = NonZeroUsize::new(params.workers).unwrap_or(NonZeroUsize::MIN);
-    let give_up = give_up
-        .checked_add(params.work.saturating_mul(FAIL_AFTER))
-        .and_then(|wait| Instant::now().checked_add(wait))
-        .ok_or_else(|| {
-            ParamError::new("work", format!("{:?}", params.work), "short enough to time")
-        })?;
-    let log = Arc::new(Log {
-        running: Gauge::new(),
-        saw_cancel: (0..tasks).map(|_| AtomicBool::new(false)).collect(),
-        ended: AtomicUsize::new(0),
-    });
+}
+
+fn run_mode<G: Group>(params: &Params, setup: Setup, mode: Mode) -> Result<Outcome, ScenarioError> {
+    let Setup {
+        tasks,
+        limit,
+        give_up,
+        log,
+    } = setup;
     let parent = CancelToken::new();
     let mut group = G::with_limit(&parent, limit);
     for task in 0..tasks {
         let log = Arc::clone(&log);
         let work = params.work;
         group.spawn(move |token| {
-            let inside = log.running.enter();
+            let record = Record::begin(&log, task);
             let result = if mode == Mode::OneFails && task == FAILING {
                 fail(task, work)
             } else {
                 let units = (mode == Mode::NoneFails).then_some(UNITS);
                 work_until_cancelled(task, &token, work, units, give_up)
             };
-            if let Err(TaskError::Cancelled { .. }) = result {
-                log.saw_cancel[task].store(true, Ordering::SeqCst);
-            }
-            log.ended.fetch_add(1, Ordering::SeqCst);
-            drop(inside);
+            record.returned(&result);
             result
         });
     }
     let started = group.started();
     let result = group.wait()?;
-    let seen = Seen {
-        result,
-        tasks,
-        started,
-        ended: log.ended.load(Ordering::SeqCst),
-        most_at_once: log.running.most(),
-        saw_cancel: log
-            .saw_cancel
-            .iter()
-            .map(|saw| saw.load(Ordering::SeqCst))
-            .collect(),
-        parent_cancelled: parent.is_cancelled(),
-    };
-    check(&seen, limit.get(), mode)?;
-    let cancelled = seen.saw_cancel.iter().filter(|&&saw| saw).count();
-    Ok(Outcome::new(tasks as u64, started)
-        .with("cancelled", cancelled as u64)
-        .with("most_at_once", seen.most_at_once as u64))
+    let seen = log.seen(result, started, parent.is_cancelled());
+    check(&seen, limit.get(), mode, Spawns::Every)?;
+    Ok(seen.outcome())
 }
 
 /// The designated task: a little work, then its own error.
@@ -239,8 +356,9 @@ fn work_until_cancelled(
 }
 
 /// The oracle over what the run saw.
-fn check(seen: &Seen, limit: usize, mode: Mode) -> Result<(), ScenarioError> {
-    ensure(seen.started == seen.tasks, || {
+fn check(seen: &Seen, limit: usize, mode: Mode, spawns: Spawns) -> Result<(), ScenarioError> {
+    let may_stop_spawning = spawns == Spawns::UntilAnError && mode == Mode::OneFails;
+    ensure(seen.started == seen.tasks || may_stop_spawning, || {
         format!("{} of {} tasks started", seen.started, seen.tasks)
     })?;
     ensure(seen.ended == seen.started, || {
@@ -267,9 +385,11 @@ fn check(seen: &Seen, limit: usize, mode: Mode) -> Result<(), ScenarioError> {
                     seen.result
                 )
             })?;
-            let mut tasks = seen.saw_cancel.iter().enumerate();
-            match tasks.find(|&(task, &saw)| task != FAILING && !saw) {
-                Some((task, _)) => Err(ScenarioError::Oracle(format!(
+            let stopped = |task: usize| seen.saw_cancel[task] || seen.aborted[task];
+            let unstopped =
+                (0..seen.tasks).find(|&task| task != FAILING && seen.began[task] && !stopped(task));
+            match unstopped {
+                Some(task) => Err(ScenarioError::Oracle(format!(
                     "task {task} never saw the group cancelled after task {FAILING} failed"
                 ))),
                 None => Ok(()),
@@ -279,9 +399,10 @@ fn check(seen: &Seen, limit: usize, mode: Mode) -> Result<(), ScenarioError> {
             ensure(seen.result.is_ok(), || {
                 format!("no task failed, yet wait returned {:?}", seen.result)
             })?;
-            match seen.saw_cancel.iter().position(|&saw| saw) {
+            let stopped = (0..seen.tasks).find(|&task| seen.saw_cancel[task] || seen.aborted[task]);
+            match stopped {
                 Some(task) => Err(ScenarioError::Oracle(format!(
-                    "no task failed, yet task {task} saw the group cancelled"
+                    "no task failed, yet task {task} saw the group cancelled or was aborted"
                 ))),
                 None => Ok(()),
             }
@@ -321,11 +442,16 @@ mod tests {
     #[test]
     fn a_group_whose_error_cancels_nothing_is_caught() {
         let give_up = Duration::from_millis(50);
-        let caught = run_mode::<Deaf>(&params(4, 4, 0), Mode::OneFails, give_up);
+        let p = params(4, 4, 0);
+        let caught = run_mode::<Deaf>(&p, Setup::new(&p, give_up).unwrap(), Mode::OneFails);
         assert!(
             matches!(&caught, Err(ScenarioError::Oracle(why)) if why.contains("never saw")),
             "{caught:?}"
         );
+    }
+
+    fn run(params: &Params) -> Result<Outcome, ScenarioError> {
+        super::run(Primitive::Chanlab, params, Runtime::MultiThread)
     }
 
     fn params(tasks: usize, limit: usize, work_us: u64) -> Params {
@@ -375,8 +501,9 @@ mod tests {
 
     #[test]
     fn no_failure_returns_ok() {
-        let outcome =
-            run_mode::<ErrGroup<TaskError>>(&params(6, 2, 20), Mode::NoneFails, GIVE_UP).unwrap();
+        let p = params(6, 2, 20);
+        let setup = Setup::new(&p, GIVE_UP).unwrap();
+        let outcome = run_mode::<ErrGroup<TaskError>>(&p, setup, Mode::NoneFails).unwrap();
         assert_eq!(outcome.counters["cancelled"], 0);
         assert!(outcome.counters["most_at_once"] <= 2);
     }
@@ -388,14 +515,19 @@ mod tests {
             started: 3,
             ended: 3,
             most_at_once: 2,
+            began: vec![true; 3],
             saw_cancel: vec![false, true, true],
+            aborted: vec![false; 3],
             parent_cancelled: false,
         }
     }
 
     #[test]
     fn oracle_rejects_each_fault() {
-        assert_eq!(check(&good_seen(), 2, Mode::OneFails), Ok(()));
+        assert_eq!(
+            check(&good_seen(), 2, Mode::OneFails, Spawns::Every),
+            Ok(())
+        );
         let faults: [Fault; 5] = [
             ("wait returned", |s| {
                 s.result = Err(TaskError::Cancelled {
@@ -411,7 +543,7 @@ mod tests {
         for (what, fault) in faults {
             let mut seen = good_seen();
             fault(&mut seen);
-            let err = check(&seen, 2, Mode::OneFails).unwrap_err();
+            let err = check(&seen, 2, Mode::OneFails, Spawns::Every).unwrap_err();
             assert!(
                 matches!(&err, ScenarioError::Oracle(m) if m.contains(what)),
                 "{err}"
@@ -420,9 +552,9 @@ mod tests {
         let mut calm = good_seen();
         calm.result = Ok(());
         calm.saw_cancel = vec![false; 3];
-        assert_eq!(check(&calm, 2, Mode::NoneFails), Ok(()));
+        assert_eq!(check(&calm, 2, Mode::NoneFails, Spawns::Every), Ok(()));
         calm.saw_cancel[1] = true;
-        let err = check(&calm, 2, Mode::NoneFails).unwrap_err();
+        let err = check(&calm, 2, Mode::NoneFails, Spawns::Every).unwrap_err();
         assert!(err.to_string().contains("yet task 1 saw"), "{err}");
     }
 }

@@ -1,0 +1,84 @@
+//! Where async patterns and chanlab's task-based primitives run their
+//! tasks: the [`Executor`] trait, with [`Tokio`] for real runs, so a model
+//! checker's executor (shuttle's) can stand in.
+
+use std::future::Future;
+
+use tokio::task::JoinSet;
+
+use super::panic_message;
+use crate::ScenarioError;
+
+/// Where an async pattern runs its tasks: [`Tokio`] in real runs, or a
+/// model checker's executor (shuttle's, in `tests/shuttle.rs`) for the
+/// patterns that need no timer.
+pub trait Executor: 'static {
+    /// A set of tasks returning `T`, spawned on this executor.
+    type Tasks<T: Send + 'static>: TaskSet<T>;
+}
+
+/// Tasks spawned together and joined together.
+pub trait TaskSet<T>: Default {
+    /// Starts `task`.
+    fn spawn(&mut self, task: impl Future<Output = T> + Send + 'static);
+    /// Awaits every task and returns their results, in no particular
+    /// order. A task that panicked is reported as
+    /// [`ScenarioError::Panicked`] (or by the executor itself, as shuttle
+    /// does).
+    fn join(self) -> impl Future<Output = Result<Vec<T>, ScenarioError>>;
+}
+
+/// tokio's executor: the runtime the pattern is run on.
+pub struct Tokio;
+
+impl Executor for Tokio {
+    type Tasks<T: Send + 'static> = JoinSet<T>;
+}
+
+impl<T: Send + 'static> TaskSet<T> for JoinSet<T> {
+    fn spawn(&mut self, task: impl Future<Output = T> + Send + 'static) {
+        JoinSet::spawn(self, task);
+    }
+
+    fn join(self) -> impl Future<Output = Result<Vec<T>, ScenarioError>> {
+        join_tasks(self)
+    }
+}
+
+/// Awaits every task of `tasks` and returns their results, in the order
+/// they finished; a task that panicked is reported after all are joined.
+pub(crate) async fn join_tasks<T: 'static>(mut tasks: JoinSet<T>) -> Result<Vec<T>, ScenarioError> {
+    let mut results = Vec::with_capacity(tasks.len());
+    let mut panic = None;
+    while let Some(result) = tasks.join_next().await {
+        match result {
+            Ok(value) => results.push(value),
+            Err(err) => {
+                panic.get_or_insert_with(|| match err.try_into_panic() {
+                    Ok(payload) => panic_message(payload.as_ref()),
+                    Err(err) => err.to_string(),
+                });
+            }
+        }
+    }
+    match panic {
+        None => Ok(results),
+        Some(message) => Err(ScenarioError::Panicked(message)),
+    }
+}
+
+/// Lets the executor run other tasks before this one goes on: for a task
+/// that works in a loop without awaiting anything, on a runtime with one
+/// thread. Any executor's, not only tokio's (`tokio::task::yield_now`).
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await;
+}
