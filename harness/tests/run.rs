@@ -72,9 +72,13 @@ fn a_run_writes_versioned_results_with_every_measure() {
         .as_object()
         .expect("libraries is a map");
     for library in [
+        "arc-swap",
         "async-channel",
+        "async_singleflight",
         "crossbeam-channel",
+        "dashmap",
         "flume",
+        "governor",
         "hdrhistogram",
         "kanal",
         "parking_lot",
@@ -83,7 +87,7 @@ fn a_run_writes_versioned_results_with_every_measure() {
         let version = libraries[library].as_str().unwrap_or("unknown");
         assert_ne!(version, "unknown", "{library} has no recorded version");
     }
-    assert_eq!(libraries.len(), 7, "{libraries:?}");
+    assert_eq!(libraries.len(), 11, "{libraries:?}");
     assert!(results["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
     assert!(
         results["command"]

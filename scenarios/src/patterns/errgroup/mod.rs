@@ -184,6 +184,7 @@ impl Seen {
     fn outcome(&self) -> Outcome {
         let stopped = |flags: &[bool]| flags.iter().filter(|&&f| f).count() as u64;
         Outcome::new(self.tasks as u64, self.started)
+            .with("started", self.started as u64)
             .with("cancelled", stopped(&self.saw_cancel))
             .with("aborted", stopped(&self.aborted))
             .with("most_at_once", self.most_at_once as u64)
@@ -361,10 +362,16 @@ fn check(seen: &Seen, limit: usize, mode: Mode, spawns: Spawns) -> Result<(), Sc
     ensure(seen.started == seen.tasks || may_stop_spawning, || {
         format!("{} of {} tasks started", seen.started, seen.tasks)
     })?;
-    ensure(seen.ended == seen.started, || {
+    // A task aborted before its first poll never began: only a group that
+    // aborts may have such tasks.
+    let began = seen.began.iter().filter(|&&began| began).count();
+    ensure(began == seen.started || may_stop_spawning, || {
+        format!("{began} of {} started tasks began", seen.started)
+    })?;
+    ensure(seen.ended == began, || {
         format!(
-            "{} of {} started tasks ended before wait returned",
-            seen.ended, seen.started
+            "{} of {began} tasks that began ended before wait returned",
+            seen.ended
         )
     })?;
     ensure(seen.most_at_once <= limit, || {
