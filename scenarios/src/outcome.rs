@@ -163,6 +163,12 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The error for `pattern` asked to run on a `primitive` it does not
+    /// compare.
+    pub fn not_on(pattern: Pattern, primitive: Primitive) -> ScenarioError {
+        ScenarioError::NotApplicable(Refusal::NotOnPrimitive { pattern, primitive })
+    }
+
     /// A short stable name for the kind of refusal, to group refusals by in
     /// results and reports.
     pub fn kind(&self) -> &'static str {

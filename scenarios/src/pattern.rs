@@ -187,10 +187,7 @@ macro_rules! patterns {
             runtime: Runtime,
         ) -> Result<Outcome, ScenarioError> {
             if !pattern.primitives().contains(&primitive) {
-                return Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
-                    pattern,
-                    primitive,
-                }));
+                return Err(Refusal::not_on(pattern, primitive));
             }
             match pattern {
                 $(Pattern::$variant => entry!(
@@ -255,7 +252,7 @@ patterns! {
         async: run_async,
     }
     ResourcePool => "resource-pool" in resource_pool: "A bounded pool of reusable connections, broken ones replaced." {
-        primitives: [Chanlab] => run,
+        primitives: [Chanlab, ChanlabAsync, Deadpool] => run,
     }
     Supervisor => "supervisor" in supervisor: "Restart a failing worker with backoff and a restart budget." {
         sync: run,

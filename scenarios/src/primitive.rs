@@ -74,6 +74,7 @@ primitives! {
     TokioRwLock => "tokio-rwlock" from "tokio" on Tasks: "`tokio::sync::RwLock`.",
     Governor => "governor" from "governor" on Tasks:
         "`governor`'s direct rate limiter (GCRA), awaited with `until_ready`.",
+    Deadpool => "deadpool" from "deadpool" on Tasks: "`deadpool::managed::Pool`.",
     AsyncSingleflight => "async_singleflight" from "async_singleflight" on Tasks:
         "`async_singleflight::Group`.",
     TokioJoinSet => "tokio-joinset" from "tokio" on Tasks:

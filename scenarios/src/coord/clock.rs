@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 
 use chanlab_sync::Mutex;
 
+use super::yield_now;
+
+/// The resolution of tokio's timer.
+const TIMER_TICK: Duration = Duration::from_millis(1);
+
 /// A task's wait on a [`Clock`].
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -57,9 +62,22 @@ impl Clock for SystemClock {
         std::thread::sleep(duration);
     }
 
-    /// On tokio's timer, whose resolution is a millisecond.
+    /// On tokio's timer for whole milliseconds, its resolution, then
+    /// yielding until the deadline: a wait shorter than the timer's tick
+    /// keeps its length, at the cost of the polls, instead of stretching
+    /// to the next tick.
     fn sleep_async(&self, duration: Duration) -> Sleep {
-        Box::pin(tokio::time::sleep(duration))
+        let Some(deadline) = Instant::now().checked_add(duration) else {
+            return Box::pin(tokio::time::sleep(duration));
+        };
+        Box::pin(async move {
+            if let Some(coarse) = duration.checked_sub(TIMER_TICK) {
+                tokio::time::sleep(coarse).await;
+            }
+            while Instant::now() < deadline {
+                yield_now().await;
+            }
+        })
     }
 }
 

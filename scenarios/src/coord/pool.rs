@@ -1,13 +1,17 @@
 //! [`Pool`]: a bounded pool of reusable resources. Acquire waits (with a
 //! timeout) while all are in use; a resource goes back on drop of its
 //! [`Pooled`] guard, and one marked broken is discarded so the next acquire
-//! creates a fresh one.
+//! creates a fresh one. Tasks acquire with [`Pool::acquire_async`].
 
 use std::fmt;
+use std::future::poll_fn;
 use std::ops::{Deref, DerefMut};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use chanlab_sync::{Arc, Condvar, Mutex};
+use chanlab_sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use super::waiters::{Waiters, wake};
 
 /// A pool of at most `size` resources made by a factory on demand.
 pub struct Pool<R> {
@@ -26,6 +30,8 @@ struct State<R> {
     idle: Vec<R>,
     /// Resources that exist: idle plus lent out plus being created.
     live: usize,
+    /// Tasks waiting in [`Pool::acquire_async`].
+    tasks: Waiters,
 }
 
 /// No resource became free in time.
@@ -49,6 +55,7 @@ impl<R: Send + 'static> Pool<R> {
                 state: Mutex::new(State {
                     idle: Vec::new(),
                     live: 0,
+                    tasks: Waiters::default(),
                 }),
                 released: Condvar::new(),
                 size,
@@ -72,17 +79,10 @@ impl<R: Send + 'static> Pool<R> {
     fn acquire_until(&self, deadline: Option<Instant>) -> Result<Pooled<R>, ()> {
         let mut state = self.inner.state.lock();
         loop {
-            if let Some(resource) = state.idle.pop() {
-                return Ok(self.lend(resource));
-            }
-            if state.live < self.inner.size {
-                state.live += 1;
-                drop(state);
-                let slot = Slot(&self.inner);
-                let resource = (self.inner.factory)();
-                std::mem::forget(slot);
-                return Ok(self.lend(resource));
-            }
+            state = match self.try_take(state) {
+                Ok(pooled) => return Ok(pooled),
+                Err(state) => state,
+            };
             state = match deadline {
                 None => self.inner.released.wait(state),
                 Some(deadline) => {
@@ -94,6 +94,40 @@ impl<R: Send + 'static> Pool<R> {
                 }
             };
         }
+    }
+
+    /// Waits for a resource as a task, however long it takes (a caller
+    /// wanting a timeout wraps it in its runtime's). Dropping the future
+    /// before it is ready takes nothing.
+    pub async fn acquire_async(&self) -> Pooled<R> {
+        poll_fn(|cx| match self.try_take(self.inner.state.lock()) {
+            Ok(pooled) => Poll::Ready(pooled),
+            Err(mut state) => {
+                state.tasks.register(cx.waker());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// An idle resource, or a new one if the pool has room; otherwise the
+    /// lock back, to wait on.
+    fn try_take<'a>(
+        &self,
+        mut state: MutexGuard<'a, State<R>>,
+    ) -> Result<Pooled<R>, MutexGuard<'a, State<R>>> {
+        if let Some(resource) = state.idle.pop() {
+            return Ok(self.lend(resource));
+        }
+        if state.live < self.inner.size {
+            state.live += 1;
+            drop(state);
+            let slot = Slot(&self.inner);
+            let resource = (self.inner.factory)();
+            std::mem::forget(slot);
+            return Ok(self.lend(resource));
+        }
+        Err(state)
     }
 
     fn lend(&self, resource: R) -> Pooled<R> {
@@ -120,8 +154,13 @@ struct Slot<'a, R>(&'a Inner<R>);
 
 impl<R> Drop for Slot<'_, R> {
     fn drop(&mut self) {
-        self.0.state.lock().live -= 1;
+        let tasks = {
+            let mut state = self.0.state.lock();
+            state.live -= 1;
+            state.tasks.take()
+        };
         self.0.released.notify_one();
+        wake(tasks);
     }
 }
 
@@ -156,16 +195,20 @@ impl<R> Drop for Pooled<R> {
             return;
         };
         let mut state = self.pool.state.lock();
-        if self.broken {
+        let discarded = if self.broken {
             state.live -= 1;
-            drop(state);
-            drop(resource);
+            Some(resource)
         } else {
             state.idle.push(resource);
-            drop(state);
-        }
-        // Either way exactly one waiter can now proceed.
+            None
+        };
+        let tasks = state.tasks.take();
+        drop(state);
+        // A discarded resource is dropped outside the lock.
+        drop(discarded);
+        // Either way exactly one waiting thread can now proceed.
         self.pool.released.notify_one();
+        wake(tasks);
     }
 }
 

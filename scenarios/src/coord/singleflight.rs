@@ -78,17 +78,8 @@ impl<K: Eq + Hash + Clone, V: Clone> Singleflight<K, V> {
             }
             Role::Leads(call) => call,
         };
-        let mut leader = Leader {
-            table: self,
-            key: Some(key),
-            call: &call,
-        };
-        let value = work();
-        let joined = leader.finish(Some(value.clone()));
-        Flight {
-            value,
-            shared: joined > 0,
-        }
+        let leader = Leader::of(self, key, &call);
+        leader.publish(work())
     }
 
     /// [`run`](Singleflight::run) for a task: awaits `work`, or the
@@ -107,17 +98,8 @@ impl<K: Eq + Hash + Clone, V: Clone> Singleflight<K, V> {
             }
             Role::Leads(call) => call,
         };
-        let mut leader = Leader {
-            table: self,
-            key: Some(key),
-            call: &call,
-        };
-        let value = work.await;
-        let joined = leader.finish(Some(value.clone()));
-        Flight {
-            value,
-            shared: joined > 0,
-        }
+        let leader = Leader::of(self, key, &call);
+        leader.publish(work.await)
     }
 
     /// Joins the call in flight for `key`, or enters a new one to lead.
@@ -189,6 +171,26 @@ struct Leader<'a, K: Eq + Hash, V> {
     table: &'a Singleflight<K, V>,
     key: Option<K>,
     call: &'a Call<V>,
+}
+
+impl<'a, K: Eq + Hash, V: Clone> Leader<'a, K, V> {
+    /// The duty of the caller that leads `call` for `key` in `table`.
+    fn of(table: &'a Singleflight<K, V>, key: K, call: &'a Call<V>) -> Self {
+        Leader {
+            table,
+            key: Some(key),
+            call,
+        }
+    }
+
+    /// Publishes the execution's `value` and returns the leader's flight.
+    fn publish(mut self, value: V) -> Flight<V> {
+        let joined = self.finish(Some(value.clone()));
+        Flight {
+            value,
+            shared: joined > 0,
+        }
+    }
 }
 
 impl<K: Eq + Hash, V> Leader<'_, K, V> {

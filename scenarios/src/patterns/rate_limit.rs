@@ -8,8 +8,8 @@
 //! The ticker delivers ticks on a channel of capacity 1 built by the
 //! flavor, dropping ticks nobody is ready for. The token bucket is
 //! [`TokenBucket`], shared by `workers` threads, or by `workers` tasks
-//! through [`TokenBucket::acquire_async`], which sleeps on tokio's
-//! millisecond timer. Beside it as tasks, `governor`'s direct limiter (the
+//! through [`TokenBucket::acquire_async`], which sleeps on tokio's timer
+//! for whole milliseconds and yields through the rest of a wait. Beside it as tasks, `governor`'s direct limiter (the
 //! same GCRA) with the same rate and burst, awaited with `until_ready`,
 //! which sleeps on `futures-timer`'s thread.
 //!
@@ -74,10 +74,7 @@ pub fn run_token_bucket(
         )),
         #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
         Primitive::Governor => runtime.block_on(governor::run(params)),
-        other => Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
-            pattern: Pattern::RateLimit,
-            primitive: other,
-        })),
+        other => Err(Refusal::not_on(Pattern::RateLimit, other)),
     }
 }
 

@@ -186,10 +186,7 @@ pub fn run_primitive(
             (threads, semaphore.available_permits() == permits)
         }
         other => {
-            return Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
-                pattern: Pattern::Semaphore,
-                primitive: other,
-            }));
+            return Err(Refusal::not_on(Pattern::Semaphore, other));
         }
     };
     check(permits, &gauge, returned)?;

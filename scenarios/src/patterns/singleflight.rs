@@ -160,10 +160,7 @@ pub fn run(
         Primitive::AsyncSingleflight => {
             runtime.block_on(run_tasks(async_singleflight::Group::default(), params))
         }
-        other => Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
-            pattern: Pattern::Singleflight,
-            primitive: other,
-        })),
+        other => Err(Refusal::not_on(Pattern::Singleflight, other)),
     }
 }
 

@@ -155,3 +155,21 @@ fn cancellation_twin_that_never_wakes_deadlocks() {
     );
     assert!(report.contains("deadlock"), "{report}");
 }
+
+/// The pool's async face: the main thread holds the only resource, a task
+/// on another thread waits for it, and the main thread gives it back. A
+/// pool that kept the waker but did not wake it deadlocks here as the
+/// semaphore twin above does; both wake through the same `Waiters`.
+#[test]
+fn a_task_waiting_for_a_pooled_resource_is_woken() {
+    model(|| {
+        let pool = Arc::new(Pool::new(1, || 7_u8));
+        let held = pool.acquire();
+        let waiter = {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || *loom::future::block_on(pool.acquire_async()))
+        };
+        drop(held);
+        assert_eq!(waiter.join().unwrap(), 7);
+    });
+}

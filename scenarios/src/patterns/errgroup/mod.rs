@@ -237,10 +237,7 @@ pub fn run(
         Primitive::Chanlab => run_mode::<ErrGroup<TaskError>>(params, setup, Mode::OneFails),
         Primitive::ChanlabAsync => runtime.block_on(tasks::on_async_group(params, setup)),
         Primitive::TokioJoinSet => runtime.block_on(tasks::on_join_set(params, setup)),
-        other => Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
-            pattern: Pattern::ErrGroup,
-            primitive: other,
-        })),
+        other => Err(Refusal::not_on(Pattern::ErrGroup, other)),
     }
 }
 

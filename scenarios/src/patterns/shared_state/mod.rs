@@ -119,10 +119,7 @@ pub fn run(
             Locked::new(::tokio::sync::RwLock::new, ::tokio::sync::RwLock::new),
             params,
         )),
-        other => Err(ScenarioError::NotApplicable(Refusal::NotOnPrimitive {
-            pattern: Pattern::SharedState,
-            primitive: other,
-        })),
+        other => Err(Refusal::not_on(Pattern::SharedState, other)),
     }
 }
 

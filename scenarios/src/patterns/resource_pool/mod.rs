@@ -22,6 +22,10 @@
 //! replacement per broken one, and at the end the pool holds exactly the
 //! ones made and not broken, all idle.
 
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+mod deadpool;
+mod tasks;
+
 use std::ops::DerefMut;
 use std::time::Duration;
 
@@ -32,7 +36,7 @@ use super::{busy, share};
 use crate::coord::{AcquireTimeout, Pool, Pooled, WaitGroup};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
-use crate::{Outcome, Params, Primitive, Runtime, ScenarioError};
+use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 /// Pool size when `capacity` is unbounded or zero.
 const DEFAULT_SIZE: usize = 4;
@@ -97,24 +101,26 @@ impl Registry {
     }
 }
 
-/// What the pattern needs of a pool: [`Pool`] is the one it runs on; the
-/// tests' broken twin implements it too, to show the oracle rejects it.
-trait Lender: Send + Sync + 'static {
+/// What the pattern needs of any pool, however it lends: [`Pool`] is
+/// chanlab's; the tests' broken twin implements it too, to show the oracle
+/// rejects it.
+trait Pooling: Send + Sync + 'static {
     /// A connection on loan, returned when dropped.
-    type Lease: DerefMut<Target = FakeConnection>;
-    fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout>;
-    /// Marks a leased connection broken, so the pool replaces it.
-    fn discard(lease: &mut Self::Lease);
+    type Lease: DerefMut<Target = FakeConnection> + Send;
+    /// Gives back a leased connection as broken, so the pool replaces it.
+    fn discard(lease: Self::Lease);
     fn live(&self) -> usize;
     fn idle(&self) -> usize;
 }
 
-impl Lender for Pool<FakeConnection> {
+/// A pool threads borrow from.
+trait Lender: Pooling {
+    fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout>;
+}
+
+impl Pooling for Pool<FakeConnection> {
     type Lease = Pooled<FakeConnection>;
-    fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
-        self.acquire_timeout(timeout)
-    }
-    fn discard(lease: &mut Self::Lease) {
+    fn discard(mut lease: Self::Lease) {
         lease.mark_broken();
     }
     fn live(&self) -> usize {
@@ -122,6 +128,12 @@ impl Lender for Pool<FakeConnection> {
     }
     fn idle(&self) -> usize {
         Pool::idle(self)
+    }
+}
+
+impl Lender for Pool<FakeConnection> {
+    fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
+        self.acquire_timeout(timeout)
     }
 }
 
@@ -166,11 +178,74 @@ fn new_pool(size: usize, registry: &Arc<Registry>) -> Pool<FakeConnection> {
     Pool::new(size, move || registry.create())
 }
 
-/// Runs the jobs against one pool.
-pub fn run(_: Primitive, params: &Params, _: Runtime) -> Result<Outcome, ScenarioError> {
+/// Runs the jobs against one pool: chanlab's on threads, or as tasks on
+/// `runtime` chanlab's or deadpool's.
+pub fn run(
+    primitive: Primitive,
+    params: &Params,
+    runtime: Runtime,
+) -> Result<Outcome, ScenarioError> {
     let registry = Arc::new(Registry::new());
-    let pool = new_pool(pool_size(params), &registry);
-    run_with(params, pool, registry)
+    let size = pool_size(params);
+    match primitive {
+        Primitive::Chanlab => run_with(params, new_pool(size, &registry), registry),
+        Primitive::ChanlabAsync => {
+            runtime.block_on(tasks::run_with(params, new_pool(size, &registry), registry))
+        }
+        #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+        Primitive::Deadpool => {
+            let pool = deadpool::new_pool(size, &registry)?;
+            runtime.block_on(tasks::run_with(params, pool, registry))
+        }
+        other => Err(Refusal::not_on(Pattern::ResourcePool, other)),
+    }
+}
+
+impl<P: Pooling> Shared<P> {
+    fn new(params: &Params, pool: P, registry: Arc<Registry>) -> Arc<Self> {
+        let size = pool_size(params);
+        Arc::new(Shared {
+            pool,
+            registry,
+            lent: Gauge::new(),
+            most_live: AtomicUsize::new(0),
+            acquire_timeout: params
+                .work
+                .saturating_mul(params.workers.div_ceil(size) as u32)
+                .saturating_add(ACQUIRE_GRACE),
+        })
+    }
+
+    /// What the oracle judges once every job is done.
+    fn tally(&self, params: &Params, broken: usize) -> Tally {
+        let conns = self.registry.all();
+        Tally {
+            size: pool_size(params),
+            items: params.items,
+            lends: conns
+                .iter()
+                .map(|conn| conn.lends.load(Ordering::SeqCst))
+                .sum(),
+            created: conns.len(),
+            broken,
+            most_lent: self.lent.most(),
+            most_live: self.most_live.load(Ordering::SeqCst),
+            live: self.pool.live(),
+            idle: self.pool.idle(),
+            held_at_end: conns
+                .iter()
+                .filter(|conn| conn.in_use.load(Ordering::SeqCst))
+                .count(),
+        }
+    }
+}
+
+/// Checks the end of a run and counts what it did.
+fn finish(tally: &Tally, threads: usize) -> Result<Outcome, ScenarioError> {
+    check(tally)?;
+    Ok(Outcome::new(tally.items as u64, threads)
+        .with("created", tally.created as u64)
+        .with("broken", tally.broken as u64))
 }
 
 fn run_with<L: Lender>(
@@ -178,18 +253,8 @@ fn run_with<L: Lender>(
     pool: L,
     registry: Arc<Registry>,
 ) -> Result<Outcome, ScenarioError> {
-    let size = pool_size(params);
     let mut wait_group = WaitGroup::new();
-    let shared = Arc::new(Shared {
-        pool,
-        registry,
-        lent: Gauge::new(),
-        most_live: AtomicUsize::new(0),
-        acquire_timeout: params
-            .work
-            .saturating_mul(params.workers.div_ceil(size) as u32)
-            .saturating_add(ACQUIRE_GRACE),
-    });
+    let shared = Shared::new(params, pool, registry);
     for worker in 0..params.workers {
         let shared = Arc::clone(&shared);
         let jobs = share(params.items, params.workers, worker);
@@ -208,43 +273,30 @@ fn run_with<L: Lender>(
     for result in wait_group.join()? {
         broken += result?;
     }
-
-    let conns = shared.registry.all();
-    let tally = Tally {
-        size,
-        items: params.items,
-        lends: conns
-            .iter()
-            .map(|conn| conn.lends.load(Ordering::SeqCst))
-            .sum(),
-        created: conns.len(),
-        broken,
-        most_lent: shared.lent.most(),
-        most_live: shared.most_live.load(Ordering::SeqCst),
-        live: shared.pool.live(),
-        idle: shared.pool.idle(),
-        held_at_end: conns
-            .iter()
-            .filter(|conn| conn.in_use.load(Ordering::SeqCst))
-            .count(),
-    };
-    check(&tally)?;
-    Ok(Outcome::new(params.items as u64, threads)
-        .with("created", tally.created as u64)
-        .with("broken", broken as u64))
+    finish(&shared.tally(params, broken), threads)
 }
 
-/// One job: acquire a connection, use it, maybe break it, give it back.
-/// Returns whether it broke the connection.
+/// One job on a thread: acquire a connection, use it, maybe break it, give
+/// it back. Returns whether it broke the connection.
 fn run_job<L: Lender>(
     shared: &Shared<L>,
     job: usize,
     work: Duration,
 ) -> Result<bool, ScenarioError> {
-    let mut conn = shared
-        .pool
-        .lend(shared.acquire_timeout)
-        .map_err(|err| ScenarioError::Oracle(format!("pool starved: job {job}: {err}")))?;
+    let lent = shared.pool.lend(shared.acquire_timeout);
+    use_lease(shared, job, lent, work)
+}
+
+/// What a job does with the connection it was lent, or with the pool's
+/// refusal to lend one in time.
+fn use_lease<P: Pooling>(
+    shared: &Shared<P>,
+    job: usize,
+    lent: Result<P::Lease, AcquireTimeout>,
+    work: Duration,
+) -> Result<bool, ScenarioError> {
+    let mut conn =
+        lent.map_err(|err| ScenarioError::Oracle(format!("pool starved: job {job}: {err}")))?;
     let lent = shared.lent.enter();
     shared
         .most_live
@@ -276,11 +328,14 @@ fn run_job<L: Lender>(
     let breaks = job % BREAK_EVERY == BREAK_AT;
     if breaks {
         state.broken.store(true, Ordering::SeqCst);
-        L::discard(&mut conn);
     }
     drop(held);
     drop(lent);
-    drop(conn);
+    if breaks {
+        P::discard(conn);
+    } else {
+        drop(conn);
+    }
     Ok(breaks)
 }
 
@@ -407,18 +462,52 @@ mod tests {
     /// be lent again.
     struct KeepsBroken(Pool<FakeConnection>);
 
-    impl Lender for KeepsBroken {
+    impl Pooling for KeepsBroken {
         type Lease = Pooled<FakeConnection>;
-        fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
-            self.0.acquire_timeout(timeout)
-        }
-        fn discard(_: &mut Self::Lease) {}
+        fn discard(_: Self::Lease) {}
         fn live(&self) -> usize {
             self.0.live()
         }
         fn idle(&self) -> usize {
             self.0.idle()
         }
+    }
+
+    impl Lender for KeepsBroken {
+        fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
+            self.0.acquire_timeout(timeout)
+        }
+    }
+
+    impl tasks::AsyncLender for KeepsBroken {
+        async fn lend(&self, _: Duration) -> Result<Self::Lease, AcquireTimeout> {
+            Ok(self.0.acquire_async().await)
+        }
+    }
+
+    #[test]
+    fn pools_for_tasks_pass_and_one_that_lends_broken_connections_is_caught() {
+        let params = Params {
+            items: 100,
+            workers: 4,
+            capacity: Capacity::Bounded(2),
+            work: Duration::from_micros(20),
+            ..Params::default()
+        };
+        for primitive in [Primitive::ChanlabAsync, Primitive::Deadpool] {
+            for runtime in Runtime::ALL {
+                let outcome = super::run(primitive, &params, runtime)
+                    .unwrap_or_else(|err| panic!("{primitive} on {runtime:?}: {err}"));
+                assert!(outcome.counters["created"] <= 2 + outcome.counters["broken"]);
+            }
+        }
+        let registry = Arc::new(Registry::new());
+        let pool = KeepsBroken(new_pool(2, &registry));
+        let caught = Runtime::MultiThread.block_on(tasks::run_with(&params, pool, registry));
+        assert!(
+            matches!(&caught, Err(ScenarioError::Oracle(why)) if why.contains("broken connection")),
+            "{caught:?}"
+        );
     }
 
     #[test]
