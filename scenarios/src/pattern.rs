@@ -218,6 +218,8 @@ patterns! {
     }
     PubSub => "pub-sub" in pubsub: "Topics deliver each message to every subscriber, with a slow-subscriber policy." {
         sync: run,
+        async: run_async,
+        primitives: [TokioBroadcast, TokioWatch] => run_primitive,
     }
     Select => "select" in select: "Wait on several channels with a timeout or a default branch." {
         sync: run,

@@ -77,6 +77,10 @@ primitives! {
     Deadpool => "deadpool" from "deadpool" on Tasks: "`deadpool::managed::Pool`.",
     AsyncSingleflight => "async_singleflight" from "async_singleflight" on Tasks:
         "`async_singleflight::Group`.",
+    TokioBroadcast => "tokio-broadcast" from "tokio" on Tasks:
+        "`tokio::sync::broadcast`, one channel per topic: a lagging receiver loses the oldest.",
+    TokioWatch => "tokio-watch" from "tokio" on Tasks:
+        "`tokio::sync::watch`, one channel per topic: subscribers see the latest value.",
     TokioJoinSet => "tokio-joinset" from "tokio" on Tasks:
         "`tokio::task::JoinSet` as an error group: the first error aborts the other tasks.",
 }

@@ -3,7 +3,7 @@
 
 use chanlab_contract::{Capacity, Receiver};
 use chanlab_impls::Reference;
-use chanlab_scenarios::patterns::pubsub::{Broker, SlowSubscriber, Subscription};
+use chanlab_scenarios::patterns::pubsub::{Broker, SlowSubscriber, Subscription, Threads};
 use chanlab_sync::{Arc, Mutex, thread};
 
 use super::{loom_finds, model};
@@ -11,7 +11,7 @@ use super::{loom_finds, model};
 /// What the registry model needs.
 trait Registry: Send + Sync + 'static {
     fn new() -> Self;
-    fn subscribe(&self) -> Subscription<Reference, u64>;
+    fn subscribe(&self) -> Subscription<Threads<Reference>, u64>;
     fn unsubscribe(&self, id: u64);
     fn publish(&self, message: u64);
 }
@@ -20,7 +20,7 @@ impl Registry for Broker<Reference, u64> {
     fn new() -> Self {
         Broker::new(Capacity::Bounded(1)).unwrap()
     }
-    fn subscribe(&self) -> Subscription<Reference, u64> {
+    fn subscribe(&self) -> Subscription<Threads<Reference>, u64> {
         Broker::subscribe(self, "t", SlowSubscriber::Block).unwrap()
     }
     fn unsubscribe(&self, id: u64) {
@@ -39,7 +39,7 @@ impl Registry for BigLock {
     fn new() -> Self {
         BigLock(Registry::new(), Mutex::new(()))
     }
-    fn subscribe(&self) -> Subscription<Reference, u64> {
+    fn subscribe(&self) -> Subscription<Threads<Reference>, u64> {
         Registry::subscribe(&self.0)
     }
     fn unsubscribe(&self, id: u64) {
