@@ -258,6 +258,7 @@ patterns! {
     }
     Supervisor => "supervisor" in supervisor: "Restart a failing worker with backoff and a restart budget." {
         sync: run,
+        async: run_async,
     }
     SharedState => "shared-state" in shared_state: "A counter and a read-mostly map under each kind of lock." {
         primitives: [StdMutex, StdRwLock, ParkingLotMutex, ParkingLotRwLock, Atomics, ArcSwap, DashMap, TokioMutex, TokioRwLock]

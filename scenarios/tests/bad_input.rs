@@ -177,9 +177,9 @@ fn a_capacity_or_capability_the_flavor_lacks_is_not_applicable() {
     not_applicable("select on std mpsc", || {
         run_sync::<StdMpsc>(Pattern::Select, &small(Capacity::Bounded(4)))
     });
-    not_applicable("an async pattern without an async version", || {
+    not_applicable("a pattern with no version on async channels", || {
         run_async::<TokioMpsc>(
-            Pattern::Supervisor,
+            Pattern::ErrGroup,
             &small(Capacity::Bounded(4)),
             Runtime::CurrentThread,
         )

@@ -203,7 +203,7 @@ fn capable_flavors_refuse_nothing() {
     }
     assert_eq!(
         async_patterns,
-        2 * 10,
-        "ten patterns have async versions on channels, on two runtimes"
+        2 * 11,
+        "eleven patterns have async versions on channels, on two runtimes"
     );
 }

@@ -27,7 +27,7 @@ pub use pool::{AcquireTimeout, Pool, Pooled};
 pub use rate::{InvalidRate, MAX_INTERVAL, TokenBucket, interval_of, ticker};
 pub use semaphore::{Permit, Semaphore};
 pub use singleflight::{Flight, Singleflight};
-pub use supervisor::{Exit, RestartPolicy, Supervisor, SupervisorReport};
+pub use supervisor::{Attempt, Exit, RestartPolicy, Supervisor, SupervisorReport};
 pub(crate) use tasks::join_tasks;
 pub use tasks::{Executor, TaskSet, Tokio, yield_now};
 pub use wait_group::{WaitGroup, panic_message};

@@ -1,13 +1,21 @@
 //! [`Supervisor`]: restarts a failing worker with exponential backoff until
 //! it finishes or a restart budget is spent (Erlang's supervisor, in the
-//! small). A worker fails by returning an error or by panicking.
+//! small). A worker fails by returning an error or by panicking. Threads
+//! run each attempt on a fresh thread ([`Supervisor::run`]); a task awaits
+//! each attempt with its panic caught ([`Supervisor::run_async`]).
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use chanlab_sync::thread;
 
 use super::{SharedClock, panic_message};
+
+/// One attempt of an async worker: a future over the state it borrows.
+pub type Attempt<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
 /// When and how often to restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,16 +82,11 @@ impl Supervisor {
         S: Send + 'static,
         W: FnMut(&mut S) -> Result<(), String> + Send + 'static,
     {
-        let mut report = SupervisorReport {
-            exit: Exit::Completed,
-            failures: Vec::new(),
-            backoffs: Vec::new(),
-        };
+        let mut report = SupervisorReport::new();
         loop {
             let attempt = thread::spawn(move || {
-                let result = catch_unwind(AssertUnwindSafe(|| worker(&mut state))).unwrap_or_else(
-                    |payload| Err(format!("panicked: {}", panic_message(payload.as_ref()))),
-                );
+                let result = catch_unwind(AssertUnwindSafe(|| worker(&mut state)))
+                    .unwrap_or_else(|payload| Err(panicked(payload.as_ref())));
                 (state, worker, result)
             });
             let result;
@@ -91,21 +94,84 @@ impl Supervisor {
                 Ok(returned) => returned,
                 Err(_) => unreachable!("the attempt catches its worker's panic"),
             };
-            let Err(failure) = result else {
-                return (state, report);
-            };
-            report.failures.push(failure.clone());
-            let restart = report.backoffs.len() as u32;
-            if restart >= self.policy.max_restarts {
-                report.exit = Exit::GaveUp {
-                    last_failure: failure,
-                };
-                return (state, report);
+            match self.restart_after(result, &mut report) {
+                Some(backoff) => self.clock.sleep(backoff),
+                None => return (state, report),
             }
-            let backoff = self.policy.backoff(restart);
-            self.clock.sleep(backoff);
-            report.backoffs.push(backoff);
         }
+    }
+
+    /// [`run`](Supervisor::run) for a task: awaits `worker(&mut state)`,
+    /// again after each failure, with a panic in an attempt caught as a
+    /// failure, and the backoff slept with [`Clock::sleep_async`].
+    ///
+    /// [`Clock::sleep_async`]: super::Clock::sleep_async
+    pub async fn run_async<S, W>(&self, mut state: S, mut worker: W) -> (S, SupervisorReport)
+    where
+        S: Send,
+        W: for<'a> FnMut(&'a mut S) -> Attempt<'a> + Send,
+    {
+        let mut report = SupervisorReport::new();
+        loop {
+            let result = CatchUnwind(worker(&mut state)).await;
+            match self.restart_after(result, &mut report) {
+                Some(backoff) => self.clock.sleep_async(backoff).await,
+                None => return (state, report),
+            }
+        }
+    }
+
+    /// Records an attempt's `result`; returns the backoff before the next
+    /// attempt, or `None` when supervision is over (the worker completed,
+    /// or the budget is spent).
+    fn restart_after(
+        &self,
+        result: Result<(), String>,
+        report: &mut SupervisorReport,
+    ) -> Option<Duration> {
+        let Err(failure) = result else {
+            return None;
+        };
+        report.failures.push(failure.clone());
+        let restart = report.backoffs.len() as u32;
+        if restart >= self.policy.max_restarts {
+            report.exit = Exit::GaveUp {
+                last_failure: failure,
+            };
+            return None;
+        }
+        let backoff = self.policy.backoff(restart);
+        report.backoffs.push(backoff);
+        Some(backoff)
+    }
+}
+
+impl SupervisorReport {
+    fn new() -> Self {
+        SupervisorReport {
+            exit: Exit::Completed,
+            failures: Vec::new(),
+            backoffs: Vec::new(),
+        }
+    }
+}
+
+/// A worker's panic, as the failure the supervisor records.
+fn panicked(payload: &(dyn std::any::Any + Send)) -> String {
+    format!("panicked: {}", panic_message(payload))
+}
+
+/// An attempt whose panic while polled becomes its failure. The attempt is
+/// not polled again after it panicked.
+struct CatchUnwind<'a>(Attempt<'a>);
+
+impl Future for CatchUnwind<'_> {
+    type Output = Result<(), String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let attempt = &mut self.0;
+        catch_unwind(AssertUnwindSafe(|| attempt.as_mut().poll(cx)))
+            .unwrap_or_else(|payload| Poll::Ready(Err(panicked(payload.as_ref()))))
     }
 }
 

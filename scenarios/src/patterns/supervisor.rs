@@ -10,7 +10,10 @@
 //!
 //! The worker fails on every [`POISON_EVERY`]th job. Two runs: one with a
 //! budget for every failure, which completes, and one with a budget one
-//! short, which gives up.
+//! short, which gives up. On threads each attempt is a fresh thread; as
+//! tasks ([`run_async`]) the supervisor awaits each attempt, a panic
+//! caught as a failure, and sleeps its backoffs on the clock's async
+//! sleep, while the producer is a task of its own.
 //!
 //! Params: `items` jobs per run, `capacity` of the queue, `work` per job.
 //!
@@ -22,10 +25,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chanlab_contract::{Receiver, Sender, SyncFlavor};
+use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
+use tokio::task::JoinSet;
 
-use super::{busy, require};
-use crate::coord::{Exit, RestartPolicy, Supervisor, SupervisorReport, SystemClock, WaitGroup};
+use super::{busy, join_tasks, require};
+use crate::coord::{
+    Attempt, Exit, RestartPolicy, Supervisor, SupervisorReport, SystemClock, WaitGroup, yield_now,
+};
 use crate::oracle::exactly_once;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
@@ -75,10 +81,51 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
 fn run_with<F: SyncFlavor, R: Restarts>(params: &Params) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
-    let poison = (0..params.items as u64)
-        .filter(|&job| is_poison(job))
-        .count() as u32;
+    let poison = poison_in(params);
     let full = supervise::<F, R>(params, poison)?;
+    let short = match poison {
+        0 => None,
+        _ => Some(supervise::<F, R>(params, poison - 1)?),
+    };
+    both_runs(params, poison, full, short)
+}
+
+/// Runs both supervised runs as tasks on async flavor `F`.
+pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_async_with::<F>(params, |policy| policy).await
+}
+
+/// [`run_async`] with the supervisor given `actual(policy)` instead of the
+/// policy the oracle holds it to.
+async fn run_async_with<F: AsyncFlavor>(
+    params: &Params,
+    actual: fn(RestartPolicy) -> RestartPolicy,
+) -> Result<Outcome, ScenarioError> {
+    require(&F::INFO, params.capacity, None)?;
+    let poison = poison_in(params);
+    let full = supervise_async::<F>(params, poison, actual).await?;
+    let short = match poison {
+        0 => None,
+        _ => Some(supervise_async::<F>(params, poison - 1, actual).await?),
+    };
+    both_runs(params, poison, full, short)
+}
+
+/// Poison jobs among a run's.
+fn poison_in(params: &Params) -> u32 {
+    (0..params.items as u64)
+        .filter(|&job| is_poison(job))
+        .count() as u32
+}
+
+/// Checks how the two runs ended: the full budget completes, the short one
+/// gives up.
+fn both_runs(
+    params: &Params,
+    poison: u32,
+    full: Run,
+    short: Option<Run>,
+) -> Result<Outcome, ScenarioError> {
     ensure(full.exit == Exit::Completed, || {
         format!(
             "with a budget of {poison} restarts for {poison} failures the supervisor ended with {:?}",
@@ -87,8 +134,7 @@ fn run_with<F: SyncFlavor, R: Restarts>(params: &Params) -> Result<Outcome, Scen
     })?;
     let mut threads = full.threads;
     let mut restarts = full.restarts;
-    if poison > 0 {
-        let short = supervise::<F, R>(params, poison - 1)?;
+    if let Some(short) = short {
         ensure(matches!(short.exit, Exit::GaveUp { .. }), || {
             format!(
                 "with a budget one short the supervisor ended with {:?}",
@@ -99,6 +145,15 @@ fn run_with<F: SyncFlavor, R: Restarts>(params: &Params) -> Result<Outcome, Scen
         restarts += short.restarts;
     }
     Ok(Outcome::new(params.items as u64, threads).with("restarts", restarts))
+}
+
+/// The policy of a run allowed `max_restarts`.
+fn policy_of(max_restarts: u32) -> RestartPolicy {
+    RestartPolicy {
+        max_restarts,
+        initial_backoff: Duration::from_micros(10),
+        max_backoff: Duration::from_millis(1),
+    }
 }
 
 /// One supervised run's summary.
@@ -112,11 +167,7 @@ fn supervise<F: SyncFlavor, R: Restarts>(
     params: &Params,
     max_restarts: u32,
 ) -> Result<Run, ScenarioError> {
-    let policy = RestartPolicy {
-        max_restarts,
-        initial_backoff: Duration::from_micros(10),
-        max_backoff: Duration::from_millis(1),
-    };
+    let policy = policy_of(max_restarts);
     let mut producer = WaitGroup::new();
     let (jobs, queue) = F::channel::<u64>(params.capacity)?;
     let items = params.items as u64;
@@ -152,8 +203,75 @@ fn supervise<F: SyncFlavor, R: Restarts>(
     let attempts = report.failures.len() + usize::from(report.exit == Exit::Completed);
     let threads = producer.started() + attempts;
     producer.join()?;
+    judge(params, policy, &state, &left, report, threads)
+}
 
-    let all: Vec<u64> = [&state.processed, &state.failed, &left]
+/// One run as tasks: the producer a task, the supervisor awaiting its
+/// attempts.
+async fn supervise_async<F: AsyncFlavor>(
+    params: &Params,
+    max_restarts: u32,
+    actual: fn(RestartPolicy) -> RestartPolicy,
+) -> Result<Run, ScenarioError> {
+    let policy = policy_of(max_restarts);
+    let (jobs, queue) = F::channel::<u64>(params.capacity)?;
+    let items = params.items as u64;
+    let mut producer = JoinSet::new();
+    producer.spawn(async move {
+        for job in 0..items {
+            if jobs.send(job).await.is_err() {
+                return;
+            }
+        }
+    });
+    let state = Jobs {
+        queue,
+        processed: Vec::new(),
+        failed: Vec::new(),
+    };
+    let work = params.work;
+    let supervisor = Supervisor::new(Arc::new(SystemClock::new()), actual(policy));
+    let (mut state, report) = supervisor
+        .run_async(
+            state,
+            move |jobs: &mut Jobs<F::Receiver<u64>>| -> Attempt<'_> {
+                Box::pin(async move {
+                    while let Ok(job) = jobs.queue.recv().await {
+                        if is_poison(job) {
+                            jobs.failed.push(job);
+                            return Err(format!("poison job {job}"));
+                        }
+                        busy(work);
+                        jobs.processed.push(job);
+                        yield_now().await;
+                    }
+                    Ok(())
+                })
+            },
+        )
+        .await;
+    let mut left = Vec::new();
+    while let Ok(job) = state.queue.recv().await {
+        left.push(job);
+    }
+    let tasks = producer.len() + 1;
+    join_tasks(producer).await?;
+    judge(params, policy, &state, &left, report, tasks)
+}
+
+/// The oracle over one run: every job processed, failed or left exactly
+/// once; the failures the poison jobs met; the backoffs and restarts the
+/// policy's.
+fn judge<R>(
+    params: &Params,
+    policy: RestartPolicy,
+    state: &Jobs<R>,
+    left: &[u64],
+    report: SupervisorReport,
+    threads: usize,
+) -> Result<Run, ScenarioError> {
+    let (items, max_restarts) = (params.items as u64, policy.max_restarts);
+    let all: Vec<u64> = [&state.processed[..], &state.failed[..], left]
         .into_iter()
         .flatten()
         .copied()
@@ -228,6 +346,30 @@ mod tests {
     #[test]
     fn the_policy_is_kept() {
         assert!(run::<Crossbeam>(&Params::small(200)).is_ok());
+    }
+
+    #[test]
+    fn as_tasks_the_policy_is_kept_and_a_relentless_supervisor_is_caught() {
+        use chanlab_impls::FlumeAsync;
+
+        use crate::Runtime;
+        for runtime in Runtime::ALL {
+            let kept = runtime.block_on(run_async::<FlumeAsync>(&Params::small(200)));
+            assert!(kept.is_ok(), "{runtime:?}: {kept:?}");
+            let relentless = |policy| RestartPolicy {
+                max_restarts: u32::MAX,
+                initial_backoff: Duration::ZERO,
+                ..policy
+            };
+            let caught = runtime.block_on(run_async_with::<FlumeAsync>(
+                &Params::small(200),
+                relentless,
+            ));
+            assert!(
+                matches!(caught, Err(ScenarioError::Oracle(_))),
+                "{runtime:?}: {caught:?}"
+            );
+        }
     }
 
     #[test]
