@@ -240,6 +240,7 @@ patterns! {
     }
     RateLimit => "rate-limit" in rate_limit: "A fixed-interval ticker and a token bucket with a burst." {
         sync: run_ticker,
+        async: run_ticker_async,
         primitives: [Chanlab, ChanlabAsync, Governor] => run_token_bucket,
     }
     MapReduce => "map-reduce" in map_reduce: "Word count: split, map in parallel, shuffle by key, reduce." {

@@ -203,7 +203,7 @@ fn capable_flavors_refuse_nothing() {
     }
     assert_eq!(
         async_patterns,
-        2 * 11,
-        "eleven patterns have async versions on channels, on two runtimes"
+        2 * 12,
+        "every pattern on channels, twelve, has an async version, on two runtimes"
     );
 }

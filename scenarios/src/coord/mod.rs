@@ -24,7 +24,7 @@ pub use cancel::{CancelReason, CancelToken, DropGuard};
 pub use clock::{Clock, ManualClock, SharedClock, Sleep, SystemClock};
 pub use errgroup::{AsyncErrGroup, ErrGroup};
 pub use pool::{AcquireTimeout, Pool, Pooled};
-pub use rate::{InvalidRate, MAX_INTERVAL, TokenBucket, interval_of, ticker};
+pub use rate::{InvalidRate, MAX_INTERVAL, TokenBucket, interval_of, ticker, ticker_async};
 pub use semaphore::{Permit, Semaphore};
 pub use singleflight::{Flight, Singleflight};
 pub use supervisor::{Attempt, Exit, RestartPolicy, Supervisor, SupervisorReport};

@@ -2,12 +2,15 @@
 //! fixed-interval [`ticker`] that delivers ticks on a channel, as Go's
 //! `time.Ticker` does.
 
+use std::future::Future;
 use std::time::Duration;
 
-use chanlab_contract::{Capacity, Sender, SyncFlavor, TrySendError, UnsupportedError};
+use chanlab_contract::{
+    AsyncFlavor, AsyncSender, Capacity, Sender, SyncFlavor, TrySendError, UnsupportedError,
+};
 use chanlab_sync::Mutex;
 
-use super::{Clock, SharedClock};
+use super::{Clock, SharedClock, yield_now};
 
 /// The rate was not a positive, finite number of permits per second, or
 /// the burst was zero.
@@ -138,6 +141,36 @@ pub fn ticker<F: SyncFlavor>(
                 Err(TrySendError::Full(_)) => {}
                 Err(TrySendError::Disconnected(_)) => return sent,
             }
+        }
+    };
+    Ok((run, receiver))
+}
+
+/// [`ticker`] for tasks, on async flavor `F`: the ticking loop is a future
+/// for the caller to spawn, sleeping with [`Clock::sleep_async`]. It
+/// yields after each tick, so it takes turns with the receiver even on a
+/// clock whose sleeps return at once.
+pub fn ticker_async<F: AsyncFlavor>(
+    clock: SharedClock,
+    interval: Duration,
+) -> Result<
+    (
+        impl Future<Output = u64> + Send + 'static,
+        F::Receiver<Duration>,
+    ),
+    UnsupportedError,
+> {
+    let (ticks, receiver) = F::channel::<Duration>(Capacity::Bounded(1))?;
+    let run = async move {
+        let mut sent = 0;
+        loop {
+            clock.sleep_async(interval).await;
+            match ticks.try_send(clock.now()) {
+                Ok(()) => sent += 1,
+                Err(TrySendError::Full(_)) => {}
+                Err(TrySendError::Disconnected(_)) => return sent,
+            }
+            yield_now().await;
         }
     };
     Ok((run, receiver))

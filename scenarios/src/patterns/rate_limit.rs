@@ -6,7 +6,8 @@
 //! [`ManualClock`] deterministically; real runs use the system clock.
 //!
 //! The ticker delivers ticks on a channel of capacity 1 built by the
-//! flavor, dropping ticks nobody is ready for. The token bucket is
+//! flavor, dropping ticks nobody is ready for: on a thread over a blocking
+//! flavor, or as a task over an async one ([`run_ticker_async`]). The token bucket is
 //! [`TokenBucket`], shared by `workers` threads, or by `workers` tasks
 //! through [`TokenBucket::acquire_async`], which sleeps on tokio's timer
 //! for whole milliseconds and yields through the rest of a wait. Beside it as tasks, `governor`'s direct limiter (the
@@ -32,11 +33,13 @@ mod governor;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chanlab_contract::{Receiver, SyncFlavor};
+use chanlab_contract::{AsyncFlavor, AsyncReceiver, Receiver, SyncFlavor};
 use tokio::task::JoinSet;
 
 use super::{join_tasks, share};
-use crate::coord::{Clock, SharedClock, SystemClock, TokenBucket, WaitGroup, interval_of, ticker};
+use crate::coord::{
+    Clock, SharedClock, SystemClock, TokenBucket, WaitGroup, interval_of, ticker, ticker_async,
+};
 use crate::outcome::ensure;
 use crate::params::rate_error;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
@@ -49,6 +52,70 @@ pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioErr
         interval,
         interval,
         params.items,
+    )
+}
+
+/// Paces `items` requests with a ticker task on the system clock, over
+/// async flavor `F`.
+pub async fn run_ticker_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    let interval = interval_of(params.rate).map_err(|err| rate_error(params.rate, &err))?;
+    ticker_as_task::<F>(
+        Arc::new(SystemClock::new()),
+        interval,
+        interval,
+        params.items,
+    )
+    .await
+}
+
+/// [`ticker_on`] as tasks: the ticker a task, the consumer this one.
+async fn ticker_as_task<F: AsyncFlavor>(
+    clock: SharedClock,
+    tick: Duration,
+    allowed: Duration,
+    items: usize,
+) -> Result<Outcome, ScenarioError> {
+    let (ticking, mut ticks) = ticker_async::<F>(Arc::clone(&clock), tick)?;
+    let mut ticker = JoinSet::new();
+    ticker.spawn(ticking);
+    let mut consumed = Vec::with_capacity(items);
+    for _ in 0..items {
+        let Ok(sent_at) = ticks.recv().await else {
+            return Err(ScenarioError::Oracle("the ticker stopped early".into()));
+        };
+        consume(&*clock, sent_at, &mut consumed)?;
+    }
+    drop(ticks);
+    let sent = join_tasks(ticker).await?.iter().sum::<u64>();
+    ticked(&consumed, allowed, items, 2, sent)
+}
+
+/// Takes one tick sent at `sent_at`: it cannot arrive before it was sent.
+fn consume(
+    clock: &dyn Clock,
+    sent_at: Duration,
+    consumed: &mut Vec<Duration>,
+) -> Result<(), ScenarioError> {
+    let admitted = clock.now();
+    ensure(admitted >= sent_at, || {
+        format!("a tick sent at {sent_at:?} was received at {admitted:?}")
+    })?;
+    consumed.push(sent_at);
+    Ok(())
+}
+
+/// Checks the ticks consumed against the interval `allowed`.
+fn ticked(
+    consumed: &[Duration],
+    allowed: Duration,
+    items: usize,
+    threads: usize,
+    sent: u64,
+) -> Result<Outcome, ScenarioError> {
+    within_rate("ticker", consumed, allowed, 1)?;
+    Ok(
+        Outcome::new(items as u64, threads)
+            .with("ticks_dropped", sent.saturating_sub(items as u64)),
     )
 }
 
@@ -91,25 +158,15 @@ fn ticker_on<F: SyncFlavor>(
     wait_group.spawn(ticking);
     let mut consumed = Vec::with_capacity(items);
     for _ in 0..items {
-        match ticks.recv() {
-            Ok(sent_at) => {
-                let admitted = clock.now();
-                ensure(admitted >= sent_at, || {
-                    format!("a tick sent at {sent_at:?} was received at {admitted:?}")
-                })?;
-                consumed.push(sent_at);
-            }
-            Err(_) => return Err(ScenarioError::Oracle("the ticker stopped early".into())),
-        }
+        let Ok(sent_at) = ticks.recv() else {
+            return Err(ScenarioError::Oracle("the ticker stopped early".into()));
+        };
+        consume(&*clock, sent_at, &mut consumed)?;
     }
     drop(ticks);
     let threads = wait_group.started();
     let sent = wait_group.join()?.iter().sum::<u64>();
-    within_rate("ticker", &consumed, allowed, 1)?;
-    Ok(
-        Outcome::new(items as u64, threads)
-            .with("ticks_dropped", sent.saturating_sub(items as u64)),
-    )
+    ticked(&consumed, allowed, items, threads, sent)
 }
 
 /// `workers` threads share `items` admissions from `bucket`, whose promised
@@ -276,6 +333,23 @@ mod tests {
     fn ticker_keeps_its_interval_on_a_manual_clock() {
         let clock: SharedClock = Arc::new(ManualClock::new());
         assert!(ticker_on::<Crossbeam>(clock, MS, MS, 100).is_ok());
+    }
+
+    #[test]
+    fn ticker_as_task_keeps_its_interval_and_a_faster_one_is_caught() {
+        use chanlab_impls::FlumeAsync;
+
+        for runtime in crate::Runtime::ALL {
+            let clock: SharedClock = Arc::new(ManualClock::new());
+            let kept = runtime.block_on(ticker_as_task::<FlumeAsync>(clock, MS, MS, 100));
+            assert!(kept.is_ok(), "{runtime:?}: {kept:?}");
+            let clock: SharedClock = Arc::new(SystemClock::new());
+            let caught = runtime.block_on(ticker_as_task::<FlumeAsync>(clock, MS / 5, MS, 100));
+            assert!(
+                matches!(caught, Err(ScenarioError::Oracle(_))),
+                "{runtime:?}: {caught:?}"
+            );
+        }
     }
 
     /// On real time: a manual clock lets the ticker run ahead of the
