@@ -228,6 +228,7 @@ patterns! {
     Cancellation => "cancellation" in cancellation: "A cancellation tree with a deadline stops every worker." {
         sync: run,
         async: run_async,
+        primitives: [TokioUtilCancellationToken] => run_primitive,
     }
     ErrGroup => "errgroup" in errgroup: "Tasks under one token: the first error cancels the rest and is returned." {
         primitives: [Chanlab, ChanlabAsync, TokioJoinSet] => run,

@@ -81,6 +81,8 @@ primitives! {
         "`tokio::sync::broadcast`, one channel per topic: a lagging receiver loses the oldest.",
     TokioWatch => "tokio-watch" from "tokio" on Tasks:
         "`tokio::sync::watch`, one channel per topic: subscribers see the latest value.",
+    TokioUtilCancellationToken => "tokio-util-cancellation-token" from "tokio-util" on Tasks:
+        "tokio-util's `CancellationToken`, over tokio's mpsc (as the `tokio-mpsc` row, with chanlab's token).",
     TokioJoinSet => "tokio-joinset" from "tokio" on Tasks:
         "`tokio::task::JoinSet` as an error group: the first error aborts the other tasks.",
 }

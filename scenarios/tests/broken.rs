@@ -202,6 +202,9 @@ fn a_select_that_swallows_or_mislabels_is_caught() {
     use select_twins::{Mislabels, Swallows, Twin};
     caught::<Twin<Swallows>>(Pattern::Select, small(Capacity::Bounded(4)), 1);
     caught::<Twin<Mislabels>>(Pattern::Select, small(Capacity::Bounded(4)), 1);
+    // The event loop selects over its mailbox, ticker and quit signal: a
+    // select that swallows an event loses an add or a tick.
+    caught::<Twin<Swallows>>(Pattern::EventLoop, small(Capacity::Bounded(4)), 1);
 }
 
 /// An async flavor declared cancel-safe whatever the library says, to try

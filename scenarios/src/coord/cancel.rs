@@ -52,6 +52,8 @@ struct State {
     children: Vec<Arc<Node>>,
     /// Tasks waiting in [`CancelToken::cancelled`].
     tasks: Waiters,
+    /// Run once, when the node is cancelled ([`CancelToken::on_cancel`]).
+    callbacks: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 #[derive(Clone)]
@@ -140,6 +142,26 @@ impl CancelToken {
         }
     }
 
+    /// Runs `callback` once when the token is cancelled, or now if it
+    /// already is (Go's `context.AfterFunc`). It runs on the thread that
+    /// cancels, outside the token's lock. A deadline runs it only once the
+    /// deadline is observed: a caller that waits on it should wait at most
+    /// [`until_deadline`](CancelToken::until_deadline).
+    pub fn on_cancel(&self, callback: impl FnOnce() + Send + 'static) {
+        let mut state = self.node.state.lock();
+        if state.reason.is_none() {
+            state.callbacks.push(Box::new(callback));
+            return;
+        }
+        drop(state);
+        callback();
+    }
+
+    /// How long until the token's deadline, if it has one.
+    pub fn until_deadline(&self) -> Option<Duration> {
+        self.node.until_deadline()
+    }
+
     /// Waits as a task until the token is cancelled (tokio-util's
     /// `CancellationToken::cancelled`). As with [`wait`](CancelToken::wait),
     /// a deadline alone does not end it.
@@ -211,6 +233,7 @@ impl Node {
                 reason: None,
                 children: Vec::new(),
                 tasks: Waiters::default(),
+                callbacks: Vec::new(),
             }),
             cancelled: Condvar::new(),
             deadline,
@@ -236,16 +259,23 @@ impl Node {
     }
 
     fn cancel(&self, reason: CancelReason) {
-        let (children, tasks) = {
+        let (children, tasks, callbacks) = {
             let mut state = self.state.lock();
             if state.reason.is_some() {
                 return;
             }
             state.reason = Some(reason);
-            (mem::take(&mut state.children), state.tasks.take())
+            (
+                mem::take(&mut state.children),
+                state.tasks.take(),
+                mem::take(&mut state.callbacks),
+            )
         };
         self.cancelled.notify_all();
         wake(tasks);
+        for callback in callbacks {
+            callback();
+        }
         for child in children {
             child.cancel(reason);
         }

@@ -4,8 +4,18 @@
 //! Use it instead of a lock when state is touched from many places: the
 //! sources send events to one mailbox and the loop applies them, so the
 //! state needs no synchronization and every change is serialized. A query
-//! carries its own reply channel. A timer is one more source. The loop ends
-//! when every source has hung up.
+//! carries its own reply channel.
+//!
+//! As Go writes it, the loop selects over its mailbox, a ticker's channel
+//! and a quit signal (a channel closed, never sent on, once the sources are
+//! done), on threads through the library's own select and as a task
+//! through `tokio::select!` where the flavor's receive is cancel-safe; the
+//! three channels carry one message type, the loop's `Event`, which the
+//! contract's select needs. A channel that hangs up leaves the select; on
+//! quit the loop applies what is still buffered and returns. A flavor with
+//! neither select keeps one mailbox that the timer shares, and a loop that
+//! ends when every source has hung up; its results say so
+//! (`native_select` = 0).
 //!
 //! Sources: `producers` command sources, each sending its share of `items`
 //! `Add` events and, after every [`QUERY_EVERY`] of them, a `Query` for its
@@ -23,7 +33,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chanlab_contract::{
-    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, Receiver, Sender, SyncFlavor,
+    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, Receiver, SelectWait, Selected, Sender,
+    SyncFlavor,
 };
 use tokio::task::JoinSet;
 
@@ -83,26 +94,40 @@ impl State {
     }
 }
 
+/// The loop's three waits, where the library has a select.
+struct Inboxes<R> {
+    events: R,
+    ticks: R,
+    /// Never sent on: closed when the sources are done.
+    quit: R,
+}
+
 /// Runs the loop on a thread, with sources and a timer on their own.
 pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
+    let selects = F::INFO.capabilities.select;
     let mut sources = WaitGroup::new();
     let mut event_loop = WaitGroup::new();
-    let (mailbox, mut events) = F::channel::<Event<F::Sender<u64>>>(params.capacity)?;
-
-    let work = params.work;
-    event_loop.spawn(move || {
-        let mut state = State::default();
-        while let Ok(event) = events.recv() {
-            busy(work);
-            // A source that stopped waiting for its answer is its own
-            // affair; the loop serves on.
-            state.apply(event, |reply, total| {
-                let _ = reply.send(total);
-            });
-        }
-        state
-    });
+    let (mailbox, events) = F::channel::<Event<F::Sender<u64>>>(params.capacity)?;
+    // With a select, the timer and the quit signal have channels of their
+    // own; without one, the timer shares the mailbox and the loop ends when
+    // every source hangs up.
+    let (ticker, quit) = if selects {
+        let (ticker, ticks) = F::channel(params.capacity)?;
+        let (quit, quitting) = F::channel(Capacity::Bounded(1))?;
+        let inboxes = Inboxes {
+            events,
+            ticks,
+            quit: quitting,
+        };
+        let work = params.work;
+        event_loop.spawn(move || serve_selecting::<F>(inboxes, work));
+        (ticker, Some(quit))
+    } else {
+        let work = params.work;
+        event_loop.spawn(move || serve_mailbox::<F>(events, work));
+        (mailbox.clone(), None)
+    };
 
     for source in 0..params.producers {
         let mailbox = mailbox.clone();
@@ -129,40 +154,114 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     sources.spawn(move || {
         for n in 0..TICKS {
             std::thread::sleep(TICK);
-            if mailbox.send(Event::Tick(n)).is_err() {
+            if ticker.send(Event::Tick(n)).is_err() {
                 return Err("the loop hung up before the last tick".to_string());
             }
         }
         Ok(())
     });
-
+    // The loop quits once every source is done: by the quit signal where
+    // it selects, by every sender hanging up where it does not.
     let threads = sources.started() + event_loop.started();
-    let answers = sources.join()?;
+    let answers = sources.join();
+    drop(quit);
+    drop(mailbox);
+    let answers = answers?;
     let states = event_loop.join()?;
-    finish(params, threads, answers, states)
+    finish(params, threads, selects, answers, states)
+}
+
+/// Serves the mailbox alone until every sender hangs up: the form for a
+/// flavor with no select.
+fn serve_mailbox<F: SyncFlavor>(
+    mut events: F::Receiver<Event<F::Sender<u64>>>,
+    work: Duration,
+) -> State {
+    let mut state = State::default();
+    while let Ok(event) = events.recv() {
+        busy(work);
+        // A source that stopped waiting for its answer is its own affair;
+        // the loop serves on.
+        state.apply(event, |reply, total| {
+            let _ = reply.send(total);
+        });
+    }
+    state
+}
+
+/// Go's event loop: `select` over the mailbox, the ticker and the quit
+/// signal, through the library's select. A channel that hangs up leaves
+/// the select (Go sets it to nil); on quit, the loop applies what is still
+/// buffered and returns.
+fn serve_selecting<F: SyncFlavor>(
+    inboxes: Inboxes<F::Receiver<Event<F::Sender<u64>>>>,
+    work: Duration,
+) -> State {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Inbox {
+        Events,
+        Ticks,
+        Quit,
+    }
+    let mut state = State::default();
+    let answer = |reply: F::Sender<u64>, total| {
+        let _ = reply.send(total);
+    };
+    let mut waits = vec![inboxes.events, inboxes.ticks, inboxes.quit];
+    let mut names = vec![Inbox::Events, Inbox::Ticks, Inbox::Quit];
+    loop {
+        match F::select(&mut waits, SelectWait::Forever) {
+            Ok(Selected {
+                message: Ok(event), ..
+            }) => {
+                busy(work);
+                state.apply(event, answer);
+            }
+            Ok(Selected { index, .. }) if names[index] == Inbox::Quit => {
+                for mut inbox in waits {
+                    while let Ok(event) = inbox.try_recv() {
+                        busy(work);
+                        state.apply(event, answer);
+                    }
+                }
+                return state;
+            }
+            Ok(Selected { index, .. }) => {
+                waits.remove(index);
+                names.remove(index);
+            }
+            Err(err) => {
+                state
+                    .disorder
+                    .get_or_insert(format!("the loop's select failed: {err}"));
+                return state;
+            }
+        }
+    }
 }
 
 /// Runs the loop as a task, with sources and a timer as tasks of their own.
 pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
+    let selects = F::INFO.capabilities.cancel_safe_recv;
     let mut sources = JoinSet::new();
     let mut event_loop = JoinSet::new();
-    let (mailbox, mut events) = F::channel::<Event<F::Sender<u64>>>(params.capacity)?;
-
+    let (mailbox, events) = F::channel::<Event<F::Sender<u64>>>(params.capacity)?;
     let work = params.work;
-    event_loop.spawn(async move {
-        let mut state = State::default();
-        while let Ok(event) = events.recv().await {
-            busy(work);
-            let mut answer = None;
-            state.apply(event, |reply, total| answer = Some((reply, total)));
-            if let Some((reply, total)) = answer {
-                // As on threads: an abandoned query is the source's affair.
-                let _ = reply.send(total).await;
-            }
-        }
-        state
-    });
+    let (ticker, quit) = if selects {
+        let (ticker, ticks) = F::channel(params.capacity)?;
+        let (quit, quitting) = F::channel(Capacity::Bounded(1))?;
+        let inboxes = Inboxes {
+            events,
+            ticks,
+            quit: quitting,
+        };
+        event_loop.spawn(serve_selecting_async::<F>(inboxes, work));
+        (ticker, Some(quit))
+    } else {
+        event_loop.spawn(serve_mailbox_async::<F>(events, work));
+        (mailbox.clone(), None)
+    };
 
     for source in 0..params.producers {
         let mailbox = mailbox.clone();
@@ -190,17 +289,78 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
         let mut interval = tokio::time::interval(TICK);
         for n in 0..TICKS {
             interval.tick().await;
-            if mailbox.send(Event::Tick(n)).await.is_err() {
+            if ticker.send(Event::Tick(n)).await.is_err() {
                 return Err("the loop hung up before the last tick".to_string());
             }
         }
         Ok(())
     });
 
-    let answers = join_tasks(sources).await?;
+    let answers = join_tasks(sources).await;
+    drop(quit);
+    drop(mailbox);
+    let answers = answers?;
     let states = join_tasks(event_loop).await?;
     let threads = answers.len() + states.len();
-    finish(params, threads, answers, states)
+    finish(params, threads, selects, answers, states)
+}
+
+/// [`serve_mailbox`] as a task.
+async fn serve_mailbox_async<F: AsyncFlavor>(
+    mut events: F::Receiver<Event<F::Sender<u64>>>,
+    work: Duration,
+) -> State {
+    let mut state = State::default();
+    while let Ok(event) = events.recv().await {
+        busy(work);
+        answer_async(&mut state, event).await;
+    }
+    state
+}
+
+/// Go's event loop as a task: `tokio::select!` over the mailbox, the ticker
+/// and the quit signal, on a flavor whose receive is cancel-safe (the
+/// branches that lose are dropped). A channel that hangs up is disabled, as
+/// Go sets it to nil; on quit, the loop applies what is still buffered.
+async fn serve_selecting_async<F: AsyncFlavor>(
+    inboxes: Inboxes<F::Receiver<Event<F::Sender<u64>>>>,
+    work: Duration,
+) -> State {
+    let Inboxes {
+        mut events,
+        mut ticks,
+        mut quit,
+    } = inboxes;
+    let (mut events_open, mut ticks_open) = (true, true);
+    let mut state = State::default();
+    loop {
+        let event = tokio::select! {
+            event = events.recv(), if events_open => event.map_err(|_| events_open = false).ok(),
+            tick = ticks.recv(), if ticks_open => tick.map_err(|_| ticks_open = false).ok(),
+            _ = quit.recv() => break,
+        };
+        if let Some(event) = event {
+            busy(work);
+            answer_async(&mut state, event).await;
+        }
+    }
+    for inbox in [&mut events, &mut ticks] {
+        while let Ok(event) = inbox.try_recv() {
+            busy(work);
+            answer_async(&mut state, event).await;
+        }
+    }
+    state
+}
+
+/// Applies `event`, sending a query's answer as a task.
+async fn answer_async<S: AsyncSender<u64>>(state: &mut State, event: Event<S>) {
+    let mut answer = None;
+    state.apply(event, |reply, total| answer = Some((reply, total)));
+    if let Some((reply, total)) = answer {
+        // As on threads: an abandoned query is the source's affair.
+        let _ = reply.send(total).await;
+    }
 }
 
 /// Whether a source queries its total after its add number `seq`.
@@ -225,6 +385,7 @@ fn check_answer(source: usize, seq: u64, total: Option<u64>) -> Result<(), Strin
 fn finish(
     params: &Params,
     threads: usize,
+    native_select: bool,
     answers: Vec<Result<(), String>>,
     mut states: Vec<State>,
 ) -> Result<Outcome, ScenarioError> {
@@ -235,7 +396,9 @@ fn finish(
         return Err(ScenarioError::Oracle(failure));
     }
     check(params, &state)?;
-    Ok(Outcome::new(params.items as u64, threads).with("ticks", state.ticks))
+    Ok(Outcome::new(params.items as u64, threads)
+        .with("ticks", state.ticks)
+        .with("native_select", u64::from(native_select)))
 }
 
 fn check(params: &Params, state: &State) -> Result<(), ScenarioError> {

@@ -528,6 +528,9 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
 
 /// Runs the pattern on `primitive`, as tasks on `runtime`: tokio's
 /// broadcast or watch channels, one per topic.
+// Its primitives are out of the loom and shuttle builds, and so is every
+// use of its arguments.
+#[cfg_attr(any(chanlab_loom, chanlab_shuttle), allow(unused_variables))]
 pub fn run_primitive(
     primitive: Primitive,
     params: &Params,

@@ -2,10 +2,22 @@
 //! stops every worker under the node that is cancelled and no other.
 //!
 //! Use it whenever work must stop early: a user gives up, a sibling failed,
-//! a deadline passed. Each worker checks its token between items and while
-//! waiting for one (a receive with a short timeout), so it stops promptly
-//! without being killed, and drops its end of the channel so its producer
-//! stops too.
+//! a deadline passed. Each worker waits on its token and its queue
+//! together, Go's `select { case <-ctx.Done(): … case job := <-jobs: … }`,
+//! so it stops promptly without being killed, and drops its end of the
+//! channel so its producer stops too.
+//!
+//! How a worker waits on both:
+//! - on threads, through the library's own select: the token's done signal
+//!   is a channel of the flavor, of the queue's message type, never sent
+//!   on and closed when the token is cancelled ([`CancelToken::on_cancel`]),
+//!   as Go's `ctx.Done()` is; the select's timeout is the time left to the
+//!   deadline, which the token observes when asked;
+//! - as tasks, through `tokio::select!` over the token's `cancelled()` and
+//!   the queue's receive, on flavors whose receive is cancel-safe;
+//! - a flavor with neither keeps the polling form, a receive with a short
+//!   timeout then a look at the token, and its results say so
+//!   (`native_select` = 0).
 //!
 //! The run has three groups of `workers` workers, each group fed by its
 //! own producer on its own channel:
@@ -24,24 +36,28 @@
 //! the root; group A reached its half-way mark; every worker and producer
 //! ends.
 
+mod tasks;
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+mod tokio_util;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chanlab_contract::{
-    AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, Receiver, RecvTimeoutError, Sender,
-    SyncFlavor,
+    Capacity, Receiver, RecvTimeoutError, SelectError, SelectWait, Selected, Sender, SyncFlavor,
 };
-use tokio::task::JoinSet;
 
-use super::{busy, join_tasks, require};
+use super::{busy, require};
 use crate::coord::{CancelReason, CancelToken, SharedClock, SystemClock, WaitGroup};
 use crate::outcome::ensure;
-use crate::{Outcome, ParamError, Params, ScenarioError};
+use crate::{Outcome, ParamError, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
+
+pub use tasks::run_async;
 
 /// Group B's deadline.
 pub const DEADLINE: Duration = Duration::from_millis(20);
-/// How long an idle worker waits for a job before it looks at its token.
+/// How long a polling worker waits for a job before it looks at its token.
 const POLL: Duration = Duration::from_millis(1);
 
 /// How a worker stopped.
@@ -51,6 +67,8 @@ enum Stop {
     Cancelled(CancelReason),
     /// Its channel closed first: its producer stopped while it was working.
     Disconnected,
+    /// The flavor declared a select, and its select refused.
+    SelectRefused,
 }
 
 /// What the pattern needs of a cancellation token. [`CancelToken`] is the
@@ -62,6 +80,8 @@ trait Token: Clone + Send + 'static {
     fn cancel(&self);
     fn reason(&self) -> Option<CancelReason>;
     fn wait_timeout(&self, timeout: Duration) -> Option<CancelReason>;
+    fn on_cancel(&self, callback: impl FnOnce() + Send + 'static);
+    fn until_deadline(&self) -> Option<Duration>;
 }
 
 impl Token for CancelToken {
@@ -79,6 +99,12 @@ impl Token for CancelToken {
     }
     fn wait_timeout(&self, timeout: Duration) -> Option<CancelReason> {
         CancelToken::wait_timeout(self, timeout)
+    }
+    fn on_cancel(&self, callback: impl FnOnce() + Send + 'static) {
+        CancelToken::on_cancel(self, callback);
+    }
+    fn until_deadline(&self) -> Option<Duration> {
+        CancelToken::until_deadline(self)
     }
 }
 
@@ -105,34 +131,21 @@ pub fn run<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
     run_with::<F, CancelToken>(params, CancelToken::new())
 }
 
-/// Runs the pattern as tasks.
-pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
-    require(&F::INFO, params.capacity, None)?;
-    refuse_unbounded(params)?;
-    let root = CancelToken::new();
-    let mut producers = JoinSet::new();
-    let halfway = halfway(params);
-
-    let a = start_async::<F>(params, root.child(), Some(halfway), &mut producers)?;
-    let b_token = root.child_with_timeout(Arc::new(SystemClock::new()), DEADLINE);
-    let b = start_async::<F>(params, b_token, None, &mut producers)?;
-    let c = start_async::<F>(params, root.child(), None, &mut producers)?;
-    let _stop_all = root.drop_guard();
-
-    let a_stops = join_tasks(a.workers).await?;
-    let (root_after_a, c_after_a) = (root.reason(), c.token.reason());
-    let b_stops = join_tasks(b.workers).await?;
-    root.cancel();
-    let c_stops = join_tasks(c.workers).await?;
-    let producers = join_tasks(producers).await?.len();
-    judge(Verdict {
-        threads: a_stops.len() + b_stops.len() + c_stops.len() + producers,
-        halfway,
-        root_after_a,
-        c_after_a,
-        stops: [a_stops, b_stops, c_stops],
-        done: [&a.done, &b.done, &c.done].map(|done| done.load(Ordering::SeqCst)),
-    })
+/// Runs the pattern on `primitive`, as tasks on `runtime`: tokio-util's
+/// `CancellationToken` over tokio's mpsc channels.
+// Its primitives are out of the loom and shuttle builds, and so is every
+// use of its arguments.
+#[cfg_attr(any(chanlab_loom, chanlab_shuttle), allow(unused_variables))]
+pub fn run_primitive(
+    primitive: Primitive,
+    params: &Params,
+    runtime: Runtime,
+) -> Result<Outcome, ScenarioError> {
+    match primitive {
+        #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
+        Primitive::TokioUtilCancellationToken => runtime.block_on(tokio_util::run(params)),
+        other => Err(Refusal::not_on(Pattern::Cancellation, other)),
+    }
 }
 
 fn refuse_unbounded(params: &Params) -> Result<(), ScenarioError> {
@@ -174,6 +187,7 @@ fn run_with<F: SyncFlavor, T: Token>(params: &Params, root: T) -> Result<Outcome
     producers.join()?;
     judge(Verdict {
         threads,
+        native_select: F::INFO.capabilities.select,
         halfway,
         root_after_a,
         c_after_a,
@@ -185,6 +199,9 @@ fn run_with<F: SyncFlavor, T: Token>(params: &Params, root: T) -> Result<Outcome
 /// What a run observed, for the oracle.
 struct Verdict {
     threads: usize,
+    /// Whether workers waited through a select (the library's, or
+    /// `tokio::select!`), not by polling.
+    native_select: bool,
     halfway: u64,
     /// The root's and group C's state right after group A stopped.
     root_after_a: Option<CancelReason>,
@@ -222,6 +239,7 @@ fn judge(verdict: Verdict) -> Result<Outcome, ScenarioError> {
         )
     })?;
     Ok(Outcome::new(done.iter().sum(), verdict.threads)
+        .with("native_select", u64::from(verdict.native_select))
         .with("jobs_a", done[0])
         .with("jobs_b", done[1])
         .with("jobs_c", done[2]))
@@ -250,31 +268,31 @@ fn start<F: SyncFlavor, T: Token>(
     let mut queues: Vec<Option<F::Receiver<u64>>> =
         (1..params.workers).map(|_| receiver.try_clone()).collect();
     queues.push(Some(receiver));
-    for mut queue in queues {
-        let (token, done, work) = (token.clone(), Arc::clone(&done), params.work);
+    for queue in queues {
+        let jobs = Jobs {
+            done: Arc::clone(&done),
+            work: params.work,
+            cancel_at,
+        };
+        let waits = match queue {
+            Some(queue) if F::INFO.capabilities.select => {
+                // Go's ctx.Done(): closed, never sent on, when the token is.
+                let (closer, signal) = F::channel::<u64>(Capacity::Bounded(1))?;
+                token.on_cancel(move || drop(closer));
+                Waits::Select([signal, queue])
+            }
+            Some(queue) => Waits::Poll(queue),
+            None => Waits::TokenOnly,
+        };
+        let token = token.clone();
         workers.spawn(move || {
             // However this worker ends, a panic included, its group stops,
             // so the group's wait group can always be joined.
             let _stop_group = CancelOnDrop(token.clone());
-            loop {
-                if let Some(reason) = token.reason() {
-                    return Stop::Cancelled(reason);
-                }
-                let Some(queue) = queue.as_mut() else {
-                    token.wait_timeout(POLL);
-                    continue;
-                };
-                match queue.recv_timeout(POLL) {
-                    Ok(_job) => {
-                        busy(work);
-                        let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
-                        if cancel_at == Some(finished) {
-                            token.cancel();
-                        }
-                    }
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => return Stop::Disconnected,
-                }
+            match waits {
+                Waits::Select(pair) => by_select::<F, T>(&token, pair, &jobs),
+                Waits::Poll(queue) => by_polling::<F, T>(&token, queue, &jobs),
+                Waits::TokenOnly => until_cancelled(&token),
             }
         });
     }
@@ -286,63 +304,94 @@ fn start<F: SyncFlavor, T: Token>(
     })
 }
 
-/// [`start`] for tasks.
-fn start_async<F: AsyncFlavor>(
-    params: &Params,
-    token: CancelToken,
-    cancel_at: Option<u64>,
-    producers: &mut JoinSet<()>,
-) -> Result<AsyncGroup, ScenarioError> {
-    let (jobs, receiver) = F::channel::<u64>(params.capacity)?;
-    producers.spawn(async move {
-        let mut job = 0;
-        while jobs.send(job).await.is_ok() {
-            job += 1;
-        }
-    });
-    let done = Arc::new(AtomicU64::new(0));
-    let mut workers = JoinSet::new();
-    let mut queues: Vec<Option<F::Receiver<u64>>> =
-        (1..params.workers).map(|_| receiver.try_clone()).collect();
-    queues.push(Some(receiver));
-    for mut queue in queues {
-        let (token, done, work) = (token.clone(), Arc::clone(&done), params.work);
-        workers.spawn(async move {
-            let _stop_group = token.drop_guard();
-            loop {
-                if let Some(reason) = token.reason() {
-                    return Stop::Cancelled(reason);
-                }
-                let Some(queue) = queue.as_mut() else {
-                    tokio::time::sleep(POLL).await;
-                    continue;
-                };
-                match tokio::time::timeout(POLL, queue.recv()).await {
-                    Ok(Ok(_job)) => {
-                        busy(work);
-                        let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
-                        if cancel_at == Some(finished) {
-                            token.cancel();
-                        }
-                    }
-                    Ok(Err(_)) => return Stop::Disconnected,
-                    Err(_elapsed) => {}
-                }
-            }
-        });
-    }
-    Ok(AsyncGroup {
-        token,
-        done,
-        workers,
-    })
+/// What a worker of a blocking flavor waits on.
+enum Waits<R> {
+    /// The token's done signal and the queue, through the library's select.
+    Select([R; 2]),
+    /// The queue with a short timeout, then the token: for a flavor with
+    /// no select.
+    Poll(R),
+    /// The token alone: a worker with no queue of its own.
+    TokenOnly,
 }
 
-/// What one group's tasks did.
-struct AsyncGroup {
-    token: CancelToken,
+/// What a worker does with each job, shared by its group.
+struct Jobs {
     done: Arc<AtomicU64>,
-    workers: JoinSet<Stop>,
+    work: Duration,
+    /// The group's job count at which its worker cancels the group.
+    cancel_at: Option<u64>,
+}
+
+impl Jobs {
+    fn take(&self, cancel: impl FnOnce()) {
+        busy(self.work);
+        let finished = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.cancel_at == Some(finished) {
+            cancel();
+        }
+    }
+}
+
+/// Waits on the token's done signal and the queue at once, through the
+/// library's select, at most until the deadline.
+fn by_select<F: SyncFlavor, T: Token>(
+    token: &T,
+    mut waits: [F::Receiver<u64>; 2],
+    jobs: &Jobs,
+) -> Stop {
+    const QUEUE: usize = 1;
+    loop {
+        if let Some(reason) = token.reason() {
+            return Stop::Cancelled(reason);
+        }
+        let wait = token
+            .until_deadline()
+            .map_or(SelectWait::Forever, SelectWait::Timeout);
+        match F::select(&mut waits, wait) {
+            Ok(Selected {
+                index: QUEUE,
+                message: Ok(_job),
+            }) => jobs.take(|| token.cancel()),
+            Ok(Selected {
+                index: QUEUE,
+                message: Err(_),
+            }) => return Stop::Disconnected,
+            // The done signal closed, or the deadline came: the loop's head
+            // reads which.
+            Ok(_) | Err(SelectError::NotReady) => {}
+            Err(SelectError::Unsupported { .. }) => return Stop::SelectRefused,
+        }
+    }
+}
+
+/// The form for a flavor with no select: a receive with a short timeout,
+/// then a look at the token.
+fn by_polling<F: SyncFlavor, T: Token>(
+    token: &T,
+    mut queue: F::Receiver<u64>,
+    jobs: &Jobs,
+) -> Stop {
+    loop {
+        if let Some(reason) = token.reason() {
+            return Stop::Cancelled(reason);
+        }
+        match queue.recv_timeout(POLL) {
+            Ok(_job) => jobs.take(|| token.cancel()),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Stop::Disconnected,
+        }
+    }
+}
+
+/// Waits on the token alone, at most until its deadline each time.
+fn until_cancelled<T: Token>(token: &T) -> Stop {
+    loop {
+        if let Some(reason) = token.reason() {
+            return Stop::Cancelled(reason);
+        }
+        token.wait_timeout(token.until_deadline().unwrap_or(Duration::from_secs(1)));
+    }
 }
 
 fn check_stops(group: &str, stops: &[Stop], expected: CancelReason) -> Result<(), ScenarioError> {
@@ -357,7 +406,7 @@ fn check_stops(group: &str, stops: &[Stop], expected: CancelReason) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chanlab_impls::Crossbeam;
+    use chanlab_impls::{Crossbeam, StdMpsc};
 
     /// A token whose "children" are the token itself, so cancelling a
     /// child cancels its parent and every sibling.
@@ -380,11 +429,33 @@ mod tests {
         fn wait_timeout(&self, timeout: Duration) -> Option<CancelReason> {
             self.0.wait_timeout(timeout)
         }
+        fn on_cancel(&self, callback: impl FnOnce() + Send + 'static) {
+            self.0.on_cancel(callback);
+        }
+        fn until_deadline(&self) -> Option<Duration> {
+            self.0.until_deadline()
+        }
     }
 
     #[test]
     fn cancellation_reaches_exactly_the_cancelled_subtree() {
-        assert!(run::<Crossbeam>(&Params::small(200)).is_ok());
+        let selected = run::<Crossbeam>(&Params::small(200)).unwrap();
+        assert_eq!(selected.counters["native_select"], 1);
+        let polled = run::<StdMpsc>(&Params::small(200)).unwrap();
+        assert_eq!(polled.counters["native_select"], 0);
+    }
+
+    #[test]
+    fn tokio_util_tokens_stop_the_same_tree_on_both_runtimes() {
+        for runtime in Runtime::ALL {
+            let outcome = run_primitive(
+                Primitive::TokioUtilCancellationToken,
+                &Params::small(200),
+                runtime,
+            )
+            .unwrap_or_else(|err| panic!("{runtime:?}: {err}"));
+            assert_eq!(outcome.counters["native_select"], 1);
+        }
     }
 
     #[test]
