@@ -77,17 +77,19 @@ fn a_run_writes_versioned_results_with_every_measure() {
         "async_singleflight",
         "crossbeam-channel",
         "dashmap",
+        "deadpool",
         "flume",
         "governor",
         "hdrhistogram",
         "kanal",
         "parking_lot",
         "tokio",
+        "tokio-util",
     ] {
         let version = libraries[library].as_str().unwrap_or("unknown");
         assert_ne!(version, "unknown", "{library} has no recorded version");
     }
-    assert_eq!(libraries.len(), 11, "{libraries:?}");
+    assert_eq!(libraries.len(), 13, "{libraries:?}");
     assert!(results["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
     assert!(
         results["command"]

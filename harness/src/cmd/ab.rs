@@ -181,7 +181,7 @@ fn builds(mut args: Args, baseline: PathBuf) -> anyhow::Result<ExitCode> {
         args.markdown.as_deref(),
     )?;
     let rendered = run::finish(&measured)?;
-    Ok(if verdict.passed() || measured.interrupted {
+    Ok(if verdict.passed() || measured.stopped.is_some() {
         rendered
     } else {
         ExitCode::from(1)

@@ -21,7 +21,7 @@ use chanlab_report::schema::{self, Cell, Results};
 use super::parse_duration;
 use crate::runner::plan::{self, Filter, Plan, Profile};
 use crate::runner::protocol::Job;
-use crate::runner::session::{self, Builds, Measured, Request};
+use crate::runner::session::{self, Builds, Measured, Request, Stopped};
 use crate::runner::{cell, provenance};
 
 /// Options of `chanlab run`.
@@ -69,7 +69,14 @@ pub struct Args {
     /// same cache).
     #[arg(long)]
     cached_verdicts: bool,
-    /// Print the cells the run would measure, and stop.
+    /// Stop after the job under way once the run has measured this long
+    /// (`45m`, `2h`; sizing included, conformance checks not), as a first
+    /// Ctrl-C does: the report is marked partial, the exit status is 124,
+    /// and `--resume` finishes the run.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    time_limit: Option<Duration>,
+    /// Print the cells the run would measure and how long that should take
+    /// here, and stop.
     #[arg(long)]
     dry_run: bool,
     /// Do one job in this process and print its reply as JSON (used by the
@@ -123,11 +130,15 @@ pub fn measure(args: &Args, builds: Option<Builds>) -> anyhow::Result<Option<Mea
     if args.dry_run {
         let ids: Vec<String> = plan.cells.iter().map(Cell::id).collect();
         crate::output::print(&format!(
-            "{}\n{} cells x {} repetitions of about {:?} each\n",
+            "{}\n{} cells x {} repetitions of about {:?} each\n\
+             estimated {} of measuring on a machine like the two-core one chanlab's \
+             figures come from ({}), plus the conformance suites once per build\n",
             ids.join("\n"),
             ids.len(),
             plan.repetitions,
-            plan.budget
+            plan.budget,
+            humantime::format_duration(round_to_minutes(plan.estimate())),
+            plan::ESTIMATE_MODEL,
         ))?;
         return Ok(None);
     }
@@ -151,8 +162,14 @@ pub fn measure(args: &Args, builds: Option<Builds>) -> anyhow::Result<Option<Mea
         check_conformance: !args.cached_verdicts,
         builds,
         resume: None,
+        time_limit: args.time_limit,
     })
     .map(Some)
+}
+
+/// `duration` to the minute, at least one: an estimate is no finer.
+fn round_to_minutes(duration: Duration) -> Duration {
+    Duration::from_secs((duration.as_secs().div_ceil(60)).max(1) * 60)
 }
 
 /// Finishes the interrupted run in `dir` with its own plan and settings.
@@ -209,6 +226,7 @@ fn resume(args: &Args, dir: &Path, builds: Option<Builds>) -> anyhow::Result<Mea
         check_conformance: !args.cached_verdicts,
         builds,
         resume: Some(previous),
+        time_limit: args.time_limit,
     })
 }
 
@@ -231,13 +249,24 @@ pub fn finish(measured: &Measured) -> anyhow::Result<ExitCode> {
         &measured.dir,
         None,
     )?;
-    if measured.interrupted {
+    if let Some(stopped) = measured.stopped {
+        let (why, code) = match stopped {
+            Stopped::Interrupted => ("was interrupted".to_owned(), 130),
+            // As `timeout(1)` reports a command it stopped.
+            Stopped::TimeLimit(limit) => (
+                format!(
+                    "reached its time limit ({})",
+                    humantime::format_duration(limit)
+                ),
+                124,
+            ),
+        };
         eprintln!(
-            "chanlab: the run was interrupted; its report is marked partial. Finish it with \
+            "chanlab: the run {why}; its report is marked partial. Finish it with \
              `chanlab run --resume {}`",
             measured.dir.display()
         );
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::from(code));
     }
     Ok(if failures > 0 {
         eprintln!("{failures} cells failed, hung or crashed (listed above and in the report)");

@@ -42,6 +42,18 @@ pub struct Plan {
     pub budget: Duration,
 }
 
+/// What one job costs beyond the run it measures: starting the worker
+/// process, the warm-up, reading the reply. Fitted on the two-core machine
+/// chanlab's published figures come from.
+const JOB_OVERHEAD: Duration = Duration::from_millis(20);
+/// Sizing probes per cell, counted as jobs.
+const SIZING_JOBS: u32 = 4;
+
+/// How [`Plan::estimate`] counts, for the dry run to say.
+pub const ESTIMATE_MODEL: &str = "per cell, its repetitions and one more for sizing at the \
+     budget each, plus 20 ms per job for the worker process over the repetitions and 4 sizing \
+     probes";
+
 /// The open loop's common rate: half the slowest implementation's
 /// saturation, the same offered load for every implementation.
 const COMMON_FRACTION: f64 = 0.5;
@@ -197,6 +209,20 @@ impl Plan {
             .with_context(|| format!("in scenario file {}", path.display()))?;
         file.plan(path.display().to_string())
             .with_context(|| format!("in scenario file {}", path.display()))
+    }
+
+    /// How long measuring the plan takes on the machine [`JOB_OVERHEAD`]
+    /// was fitted on ([`ESTIMATE_MODEL`]). Cells an implementation turns
+    /// down cost less, and cells that cannot reach the budget (a
+    /// rendezvous load, a pattern with an item limit) may cost less or more
+    /// (re-sizing), so it is an estimate to plan by, not a bound.
+    pub fn estimate(&self) -> Duration {
+        let repetitions = u32::try_from(self.repetitions).unwrap_or(u32::MAX);
+        let per_cell = self
+            .budget
+            .saturating_mul(repetitions.saturating_add(1))
+            .saturating_add(JOB_OVERHEAD.saturating_mul(repetitions.saturating_add(SIZING_JOBS)));
+        per_cell.saturating_mul(u32::try_from(self.cells.len()).unwrap_or(u32::MAX))
     }
 
     /// Keeps only the cells `filter` admits; an empty result is an error

@@ -62,16 +62,29 @@ pub struct Request {
     /// An interrupted run to finish: its results so far, which the plan's
     /// cells are.
     pub resume: Option<Results>,
+    /// How long the run may measure (sizing included, conformance checks
+    /// not): past it, the run stops after the job under way, as a first
+    /// Ctrl-C does.
+    pub time_limit: Option<Duration>,
 }
 
-/// A run that ended: finished, or stopped by Ctrl-C.
+/// Why a run stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Ctrl-C.
+    Interrupted,
+    /// The run's time limit, which it reached.
+    TimeLimit(Duration),
+}
+
+/// A run that ended: finished, or stopped by Ctrl-C or its time limit.
 pub struct Measured {
     /// Everything it measured.
     pub results: Results,
     /// The directory its results (and report) are in.
     pub dir: PathBuf,
-    /// Whether Ctrl-C stopped it before the end.
-    pub interrupted: bool,
+    /// Why it stopped before the end, if it did.
+    pub stopped: Option<Stopped>,
 }
 
 /// Measures every cell of `request`'s plan and writes the results as it
@@ -84,7 +97,7 @@ pub fn run(mut request: Request) -> anyhow::Result<Measured> {
     let exe = std::env::current_exe().context("locating the chanlab executable")?;
 
     let stop = AtomicBool::new(false);
-    let (results, path) = std::thread::scope(|scope| {
+    let (results, path, stopped) = std::thread::scope(|scope| {
         for _ in 0..request.background_load {
             scope.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
@@ -100,18 +113,22 @@ pub fn run(mut request: Request) -> anyhow::Result<Measured> {
             Some(previous) => runner.restore(previous),
             None => runner.judge(request.check_conformance)?,
         }
-        runner.run(&request.plan)?;
+        runner.run(&request.plan, request.time_limit)?;
         // Said again at the end, where a long run's reader looks.
         if let Some(Err(reason)) = &runner.go {
             eprintln!("chanlab: warning: {reason}");
         }
-        anyhow::Ok((runner.results, runner.writer.path().to_owned()))
+        anyhow::Ok((
+            runner.results,
+            runner.writer.path().to_owned(),
+            runner.stopped,
+        ))
     })?;
     eprintln!("results: {}", path.display());
     Ok(Measured {
-        interrupted: results.finished_at.is_none(),
         results,
         dir: request.out,
+        stopped,
     })
 }
 
@@ -171,6 +188,10 @@ struct Runner {
     /// The Go reference's worker, or why there is none; `None` when the
     /// plan has no `go-chan` cell.
     go: Option<Result<go::GoWorker, String>>,
+    /// When the run's time limit is reached, and the limit.
+    deadline: Option<(Instant, Duration)>,
+    /// Why the run stopped before its end, once it has.
+    stopped: Option<Stopped>,
 }
 
 impl Runner {
@@ -259,6 +280,8 @@ impl Runner {
             plain_progress: !std::io::stderr().is_terminal(),
             last_line: Instant::now(),
             go,
+            deadline: None,
+            stopped: None,
         }
     }
 
@@ -286,12 +309,24 @@ impl Runner {
         Ok(self.writer.write(&self.results)?)
     }
 
-    fn run(&mut self, plan: &Plan) -> anyhow::Result<()> {
+    /// Why the run should stop now, if it should: Ctrl-C, or its time
+    /// limit reached.
+    fn stop_cause(&self) -> Option<Stopped> {
+        if crate::interrupt::requested() {
+            return Some(Stopped::Interrupted);
+        }
+        let (at, limit) = self.deadline?;
+        (Instant::now() >= at).then_some(Stopped::TimeLimit(limit))
+    }
+
+    fn run(&mut self, plan: &Plan, time_limit: Option<Duration>) -> anyhow::Result<()> {
         let started = Instant::now();
+        self.deadline =
+            time_limit.and_then(|limit| started.checked_add(limit).map(|at| (at, limit)));
         self.writer.write(&self.results)?;
         for index in 0..plan.cells.len() {
-            if crate::interrupt::requested() {
-                return self.stop();
+            if let Some(cause) = self.stop_cause() {
+                return self.stop(cause);
             }
             let result = &self.results.cells[index];
             if self.sizes[index].is_none() && result.status == Status::Pending {
@@ -309,8 +344,8 @@ impl Runner {
                 // Each round starts one cell later than the one before.
                 let unit = (step + round) % units;
                 for member in 0..together {
-                    if crate::interrupt::requested() {
-                        return self.stop();
+                    if let Some(cause) = self.stop_cause() {
+                        return self.stop(cause);
                     }
                     let member = if round % 2 == 0 {
                         member

@@ -1,24 +1,32 @@
-//! Stopping a run on Ctrl-C, and finishing it later (`chanlab run --resume
+//! Stopping a run on Ctrl-C or at its time limit, and finishing it later (`chanlab run --resume
 //! DIR`): the results file is the whole state of a run, so a resumed run
 //! takes its cells, sizes, repetitions and verdicts from it and measures
 //! only what is missing.
 
 use chanlab_report::schema::{Results, Status};
 
-use super::Runner;
+use super::{Runner, Stopped};
 
 impl Runner {
-    /// Ends the run where it is: the results file keeps every finished job
-    /// and no `finished_at`, which marks it partial.
-    pub(super) fn stop(&mut self) -> anyhow::Result<()> {
+    /// Ends the run where it is, for `cause`: the results file keeps every
+    /// finished job and no `finished_at`, which marks it partial.
+    pub(super) fn stop(&mut self, cause: Stopped) -> anyhow::Result<()> {
         self.writer.write(&self.results)?;
+        self.stopped = Some(cause);
         let all = self.progress.length().unwrap_or(0);
         let left = all.saturating_sub(self.progress.position());
         // Finishing the bar moves it to its end, so it is read first.
         self.progress.finish_and_clear();
-        eprintln!(
-            "chanlab: interrupted with {left} of {all} jobs left; every finished job is kept"
-        );
+        let why = match cause {
+            Stopped::Interrupted => "interrupted".to_owned(),
+            Stopped::TimeLimit(limit) => {
+                format!(
+                    "stopped at its time limit ({})",
+                    humantime::format_duration(limit)
+                )
+            }
+        };
+        eprintln!("chanlab: {why} with {left} of {all} jobs left; every finished job is kept");
         Ok(())
     }
 

@@ -11,6 +11,7 @@ use super::{
     AsyncBroker, Fanned, Fate, Seen, SlowSubscriber, busy, finish, policies, require, share, stamp,
     topic_names, work_of,
 };
+use crate::coord::yield_now;
 use crate::patterns::join_tasks;
 use crate::{Outcome, Params, ScenarioError};
 
@@ -98,6 +99,9 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
         publishers.spawn(async move {
             for seq in 0..count {
                 broker.publish(&name, stamp(topic, seq)).await;
+                // As tokio's broadcast and watch publishers do (`tokio.rs`),
+                // so every async row's publisher gives way alike.
+                yield_now().await;
             }
         });
     }

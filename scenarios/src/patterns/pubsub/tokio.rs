@@ -10,8 +10,10 @@
 //!
 //! A subscriber unsubscribes by dropping its receiver. The workload is the
 //! broker's (`mod.rs`), with every subscriber under the channel's own
-//! policy; the oracle holds a subscriber that unsubscribed to the dropping
-//! rules, as these channels have no lossless policy.
+//! policy, and a publisher that yields after each message as the async
+//! broker's does (`tasks.rs`); the oracle holds a subscriber that
+//! unsubscribed to the dropping rules, as these channels have no lossless
+//! policy.
 
 use chanlab_contract::UnsupportedError;
 use tokio::sync::broadcast::error::RecvError;
