@@ -26,7 +26,7 @@ pub enum Profile {
     /// loads, 7 repetitions of 30 ms: about three minutes on two cores.
     Quick,
     /// More repetitions, both runtimes, and sweeps over threads, capacity
-    /// and message size: the better part of an hour on two cores.
+    /// and message size: about 80 minutes on two cores.
     Full,
 }
 
