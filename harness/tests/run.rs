@@ -457,6 +457,9 @@ fn a_second_ctrl_c_ends_at_once_with_a_valid_results_file() {
     // Runs of two seconds: the second Ctrl-C comes while the job the
     // first one waits for is still under way.
     let child = start_and_wait_for_a_repetition(dir.path(), "1000", "2s");
+    // A repetition just landed in the file: let the next job start, or
+    // the first Ctrl-C falls between two jobs and stops the run at once.
+    std::thread::sleep(Duration::from_millis(300));
     interrupt(&child);
     std::thread::sleep(Duration::from_millis(20));
     interrupt(&child);
