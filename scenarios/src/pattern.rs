@@ -234,10 +234,10 @@ patterns! {
         primitives: [Chanlab, ChanlabAsync, TokioJoinSet] => run,
         most_items: errgroup::MAX_TASKS, because " (each task is a thread)",
     }
-    Semaphore => "semaphore" in semaphore: "At most N at once: channel tokens, Mutex + Condvar, tokio's Semaphore." {
+    Semaphore => "semaphore" in semaphore: "At most N at once: channel tokens, chanlab's Mutex + Condvar, tokio's Semaphore." {
         sync: run_channel,
         async: run_channel_async,
-        primitives: [Chanlab, TokioSemaphore] => run_primitive,
+        primitives: [Chanlab, ChanlabAsync, TokioSemaphore] => run_primitive,
     }
     RateLimit => "rate-limit" in rate_limit: "A fixed-interval ticker and a token bucket with a burst." {
         sync: run_ticker,

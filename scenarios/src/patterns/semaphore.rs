@@ -6,7 +6,9 @@
 //! - the Go way: a channel of capacity N; sending a token acquires, and
 //!   receiving one releases, so the channel needs a receiver per worker
 //!   (multi-consumer);
-//! - chanlab's [`Semaphore`] (Mutex + Condvar), [`Primitive::Chanlab`];
+//! - chanlab's [`Semaphore`] (Mutex + Condvar), [`Primitive::Chanlab`] on
+//!   threads, and through [`Semaphore::acquire_async`] as tasks,
+//!   [`Primitive::ChanlabAsync`];
 //! - `tokio::sync::Semaphore`, [`Primitive::TokioSemaphore`].
 //!
 //! Params: `capacity` is the number of permits (bounded, at least 1),
@@ -136,7 +138,30 @@ pub async fn run_channel_async_on<F: AsyncFlavor, E: Executor>(
     Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
 }
 
-/// chanlab's semaphore on threads, or tokio's as tasks on `runtime`.
+/// chanlab's semaphore as tasks on executor `E`.
+pub async fn run_chanlab_async_on<E: Executor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    let permits = permits(params)?;
+    let semaphore = Semaphore::new(permits);
+    let gauge = Arc::new(Gauge::new());
+    let mut tasks: E::Tasks<()> = Default::default();
+    for worker in 0..params.workers {
+        let (semaphore, gauge) = (semaphore.clone(), Arc::clone(&gauge));
+        let (jobs, work) = (share(params.items, params.workers, worker), params.work);
+        tasks.spawn(async move {
+            for _ in 0..jobs {
+                let _permit = semaphore.acquire_async().await;
+                let _inside = gauge.enter();
+                busy(work);
+            }
+        });
+    }
+    let threads = tasks.join().await?.len();
+    check(permits, &gauge, semaphore.available() == permits)?;
+    Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
+}
+
+/// chanlab's semaphore on threads or as tasks, or tokio's as tasks, on
+/// `runtime`.
 pub fn run_primitive(
     primitive: Primitive,
     params: &Params,
@@ -163,6 +188,7 @@ pub fn run_primitive(
             wait_group.join()?;
             (threads, semaphore.available() == permits)
         }
+        Primitive::ChanlabAsync => return runtime.block_on(run_chanlab_async_on::<Tokio>(params)),
         Primitive::TokioSemaphore => {
             let semaphore = Arc::new(tokio::sync::Semaphore::new(permits));
             let threads = runtime.block_on(async {
