@@ -95,17 +95,24 @@ fn fan_in_twin_that_reorders_is_caught() {
     assert!(report.contains("failing schedule"), "{report}");
 }
 
-/// The async patterns that need no timer, on shuttle's executor: tasks are
-/// interleaved at their await points, under the same PCT scheduler, over
-/// flume's async channels.
+/// The async patterns on shuttle's executor: tasks are interleaved at their
+/// await points, under the same PCT scheduler, over flume's async channels
+/// and chanlab's async primitives. Time the logic depends on is a
+/// [`ManualClock`]'s. Not here: the ones that wait in `tokio::select!` on
+/// tokio's timers (select, cancellation, event loop), and the rate-limit
+/// ticker, which on a manual clock ticks in a loop that PCT, not a fair
+/// scheduler, can run forever.
 mod tasks {
     use std::future::Future;
+    use std::sync::Arc;
+    use std::time::Duration;
 
     use chanlab_contract::Capacity;
     use chanlab_impls::FlumeAsync;
+    use chanlab_scenarios::coord::{ManualClock, SharedClock, TokenBucket};
     use chanlab_scenarios::patterns::{
-        Executor, TaskSet, fan_out_in, map_reduce, pipeline, producer_consumer, semaphore,
-        worker_pool,
+        Executor, TaskSet, errgroup, fan_out_in, map_reduce, pipeline, producer_consumer, pubsub,
+        rate_limit, resource_pool, semaphore, singleflight, supervisor, worker_pool,
     };
     use chanlab_scenarios::{Outcome, Params, ScenarioError};
 
@@ -116,6 +123,12 @@ mod tasks {
 
     impl Executor for Shuttle {
         type Tasks<T: Send + 'static> = ShuttleTasks<T>;
+
+        /// shuttle has no clock: a wait that never ends is a deadlock it
+        /// reports, so no limit is needed.
+        async fn timeout<F: Future + Send>(_: Duration, future: F) -> Option<F::Output> {
+            Some(future.await)
+        }
     }
 
     /// Tasks spawned on shuttle's executor.
@@ -150,11 +163,20 @@ mod tasks {
         name: &'static str,
         run: fn(Params) -> R,
     ) {
+        schedules_with(name, medium(), run);
+    }
+
+    /// [`schedules`] with `params`; flume-async's capacity of two is kept.
+    fn schedules_with<R: Future<Output = Result<Outcome, ScenarioError>> + 'static>(
+        name: &'static str,
+        params: Params,
+        run: fn(Params) -> R,
+    ) {
         shuttle::check_pct(
             move || {
                 let params = Params {
                     capacity: Capacity::Bounded(2),
-                    ..medium()
+                    ..params
                 };
                 if let Err(err) = shuttle::future::block_on(run(params)) {
                     panic!("{name} on flume-async: {err}");
@@ -163,6 +185,25 @@ mod tasks {
             ITERATIONS,
             DEPTH,
         );
+    }
+
+    /// A clock that moves only when a task sleeps on it: shuttle has none.
+    fn manual_clock() -> SharedClock {
+        Arc::new(ManualClock::new())
+    }
+
+    /// Enough jobs for the supervisor to meet two poison jobs, so its short
+    /// budget runs out after one restart.
+    fn two_poison_jobs() -> Params {
+        Params {
+            items: 2 * supervisor::POISON_EVERY as usize,
+            ..medium()
+        }
+    }
+
+    /// A token bucket at `params.rate` with `burst`, on a manual clock.
+    fn bucket(params: &Params, burst: u32) -> TokenBucket<ManualClock> {
+        TokenBucket::new(ManualClock::new(), params.rate, burst).expect("a valid rate")
     }
 
     #[test]
@@ -201,9 +242,66 @@ mod tasks {
     }
 
     #[test]
+    fn chanlab_semaphore_as_tasks() {
+        schedules("chanlab's semaphore", |p| async move {
+            semaphore::run_chanlab_async_on::<Shuttle>(&p).await
+        });
+    }
+
+    #[test]
     fn map_reduce_as_tasks() {
         schedules("map-reduce", |p| async move {
             map_reduce::run_async_on::<FlumeAsync, Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    fn pub_sub_as_tasks() {
+        schedules("pub-sub", |p| async move {
+            pubsub::run_async_on::<FlumeAsync, Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    fn supervisor_as_tasks() {
+        schedules_with("supervisor", two_poison_jobs(), |p| async move {
+            supervisor::run_async_on::<FlumeAsync, Shuttle>(&p, manual_clock()).await
+        });
+    }
+
+    #[test]
+    fn token_bucket_as_tasks() {
+        schedules("token bucket", |p| async move {
+            rate_limit::run_token_bucket_async_on::<Shuttle, _>(bucket(&p, p.burst), &p).await
+        });
+    }
+
+    #[test]
+    fn errgroup_as_tasks() {
+        schedules("errgroup", |p| async move {
+            errgroup::run_async_on::<Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    fn singleflight_as_tasks() {
+        schedules("singleflight", |p| async move {
+            singleflight::run_async_on::<Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    fn resource_pool_as_tasks() {
+        schedules("resource pool", |p| async move {
+            resource_pool::run_async_on::<Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "oracle failed")]
+    fn a_token_bucket_with_twice_the_burst_is_caught() {
+        schedules("token bucket", |p| async move {
+            rate_limit::run_token_bucket_async_on::<Shuttle, _>(bucket(&p, 2 * p.burst), &p).await
         });
     }
 
@@ -290,6 +388,22 @@ mod tasks {
     fn worker_pool_as_tasks_over_a_losing_channel_is_caught() {
         schedules("worker-pool", |p| async move {
             worker_pool::run_async_on::<loses::LosesAsync, Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "oracle failed")]
+    fn pub_sub_as_tasks_over_a_losing_channel_is_caught() {
+        schedules("pub-sub", |p| async move {
+            pubsub::run_async_on::<loses::LosesAsync, Shuttle>(&p).await
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "oracle failed")]
+    fn supervisor_as_tasks_over_a_losing_channel_is_caught() {
+        schedules_with("supervisor", two_poison_jobs(), |p| async move {
+            supervisor::run_async_on::<loses::LosesAsync, Shuttle>(&p, manual_clock()).await
         });
     }
 }

@@ -3,6 +3,7 @@
 //! checker's executor (shuttle's) can stand in.
 
 use std::future::Future;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 
@@ -10,11 +11,20 @@ use super::panic_message;
 use crate::ScenarioError;
 
 /// Where an async pattern runs its tasks: [`Tokio`] in real runs, or a
-/// model checker's executor (shuttle's, in `tests/shuttle.rs`) for the
-/// patterns that need no timer.
+/// model checker's executor (shuttle's, in `tests/shuttle.rs`). Patterns
+/// whose logic depends on time take a [`Clock`](super::Clock) as well; the
+/// executor only bounds waits that should never be long.
 pub trait Executor: 'static {
     /// A set of tasks returning `T`, spawned on this executor.
     type Tasks<T: Send + 'static>: TaskSet<T>;
+
+    /// Awaits `future` for at most `limit`: `None` if it took longer. A
+    /// model checker's executor may wait without limit, since it reports a
+    /// wait that never ends as a deadlock.
+    fn timeout<F: Future + Send>(
+        limit: Duration,
+        future: F,
+    ) -> impl Future<Output = Option<F::Output>> + Send;
 }
 
 /// Tasks spawned together and joined together.
@@ -33,6 +43,10 @@ pub struct Tokio;
 
 impl Executor for Tokio {
     type Tasks<T: Send + 'static> = JoinSet<T>;
+
+    async fn timeout<F: Future + Send>(limit: Duration, future: F) -> Option<F::Output> {
+        tokio::time::timeout(limit, future).await.ok()
+    }
 }
 
 impl<T: Send + 'static> TaskSet<T> for JoinSet<T> {

@@ -38,7 +38,8 @@ use tokio::task::JoinSet;
 
 use super::{join_tasks, share};
 use crate::coord::{
-    Clock, SharedClock, SystemClock, TokenBucket, WaitGroup, interval_of, ticker, ticker_async,
+    Clock, Executor, SharedClock, SystemClock, TaskSet, TokenBucket, Tokio, WaitGroup, interval_of,
+    ticker, ticker_async,
 };
 use crate::outcome::ensure;
 use crate::params::rate_error;
@@ -133,12 +134,9 @@ pub fn run_token_bucket(
     };
     match primitive {
         Primitive::Chanlab => bucket_on(bucket()?, params.burst, params.workers, params.items),
-        Primitive::ChanlabAsync => runtime.block_on(bucket_as_tasks(
-            bucket()?,
-            params.burst,
-            params.workers,
-            params.items,
-        )),
+        Primitive::ChanlabAsync => {
+            runtime.block_on(run_token_bucket_async_on::<Tokio, _>(bucket()?, params))
+        }
         #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
         Primitive::Governor => runtime.block_on(governor::run(params)),
         other => Err(Refusal::not_on(Pattern::RateLimit, other)),
@@ -190,17 +188,17 @@ fn bucket_on<C: Clock>(
     admissions_within(admitted, interval, burst, threads, items)
 }
 
-/// `workers` tasks share `items` admissions from `bucket`, whose promised
-/// burst is `burst`.
-async fn bucket_as_tasks<C: Clock>(
+/// `params.workers` tasks on executor `E` share `params.items` admissions
+/// from `bucket`, held to the promise of `params.rate` with a burst of
+/// `params.burst`.
+pub async fn run_token_bucket_async_on<E: Executor, C: Clock>(
     bucket: TokenBucket<C>,
-    burst: u32,
-    workers: usize,
-    items: usize,
+    params: &Params,
 ) -> Result<Outcome, ScenarioError> {
-    let interval = bucket.interval();
+    let interval = interval_of(params.rate).map_err(|err| rate_error(params.rate, &err))?;
+    let (workers, items) = (params.workers, params.items);
     let bucket = Arc::new(bucket);
-    let mut tasks = JoinSet::new();
+    let mut tasks = E::Tasks::<Vec<Duration>>::default();
     for worker in 0..workers {
         let bucket = Arc::clone(&bucket);
         let requests = share(items, workers, worker);
@@ -212,8 +210,8 @@ async fn bucket_as_tasks<C: Clock>(
             admitted
         });
     }
-    let admitted = join_tasks(tasks).await?.into_iter().flatten().collect();
-    admissions_within(admitted, interval, burst, workers, items)
+    let admitted = tasks.join().await?.into_iter().flatten().collect();
+    admissions_within(admitted, interval, params.burst, workers, items)
 }
 
 /// Sorts the admissions of a shared limiter and checks them against its
@@ -299,12 +297,26 @@ mod tests {
     }
 
     #[test]
-    fn bucket_as_tasks_keeps_its_rate_and_a_looser_one_is_caught() {
+    fn the_bucket_as_tasks_keeps_its_rate_and_a_looser_one_is_caught() {
         for runtime in Runtime::ALL {
+            let promise = Params {
+                items: 200,
+                rate: 1000.0,
+                burst: 4,
+                workers: 3,
+                ..Params::default()
+            };
             let bucket = TokenBucket::new(ManualClock::new(), 1000.0, 4).unwrap();
-            assert!(runtime.block_on(bucket_as_tasks(bucket, 4, 3, 200)).is_ok());
+            let kept = run_token_bucket_async_on::<Tokio, _>(bucket, &promise);
+            assert!(runtime.block_on(kept).is_ok());
             let looser = TokenBucket::new(ManualClock::new(), 1000.0, 8).unwrap();
-            let caught = runtime.block_on(bucket_as_tasks(looser, 4, 3, 200));
+            let caught = runtime.block_on(run_token_bucket_async_on::<Tokio, _>(looser, &promise));
+            assert!(
+                matches!(caught, Err(ScenarioError::Oracle(_))),
+                "{caught:?}"
+            );
+            let faster = TokenBucket::new(ManualClock::new(), 2000.0, 4).unwrap();
+            let caught = runtime.block_on(run_token_bucket_async_on::<Tokio, _>(faster, &promise));
             assert!(
                 matches!(caught, Err(ScenarioError::Oracle(_))),
                 "{caught:?}"

@@ -39,14 +39,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use chanlab_sync::Arc;
-use chanlab_sync::atomic::{AtomicU64, Ordering};
-use tokio::task::JoinSet;
-
-use super::{busy, join_tasks, share};
-use crate::coord::{Flight, Singleflight, WaitGroup, yield_now};
+use super::{busy, share};
+use crate::coord::{Executor, Flight, Singleflight, TaskSet, Tokio, WaitGroup, yield_now};
 use crate::outcome::ensure;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
+use chanlab_sync::Arc;
+use chanlab_sync::atomic::{AtomicU64, Ordering};
 
 /// Fewest keys in a run: one whose executions succeed, one whose fail.
 const MIN_KEYS: usize = 2;
@@ -155,11 +153,12 @@ pub fn run(
 ) -> Result<Outcome, ScenarioError> {
     match primitive {
         Primitive::Chanlab => run_on(Singleflight::new(), params),
-        Primitive::ChanlabAsync => runtime.block_on(run_tasks(Singleflight::new(), params)),
+        Primitive::ChanlabAsync => runtime.block_on(run_async_on::<Tokio>(params)),
         #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
-        Primitive::AsyncSingleflight => {
-            runtime.block_on(run_tasks(async_singleflight::Group::default(), params))
-        }
+        Primitive::AsyncSingleflight => runtime.block_on(run_tasks::<Tokio, _>(
+            async_singleflight::Group::default(),
+            params,
+        )),
         other => Err(Refusal::not_on(Pattern::Singleflight, other)),
     }
 }
@@ -191,11 +190,19 @@ fn run_on<T: Table>(table: T, params: &Params) -> Result<Outcome, ScenarioError>
     finish(params, threads, &calls)
 }
 
-/// The callers as tasks, on a table for tasks.
-async fn run_tasks<T: AsyncTable>(table: T, params: &Params) -> Result<Outcome, ScenarioError> {
+/// The callers as tasks on executor `E`, on chanlab's [`Singleflight`].
+pub async fn run_async_on<E: Executor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_tasks::<E, _>(Singleflight::new(), params).await
+}
+
+/// The callers as tasks on executor `E`, on a table for tasks.
+async fn run_tasks<E: Executor, T: AsyncTable>(
+    table: T,
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
     let keys = params.producers.max(MIN_KEYS);
     let shared = Arc::new((table, new_clocks()));
-    let mut tasks = JoinSet::new();
+    let mut tasks = E::Tasks::<Vec<Call>>::default();
     for caller in 0..params.workers {
         let shared = Arc::clone(&shared);
         let calls = share(params.items, params.workers, caller);
@@ -209,7 +216,7 @@ async fn run_tasks<T: AsyncTable>(table: T, params: &Params) -> Result<Outcome, 
             made
         });
     }
-    let calls: Vec<Call> = join_tasks(tasks).await?.into_iter().flatten().collect();
+    let calls: Vec<Call> = tasks.join().await?.into_iter().flatten().collect();
     finish(params, params.workers, &calls)
 }
 
@@ -527,7 +534,7 @@ mod tests {
     #[test]
     fn oracle_rejects_a_stale_table_for_tasks() {
         let err = Runtime::CurrentThread
-            .block_on(run_tasks(
+            .block_on(run_tasks::<Tokio, _>(
                 StaleTable(Mutex::new(HashMap::new())),
                 &two_sequential_rounds(),
             ))

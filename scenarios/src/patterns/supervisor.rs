@@ -25,16 +25,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
-use tokio::task::JoinSet;
-
-use super::{busy, join_tasks, require};
+use super::{busy, require};
 use crate::coord::{
-    Attempt, Exit, RestartPolicy, Supervisor, SupervisorReport, SystemClock, WaitGroup, yield_now,
+    Attempt, Executor, Exit, RestartPolicy, SharedClock, Supervisor, SupervisorReport, SystemClock,
+    TaskSet, Tokio, WaitGroup, yield_now,
 };
 use crate::oracle::exactly_once;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
+use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
 
 /// Every this many jobs, one makes the worker fail.
 pub const POISON_EVERY: u64 = 50;
@@ -90,23 +89,33 @@ fn run_with<F: SyncFlavor, R: Restarts>(params: &Params) -> Result<Outcome, Scen
     both_runs(params, poison, full, short)
 }
 
-/// Runs both supervised runs as tasks on async flavor `F`.
+/// Runs both supervised runs as tasks on async flavor `F`, backing off on
+/// the system clock.
 pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
-    run_async_with::<F>(params, |policy| policy).await
+    run_async_on::<F, Tokio>(params, Arc::new(SystemClock::new())).await
 }
 
-/// [`run_async`] with the supervisor given `actual(policy)` instead of the
-/// policy the oracle holds it to.
-async fn run_async_with<F: AsyncFlavor>(
+/// [`run_async`] on executor `E`, backing off on `clock`.
+pub async fn run_async_on<F: AsyncFlavor, E: Executor>(
     params: &Params,
+    clock: SharedClock,
+) -> Result<Outcome, ScenarioError> {
+    run_async_with::<F, E>(params, clock, |policy| policy).await
+}
+
+/// [`run_async_on`] with the supervisor given `actual(policy)` instead of
+/// the policy the oracle holds it to.
+async fn run_async_with<F: AsyncFlavor, E: Executor>(
+    params: &Params,
+    clock: SharedClock,
     actual: fn(RestartPolicy) -> RestartPolicy,
 ) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
     let poison = poison_in(params);
-    let full = supervise_async::<F>(params, poison, actual).await?;
+    let full = supervise_async::<F, E>(params, Arc::clone(&clock), poison, actual).await?;
     let short = match poison {
         0 => None,
-        _ => Some(supervise_async::<F>(params, poison - 1, actual).await?),
+        _ => Some(supervise_async::<F, E>(params, clock, poison - 1, actual).await?),
     };
     both_runs(params, poison, full, short)
 }
@@ -208,15 +217,16 @@ fn supervise<F: SyncFlavor, R: Restarts>(
 
 /// One run as tasks: the producer a task, the supervisor awaiting its
 /// attempts.
-async fn supervise_async<F: AsyncFlavor>(
+async fn supervise_async<F: AsyncFlavor, E: Executor>(
     params: &Params,
+    clock: SharedClock,
     max_restarts: u32,
     actual: fn(RestartPolicy) -> RestartPolicy,
 ) -> Result<Run, ScenarioError> {
     let policy = policy_of(max_restarts);
     let (jobs, queue) = F::channel::<u64>(params.capacity)?;
     let items = params.items as u64;
-    let mut producer = JoinSet::new();
+    let mut producer = E::Tasks::<()>::default();
     producer.spawn(async move {
         for job in 0..items {
             if jobs.send(job).await.is_err() {
@@ -230,7 +240,7 @@ async fn supervise_async<F: AsyncFlavor>(
         failed: Vec::new(),
     };
     let work = params.work;
-    let supervisor = Supervisor::new(Arc::new(SystemClock::new()), actual(policy));
+    let supervisor = Supervisor::new(clock, actual(policy));
     let (mut state, report) = supervisor
         .run_async(
             state,
@@ -254,8 +264,7 @@ async fn supervise_async<F: AsyncFlavor>(
     while let Ok(job) = state.queue.recv().await {
         left.push(job);
     }
-    let tasks = producer.len() + 1;
-    join_tasks(producer).await?;
+    let tasks = producer.join().await?.len() + 1;
     judge(params, policy, &state, &left, report, tasks)
 }
 
@@ -361,8 +370,9 @@ mod tests {
                 initial_backoff: Duration::ZERO,
                 ..policy
             };
-            let caught = runtime.block_on(run_async_with::<FlumeAsync>(
+            let caught = runtime.block_on(run_async_with::<FlumeAsync, Tokio>(
                 &Params::small(200),
+                Arc::new(SystemClock::new()),
                 relentless,
             ));
             assert!(

@@ -45,7 +45,7 @@ use chanlab_sync::Arc;
 use chanlab_sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::busy;
-use crate::coord::{CancelReason, CancelToken, ErrGroup};
+use crate::coord::{CancelReason, CancelToken, ErrGroup, Executor, Tokio};
 use crate::oracle::{Gauge, GaugeGuard};
 use crate::outcome::ensure;
 use crate::{Outcome, ParamError, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
@@ -235,10 +235,17 @@ pub fn run(
     let setup = Setup::new(params, GIVE_UP)?;
     match primitive {
         Primitive::Chanlab => run_mode::<ErrGroup<TaskError>>(params, setup, Mode::OneFails),
-        Primitive::ChanlabAsync => runtime.block_on(tasks::on_async_group(params, setup)),
+        Primitive::ChanlabAsync => runtime.block_on(tasks::on_async_group::<Tokio>(params, setup)),
         Primitive::TokioJoinSet => runtime.block_on(tasks::on_join_set(params, setup)),
         other => Err(Refusal::not_on(Pattern::ErrGroup, other)),
     }
+}
+
+/// The group with one failing task, as tasks on executor `E`, on chanlab's
+/// [`AsyncErrGroup`](crate::coord::AsyncErrGroup).
+pub async fn run_async_on<E: Executor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    let setup = Setup::new(params, GIVE_UP)?;
+    tasks::on_async_group::<E>(params, setup).await
 }
 
 /// What every version of a run shares: the tasks, the limit, when the

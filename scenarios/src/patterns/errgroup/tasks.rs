@@ -8,12 +8,12 @@ use chanlab_sync::Arc;
 use tokio::task::{JoinError, JoinSet};
 
 use super::{FAIL_AFTER, FAILING, Log, Mode, Record, Setup, Spawns, TaskError, busy, check};
-use crate::coord::{AsyncErrGroup, CancelToken, Tokio, yield_now};
+use crate::coord::{AsyncErrGroup, CancelToken, Executor, Tokio, yield_now};
 use crate::{Outcome, Params, ScenarioError};
 
 /// One task's body: task 0 fails after its units of work, the others work
 /// until their token is cancelled (or until they are aborted).
-async fn task_body(
+async fn task_body<E: Executor>(
     log: Arc<Log>,
     task: usize,
     token: CancelToken,
@@ -28,7 +28,7 @@ async fn task_body(
         }
         Err(TaskError::Failed { task })
     } else {
-        work_until_cancelled(task, &token, work, give_up).await
+        work_until_cancelled::<E>(task, &token, work, give_up).await
     };
     record.returned(&result);
     result
@@ -36,7 +36,7 @@ async fn task_body(
 
 /// Works unit by unit, yielding between units, until the token is
 /// cancelled or the run gives up waiting.
-async fn work_until_cancelled(
+async fn work_until_cancelled<E: Executor>(
     task: usize,
     token: &CancelToken,
     work: Duration,
@@ -53,7 +53,7 @@ async fn work_until_cancelled(
         }
         if work.is_zero() {
             // No work to simulate: wait for the cancellation, not spin.
-            let _ = tokio::time::timeout(left, token.cancelled()).await;
+            let _ = E::timeout(left, token.cancelled()).await;
             continue;
         }
         busy(work);
@@ -61,18 +61,18 @@ async fn work_until_cancelled(
     }
 }
 
-/// On chanlab's [`AsyncErrGroup`].
-pub(super) async fn on_async_group(
+/// On chanlab's [`AsyncErrGroup`], its tasks on executor `E`.
+pub(super) async fn on_async_group<E: Executor>(
     params: &Params,
     setup: Setup,
 ) -> Result<Outcome, ScenarioError> {
     let parent = CancelToken::new();
-    let mut group = AsyncErrGroup::<TaskError, Tokio>::new(&parent, Some(setup.limit));
+    let mut group = AsyncErrGroup::<TaskError, E>::new(&parent, Some(setup.limit));
     for task in 0..setup.tasks {
         let log = Arc::clone(&setup.log);
         let (work, give_up) = (params.work, setup.give_up);
         group
-            .spawn(move |token| task_body(log, task, token, work, give_up))
+            .spawn(move |token| task_body::<E>(log, task, token, work, give_up))
             .await;
     }
     let started = group.started();
@@ -99,7 +99,13 @@ pub(super) async fn on_join_set(params: &Params, setup: Setup) -> Result<Outcome
         }
         let log = Arc::clone(&setup.log);
         let (work, give_up) = (params.work, setup.give_up);
-        set.spawn(task_body(log, task, CancelToken::new(), work, give_up));
+        set.spawn(task_body::<Tokio>(
+            log,
+            task,
+            CancelToken::new(),
+            work,
+            give_up,
+        ));
         started += 1;
     }
     while let Some(joined) = set.join_next().await {
@@ -176,7 +182,7 @@ mod tests {
             let mut set = JoinSet::new();
             for task in 0..setup.tasks {
                 let log = Arc::clone(&setup.log);
-                set.spawn(task_body(
+                set.spawn(task_body::<Tokio>(
                     log,
                     task,
                     CancelToken::new(),

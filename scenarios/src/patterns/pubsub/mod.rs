@@ -60,7 +60,7 @@ use crate::oracle::{source_of, stamp};
 use crate::outcome::ensure;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
-pub use tasks::run_async;
+pub use tasks::{run_async, run_async_on};
 
 /// A subscription channel's two ends, from either API: [`Threads`] for a
 /// blocking flavor, [`Tasks`] for an async one. What the broker needs of

@@ -5,14 +5,12 @@
 use std::sync::Arc as StdArc;
 
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender};
-use tokio::task::JoinSet;
 
 use super::{
     AsyncBroker, Fanned, Fate, Seen, SlowSubscriber, busy, finish, policies, require, share, stamp,
     topic_names, work_of,
 };
-use crate::coord::yield_now;
-use crate::patterns::join_tasks;
+use crate::coord::{Executor, TaskSet, Tokio, yield_now};
 use crate::{Outcome, Params, ScenarioError};
 
 impl<F: AsyncFlavor, T: Clone + Send + 'static> AsyncBroker<F, T> {
@@ -37,11 +35,18 @@ impl<F: AsyncFlavor, T: Clone + Send + 'static> AsyncBroker<F, T> {
 
 /// Runs the pattern as tasks on async flavor `F`.
 pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_async_on::<F, Tokio>(params).await
+}
+
+/// [`run_async`] on executor `E`.
+pub async fn run_async_on<F: AsyncFlavor, E: Executor>(
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
     require(&F::INFO, params.capacity, None)?;
     let policies = policies(&F::INFO, params.capacity);
     let broker = StdArc::new(AsyncBroker::<F, u64>::new(params.capacity)?);
     let topics = topic_names(params);
-    let mut subscribers = JoinSet::new();
+    let mut subscribers = E::Tasks::<Seen>::default();
     for (topic, name) in topics.iter().enumerate() {
         let published = share(params.items, params.producers, topic);
         for subscriber in 0..params.workers {
@@ -92,7 +97,7 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
             }
         });
     }
-    let mut publishers = JoinSet::new();
+    let mut publishers = E::Tasks::<()>::default();
     for (topic, name) in topics.into_iter().enumerate() {
         let broker = StdArc::clone(&broker);
         let count = share(params.items, params.producers, topic);
@@ -105,9 +110,8 @@ pub async fn run_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, Scena
             }
         });
     }
-    let tasks = subscribers.len() + publishers.len();
-    join_tasks(publishers).await?;
+    let publishers = publishers.join().await?.len();
     drop(broker);
-    let seen = join_tasks(subscribers).await?;
-    finish(params, &seen, tasks)
+    let seen = subscribers.join().await?;
+    finish(params, &seen, publishers + seen.len())
 }

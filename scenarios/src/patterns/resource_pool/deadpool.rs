@@ -10,7 +10,7 @@ use chanlab_sync::Arc;
 
 use super::tasks::AsyncLender;
 use super::{FakeConnection, Pooling, Registry};
-use crate::coord::AcquireTimeout;
+use crate::coord::{AcquireTimeout, Executor};
 use crate::{ParamError, ScenarioError};
 
 /// Makes connections through the pattern's registry; any idle one is fit
@@ -60,12 +60,12 @@ impl Pooling for Pool<Factory> {
 }
 
 impl AsyncLender for Pool<Factory> {
-    async fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
-        match tokio::time::timeout(timeout, self.get()).await {
-            Ok(Ok(conn)) => Ok(conn),
+    async fn lend<E: Executor>(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
+        match E::timeout(timeout, self.get()).await {
+            Some(Ok(conn)) => Ok(conn),
             // The factory cannot fail and the pool is never closed, so an
             // error here is only the wait running out.
-            Ok(Err(_)) | Err(_) => Err(AcquireTimeout(timeout)),
+            Some(Err(_)) | None => Err(AcquireTimeout(timeout)),
         }
     }
 }

@@ -26,6 +26,8 @@
 mod deadpool;
 mod tasks;
 
+pub use tasks::run_async_on;
+
 use std::ops::DerefMut;
 use std::time::Duration;
 
@@ -33,7 +35,7 @@ use chanlab_sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use chanlab_sync::{Arc, Mutex};
 
 use super::{busy, share};
-use crate::coord::{AcquireTimeout, Pool, Pooled, WaitGroup};
+use crate::coord::{AcquireTimeout, Pool, Pooled, Tokio, WaitGroup};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
@@ -189,13 +191,15 @@ pub fn run(
     let size = pool_size(params);
     match primitive {
         Primitive::Chanlab => run_with(params, new_pool(size, &registry), registry),
-        Primitive::ChanlabAsync => {
-            runtime.block_on(tasks::run_with(params, new_pool(size, &registry), registry))
-        }
+        Primitive::ChanlabAsync => runtime.block_on(tasks::run_with::<Tokio, _>(
+            params,
+            new_pool(size, &registry),
+            registry,
+        )),
         #[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
         Primitive::Deadpool => {
             let pool = deadpool::new_pool(size, &registry)?;
-            runtime.block_on(tasks::run_with(params, pool, registry))
+            runtime.block_on(tasks::run_with::<Tokio, _>(params, pool, registry))
         }
         other => Err(Refusal::not_on(Pattern::ResourcePool, other)),
     }
@@ -391,6 +395,7 @@ mod tests {
     use chanlab_contract::Capacity;
 
     use super::*;
+    use crate::coord::Executor;
 
     /// What an oracle message names, and the fault that should cause it.
     type Fault = (&'static str, fn(&mut Tally));
@@ -480,7 +485,7 @@ mod tests {
     }
 
     impl tasks::AsyncLender for KeepsBroken {
-        async fn lend(&self, _: Duration) -> Result<Self::Lease, AcquireTimeout> {
+        async fn lend<E: Executor>(&self, _: Duration) -> Result<Self::Lease, AcquireTimeout> {
             Ok(self.0.acquire_async().await)
         }
     }
@@ -503,7 +508,8 @@ mod tests {
         }
         let registry = Arc::new(Registry::new());
         let pool = KeepsBroken(new_pool(2, &registry));
-        let caught = Runtime::MultiThread.block_on(tasks::run_with(&params, pool, registry));
+        let caught =
+            Runtime::MultiThread.block_on(tasks::run_with::<Tokio, _>(&params, pool, registry));
         assert!(
             matches!(&caught, Err(ScenarioError::Oracle(why)) if why.contains("broken connection")),
             "{caught:?}"

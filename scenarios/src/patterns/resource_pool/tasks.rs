@@ -7,38 +7,44 @@ use std::future::Future;
 use std::time::Duration;
 
 use chanlab_sync::Arc;
-use tokio::task::JoinSet;
 
-use super::{FakeConnection, Pooling, Registry, Shared, finish, use_lease};
-use crate::coord::{AcquireTimeout, Pool, yield_now};
-use crate::patterns::{join_tasks, share};
+use super::{FakeConnection, Pooling, Registry, Shared, finish, new_pool, pool_size, use_lease};
+use crate::coord::{AcquireTimeout, Executor, Pool, TaskSet, yield_now};
+use crate::patterns::share;
 use crate::{Outcome, Params, ScenarioError};
 
-/// A pool tasks borrow from, waiting at most `timeout`.
+/// A pool tasks borrow from, waiting at most `timeout` on executor `E`.
 pub(super) trait AsyncLender: Pooling {
-    fn lend(
+    fn lend<E: Executor>(
         &self,
         timeout: Duration,
     ) -> impl Future<Output = Result<Self::Lease, AcquireTimeout>> + Send;
 }
 
 impl AsyncLender for Pool<FakeConnection> {
-    async fn lend(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
-        tokio::time::timeout(timeout, self.acquire_async())
+    async fn lend<E: Executor>(&self, timeout: Duration) -> Result<Self::Lease, AcquireTimeout> {
+        E::timeout(timeout, self.acquire_async())
             .await
-            .map_err(|_| AcquireTimeout(timeout))
+            .ok_or(AcquireTimeout(timeout))
     }
 }
 
-/// `workers` tasks share the jobs, each taking every `workers`th job as
-/// the threads do.
-pub(super) async fn run_with<L: AsyncLender>(
+/// The jobs as tasks on executor `E`, on chanlab's [`Pool`].
+pub async fn run_async_on<E: Executor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    let registry = Arc::new(Registry::new());
+    let pool = new_pool(pool_size(params), &registry);
+    run_with::<E, _>(params, pool, registry).await
+}
+
+/// `workers` tasks on executor `E` share the jobs, each taking every
+/// `workers`th job as the threads do.
+pub(super) async fn run_with<E: Executor, L: AsyncLender>(
     params: &Params,
     pool: L,
     registry: Arc<Registry>,
 ) -> Result<Outcome, ScenarioError> {
     let shared = Shared::new(params, pool, registry);
-    let mut tasks = JoinSet::new();
+    let mut tasks = E::Tasks::<Result<usize, ScenarioError>>::default();
     for worker in 0..params.workers {
         let shared = Arc::clone(&shared);
         let jobs = share(params.items, params.workers, worker);
@@ -47,7 +53,7 @@ pub(super) async fn run_with<L: AsyncLender>(
             let mut broken = 0;
             for nth in 0..jobs {
                 let job = nth * workers + worker;
-                let lent = shared.pool.lend(shared.acquire_timeout).await;
+                let lent = shared.pool.lend::<E>(shared.acquire_timeout).await;
                 broken += usize::from(use_lease(&shared, job, lent, work)?);
                 yield_now().await;
             }
@@ -55,7 +61,7 @@ pub(super) async fn run_with<L: AsyncLender>(
         });
     }
     let mut broken = 0;
-    for result in join_tasks(tasks).await? {
+    for result in tasks.join().await? {
         broken += result?;
     }
     finish(&shared.tally(params, broken), params.workers)
