@@ -99,9 +99,7 @@ fn fan_in_twin_that_reorders_is_caught() {
 /// await points, under the same PCT scheduler, over flume's async channels
 /// and chanlab's async primitives. Time the logic depends on is a
 /// [`ManualClock`]'s. Not here: the ones that wait in `tokio::select!` on
-/// tokio's timers (select, cancellation, event loop), and the rate-limit
-/// ticker, which on a manual clock ticks in a loop that PCT, not a fair
-/// scheduler, can run forever.
+/// tokio's timers (select, cancellation, event loop).
 mod tasks {
     use std::future::Future;
     use std::sync::Arc;
@@ -267,6 +265,27 @@ mod tasks {
         schedules_with("supervisor", two_poison_jobs(), |p| async move {
             supervisor::run_async_on::<FlumeAsync, Shuttle>(&p, manual_clock()).await
         });
+    }
+
+    /// Under shuttle's random scheduler, not PCT: on a manual clock the
+    /// ticker drops ticks in a loop, and PCT, which is not fair, can run
+    /// that loop forever while the consumer waits.
+    #[test]
+    fn ticker_as_tasks() {
+        shuttle::check_random(
+            || {
+                let params = Params {
+                    capacity: Capacity::Bounded(2),
+                    ..medium()
+                };
+                let run =
+                    rate_limit::run_ticker_async_on::<FlumeAsync, Shuttle>(&params, manual_clock());
+                if let Err(err) = shuttle::future::block_on(run) {
+                    panic!("ticker on flume-async: {err}");
+                }
+            },
+            ITERATIONS,
+        );
     }
 
     #[test]

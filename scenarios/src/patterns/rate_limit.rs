@@ -34,9 +34,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chanlab_contract::{AsyncFlavor, AsyncReceiver, Receiver, SyncFlavor};
-use tokio::task::JoinSet;
 
-use super::{join_tasks, share};
+use super::share;
 use crate::coord::{
     Clock, Executor, SharedClock, SystemClock, TaskSet, TokenBucket, Tokio, WaitGroup, interval_of,
     ticker, ticker_async,
@@ -59,25 +58,27 @@ pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioErr
 /// Paces `items` requests with a ticker task on the system clock, over
 /// async flavor `F`.
 pub async fn run_ticker_async<F: AsyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {
+    run_ticker_async_on::<F, Tokio>(params, Arc::new(SystemClock::new())).await
+}
+
+/// [`run_ticker_async`] on executor `E` and `clock`.
+pub async fn run_ticker_async_on<F: AsyncFlavor, E: Executor>(
+    params: &Params,
+    clock: SharedClock,
+) -> Result<Outcome, ScenarioError> {
     let interval = interval_of(params.rate).map_err(|err| rate_error(params.rate, &err))?;
-    ticker_as_task::<F>(
-        Arc::new(SystemClock::new()),
-        interval,
-        interval,
-        params.items,
-    )
-    .await
+    ticker_as_task::<F, E>(clock, interval, interval, params.items).await
 }
 
 /// [`ticker_on`] as tasks: the ticker a task, the consumer this one.
-async fn ticker_as_task<F: AsyncFlavor>(
+async fn ticker_as_task<F: AsyncFlavor, E: Executor>(
     clock: SharedClock,
     tick: Duration,
     allowed: Duration,
     items: usize,
 ) -> Result<Outcome, ScenarioError> {
     let (ticking, mut ticks) = ticker_async::<F>(Arc::clone(&clock), tick)?;
-    let mut ticker = JoinSet::new();
+    let mut ticker = E::Tasks::<u64>::default();
     ticker.spawn(ticking);
     let mut consumed = Vec::with_capacity(items);
     for _ in 0..items {
@@ -87,7 +88,7 @@ async fn ticker_as_task<F: AsyncFlavor>(
         consume(&*clock, sent_at, &mut consumed)?;
     }
     drop(ticks);
-    let sent = join_tasks(ticker).await?.iter().sum::<u64>();
+    let sent = ticker.join().await?.iter().sum::<u64>();
     ticked(&consumed, allowed, items, 2, sent)
 }
 
@@ -353,10 +354,11 @@ mod tests {
 
         for runtime in crate::Runtime::ALL {
             let clock: SharedClock = Arc::new(ManualClock::new());
-            let kept = runtime.block_on(ticker_as_task::<FlumeAsync>(clock, MS, MS, 100));
+            let kept = runtime.block_on(ticker_as_task::<FlumeAsync, Tokio>(clock, MS, MS, 100));
             assert!(kept.is_ok(), "{runtime:?}: {kept:?}");
             let clock: SharedClock = Arc::new(SystemClock::new());
-            let caught = runtime.block_on(ticker_as_task::<FlumeAsync>(clock, MS / 5, MS, 100));
+            let caught =
+                runtime.block_on(ticker_as_task::<FlumeAsync, Tokio>(clock, MS / 5, MS, 100));
             assert!(
                 matches!(caught, Err(ScenarioError::Oracle(_))),
                 "{runtime:?}: {caught:?}"

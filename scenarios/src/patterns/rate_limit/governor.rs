@@ -11,9 +11,10 @@ use ::governor::clock::{Clock, ReasonablyRealtime};
 use ::governor::{Quota, RateLimiter};
 use tokio::task::JoinSet;
 
-use super::{admissions_within, join_tasks, share};
+use super::{admissions_within, share};
 use crate::coord::interval_of;
 use crate::params::rate_error;
+use crate::patterns::join_tasks;
 use crate::{Outcome, ParamError, Params, ScenarioError};
 
 thread_local! {
