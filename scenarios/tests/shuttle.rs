@@ -143,17 +143,15 @@ mod tasks {
             self.0.push(shuttle::future::spawn(task));
         }
 
-        fn join(self) -> impl Future<Output = Result<Vec<T>, ScenarioError>> {
-            async move {
-                let mut results = Vec::with_capacity(self.0.len());
-                for task in self.0 {
-                    let result = task
-                        .await
-                        .map_err(|err| ScenarioError::Panicked(format!("{err:?}")))?;
-                    results.push(result);
-                }
-                Ok(results)
+        async fn join(self) -> Result<Vec<T>, ScenarioError> {
+            let mut results = Vec::with_capacity(self.0.len());
+            for task in self.0 {
+                let result = task
+                    .await
+                    .map_err(|err| ScenarioError::Panicked(format!("{err:?}")))?;
+                results.push(result);
             }
+            Ok(results)
         }
     }
 
@@ -322,6 +320,123 @@ mod tasks {
         schedules("token bucket", |p| async move {
             rate_limit::run_token_bucket_async_on::<Shuttle, _>(bucket(&p, 2 * p.burst), &p).await
         });
+    }
+
+    /// Every task waiting on an execution in flight is woken when it ends.
+    /// The patterns above reach chanlab's shared wake-up code through many
+    /// waits at once; this model checks it on one key with three callers,
+    /// beside a twin that wakes only the first waiter (notify-one where
+    /// every waiter needs the news), which shuttle must report as a
+    /// deadlock.
+    mod wake_all {
+        use std::future::Future;
+        use std::sync::Arc;
+        use std::task::{Poll, Waker};
+
+        use chanlab_scenarios::coord::{Singleflight, yield_now};
+        use shuttle::sync::Mutex;
+
+        use super::{DEPTH, ITERATIONS};
+
+        /// What the model needs of a singleflight, for one key.
+        pub trait Flights: Send + Sync + 'static {
+            fn new() -> Self;
+            fn run(
+                &self,
+                work: impl Future<Output = u64> + Send,
+            ) -> impl Future<Output = u64> + Send;
+        }
+
+        impl Flights for Singleflight<u8, u64> {
+            fn new() -> Self {
+                Singleflight::new()
+            }
+
+            async fn run(&self, work: impl Future<Output = u64> + Send) -> u64 {
+                self.run_async(0, work).await.value
+            }
+        }
+
+        /// One execution for the one key; its end wakes only the first
+        /// task that waited.
+        pub struct WakesOne(Mutex<Execution>);
+
+        #[derive(Default)]
+        struct Execution {
+            began: bool,
+            value: Option<u64>,
+            waiters: Vec<Waker>,
+        }
+
+        impl Flights for WakesOne {
+            fn new() -> Self {
+                WakesOne(Mutex::new(Execution::default()))
+            }
+
+            async fn run(&self, work: impl Future<Output = u64> + Send) -> u64 {
+                let leads = !std::mem::replace(&mut self.0.lock().unwrap().began, true);
+                if leads {
+                    let value = work.await;
+                    let mut execution = self.0.lock().unwrap();
+                    execution.value = Some(value);
+                    if let Some(first) = execution.waiters.first() {
+                        first.wake_by_ref();
+                    }
+                    return value;
+                }
+                std::future::poll_fn(|cx| {
+                    let mut execution = self.0.lock().unwrap();
+                    match execution.value {
+                        Some(value) => Poll::Ready(value),
+                        None => {
+                            execution.waiters.push(cx.waker().clone());
+                            Poll::Pending
+                        }
+                    }
+                })
+                .await
+            }
+        }
+
+        /// Three callers at once; the execution yields before its value,
+        /// so callers can join it. Every caller must get the value.
+        pub fn model<F: Flights>() {
+            shuttle::check_pct(
+                || {
+                    let flights = Arc::new(F::new());
+                    let callers: Vec<_> = (0..3)
+                        .map(|_| {
+                            let flights = Arc::clone(&flights);
+                            shuttle::future::spawn(async move {
+                                flights
+                                    .run(async {
+                                        yield_now().await;
+                                        7
+                                    })
+                                    .await
+                            })
+                        })
+                        .collect();
+                    for caller in callers {
+                        let value = shuttle::future::block_on(caller).expect("a caller panicked");
+                        assert_eq!(value, 7);
+                    }
+                },
+                ITERATIONS,
+                DEPTH,
+            );
+        }
+    }
+
+    #[test]
+    fn every_task_waiting_on_a_flight_is_woken() {
+        wake_all::model::<chanlab_scenarios::coord::Singleflight<u8, u64>>();
+    }
+
+    #[test]
+    #[should_panic(expected = "deadlock")]
+    fn a_flight_that_wakes_only_its_first_waiter_deadlocks() {
+        wake_all::model::<wake_all::WakesOne>();
     }
 
     /// A twin of flume's async flavor whose sender silently drops every

@@ -174,7 +174,7 @@ impl<E: Ends<T>, T: Send + 'static> Clone for Entry<E, T> {
             id: self.id,
             policy: self.policy,
             sender: self.sender.clone(),
-            evict: self.evict.as_ref().map(Arc::clone),
+            evict: self.evict.clone(),
             dropped: Arc::clone(&self.dropped),
             closed: Arc::clone(&self.closed),
         }
