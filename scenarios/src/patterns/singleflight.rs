@@ -39,12 +39,13 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
+use chanlab_sync::Arc;
+use chanlab_sync::atomic::{AtomicU64, Ordering};
+
 use super::{busy, share};
 use crate::coord::{Executor, Flight, Singleflight, TaskSet, Tokio, WaitGroup, yield_now};
 use crate::outcome::ensure;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
-use chanlab_sync::Arc;
-use chanlab_sync::atomic::{AtomicU64, Ordering};
 
 /// Fewest keys in a run: one whose executions succeed, one whose fail.
 const MIN_KEYS: usize = 2;

@@ -25,6 +25,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
+
 use super::{busy, require};
 use crate::coord::{
     Attempt, Executor, Exit, RestartPolicy, SharedClock, Supervisor, SupervisorReport, SystemClock,
@@ -33,7 +35,6 @@ use crate::coord::{
 use crate::oracle::exactly_once;
 use crate::outcome::ensure;
 use crate::{Outcome, Params, ScenarioError};
-use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Receiver, Sender, SyncFlavor};
 
 /// Every this many jobs, one makes the worker fail.
 pub const POISON_EVERY: u64 = 50;
