@@ -18,6 +18,7 @@
 //! Oracle: never more than N inside at once, and every permit is back at
 //! the end.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use chanlab_contract::{
@@ -138,26 +139,37 @@ pub async fn run_channel_async_on<F: AsyncFlavor, E: Executor>(
     Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
 }
 
+/// A semaphore tasks wait on: chanlab's or tokio's.
+trait AsyncPermits: Send + Sync + 'static {
+    /// Waits for a permit, held until the returned guard is dropped.
+    fn permit(&self) -> impl Future<Output = impl Send> + Send;
+    /// Permits not held.
+    fn available(&self) -> usize;
+}
+
+impl AsyncPermits for Semaphore {
+    fn permit(&self) -> impl Future<Output = impl Send> + Send {
+        self.acquire_async()
+    }
+    fn available(&self) -> usize {
+        Semaphore::available(self)
+    }
+}
+
+impl AsyncPermits for tokio::sync::Semaphore {
+    async fn permit(&self) -> impl Send {
+        // Never closed, so acquiring cannot fail.
+        self.acquire().await.ok()
+    }
+    fn available(&self) -> usize {
+        self.available_permits()
+    }
+}
+
 /// chanlab's semaphore as tasks on executor `E`.
 pub async fn run_chanlab_async_on<E: Executor>(params: &Params) -> Result<Outcome, ScenarioError> {
     let permits = permits(params)?;
-    let semaphore = Semaphore::new(permits);
-    let gauge = Arc::new(Gauge::new());
-    let mut tasks: E::Tasks<()> = Default::default();
-    for worker in 0..params.workers {
-        let (semaphore, gauge) = (semaphore.clone(), Arc::clone(&gauge));
-        let (jobs, work) = (share(params.items, params.workers, worker), params.work);
-        tasks.spawn(async move {
-            for _ in 0..jobs {
-                let _permit = semaphore.acquire_async().await;
-                let _inside = gauge.enter();
-                busy(work);
-            }
-        });
-    }
-    let threads = tasks.join().await?.len();
-    check(permits, &gauge, semaphore.available() == permits)?;
-    Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
+    permits_as_tasks::<E, _>(Semaphore::new(permits), permits, params).await
 }
 
 /// chanlab's semaphore on threads or as tasks, or tokio's as tasks, on
@@ -168,54 +180,66 @@ pub fn run_primitive(
     runtime: Runtime,
 ) -> Result<Outcome, ScenarioError> {
     let permits = permits(params)?;
+    match primitive {
+        Primitive::Chanlab => permits_on_threads(Semaphore::new(permits), permits, params),
+        Primitive::ChanlabAsync => runtime.block_on(run_chanlab_async_on::<Tokio>(params)),
+        Primitive::TokioSemaphore => runtime.block_on(permits_as_tasks::<Tokio, _>(
+            tokio::sync::Semaphore::new(permits),
+            permits,
+            params,
+        )),
+        other => Err(Refusal::not_on(Pattern::Semaphore, other)),
+    }
+}
+
+/// `workers` threads share the jobs, each inside `semaphore` of `permits`.
+fn permits_on_threads(
+    semaphore: Semaphore,
+    permits: usize,
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
     let gauge = Arc::new(Gauge::new());
-    let (threads, returned) = match primitive {
-        Primitive::Chanlab => {
-            let semaphore = Semaphore::new(permits);
-            let mut wait_group = WaitGroup::new();
-            for worker in 0..params.workers {
-                let (semaphore, gauge) = (semaphore.clone(), Arc::clone(&gauge));
-                let (jobs, work) = (share(params.items, params.workers, worker), params.work);
-                wait_group.spawn(move || {
-                    for _ in 0..jobs {
-                        let _permit = semaphore.acquire();
-                        let _inside = gauge.enter();
-                        busy(work);
-                    }
-                });
+    let mut wait_group = WaitGroup::new();
+    for worker in 0..params.workers {
+        let (semaphore, gauge) = (semaphore.clone(), Arc::clone(&gauge));
+        let (jobs, work) = (share(params.items, params.workers, worker), params.work);
+        wait_group.spawn(move || {
+            for _ in 0..jobs {
+                let _permit = semaphore.acquire();
+                let _inside = gauge.enter();
+                busy(work);
             }
-            let threads = wait_group.started();
-            wait_group.join()?;
-            (threads, semaphore.available() == permits)
-        }
-        Primitive::ChanlabAsync => return runtime.block_on(run_chanlab_async_on::<Tokio>(params)),
-        Primitive::TokioSemaphore => {
-            let semaphore = Arc::new(tokio::sync::Semaphore::new(permits));
-            let threads = runtime.block_on(async {
-                let mut tasks = tokio::task::JoinSet::new();
-                for worker in 0..params.workers {
-                    let (semaphore, gauge) = (Arc::clone(&semaphore), Arc::clone(&gauge));
-                    let (jobs, work) = (share(params.items, params.workers, worker), params.work);
-                    tasks.spawn(async move {
-                        for _ in 0..jobs {
-                            // Never closed, so acquire cannot fail.
-                            let Ok(_permit) = semaphore.acquire().await else {
-                                return;
-                            };
-                            let _inside = gauge.enter();
-                            busy(work);
-                        }
-                    });
-                }
-                tasks.join().await.map(|joined| joined.len())
-            })?;
-            (threads, semaphore.available_permits() == permits)
-        }
-        other => {
-            return Err(Refusal::not_on(Pattern::Semaphore, other));
-        }
-    };
-    check(permits, &gauge, returned)?;
+        });
+    }
+    let threads = wait_group.started();
+    wait_group.join()?;
+    check(permits, &gauge, semaphore.available() == permits)?;
+    Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
+}
+
+/// `workers` tasks on executor `E` share the jobs, each inside `semaphore`
+/// of `permits`.
+async fn permits_as_tasks<E: Executor, S: AsyncPermits>(
+    semaphore: S,
+    permits: usize,
+    params: &Params,
+) -> Result<Outcome, ScenarioError> {
+    let semaphore = Arc::new(semaphore);
+    let gauge = Arc::new(Gauge::new());
+    let mut tasks: E::Tasks<()> = Default::default();
+    for worker in 0..params.workers {
+        let (semaphore, gauge) = (Arc::clone(&semaphore), Arc::clone(&gauge));
+        let (jobs, work) = (share(params.items, params.workers, worker), params.work);
+        tasks.spawn(async move {
+            for _ in 0..jobs {
+                let _permit = semaphore.permit().await;
+                let _inside = gauge.enter();
+                busy(work);
+            }
+        });
+    }
+    let threads = tasks.join().await?.len();
+    check(permits, &gauge, semaphore.available() == permits)?;
     Ok(Outcome::new(params.items as u64, threads).with("most_inside", gauge.most() as u64))
 }
 
