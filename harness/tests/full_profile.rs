@@ -5,15 +5,7 @@
 
 mod support;
 
-use std::path::Path;
-
-use serde_json::Value;
-use support::{chanlab, text};
-
-fn results(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json exists");
-    serde_json::from_str(&text).expect("results.json is JSON")
-}
+use support::{chanlab, results, text};
 
 #[test]
 fn the_full_profile_dry_runs_with_an_estimate_and_a_sample_of_it_runs() {

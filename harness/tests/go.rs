@@ -6,8 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use serde_json::Value;
-use support::{chanlab, text};
+use support::{chanlab, results, text};
 
 /// `chanlab run` on go-chan's worker pool and SPSC loads, with `path` as
 /// PATH when given.
@@ -37,11 +36,6 @@ fn run_go(dir: &std::path::Path, path: Option<&str>) -> std::process::Output {
             .output()
             .expect("the chanlab binary runs"),
     }
-}
-
-fn results(dir: &std::path::Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json exists");
-    serde_json::from_str(&text).expect("results.json is JSON")
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{chanlab, text};
+use support::{chanlab, results, text};
 
 /// `chanlab run` on `impls` over SPSC bounded(64) throughput: short runs,
 /// `repetitions` each.
@@ -250,10 +250,7 @@ fn ab_over_two_builds_pairs_every_cell_and_never_passes_undecided() {
         verdict["decisions"][0]["ratios"].as_array().map(Vec::len),
         Some(3)
     );
-    let results: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("run/results.json")).expect("results.json"),
-    )
-    .expect("JSON");
+    let results = results(&dir.path().join("run"));
     let cells = results["cells"].as_array().expect("cells");
     let names: Vec<&str> = cells
         .iter()

@@ -8,12 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{chanlab, text};
-
-fn results(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json exists");
-    serde_json::from_str(&text).expect("results.json is JSON")
-}
+use support::{chanlab, results, text};
 
 /// The cells of `results` whose id contains every one of `parts`.
 fn cells<'a>(results: &'a Value, parts: &[&str]) -> Vec<&'a Value> {

@@ -1,6 +1,9 @@
 //! Running the `chanlab` binary from a test, as a user would.
 
+use std::path::Path;
 use std::process::{Command, Output};
+
+use serde_json::Value;
 
 /// Where the tests' conformance verdicts are cached, out of the source tree.
 pub const VERDICTS: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/verdicts.json");
@@ -21,4 +24,12 @@ pub fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+/// The results file of the run in `dir`, parsed.
+// Not every test binary that shares this module reads a run's results.
+#[allow(dead_code)]
+pub fn results(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json exists");
+    serde_json::from_str(&text).expect("results.json is JSON")
 }
