@@ -250,19 +250,13 @@ pub fn finish(measured: &Measured) -> anyhow::Result<ExitCode> {
         None,
     )?;
     if let Some(stopped) = measured.stopped {
-        let (why, code) = match stopped {
-            Stopped::Interrupted => ("was interrupted".to_owned(), 130),
+        let code = match stopped {
+            Stopped::Interrupted => 130,
             // As `timeout(1)` reports a command it stopped.
-            Stopped::TimeLimit(limit) => (
-                format!(
-                    "reached its time limit ({})",
-                    humantime::format_duration(limit)
-                ),
-                124,
-            ),
+            Stopped::TimeLimit(_) => 124,
         };
         eprintln!(
-            "chanlab: the run {why}; its report is marked partial. Finish it with \
+            "chanlab: the run was {stopped}; its report is marked partial. Finish it with \
              `chanlab run --resume {}`",
             measured.dir.display()
         );

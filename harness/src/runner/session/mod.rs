@@ -77,6 +77,20 @@ pub enum Stopped {
     TimeLimit(Duration),
 }
 
+impl std::fmt::Display for Stopped {
+    /// What stopped the run, to follow "the run was".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Interrupted => f.write_str("interrupted"),
+            Stopped::TimeLimit(limit) => write!(
+                f,
+                "stopped at its time limit ({})",
+                humantime::format_duration(*limit)
+            ),
+        }
+    }
+}
+
 /// A run that ended: finished, or stopped by Ctrl-C or its time limit.
 pub struct Measured {
     /// Everything it measured.

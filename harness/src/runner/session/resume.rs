@@ -17,16 +17,7 @@ impl Runner {
         let left = all.saturating_sub(self.progress.position());
         // Finishing the bar moves it to its end, so it is read first.
         self.progress.finish_and_clear();
-        let why = match cause {
-            Stopped::Interrupted => "interrupted".to_owned(),
-            Stopped::TimeLimit(limit) => {
-                format!(
-                    "stopped at its time limit ({})",
-                    humantime::format_duration(limit)
-                )
-            }
-        };
-        eprintln!("chanlab: {why} with {left} of {all} jobs left; every finished job is kept");
+        eprintln!("chanlab: {cause} with {left} of {all} jobs left; every finished job is kept");
         Ok(())
     }
 
