@@ -2,8 +2,8 @@
 # Builds and tests impls/example-channel, the crate outside the workspace
 # that uses chanlab the way a library author's crate does: git dependencies
 # on chanlab's repository, the conformance macros on its own channel's
-# blocking, async and bridge flavors, and a runner binary that measures it
-# beside crossbeam. The git source is redirected to this checkout and each
+# blocking, async and bridge flavors, and a runner package that measures
+# it beside crossbeam. The git source is redirected to this checkout and each
 # crate the example names is patched to its working tree, so the gate
 # tests this tree, offline. It builds in its own target directory, as an
 # outside crate would, so the versions it records come from its own
@@ -26,9 +26,11 @@ export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="url.file://$root/.insteadOf" GIT_CON
 
 cd impls/example-channel
 cargo fmt -- --check
-cargo clippy "${cargo_args[@]}" --all-targets -- -D warnings
+cargo clippy "${cargo_args[@]}" --workspace --all-targets -- -D warnings
+# The channel's own tests, as its author runs them: the runner package
+# (and so the chanlab command) is not built.
 cargo test "${cargo_args[@]}"
 if [[ ${1:-} == --measure ]]; then
-    cargo run "${cargo_args[@]}" --release --example chanlab -- \
+    cargo run "${cargo_args[@]}" --release -p example-channel-runner -- \
         run --impl example --impl crossbeam --scenario load/spsc --out "$root/impls/example-channel/target/run" --force
 fi

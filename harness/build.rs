@@ -21,6 +21,8 @@ fn main() {
         ".git/refs",
         ".git/packed-refs",
         "harness/src",
+        "harness/registry",
+        "harness/untimed",
         "scenarios/src",
         "impls",
     ] {

@@ -1,20 +1,23 @@
 //! The `chanlab` command as a library: [`Runner`] runs it with every
 //! implementation chanlab ships, plus the flavors a user's crate adds, so a
 //! library author measures their own channel beside the shipped ones from
-//! their own binary. chanlab's own `main` is `Runner::new().main()`; each
+//! their own binary. chanlab's own `main` is `Runner::new().main()`, which
+//! builds the [`Registry`] once and hands it to the subcommand; each
 //! subcommand lives in its own module under `cmd/`.
 
 mod child;
 mod cmd;
-mod extend;
 mod interrupt;
 mod output;
+mod render;
 mod runner;
-mod suites;
+mod values;
 mod verdicts;
 
 use std::process::ExitCode;
 
+use chanlab_contract::{AsyncFlavor, Bridge, SyncFlavor};
+use chanlab_registry::{Addition, Registry};
 use clap::{Parser, Subcommand};
 
 use output::ColorChoice;
@@ -23,8 +26,6 @@ use output::ColorChoice;
 /// for the allocations per item a measured run reports.
 #[global_allocator]
 static ALLOCATOR: alloc_tracker::Allocator<std::alloc::System> = alloc_tracker::Allocator::system();
-
-pub use extend::Runner;
 
 /// chanlab checks channel implementations against one written spec and
 /// measures them on Go's concurrency patterns.
@@ -78,13 +79,72 @@ enum Command {
     Fidelity(cmd::fidelity::Args),
 }
 
-/// Parses the command line and runs it; errors print and exit 2.
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    output::set_color(cli.color);
-    match run(cli) {
-        Ok(code) => code,
-        Err(err) => exit_with(&err),
+/// The `chanlab` command with flavors of your own beside the ones chanlab
+/// ships. Build it in your crate's runner binary and call [`Runner::main`]:
+///
+/// ```no_run
+/// # use chanlab_contract::SyncFlavor;
+/// # fn demo<MyChannel: SyncFlavor>() -> std::process::ExitCode {
+/// chanlab::Runner::new().sync_flavor::<MyChannel>().main()
+/// # }
+/// ```
+///
+/// Your flavors are then checked by `chanlab conformance`, measured by
+/// `chanlab run` (in the default profiles, or alone with `--impl NAME`) and
+/// recorded in the same results file, report and `compare`. A name may not
+/// repeat a shipped implementation's. The library's version is read from
+/// the `Cargo.lock` of the workspace that builds the runner.
+///
+/// chanlab installs a counting global allocator (for the allocations per
+/// item it reports), so the binary must not declare one of its own.
+#[derive(Default)]
+pub struct Runner {
+    additions: Vec<Addition>,
+}
+
+impl Runner {
+    /// The command with the shipped implementations only.
+    pub fn new() -> Runner {
+        Runner::default()
+    }
+
+    /// Adds a blocking flavor.
+    pub fn sync_flavor<F: SyncFlavor>(mut self) -> Runner {
+        self.additions.push(Addition::sync_flavor::<F>());
+        self
+    }
+
+    /// Adds an async flavor: measured as tasks, checked by the async suite
+    /// and by the blocking suite through its blocking view.
+    pub fn async_flavor<F: AsyncFlavor>(mut self) -> Runner {
+        self.additions.push(Addition::async_flavor::<F>());
+        self
+    }
+
+    /// Adds a bridge (a blocking and an async end over one channel):
+    /// measured from threads to tasks and back, checked by the mixed suite.
+    /// Its two flavors are added on their own with
+    /// [`sync_flavor`](Runner::sync_flavor) and
+    /// [`async_flavor`](Runner::async_flavor).
+    pub fn bridge<B: Bridge>(mut self) -> Runner {
+        self.additions.push(Addition::bridge::<B>());
+        self
+    }
+
+    /// Runs the command line of this process with the added flavors and
+    /// returns its exit code: 0 on success, 1 when a check or a cell
+    /// failed, 2 on an error (printed).
+    pub fn main(self) -> ExitCode {
+        let registry = match Registry::new(chanlab_untimed::untimed(), &self.additions) {
+            Ok(registry) => registry,
+            Err(err) => return exit_with(&err.into()),
+        };
+        let cli = Cli::parse();
+        output::set_color(cli.color);
+        match run(cli, &registry) {
+            Ok(code) => code,
+            Err(err) => exit_with(&err),
+        }
     }
 }
 
@@ -94,16 +154,16 @@ fn exit_with(err: &anyhow::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, registry: &Registry) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Conformance(args) => cmd::conformance::run(args),
-        Command::List(args) => cmd::list::run(args),
-        Command::Run(args) => cmd::run::run(args),
+        Command::Conformance(args) => cmd::conformance::run(args, registry),
+        Command::List(args) => cmd::list::run(args, registry),
+        Command::Run(args) => cmd::run::run(args, registry),
         Command::Report(args) => cmd::report::run(args),
         Command::Compare(args) => cmd::compare::run(args),
-        Command::Ab(args) => cmd::ab::run(args),
+        Command::Ab(args) => cmd::ab::run(args, registry),
         Command::Export(args) => cmd::export::run(args),
         Command::Overhead(args) => cmd::overhead::run(args),
-        Command::Fidelity(args) => cmd::fidelity::run(args),
+        Command::Fidelity(args) => cmd::fidelity::run(args, registry),
     }
 }

@@ -11,13 +11,12 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use chanlab_conformance::{CheckOutcome, CheckResult, Settings};
 use chanlab_contract::Rule;
+use chanlab_registry::{Driver, Implementation, Registry, Suite, SuiteKind};
 use chanlab_report::schema::{Finding, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::child::{self, Ended};
-use crate::runner::implementations::{Driver, Implementation};
 use crate::runner::provenance;
-use crate::suites::{Suite, SuiteKind};
 
 /// One check's verdict, as stored and printed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -264,7 +263,7 @@ pub struct Cache {
 impl Cache {
     /// The cache at `path`; empty when there is none or it cannot be read
     /// (it is only a cache: the suites run again).
-    pub fn open(path: &Path) -> Cache {
+    pub fn open(path: &Path, registry: &Registry) -> Cache {
         let entries = std::fs::read(path)
             .ok()
             .and_then(|text| serde_json::from_slice(&text).ok())
@@ -272,8 +271,8 @@ impl Cache {
         Cache {
             path: path.to_owned(),
             entries,
-            libraries: provenance::build().libraries,
-            build: build_key(),
+            libraries: provenance::build(registry).libraries,
+            build: build_key(registry),
         }
     }
 
@@ -322,9 +321,9 @@ impl Cache {
 /// when this binary was built for a tree with uncommitted changes or a
 /// runner with flavors of a user's crate, since chanlab's commit alone does
 /// not name their code.
-fn build_key() -> String {
-    let commit = provenance::build().git_commit;
-    if !commit.ends_with("-dirty") && crate::extend::extras().is_empty() {
+fn build_key(registry: &Registry) -> String {
+    let commit = provenance::build(registry).git_commit;
+    if !commit.ends_with("-dirty") && !registry.has_additions() {
         return commit;
     }
     let built = std::env::current_exe()
@@ -339,13 +338,16 @@ fn build_key() -> String {
 /// The suites that check `implementation`: a flavor's own (blocking, and
 /// async for an async flavor), a bridge's mixed suite; none for a
 /// primitive or the Go reference.
-pub fn suites_of<'a>(implementation: &Implementation, all: &'a [Suite]) -> Vec<&'a Suite> {
+pub fn suites_of<'a>(implementation: &Implementation, registry: &'a Registry) -> Vec<&'a Suite> {
     let name = match implementation.driver {
         Driver::Sync { .. } | Driver::Async { .. } => implementation.name.clone(),
         Driver::Bridge { .. } => format!("{}-bridge", implementation.library),
         Driver::Primitive(_) | Driver::Go => return Vec::new(),
     };
-    all.iter().filter(|suite| suite.name == name).collect()
+    registry
+        .suites(true)
+        .filter(|suite| suite.name == name)
+        .collect()
 }
 
 /// Verdicts for `implementations`: cached outcomes reused, the missing
@@ -353,17 +355,17 @@ pub fn suites_of<'a>(implementation: &Implementation, all: &'a [Suite]) -> Vec<&
 /// unless `check_missing` is off, in which case they are said to be
 /// missing.
 pub fn verdicts(
-    implementations: &[Implementation],
-    all: &[Suite],
+    implementations: &[&Implementation],
+    registry: &Registry,
     exe: &Path,
     check_missing: bool,
 ) -> anyhow::Result<BTreeMap<String, Verdict>> {
     let path = cache_path();
-    let mut cache = Cache::open(&path);
+    let mut cache = Cache::open(&path, registry);
     let settings = Settings::default();
     let missing: Vec<&Suite> = implementations
         .iter()
-        .flat_map(|implementation| suites_of(implementation, all))
+        .flat_map(|implementation| suites_of(implementation, registry))
         .filter(|suite| cache.get(suite).is_none())
         .collect();
     if check_missing && !missing.is_empty() {
@@ -387,7 +389,7 @@ pub fn verdicts(
     }
     let mut verdicts = BTreeMap::new();
     for implementation in implementations {
-        let suites = suites_of(implementation, all);
+        let suites = suites_of(implementation, registry);
         let verdict = if suites.is_empty() {
             Verdict::NoSuite {
                 reason: match implementation.driver {

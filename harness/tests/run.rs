@@ -3,10 +3,13 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use chanlab_contract::{AsyncFlavor, FlavorVisitor, SyncFlavor};
+use chanlab_scenarios::Primitive;
 use serde_json::Value;
 use support::{chanlab, results, text};
 
@@ -62,29 +65,19 @@ fn a_run_writes_versioned_results_with_every_measure() {
     for field in ["version", "git_commit", "rustc"] {
         assert!(results["chanlab"][field].is_string(), "chanlab.{field}");
     }
-    // Every library in the registry, and only those, with its locked version.
+    // Every library the registry names (chanlab's own, std and Go are
+    // versioned another way), and the histogram library, and only those,
+    // each with its locked version.
     let libraries = results["chanlab"]["libraries"]
         .as_object()
         .expect("libraries is a map");
-    for library in [
-        "arc-swap",
-        "async-channel",
-        "async_singleflight",
-        "crossbeam-channel",
-        "dashmap",
-        "deadpool",
-        "flume",
-        "governor",
-        "hdrhistogram",
-        "kanal",
-        "parking_lot",
-        "tokio",
-        "tokio-util",
-    ] {
+    let named = registry_libraries();
+    for library in &named {
         let version = libraries[library].as_str().unwrap_or("unknown");
         assert_ne!(version, "unknown", "{library} has no recorded version");
     }
-    assert_eq!(libraries.len(), 13, "{libraries:?}");
+    let recorded: BTreeSet<String> = libraries.keys().cloned().collect();
+    assert_eq!(recorded, named);
     assert!(results["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
     assert!(
         results["command"]
@@ -600,4 +593,27 @@ fn the_example_scenario_file_plans() {
         "{}",
         text(&output)
     );
+}
+
+/// The libraries the registry names: every shipped flavor's and every
+/// primitive's, with the histogram library, less those a build versions
+/// another way than its lock file.
+fn registry_libraries() -> BTreeSet<String> {
+    struct Libraries(BTreeSet<String>);
+    impl FlavorVisitor for Libraries {
+        fn visit_sync<F: SyncFlavor>(&mut self) {
+            self.0.insert(F::INFO.library.to_owned());
+        }
+        fn visit_async<F: AsyncFlavor>(&mut self) {
+            self.0.insert(F::INFO.library.to_owned());
+        }
+    }
+    let mut libraries = Libraries(BTreeSet::from(["hdrhistogram".to_owned()]));
+    chanlab_impls::visit_all(&mut libraries);
+    libraries
+        .0
+        .into_iter()
+        .chain(Primitive::ALL.iter().map(|p| p.library().to_owned()))
+        .filter(|library| !["chanlab", "std", "go"].contains(&library.as_str()))
+        .collect()
 }

@@ -7,10 +7,7 @@ mod support;
 use std::time::Duration;
 
 use chanlab_contract::{AsyncFlavor, Capacity, FlavorInfo, SyncFlavor};
-use chanlab_impls::{
-    AsyncChannel, AsyncChannelBlocking, Crossbeam, Flume, FlumeAsync, Kanal, KanalAsync, Reference,
-    StdMpsc, StdMpscShared, TokioMpsc, TokioMpscBlocking,
-};
+use chanlab_impls::{Crossbeam, FlumeAsync};
 use chanlab_scenarios::{
     Outcome, Params, Pattern, Runtime, ScenarioError, run_async, run_primitive, run_sync,
 };
@@ -126,30 +123,33 @@ fn async_matrix<F: AsyncFlavor>() {
     }
 }
 
-/// One test per flavor, each running that flavor's whole matrix.
+/// One test per flavor of the registry's table
+/// (`chanlab_impls::shipped_flavors!`), each running that flavor's whole
+/// matrix: threads for a blocking flavor, tasks on both runtimes for an
+/// async one.
 macro_rules! matrix_tests {
-    ($($test:ident => $matrix:ident::<$flavor:ty>,)+) => {$(
+    (
+        flavors: [$($visit:ident $name:ident: $flavor:ty,)+],
+        bridges: [$($bridge_name:ident: $bridge:ty,)+],
+    ) => {$(
         #[test]
-        fn $test() {
-            $matrix::<$flavor>();
+        fn $name() {
+            matrix_test!($visit $flavor);
         }
     )+};
 }
 
-matrix_tests! {
-    reference => sync_matrix::<Reference>,
-    std_mpsc => sync_matrix::<StdMpsc>,
-    std_mpsc_shared => sync_matrix::<StdMpscShared>,
-    crossbeam => sync_matrix::<Crossbeam>,
-    flume => sync_matrix::<Flume>,
-    tokio_mpsc_blocking => sync_matrix::<TokioMpscBlocking>,
-    kanal => sync_matrix::<Kanal>,
-    async_channel_blocking => sync_matrix::<AsyncChannelBlocking>,
-    flume_async => async_matrix::<FlumeAsync>,
-    tokio_mpsc => async_matrix::<TokioMpsc>,
-    kanal_async => async_matrix::<KanalAsync>,
-    async_channel => async_matrix::<AsyncChannel>,
+/// The matrix of one flavor, by how the registry visits it.
+macro_rules! matrix_test {
+    (visit_sync $flavor:ty) => {
+        sync_matrix::<$flavor>()
+    };
+    (visit_async $flavor:ty) => {
+        async_matrix::<$flavor>()
+    };
 }
+
+chanlab_impls::shipped_flavors!(matrix_tests);
 
 #[test]
 fn primitives() {

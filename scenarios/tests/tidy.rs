@@ -5,7 +5,7 @@
 //! violations it finds, so `each_check_fails_on_a_planted_violation` runs
 //! it on a scratch tree with one violation planted and sees it fail.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chanlab_contract::{AsyncFlavor, FlavorVisitor, SyncFlavor};
@@ -215,6 +215,247 @@ fn files_stay_small(root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A module of a crate, as its path from the crate root (`[]` for
+/// `lib.rs`, `["runner", "session"]` for `runner/session/mod.rs`).
+type ModulePath = Vec<String>;
+
+/// Every module of the crate whose sources are under `src`, with its file.
+fn modules(src: &Path) -> BTreeMap<ModulePath, PathBuf> {
+    rust_files(src)
+        .into_iter()
+        .filter_map(|path| {
+            let relative = path.strip_prefix(src).ok()?.with_extension("");
+            let mut segments: ModulePath = relative
+                .iter()
+                .map(|part| part.to_string_lossy().into_owned())
+                .collect();
+            if matches!(segments.last().map(String::as_str), Some("mod" | "lib")) {
+                segments.pop();
+            }
+            // `main.rs` and `bin/` are crate roots of their own.
+            (segments != ["main"] && segments.first().is_none_or(|first| first != "bin"))
+                .then_some((segments, path))
+        })
+        .collect()
+}
+
+/// The paths a line names through `crate::`, `super::` or `self::`, with
+/// `use` groups (`crate::a::{b, c::d}`) expanded; each as its anchor and
+/// segments.
+fn named_paths(line: &str) -> Vec<(String, Vec<String>)> {
+    fn is_ident(c: char) -> bool {
+        c.is_ascii_alphanumeric() || c == '_'
+    }
+    /// Reads `a::b::{c, d::e}` from the start of `text` after a prefix.
+    fn expand(text: &str, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        let mut path = prefix.to_vec();
+        let mut rest = text;
+        loop {
+            let end = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
+            if end > 0 {
+                path.push(rest[..end].to_owned());
+                rest = &rest[end..];
+            }
+            if let Some(after) = rest.strip_prefix("::") {
+                if let Some(group) = after.strip_prefix('{') {
+                    let mut depth = 0;
+                    let mut start = 0;
+                    for (index, c) in group.char_indices() {
+                        match c {
+                            '{' => depth += 1,
+                            '}' if depth == 0 => {
+                                expand(group[start..index].trim(), &path, out);
+                                return;
+                            }
+                            '}' => depth -= 1,
+                            ',' if depth == 0 => {
+                                expand(group[start..index].trim(), &path, out);
+                                start = index + 1;
+                            }
+                            _ => {}
+                        }
+                    }
+                    return;
+                }
+                rest = after;
+                continue;
+            }
+            out.push(path);
+            return;
+        }
+    }
+    let mut found = Vec::new();
+    for anchor in ["crate::", "super::", "self::"] {
+        let mut from = 0;
+        while let Some(at) = line[from..].find(anchor) {
+            let start = from + at;
+            from = start + anchor.len();
+            if line[..start].ends_with(|c: char| is_ident(c) || c == ':') {
+                continue;
+            }
+            let mut paths = Vec::new();
+            let mut prefix = Vec::new();
+            let mut rest = &line[from..];
+            // `super::super::x`
+            while let Some(after) = rest.strip_prefix("super::") {
+                prefix.push("super".to_owned());
+                rest = after;
+            }
+            expand(rest, &prefix, &mut paths);
+            let anchor = anchor.trim_end_matches("::").to_owned();
+            found.extend(paths.into_iter().map(|path| (anchor.clone(), path)));
+        }
+    }
+    found
+}
+
+/// The module a path names from `module`: the longest prefix of it that
+/// is a module of the crate.
+fn resolve(
+    module: &[String],
+    anchor: &str,
+    path: &[String],
+    known: &BTreeMap<ModulePath, PathBuf>,
+) -> ModulePath {
+    let mut base: ModulePath = match anchor {
+        "crate" => Vec::new(),
+        "super" => module[..module.len().saturating_sub(1)].to_vec(),
+        _ => module.to_vec(),
+    };
+    let mut segments = path.iter();
+    for segment in segments.by_ref() {
+        if segment != "super" {
+            let mut next = base.clone();
+            next.push(segment.clone());
+            if !known.contains_key(&next) {
+                return base;
+            }
+            base = next;
+            break;
+        }
+        base.pop();
+    }
+    for segment in segments {
+        let mut next = base.clone();
+        next.push(segment.clone());
+        if !known.contains_key(&next) {
+            break;
+        }
+        base = next;
+    }
+    base
+}
+
+/// No crate has an import cycle between modules: where a module in one
+/// branch of a crate's tree names an item in another branch, the two
+/// branches' roots (siblings under their common parent) get an edge, and
+/// the siblings of every parent form no cycle. A module naming its own
+/// ancestors or descendants adds no edge: a parent and the children it
+/// declares are one unit.
+fn no_module_cycles(root: &Path) -> Vec<String> {
+    let mut violations = Vec::new();
+    let mut sources: Vec<PathBuf> = rust_files(root)
+        .into_iter()
+        .filter(|path| path.ends_with("src/lib.rs") || path.ends_with("src/main.rs"))
+        .filter_map(|path| path.parent().map(Path::to_owned))
+        .collect();
+    sources.dedup();
+    for src in sources {
+        let known = modules(&src);
+        // (parent, from child, to child) -> the first line that makes it.
+        let mut edges: BTreeMap<(ModulePath, String, String), String> = BTreeMap::new();
+        for (module, path) in &known {
+            let text = read(path);
+            for (number, line) in code_lines(&text) {
+                for (anchor, named) in named_paths(line) {
+                    let target = resolve(module, &anchor, &named, &known);
+                    let common = module
+                        .iter()
+                        .zip(&target)
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    if common == module.len() || common == target.len() {
+                        continue;
+                    }
+                    edges
+                        .entry((
+                            module[..common].to_vec(),
+                            module[common].clone(),
+                            target[common].clone(),
+                        ))
+                        .or_insert_with(|| {
+                            format!(
+                                "{}:{number} names {}",
+                                relative(root, path),
+                                target.join("::")
+                            )
+                        });
+                }
+            }
+        }
+        let parents: BTreeSet<&ModulePath> = edges.keys().map(|(parent, ..)| parent).collect();
+        for parent in parents {
+            let graph: BTreeMap<&str, Vec<&str>> = edges.keys().filter(|(p, ..)| p == parent).fold(
+                BTreeMap::new(),
+                |mut graph, (_, from, to)| {
+                    graph.entry(from.as_str()).or_default().push(to.as_str());
+                    graph
+                },
+            );
+            if let Some(cycle) = find_cycle(&graph) {
+                let hops: Vec<String> = cycle
+                    .windows(2)
+                    .map(|hop| {
+                        edges[&(parent.clone(), hop[0].to_owned(), hop[1].to_owned())].clone()
+                    })
+                    .collect();
+                let place = if parent.is_empty() {
+                    relative(root, &src)
+                } else {
+                    format!("{}::{}", relative(root, &src), parent.join("::"))
+                };
+                violations.push(format!(
+                    "{place}: modules {} form a cycle ({})",
+                    cycle.join(" -> "),
+                    hops.join("; ")
+                ));
+            }
+        }
+    }
+    violations
+}
+
+/// A cycle in `graph`, as its nodes with the first repeated at the end.
+fn find_cycle<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Option<Vec<&'a str>> {
+    fn visit<'a>(
+        node: &'a str,
+        graph: &BTreeMap<&'a str, Vec<&'a str>>,
+        stack: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        if let Some(at) = stack.iter().position(|&on| on == node) {
+            let mut cycle = stack[at..].to_vec();
+            cycle.push(node);
+            return Some(cycle);
+        }
+        if !done.insert(node) {
+            return None;
+        }
+        stack.push(node);
+        for &next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, stack, done) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|&node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
 /// The libraries the registry names: every shipped flavor's and every
 /// primitive's.
 fn registry_libraries() -> BTreeSet<String> {
@@ -260,6 +501,7 @@ fn the_workspace_keeps_its_invariants() {
             libraries_are_locked(&root, &libraries),
         ),
         ("files stay small", files_stay_small(&root)),
+        ("no module import cycle", no_module_cycles(&root)),
     ]
     .into_iter()
     .filter(|(_, violations)| !violations.is_empty())
@@ -351,6 +593,37 @@ fn each_check_fails_on_a_planted_violation() {
     let found = libraries_are_locked(clean.path(), &libraries);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].starts_with("kanal:"), "{found:?}");
+
+    assert_none("cycles", no_module_cycles(clean.path()));
+    let tree = planted("harness/src/lib.rs", "mod a;\nmod b;\nuse crate::b::run;\n");
+    std::fs::write(
+        tree.path().join("harness/src/a.rs"),
+        "use super::b::{self, Options};\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(tree.path().join("harness/src/b")).expect("mkdir");
+    std::fs::write(
+        tree.path().join("harness/src/b/mod.rs"),
+        "pub mod inner;\nuse super::a;\n",
+    )
+    .expect("write");
+    std::fs::write(
+        tree.path().join("harness/src/b/inner.rs"),
+        "use crate::{b::Options, a};\nuse super::Options as Parent;\n",
+    )
+    .expect("write");
+    let found = no_module_cycles(tree.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("modules a -> b -> a"), "{found:?}");
+    std::fs::write(tree.path().join("harness/src/b/mod.rs"), "pub mod inner;\n").expect("write");
+    let found = no_module_cycles(tree.path());
+    assert!(found[0].contains("b/inner.rs:1 names a"), "{found:?}");
+    std::fs::write(
+        tree.path().join("harness/src/b/inner.rs"),
+        "use super::Options;\n",
+    )
+    .expect("write");
+    assert_none("a child naming its parent", no_module_cycles(tree.path()));
 
     let tree = planted("harness/src/big.rs", &"// line\n".repeat(MAX_LINES + 1));
     let found = files_stay_small(tree.path());

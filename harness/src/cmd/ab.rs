@@ -22,8 +22,11 @@ use chanlab_report::metric::Metric;
 use chanlab_report::schema::Spread;
 use chanlab_report::table::Table;
 
-use super::{parse_percent, run};
+use chanlab_registry::Registry;
+
+use crate::runner::measure::{self, MeasureArgs};
 use crate::runner::session::Builds;
+use crate::values::parse_percent;
 
 /// Repetitions per cell unless `--repetitions` says otherwise: enough
 /// pairs for a median and an interval to mean something.
@@ -75,29 +78,34 @@ pub struct Args {
     #[arg(long, hide = true, value_name = "PERCENT", default_value = "0%", value_parser = parse_percent)]
     plant_slowdown: f64,
     #[command(flatten)]
-    run: run::Args,
+    run: MeasureArgs,
 }
 
 /// Runs the subcommand.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
     if !(0.0..1.0).contains(&args.alpha) || args.alpha == 0.0 {
         bail!("--alpha must be between 0 and 1, not {}", args.alpha);
     }
     match (&args.baseline_build, &args.a, &args.b) {
         (Some(baseline), ..) => {
             let baseline = baseline.clone();
-            builds(args, baseline)
+            builds(args, registry, baseline)
         }
         (None, Some(a), Some(b)) => {
             let (a, b) = (a.clone(), b.clone());
-            implementations(args, a, b)
+            implementations(args, registry, a, b)
         }
         _ => bail!("name two implementations A and B, or a baseline build"),
     }
 }
 
 /// Two implementations of this build, paired.
-fn implementations(mut args: Args, a: String, b: String) -> anyhow::Result<ExitCode> {
+fn implementations(
+    mut args: Args,
+    registry: &Registry,
+    a: String,
+    b: String,
+) -> anyhow::Result<ExitCode> {
     if !args.run.filter.impls.is_empty() {
         bail!("name the two implementations as A and B, not with --impl");
     }
@@ -106,7 +114,7 @@ fn implementations(mut args: Args, a: String, b: String) -> anyhow::Result<ExitC
     }
     args.run.filter.impls = vec![a.clone(), b.clone()];
     args.run.repetitions.get_or_insert(DEFAULT_REPETITIONS);
-    let Some(measured) = run::measure(&args.run, None)? else {
+    let Some(measured) = measure::measure(&args.run, registry, None)? else {
         return Ok(ExitCode::SUCCESS);
     };
     let pairs = compare::paired(&measured.results, &a, &b, 0.95);
@@ -147,11 +155,11 @@ fn implementations(mut args: Args, a: String, b: String) -> anyhow::Result<ExitC
             "no workload was measured on both {a} and {b}: check the names with `chanlab list`"
         );
     }
-    run::finish(&measured)
+    measure::finish(&measured)
 }
 
 /// This build against a baseline build, judged by the regression gate.
-fn builds(mut args: Args, baseline: PathBuf) -> anyhow::Result<ExitCode> {
+fn builds(mut args: Args, registry: &Registry, baseline: PathBuf) -> anyhow::Result<ExitCode> {
     let baseline = baseline
         .canonicalize()
         .with_context(|| format!("finding the baseline build {}", baseline.display()))?;
@@ -163,7 +171,7 @@ fn builds(mut args: Args, baseline: PathBuf) -> anyhow::Result<ExitCode> {
         baseline,
         planted_slowdown: args.plant_slowdown,
     };
-    let Some(measured) = run::measure(&args.run, Some(builds))? else {
+    let Some(measured) = measure::measure(&args.run, registry, Some(builds))? else {
         return Ok(ExitCode::SUCCESS);
     };
     let options = GateOptions {
@@ -180,7 +188,7 @@ fn builds(mut args: Args, baseline: PathBuf) -> anyhow::Result<ExitCode> {
         args.json.as_deref(),
         args.markdown.as_deref(),
     )?;
-    let rendered = run::finish(&measured)?;
+    let rendered = measure::finish(&measured)?;
     Ok(if verdict.passed() || measured.stopped.is_some() {
         rendered
     } else {

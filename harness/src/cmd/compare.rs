@@ -19,7 +19,7 @@ pub struct Args {
     current: PathBuf,
     /// The largest tolerated change for the worse: `10%` is 10% fewer
     /// items per second or a 10% higher p99.
-    #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = super::parse_percent)]
+    #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = crate::values::parse_percent)]
     max_regression: f64,
     /// Family-wise significance level over all comparisons (Holm).
     #[arg(long, default_value_t = 0.05)]

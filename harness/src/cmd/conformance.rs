@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chanlab_conformance::{CheckResult, Settings};
+use chanlab_registry::{Registry, Suite, SuiteKind};
 use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
-use super::parse_duration;
 use crate::output::{paint, style};
-use crate::suites::{self, Suite, SuiteKind};
+use crate::values::parse_duration;
 use crate::verdicts::{self, CheckRow, CheckVerdict, SuiteOutcome};
 
 /// Options of `chanlab conformance`.
@@ -89,8 +89,8 @@ struct FlavorRow {
 }
 
 /// Runs the subcommand.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let selected = select(&args)?;
+pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
+    let selected = select(&args, registry)?;
     if args.worker {
         let [suite] = selected.as_slice() else {
             bail!("--worker runs exactly one suite; pass one --impl and one --suite");
@@ -114,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let exe = std::env::current_exe().context("locating the chanlab executable")?;
-    let mut cache = verdicts::Cache::open(&verdicts::cache_path());
+    let mut cache = verdicts::Cache::open(&verdicts::cache_path(), registry);
     let started = Instant::now();
     let mut rows = Vec::new();
     for (index, suite) in selected.iter().enumerate() {
@@ -159,7 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The suites to run: those of the named implementations (naming a broken
 /// twin is enough to select it), of the named suites, holding a named check.
-fn select(args: &Args) -> anyhow::Result<Vec<Suite>> {
+fn select<'a>(args: &Args, registry: &'a Registry) -> anyhow::Result<Vec<&'a Suite>> {
     let every_check = || SuiteKind::ALL.iter().flat_map(|kind| kind.checks());
     if let Some(unknown) = args
         .checks
@@ -169,7 +169,9 @@ fn select(args: &Args) -> anyhow::Result<Vec<Suite>> {
         let known: Vec<_> = every_check().map(|check| check.name).collect();
         bail!("unknown check {unknown:?}; known: {}", known.join(", "));
     }
-    let all = suites::all(args.broken || !args.impls.is_empty());
+    let all: Vec<&Suite> = registry
+        .suites(args.broken || !args.impls.is_empty())
+        .collect();
     if let Some(unknown) = args
         .impls
         .iter()
@@ -186,7 +188,7 @@ fn select(args: &Args) -> anyhow::Result<Vec<Suite>> {
     let rank = |suite: &Suite| args.impls.iter().position(|name| name == &suite.name);
     let mut all = all;
     all.sort_by_key(|suite| rank(suite));
-    let selected: Vec<Suite> = all
+    let selected: Vec<&Suite> = all
         .into_iter()
         .filter(|suite| args.impls.is_empty() || rank(suite).is_some())
         .filter(|suite| args.suites.is_empty() || args.suites.contains(&suite.kind))

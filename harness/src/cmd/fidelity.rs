@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use chanlab_contract::Capacity;
+use chanlab_registry::Registry;
 use chanlab_report::fidelity::{Fidelity, FidelityCell};
 use chanlab_report::render::tables;
 use chanlab_report::schema::{Cell, Spread, Workload};
@@ -27,13 +28,13 @@ use chanlab_report::stats;
 use chanlab_scenarios::MAX_CAPACITY;
 use chanlab_scenarios::load::{LoadSpec, Measure};
 
-use super::parse_duration;
 use crate::child::{self, Ended};
 use crate::runner::go;
 use crate::runner::protocol::{Job, Reply};
+use crate::runner::provenance;
 use crate::runner::sizing;
 use crate::runner::worker::{self, Answer, Worker};
-use crate::runner::{implementations, provenance};
+use crate::values::parse_duration;
 
 /// Options of `chanlab fidelity`.
 #[derive(clap::Args)]
@@ -61,7 +62,7 @@ pub struct Args {
     /// Where to write the figures as JSON; reports rendered here pick them
     /// up from the default place (`chanlab report --fidelity FILE` for
     /// another).
-    #[arg(long, value_name = "FILE", default_value = super::report::FIDELITY)]
+    #[arg(long, value_name = "FILE", default_value = crate::render::FIDELITY)]
     json: PathBuf,
 }
 
@@ -212,7 +213,7 @@ struct Tally {
 }
 
 /// Runs the subcommand.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
     if args.repetitions == 0 {
         bail!("--repetitions must be at least 1");
     }
@@ -221,7 +222,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("no cell matches --only {:?}", args.only.unwrap_or_default());
     }
     for cell in &cells {
-        implementations::find(cell.implementation)?;
+        registry.find(cell.implementation)?;
         if !cell.binary.is_file() {
             bail!(
                 "{} is not there: build the suite with ci/fidelity.sh",
@@ -283,7 +284,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let fidelity = Fidelity {
         machine: provenance::machine(),
-        chanlab: provenance::build(),
+        chanlab: provenance::build(registry),
         peer: format!("crossbeam-channel benchmarks/ at {}", args.peer_revision),
         budget_ms: args.budget.as_millis() as u64,
         repetitions: args.repetitions,

@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
+use chanlab_registry::Registry;
 use chanlab_scenarios::Pattern;
-
-use crate::suites;
 
 /// Options of `chanlab list`.
 #[derive(clap::Args)]
@@ -18,7 +17,7 @@ pub struct Args {
 }
 
 /// Runs the subcommand.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     table.set_header([
@@ -33,7 +32,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "note",
     ]);
     let mark = |yes: bool| if yes { "yes" } else { "-" };
-    for info in suites::flavors(args.broken) {
+    for info in registry.flavors(args.broken) {
         let caps = info.capabilities;
         table.add_row([
             info.name,

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use chanlab_report::render::Report;
-use chanlab_report::terminal;
+
+use crate::render::render;
 
 /// Arguments of `chanlab report`.
 #[derive(clap::Args)]
@@ -52,35 +52,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     render(&name, &files, &out, args.fidelity.as_deref())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Where `chanlab fidelity` writes its figures, and a report looks for
-/// them.
-pub const FIDELITY: &str = "reports/fidelity.json";
-
-/// Renders `files` into `out` with the fidelity figures at `fidelity` (or
-/// at [`FIDELITY`], when there are some), prints the summary, and ends with
-/// the page's path.
-pub fn render(
-    name: &str,
-    files: &[PathBuf],
-    out: &Path,
-    fidelity: Option<&Path>,
-) -> anyhow::Result<()> {
-    let mut report = Report::load(name, files)?;
-    let default = Path::new(FIDELITY);
-    if let Some(path) = fidelity.or_else(|| default.is_file().then_some(default)) {
-        report = report.with_fidelity(path)?;
-    }
-    let written = report
-        .write(out)
-        .with_context(|| format!("writing the report to {}", out.display()))?;
-    crate::output::print(&terminal::summary(&report))?;
-    crate::output::print(&format!(
-        "tables: {}\nreport: {}\n",
-        written.markdown.display(),
-        written.html.display()
-    ))
 }
 
 /// `path` itself, or `path/results.json` when `path` is a directory.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use chanlab_registry::{Driver, Implementation, Registry};
 use chanlab_report::schema::{Cell, CpuUsage, Latency, Repetition, WarmUp, Workload};
 use chanlab_scenarios::load::Direction;
 use chanlab_scenarios::{Refusal, Runtime, ScenarioError, run_primitive};
@@ -13,18 +14,20 @@ use hdrhistogram::Histogram;
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::time::TimeValLike as _;
 
-use super::implementations::{self, Driver};
 use super::protocol::{INVALID_PARAMS, Job, Reply};
 
 /// Does `job` in this process and returns the answer. An error is a fault
 /// of the worker itself (an unknown implementation), not of the cell.
-pub fn execute(job: Job) -> anyhow::Result<Reply> {
+pub fn execute(job: Job, registry: &Registry) -> anyhow::Result<Reply> {
     match job {
         Job::Measure {
             cell,
             items,
             planted_slowdown,
-        } => measure(&cell, items, planted_slowdown),
+        } => {
+            let implementation = registry.find(&cell.implementation)?;
+            measure(implementation, &cell, items, planted_slowdown)
+        }
     }
 }
 
@@ -34,9 +37,15 @@ pub fn execute(job: Job) -> anyhow::Result<Reply> {
 /// item beyond the warm-up's, is what each item costs once the setup both
 /// runs share (threads, runtime, channel) cancels. A planted slowdown
 /// spins for its fraction of each run's time, counted in the run.
-fn measure(cell: &Cell, items: usize, planted_slowdown: f64) -> anyhow::Result<Reply> {
+fn measure(
+    implementation: &Implementation,
+    cell: &Cell,
+    items: usize,
+    planted_slowdown: f64,
+) -> anyhow::Result<Reply> {
     let warm_up_items = (items / 10).max(1);
-    let (warmed, warm_up_allocations) = counting_allocations(|| attempt(cell, warm_up_items));
+    let (warmed, warm_up_allocations) =
+        counting_allocations(|| attempt(implementation, cell, warm_up_items));
     let warm_up = match warmed? {
         Ok(run) => {
             let run = run.slowed_down(planted_slowdown);
@@ -48,7 +57,7 @@ fn measure(cell: &Cell, items: usize, planted_slowdown: f64) -> anyhow::Result<R
         }
         Err(reply) => return Ok(reply),
     };
-    let (measured, allocations) = counting_allocations(|| attempt(cell, items));
+    let (measured, allocations) = counting_allocations(|| attempt(implementation, cell, items));
     Ok(match measured? {
         Ok(run) => {
             let run = run.slowed_down(planted_slowdown);
@@ -133,8 +142,11 @@ impl Run {
 
 /// Runs `cell` with `items` items: the run, or the reply that says why
 /// there is none.
-fn attempt(cell: &Cell, items: usize) -> anyhow::Result<Result<Run, Reply>> {
-    let implementation = implementations::find(&cell.implementation)?;
+fn attempt(
+    implementation: &Implementation,
+    cell: &Cell,
+    items: usize,
+) -> anyhow::Result<Result<Run, Reply>> {
     if let Driver::Go = implementation.driver {
         anyhow::bail!(
             "{} runs in the chanlab-go worker process, not in chanlab's",

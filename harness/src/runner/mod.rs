@@ -2,14 +2,13 @@
 //! which cells it holds ([`plan`]), how many items a run carries
 //! ([`sizing`]), what a worker process does with a cell ([`cell`]), what
 //! the two say to each other ([`protocol`]) and how the parent asks
-//! ([`worker`]), what cells run on ([`implementations`], with the Go
-//! reference in [`go`]), and where and with what it ran ([`provenance`]).
+//! ([`worker`]), the Go reference's worker ([`go`]), and where and with what it ran ([`provenance`]).
 //! The results schema and everything printed from it live in
 //! `chanlab-report`.
 
 pub mod cell;
 pub mod go;
-pub mod implementations;
+pub mod measure;
 pub mod plan;
 pub mod protocol;
 pub mod provenance;

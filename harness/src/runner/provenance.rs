@@ -4,9 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
+use chanlab_registry::Registry;
 use chanlab_report::schema::{Build, Machine};
-
-use super::implementations;
 
 /// This machine; what cannot be read is `unknown`. Linux answers from
 /// `/proc/cpuinfo` and `/etc/os-release`; macOS, which has no `/proc`,
@@ -111,13 +110,13 @@ pub fn cores() -> usize {
 /// every library the registry names, with the histogram library that
 /// measures them. A library missing from `Cargo.lock`'s direct
 /// dependencies is recorded as [`UNKNOWN_VERSION`].
-pub fn build() -> Build {
+pub fn build(registry: &Registry) -> Build {
     let locked: BTreeMap<&str, &str> = env!("CHANLAB_LIBRARIES")
         .split(';')
         .filter_map(|pair| pair.split_once('='))
         .collect();
-    let mut names: BTreeSet<&str> = implementations::all(false)
-        .iter()
+    let mut names: BTreeSet<&str> = registry
+        .implementations(false)
         .map(|implementation| implementation.library)
         .filter(|library| !VERSIONED_ELSEWHERE.contains(library))
         .collect();

@@ -1,14 +1,9 @@
 //! The bridges: for each library that offers a blocking and an async API on
-//! one channel, the pair as a [`Bridge`]. [`visit_bridges`] lists them.
+//! one channel, the pair as a [`Bridge`]. [`crate::visit_bridges`] lists them.
 
-use chanlab_contract::{
-    AsyncFlavor, Bridge, BridgeVisitor, Capacity, SyncFlavor, UnsupportedError,
-};
+use chanlab_contract::{AsyncFlavor, Bridge, Capacity, SyncFlavor, UnsupportedError};
 
-use crate::{
-    AsyncChannel, AsyncChannelBlocking, Flume, FlumeAsync, KanalBridge, TokioMpsc,
-    TokioMpscBlocking,
-};
+use crate::{AsyncChannel, AsyncChannelBlocking, Flume, FlumeAsync, TokioMpsc, TokioMpscBlocking};
 
 /// A bridge for a library whose two flavors share their sender and
 /// receiver types: the blocking flavor's channel serves both ends.
@@ -54,11 +49,3 @@ shared_bridge!(
     /// async-channel: `send_blocking`/`recv_blocking` beside the futures.
     AsyncChannelBridge: AsyncChannelBlocking, AsyncChannel
 );
-
-/// Calls `visitor` once for every library that offers both APIs.
-pub fn visit_bridges(visitor: &mut impl BridgeVisitor) {
-    visitor.visit::<FlumeBridge>();
-    visitor.visit::<TokioBridge>();
-    visitor.visit::<KanalBridge>();
-    visitor.visit::<AsyncChannelBridge>();
-}

@@ -8,9 +8,9 @@
 //! from others (a `recv_timeout` the blocking API lacks, a shared receiver),
 //! the flavor says so in [`FlavorInfo::note`](chanlab_contract::FlavorInfo).
 //!
-//! [`visit_all`] is the registry: the one place that lists every flavor;
-//! [`visit_bridges`] lists the libraries whose blocking and async ends meet
-//! on one channel.
+//! [`shipped_flavors!`] is the registry's one table: every flavor, and the
+//! libraries whose blocking and async ends meet on one channel (bridges);
+//! [`visit_all`] and [`visit_bridges`] walk it.
 
 mod async_channel;
 mod bridge;
@@ -24,7 +24,7 @@ mod timer;
 mod tokio;
 
 pub use async_channel::{AsyncChannel, AsyncChannelBlocking};
-pub use bridge::{AsyncChannelBridge, FlumeBridge, TokioBridge, visit_bridges};
+pub use bridge::{AsyncChannelBridge, FlumeBridge, TokioBridge};
 pub use crossbeam::Crossbeam;
 pub use flume::{Flume, FlumeAsync};
 pub use kanal::{Kanal, KanalAsync, KanalBridge};
@@ -33,38 +33,68 @@ pub use reference_async::AsyncReference;
 pub use std_mpsc::{StdMpsc, StdMpscShared};
 pub use tokio::{TokioMpsc, TokioMpscBlocking};
 
-use chanlab_contract::{AsyncFlavor, FlavorInfo, FlavorVisitor, SyncFlavor};
+use chanlab_contract::{BridgeVisitor, FlavorVisitor};
 
-/// Calls `visitor` once for every flavor chanlab ships, the reference
-/// channels first.
-pub fn visit_all(visitor: &mut impl FlavorVisitor) {
-    visitor.visit_sync::<Reference>();
-    visitor.visit_async::<AsyncReference>();
-    visitor.visit_sync::<StdMpsc>();
-    visitor.visit_sync::<StdMpscShared>();
-    visitor.visit_sync::<Crossbeam>();
-    visitor.visit_sync::<Flume>();
-    visitor.visit_async::<FlumeAsync>();
-    visitor.visit_async::<TokioMpsc>();
-    visitor.visit_sync::<TokioMpscBlocking>();
-    visitor.visit_sync::<Kanal>();
-    visitor.visit_async::<KanalAsync>();
-    visitor.visit_async::<AsyncChannel>();
-    visitor.visit_sync::<AsyncChannelBlocking>();
+/// The registry's one table: every flavor chanlab ships (the reference
+/// channels first), each with the name its tests take and how a visitor
+/// visits it, then every bridge. Invokes `$callback!` with the table:
+///
+/// ```text
+/// flavors: [visit_sync reference: $crate::Reference, visit_async ..., ...],
+/// bridges: [flume: $crate::FlumeBridge, ...],
+/// ```
+///
+/// [`visit_all`] and [`visit_bridges`] are generated from it, and so is
+/// every test that runs "every flavor" (the conformance file, the pattern
+/// matrix), each through a macro of its own, so a new flavor is one row
+/// here.
+#[macro_export]
+macro_rules! shipped_flavors {
+    ($callback:ident) => {
+        $callback! {
+            flavors: [
+                visit_sync reference: $crate::Reference,
+                visit_async reference_async: $crate::AsyncReference,
+                visit_sync std_mpsc: $crate::StdMpsc,
+                visit_sync std_mpsc_shared: $crate::StdMpscShared,
+                visit_sync crossbeam: $crate::Crossbeam,
+                visit_sync flume: $crate::Flume,
+                visit_async flume_async: $crate::FlumeAsync,
+                visit_async tokio_mpsc: $crate::TokioMpsc,
+                visit_sync tokio_mpsc_blocking: $crate::TokioMpscBlocking,
+                visit_sync kanal: $crate::Kanal,
+                visit_async kanal_async: $crate::KanalAsync,
+                visit_async async_channel: $crate::AsyncChannel,
+                visit_sync async_channel_blocking: $crate::AsyncChannelBlocking,
+            ],
+            bridges: [
+                flume: $crate::FlumeBridge,
+                tokio: $crate::TokioBridge,
+                kanal: $crate::KanalBridge,
+                async_channel: $crate::AsyncChannelBridge,
+            ],
+        }
+    };
 }
 
-/// The [`FlavorInfo`] of every flavor, in [`visit_all`] order.
-pub fn all_infos() -> Vec<FlavorInfo> {
-    struct Collect(Vec<FlavorInfo>);
-    impl FlavorVisitor for Collect {
-        fn visit_sync<F: SyncFlavor>(&mut self) {
-            self.0.push(F::INFO);
+/// [`visit_all`] and [`visit_bridges`], from [`shipped_flavors!`].
+macro_rules! visits {
+    (
+        flavors: [$($visit:ident $name:ident: $flavor:ty,)+],
+        bridges: [$($bridge_name:ident: $bridge:ty,)+],
+    ) => {
+        /// Calls `visitor` once for every flavor chanlab ships, the reference
+        /// channels first.
+        pub fn visit_all(visitor: &mut impl FlavorVisitor) {
+            $(visitor.$visit::<$flavor>();)+
         }
-        fn visit_async<F: AsyncFlavor>(&mut self) {
-            self.0.push(F::INFO);
+
+        /// Calls `visitor` once for every library that offers a blocking and
+        /// an async API on one channel.
+        pub fn visit_bridges(visitor: &mut impl BridgeVisitor) {
+            $(visitor.visit::<$bridge>();)+
         }
-    }
-    let mut collect = Collect(Vec::new());
-    visit_all(&mut collect);
-    collect.0
+    };
 }
+
+shipped_flavors!(visits);

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
 use chanlab_contract::Capacity;
+use chanlab_registry::{Implementation, Registry};
 use chanlab_report::schema::{Cell, Offered, Workload};
 use chanlab_scenarios::load::{LoadSpec, Measure};
 use chanlab_scenarios::{Params, Pattern, Runtime};
 use serde::Deserialize;
 
 use super::{COMMON_FRACTION, Plan, applicable_to, cells_on, derived, load, plain};
-use crate::runner::implementations::{self, Implementation};
 
 /// A scenario file: workloads a user defines without writing Rust. Each
 /// list field is a sweep; the cells are every combination.
@@ -117,7 +117,7 @@ struct LoadEntry {
 }
 
 impl ScenarioFile {
-    pub(super) fn plan(self, name: String) -> anyhow::Result<Plan> {
+    pub(super) fn plan(self, name: String, registry: &Registry) -> anyhow::Result<Plan> {
         ensure!(self.repetitions >= 1, "repetitions must be at least 1");
         ensure!(
             (1..=60_000).contains(&self.budget_ms),
@@ -133,14 +133,14 @@ impl ScenarioFile {
         for (index, entry) in self.pattern.iter().enumerate() {
             cells.extend(
                 entry
-                    .cells()
+                    .cells(registry)
                     .with_context(|| format!("in [[pattern]] {}", index + 1))?,
             );
         }
         for (index, entry) in self.load.iter().enumerate() {
             cells.extend(
                 entry
-                    .cells(self.open_loop_fraction)
+                    .cells(self.open_loop_fraction, registry)
                     .with_context(|| format!("in [[load]] {}", index + 1))?,
             );
         }
@@ -164,17 +164,18 @@ impl ScenarioFile {
 
 /// The implementations `names` picks (all of `default` when `None`), and
 /// the runtimes for the async ones.
-fn pick(
+fn pick<'a>(
     names: &Option<Vec<String>>,
-    default: Vec<Implementation>,
+    default: Vec<&'a Implementation>,
     runtimes: &Option<Vec<String>>,
-) -> anyhow::Result<(Vec<Implementation>, Vec<Runtime>)> {
+    registry: &'a Registry,
+) -> anyhow::Result<(Vec<&'a Implementation>, Vec<Runtime>)> {
     let implementations = match names {
         None => default,
         Some(names) => names
             .iter()
-            .map(|name| implementations::find(name))
-            .collect::<anyhow::Result<_>>()?,
+            .map(|name| registry.find(name))
+            .collect::<Result<_, _>>()?,
     };
     let runtimes = match runtimes {
         None => vec![Runtime::MultiThread],
@@ -208,13 +209,15 @@ fn capacities(
 }
 
 impl PatternEntry {
-    fn cells(&self) -> anyhow::Result<Vec<Cell>> {
+    fn cells(&self, registry: &Registry) -> anyhow::Result<Vec<Cell>> {
         let pattern: Pattern = self.pattern.parse()?;
         let defaults = Params::default();
+        let shipped: Vec<&Implementation> = registry.implementations(false).collect();
         let (implementations, runtimes) = pick(
             &self.impls,
-            applicable_to(pattern, &implementations::all(false)),
+            applicable_to(pattern, &shipped),
             &self.runtimes,
+            registry,
         )?;
         let mut cells = Vec::new();
         for producers in values(&self.producers, defaults.producers) {
@@ -249,7 +252,7 @@ impl PatternEntry {
 
 /// Fails on a load no implementation could run because its parameters
 /// make no sense (a missing capability is left for the run to report).
-fn refuse_invalid(spec: &LoadSpec, implementations: &[Implementation]) -> anyhow::Result<()> {
+fn refuse_invalid(spec: &LoadSpec, implementations: &[&Implementation]) -> anyhow::Result<()> {
     let mut check = spec.clone();
     check.items = 1;
     if let Measure::OpenLoop { rate } = &mut check.measure
@@ -292,12 +295,12 @@ fn values_of<T: Clone>(sweep: &Option<Sweep<T>>) -> Vec<T> {
 impl LoadEntry {
     /// The entry's cells; an open loop with no rate named runs at
     /// `common_fraction` of the slowest implementation's saturation.
-    fn cells(&self, common_fraction: f64) -> anyhow::Result<Vec<Cell>> {
-        let channels = implementations::all(false)
-            .into_iter()
-            .filter(Implementation::is_channel)
+    fn cells(&self, common_fraction: f64, registry: &Registry) -> anyhow::Result<Vec<Cell>> {
+        let channels = registry
+            .implementations(false)
+            .filter(|i| i.is_channel())
             .collect();
-        let (implementations, runtimes) = pick(&self.impls, channels, &self.runtimes)?;
+        let (implementations, runtimes) = pick(&self.impls, channels, &self.runtimes, registry)?;
         if let Some(primitive) = implementations.iter().find(|i| !i.is_channel()) {
             bail!(
                 "{} is not a channel; a load runs on channels",

@@ -2,15 +2,14 @@
 //! what a run keeps of its plan, typed at the command line, and the broken
 //! twins `--impl` adds.
 
-use anyhow::bail;
 use chanlab_contract::Capacity;
+use chanlab_registry::{Driver, Implementation, Registry};
 use chanlab_report::schema::{Cell, Workload};
 use chanlab_scenarios::load::Measure;
 use chanlab_scenarios::{Pattern, Runtime};
 use clap::builder::TypedValueParser;
 
 use super::{Plan, cells_on};
-use crate::runner::implementations::{self, Driver, Implementation};
 
 /// What `chanlab run` keeps of a plan. An empty list admits everything.
 #[derive(Debug, Default, Clone, clap::Args)]
@@ -109,28 +108,19 @@ impl Filter {
 
     /// Refuses an implementation name chanlab does not know, so a typo is
     /// not an empty run (clap checks the other fields' values).
-    pub(super) fn check_names(&self) -> anyhow::Result<()> {
-        let implementations: Vec<String> = implementations::all(true)
-            .iter()
-            .map(|i| i.name.clone())
-            .collect();
-        if let Some(unknown) = self.impls.iter().find(|w| !implementations.contains(w)) {
-            bail!(
-                "unknown implementation {unknown:?}; known: {}",
-                implementations.join(", ")
-            );
+    pub(super) fn check_names(&self, registry: &Registry) -> anyhow::Result<()> {
+        for name in &self.impls {
+            registry.find(name)?;
         }
         Ok(())
     }
 
     /// Broken twins named in `--impl`, which a profile does not include on
     /// its own.
-    pub fn named_broken(&self) -> Vec<Implementation> {
-        let shipped = implementations::all(false);
-        implementations::all(true)
-            .into_iter()
-            .filter(|i| self.impls.contains(&i.name))
-            .filter(|i| !shipped.iter().any(|s| s.name == i.name))
+    pub fn named_broken<'a>(&self, registry: &'a Registry) -> Vec<&'a Implementation> {
+        registry
+            .implementations(true)
+            .filter(|i| self.impls.contains(&i.name) && registry.is_broken(&i.name))
             .collect()
     }
 }
@@ -138,15 +128,15 @@ impl Filter {
 /// Adds, for each broken twin named in `filter`, the cells its sync
 /// counterparts have in `plan`, so `--impl broken-loses` runs the twin on
 /// the profile's workloads.
-pub fn add_broken(mut plan: Plan, filter: &Filter) -> Plan {
-    let twins = filter.named_broken();
+pub fn add_broken(mut plan: Plan, filter: &Filter, registry: &Registry) -> Plan {
+    let twins = filter.named_broken(registry);
     if twins.is_empty() {
         return plan;
     }
     let mut extra = Vec::new();
     let mut seen = Vec::new();
     for cell in &plan.cells {
-        let Ok(implementation) = implementations::find(&cell.implementation) else {
+        let Ok(implementation) = registry.find(&cell.implementation) else {
             continue;
         };
         let applicable = match (&cell.workload, implementation.driver) {

@@ -13,8 +13,7 @@ use chanlab_contract::Capacity;
 use chanlab_scenarios::load::{LoadSpec, MESSAGE_SIZES, Measure};
 use chanlab_scenarios::{Params, Pattern, Runtime};
 
-use super::implementations::{self, Driver, Implementation};
-
+use chanlab_registry::{Driver, Implementation, Registry};
 use chanlab_report::schema::{Cell, Offered, Workload};
 use file::ScenarioFile;
 pub use filter::{Filter, add_broken};
@@ -67,8 +66,8 @@ const OWN_CURVE_FULL: [f64; 4] = [0.25, 0.5, 0.75, 0.9];
 
 impl Plan {
     /// The cells of `profile`.
-    pub fn profile(profile: Profile) -> Plan {
-        let shipped = implementations::all(false);
+    pub fn profile(profile: Profile, registry: &Registry) -> Plan {
+        let shipped: Vec<&Implementation> = registry.implementations(false).collect();
         let mut cells = Vec::new();
         let (runtimes, repetitions, budget_ms): (&[Runtime], _, _) = match profile {
             // Seven repetitions: the fewest with which a lead can be clear
@@ -113,8 +112,8 @@ impl Plan {
                 ));
             }
         }
-        let channels: Vec<Implementation> =
-            shipped.iter().filter(|i| i.is_channel()).cloned().collect();
+        let channels: Vec<&Implementation> =
+            shipped.iter().copied().filter(|i| i.is_channel()).collect();
         let spsc = || load(1, 1, Capacity::Bounded(64), 16, Measure::Throughput);
         let mut loads = Vec::new();
         match profile {
@@ -202,12 +201,12 @@ impl Plan {
     }
 
     /// The cells a scenario file defines.
-    pub fn file(path: &Path) -> anyhow::Result<Plan> {
+    pub fn file(path: &Path, registry: &Registry) -> anyhow::Result<Plan> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let file: ScenarioFile = toml::from_str(&text)
             .with_context(|| format!("in scenario file {}", path.display()))?;
-        file.plan(path.display().to_string())
+        file.plan(path.display().to_string(), registry)
             .with_context(|| format!("in scenario file {}", path.display()))
     }
 
@@ -227,8 +226,8 @@ impl Plan {
 
     /// Keeps only the cells `filter` admits; an empty result is an error
     /// that says what was asked.
-    pub fn filter(mut self, filter: &Filter) -> anyhow::Result<Plan> {
-        filter.check_names()?;
+    pub fn filter(mut self, filter: &Filter, registry: &Registry) -> anyhow::Result<Plan> {
+        filter.check_names(registry)?;
         self.cells.retain(|cell| filter.admits(cell));
         ensure!(
             !self.cells.is_empty(),
@@ -295,9 +294,13 @@ pub(super) fn derived(base: &LoadSpec, offered: Offered) -> Workload {
 /// The implementations `pattern` runs on, of `among`: blocking flavors if
 /// it uses channels, async flavors if it has an async version, and the
 /// primitives it compares.
-pub(super) fn applicable_to(pattern: Pattern, among: &[Implementation]) -> Vec<Implementation> {
+pub(super) fn applicable_to<'a>(
+    pattern: Pattern,
+    among: &[&'a Implementation],
+) -> Vec<&'a Implementation> {
     among
         .iter()
+        .copied()
         .filter(|i| match i.driver {
             Driver::Sync { .. } => pattern.uses_channels(),
             Driver::Async { .. } => pattern.has_async_version(),
@@ -305,7 +308,6 @@ pub(super) fn applicable_to(pattern: Pattern, among: &[Implementation]) -> Vec<I
             Driver::Primitive(primitive) => pattern.primitives().contains(&primitive),
             Driver::Go => super::go::PATTERNS.contains(&pattern),
         })
-        .cloned()
         .collect()
 }
 
@@ -313,7 +315,7 @@ pub(super) fn applicable_to(pattern: Pattern, among: &[Implementation]) -> Vec<I
 /// `runtimes`.
 pub(super) fn cells_on(
     workload: Workload,
-    implementations: &[Implementation],
+    implementations: &[&Implementation],
     runtimes: &[Runtime],
 ) -> Vec<Cell> {
     let mut cells = Vec::new();

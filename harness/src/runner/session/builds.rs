@@ -8,7 +8,7 @@ use std::time::Duration;
 use chanlab_report::gate::BASELINE_SUFFIX;
 use chanlab_report::schema::Cell;
 
-use super::Runner;
+use super::Session;
 use crate::runner::go;
 use crate::runner::protocol::Job;
 use crate::runner::worker::{self, Answer, Worker};
@@ -46,7 +46,7 @@ pub(super) fn with_baseline_twins(cells: &[Cell]) -> Vec<Cell> {
         .collect()
 }
 
-impl Runner {
+impl Session<'_> {
     /// The candidate cell whose baseline twin is cell `index`, if it is
     /// one.
     pub(super) fn twin_of(&self, index: usize) -> Option<usize> {

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
+use chanlab_registry::{Implementation, Registry};
 use chanlab_report::schema::{
     self, Cell, CellResult, Results, RunSettings, Status, Summary, Workload, Writer,
 };
@@ -35,13 +36,12 @@ mod resume;
 pub use builds::Builds;
 use builds::implementation_of;
 
-use super::implementations::Implementation;
 use super::plan::Plan;
 use super::protocol::{Job, Reply};
 use super::sizing;
 use super::worker::{self, Answer, Worker};
-use super::{go, implementations, provenance};
-use crate::{suites, verdicts};
+use super::{go, provenance};
+use crate::verdicts;
 
 /// What a run measures and how, once the command line is read.
 pub struct Request {
@@ -103,7 +103,7 @@ pub struct Measured {
 
 /// Measures every cell of `request`'s plan and writes the results as it
 /// goes.
-pub fn run(mut request: Request) -> anyhow::Result<Measured> {
+pub fn run(registry: &Registry, mut request: Request) -> anyhow::Result<Measured> {
     if request.builds.is_some() && request.resume.is_none() {
         request.plan.cells = builds::with_baseline_twins(&request.plan.cells);
     }
@@ -122,10 +122,10 @@ pub fn run(mut request: Request) -> anyhow::Result<Measured> {
         // Stops the busy threads however the run ends, a panic included,
         // so the scope can join them.
         let _stop = StopOnDrop(&stop);
-        let mut runner = Runner::new(&request, exe, writer);
+        let mut runner = Session::new(registry, &request, exe, writer);
         match request.resume.take() {
             Some(previous) => runner.restore(previous),
-            None => runner.judge(request.check_conformance)?,
+            None => runner.record_verdicts(request.check_conformance)?,
         }
         runner.run(&request.plan, request.time_limit)?;
         // Said again at the end, where a long run's reader looks.
@@ -177,7 +177,9 @@ const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 const ORACLE_ALLOWANCE: Duration = Duration::from_micros(1);
 
 /// The run in progress: the results so far and how to get the rest.
-struct Runner {
+struct Session<'a> {
+    /// What the cells name.
+    registry: &'a Registry,
     results: Results,
     /// Per cell: items per measured run and expected nanoseconds per item,
     /// once sized.
@@ -208,8 +210,8 @@ struct Runner {
     stopped: Option<Stopped>,
 }
 
-impl Runner {
-    fn new(request: &Request, exe: PathBuf, writer: Writer) -> Runner {
+impl<'a> Session<'a> {
+    fn new(registry: &'a Registry, request: &Request, exe: PathBuf, writer: Writer) -> Self {
         let plan = &request.plan;
         let mut machine = provenance::machine();
         let go = plan
@@ -228,17 +230,14 @@ impl Runner {
             .cells
             .iter()
             .map(|cell| {
-                let implementation =
-                    implementations::find(implementation_of(&cell.implementation)).ok();
+                let implementation = registry.find(implementation_of(&cell.implementation)).ok();
                 CellResult {
                     id: cell.id(),
                     scenario: cell.workload.scenario(),
                     cell: cell.clone(),
                     library: implementation.as_ref().map_or("", |i| i.library).to_owned(),
-                    class: implementation.as_ref().map(Implementation::class),
-                    reference: implementation
-                        .as_ref()
-                        .is_some_and(Implementation::is_reference),
+                    class: implementation.map(Implementation::class),
+                    reference: implementation.is_some_and(Implementation::is_reference),
                     note: implementation
                         .and_then(|i| i.info)
                         .and_then(|info| info.note)
@@ -262,7 +261,8 @@ impl Runner {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
         );
-        Runner {
+        Session {
+            registry,
             sizes: vec![None; cells.len()],
             most_items: cells
                 .iter()
@@ -271,7 +271,7 @@ impl Runner {
             last_short: vec![None; cells.len()],
             results: Results {
                 schema_version: schema::SCHEMA_VERSION,
-                chanlab: provenance::build(),
+                chanlab: provenance::build(registry),
                 machine,
                 command: command_line(),
                 settings: RunSettings {
@@ -301,7 +301,7 @@ impl Runner {
 
     /// Records each implementation's conformance verdict: cached for this
     /// build, or, with `check_missing`, checked now.
-    fn judge(&mut self, check_missing: bool) -> anyhow::Result<()> {
+    fn record_verdicts(&mut self, check_missing: bool) -> anyhow::Result<()> {
         let mut names: Vec<&str> = self
             .results
             .cells
@@ -312,14 +312,10 @@ impl Runner {
         names.dedup();
         let implementations = names
             .into_iter()
-            .map(implementations::find)
-            .collect::<anyhow::Result<Vec<Implementation>>>()?;
-        self.results.verdicts = verdicts::verdicts(
-            &implementations,
-            &suites::all(true),
-            &self.exe,
-            check_missing,
-        )?;
+            .map(|name| self.registry.find(name))
+            .collect::<Result<Vec<&Implementation>, _>>()?;
+        self.results.verdicts =
+            verdicts::verdicts(&implementations, self.registry, &self.exe, check_missing)?;
         Ok(self.writer.write(&self.results)?)
     }
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 use chanlab_report::schema::{Cell, Offered, Workload};
 use chanlab_scenarios::load::Measure;
 
-use super::Runner;
+use super::Session;
 
-impl Runner {
+impl Session<'_> {
     /// Gives every open-loop cell with a derived rate its rate, from the
     /// throughput it was sized at: a fraction of its own saturation, or of
     /// the slowest implementation's on the same load, so that every

@@ -5,9 +5,9 @@
 
 use chanlab_report::schema::{Results, Status};
 
-use super::{Runner, Stopped};
+use super::{Session, Stopped};
 
-impl Runner {
+impl Session<'_> {
     /// Ends the run where it is, for `cause`: the results file keeps every
     /// finished job and no `finished_at`, which marks it partial.
     pub(super) fn stop(&mut self, cause: Stopped) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! The `chanlab` command with this crate's channel beside the shipped
-//! ones: `cargo run --release --example chanlab -- run --impl example
-//! --impl crossbeam --scenario load/spsc` measures it against crossbeam in
-//! one run, with the same results file, report and `compare`.
+//! ones: `cargo run --release -p example-channel-runner -- run --impl
+//! example --impl crossbeam --scenario load/spsc` measures it against
+//! crossbeam in one run, with the same results file, report and `compare`.
 
 fn main() -> std::process::ExitCode {
     chanlab::Runner::new()

@@ -1,7 +1,7 @@
-//! The conformance suites of every implementation, as plain function
-//! pointers the command line can pick by name: the blocking suite on every
-//! flavor (async ones through their blocking view), the async suite on
-//! async flavors, and the mixed suite on bridges.
+//! A conformance suite of one implementation, as plain function pointers
+//! the command line can pick by name: the blocking suite on every flavor
+//! (async ones through their blocking view), the async suite on async
+//! flavors, and the mixed suite on bridges.
 
 use chanlab_conformance::{
     ASYNC_CHECKS, BRIDGE_CHECKS, BlockOn, CHECKS, Check, CheckResult, Settings, run_async_check,
@@ -87,11 +87,12 @@ fn one_bridge_check<B: Bridge>(name: &str, settings: &Settings) -> Option<CheckR
     run_bridge_check::<B>(name, settings, &[])
 }
 
-/// Collects the suites of the flavors and bridges it visits.
+/// Collects the suites of the flavors and bridges it visits, instantiating
+/// them in the crate that calls the visit.
 #[derive(Default)]
-pub(crate) struct Collect(Vec<Suite>);
+pub struct SuiteCollector(pub Vec<Suite>);
 
-impl FlavorVisitor for Collect {
+impl FlavorVisitor for SuiteCollector {
     fn visit_sync<F: SyncFlavor>(&mut self) {
         self.0.push(Suite {
             kind: SuiteKind::Blocking,
@@ -114,7 +115,7 @@ impl FlavorVisitor for Collect {
     }
 }
 
-impl BridgeVisitor for Collect {
+impl BridgeVisitor for SuiteCollector {
     fn visit<B: Bridge>(&mut self) {
         let info = <B::Async as AsyncFlavor>::INFO;
         self.0.push(Suite {
@@ -125,29 +126,4 @@ impl BridgeVisitor for Collect {
             run_check: one_bridge_check::<B>,
         });
     }
-}
-
-/// Every suite of every shipped flavor and bridge, and of those a
-/// [`Runner`](crate::Runner) added, then, with `include_broken`, of the
-/// broken twins.
-pub fn all(include_broken: bool) -> Vec<Suite> {
-    let mut collect = Collect::default();
-    chanlab_impls::visit_all(&mut collect);
-    chanlab_impls::visit_bridges(&mut collect);
-    for extra in crate::extend::extras() {
-        (extra.suites)(&mut collect);
-    }
-    if include_broken {
-        chanlab_broken::visit_all(&mut collect);
-    }
-    collect.0
-}
-
-/// Every flavor once (its blocking suite's entry), in registry order.
-pub fn flavors(include_broken: bool) -> Vec<FlavorInfo> {
-    all(include_broken)
-        .into_iter()
-        .filter(|suite| suite.kind == SuiteKind::Blocking)
-        .map(|suite| suite.info)
-        .collect()
 }

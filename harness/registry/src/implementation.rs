@@ -1,8 +1,7 @@
-//! Everything a cell can run on, by name: the channel flavors (and, when
-//! named, the broken twins) and the primitives that channel-free patterns
-//! compare, each with its monomorphized entry points.
+//! What a cell can run on: a channel flavor or bridge, a primitive that a
+//! channel-free pattern compares, or the Go reference, each with its
+//! monomorphized entry points.
 
-use anyhow::Context;
 use chanlab_contract::{AsyncFlavor, Bridge, BridgeVisitor, FlavorInfo, FlavorVisitor, SyncFlavor};
 use chanlab_report::schema::Class;
 use chanlab_scenarios::load::{
@@ -96,11 +95,12 @@ impl Implementation {
     }
 }
 
-/// Collects the implementations of the flavors and bridges it visits.
+/// Collects the implementations of the flavors and bridges it visits,
+/// instantiating their entry points in the crate that calls the visit.
 #[derive(Default)]
-pub(crate) struct Collect(pub Vec<Implementation>);
+pub struct ImplementationCollector(pub Vec<Implementation>);
 
-impl FlavorVisitor for Collect {
+impl FlavorVisitor for ImplementationCollector {
     fn visit_sync<F: SyncFlavor>(&mut self) {
         self.0.push(Implementation {
             name: F::INFO.name.to_owned(),
@@ -126,7 +126,7 @@ impl FlavorVisitor for Collect {
     }
 }
 
-impl BridgeVisitor for Collect {
+impl BridgeVisitor for ImplementationCollector {
     fn visit<B: Bridge>(&mut self) {
         let info = <B::Sync as SyncFlavor>::INFO;
         for direction in Direction::ALL {
@@ -143,47 +143,32 @@ impl BridgeVisitor for Collect {
     }
 }
 
-/// Every shipped flavor, every bridge, the flavors and bridges a
-/// [`Runner`](crate::Runner) added, every primitive and the Go reference;
-/// with `include_broken`, the broken twins too.
-pub fn all(include_broken: bool) -> Vec<Implementation> {
-    let mut collect = Collect::default();
+/// Every flavor and bridge chanlab ships, with its entry points
+/// instantiated here, on the measured path's optimization level.
+pub fn shipped_channels() -> Vec<Implementation> {
+    let mut collect = ImplementationCollector::default();
     chanlab_impls::visit_all(&mut collect);
     chanlab_impls::visit_bridges(&mut collect);
-    for extra in crate::extend::extras() {
-        (extra.implementations)(&mut collect);
-    }
-    if include_broken {
-        chanlab_broken::visit_all(&mut collect);
-    }
-    collect
-        .0
-        .extend(Primitive::ALL.iter().map(|&primitive| Implementation {
+    collect.0
+}
+
+/// Every primitive, then the Go reference: the implementations that are
+/// no flavor.
+pub fn others() -> Vec<Implementation> {
+    let mut others: Vec<Implementation> = Primitive::ALL
+        .iter()
+        .map(|&primitive| Implementation {
             name: primitive.name().to_owned(),
             library: primitive.library(),
             info: None,
             driver: Driver::Primitive(primitive),
-        }));
-    collect.0.push(Implementation {
+        })
+        .collect();
+    others.push(Implementation {
         name: chanlab_report::schema::GO_REFERENCE.to_owned(),
         library: "go",
         info: None,
         driver: Driver::Go,
     });
-    collect.0
-}
-
-/// The implementation called `name`, broken twins included.
-pub fn find(name: &str) -> anyhow::Result<Implementation> {
-    let all = all(true);
-    all.iter()
-        .find(|implementation| implementation.name == name)
-        .cloned()
-        .with_context(|| {
-            let known: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
-            format!(
-                "unknown implementation {name:?}; known: {}",
-                known.join(", ")
-            )
-        })
+    others
 }

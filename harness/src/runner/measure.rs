@@ -1,0 +1,264 @@
+//! Measuring a plan end to end, for `chanlab run` and `chanlab ab`: the
+//! options they share ([`MeasureArgs`]), the plan they pick, a run or its
+//! resumption ([`measure`]), and the report and exit status it ends with
+//! ([`finish`]).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::bail;
+use chanlab_registry::Registry;
+use chanlab_report::schema::{self, Cell, Results};
+
+use super::plan::{self, Filter, Plan, Profile};
+use super::provenance;
+use super::session::{self, Builds, Measured, Request, Stopped};
+use crate::render;
+use crate::values::parse_duration;
+
+/// What to measure and how: the options `chanlab run` and `chanlab ab`
+/// share.
+#[derive(clap::Args)]
+pub struct MeasureArgs {
+    /// The built-in matrix to run.
+    #[arg(long, value_enum, default_value_t = Profile::Quick)]
+    pub(crate) profile: Profile,
+    /// Run the workloads of this scenario file (TOML) instead of a
+    /// profile; `scenarios/workloads/example.toml` shows the format.
+    #[arg(long, value_name = "FILE", conflicts_with = "profile")]
+    pub(crate) file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) filter: Filter,
+    /// Directory for `results.json` and the report rendered from it
+    /// [default: reports/<plan>-<time>].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// Replace a run already in the `--out` directory; with `--resume`,
+    /// resume on another machine or build.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Finish the interrupted run in DIR: measure what it had left, with
+    /// its plan and settings, into the same results file.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "file", "out", "repetitions", "budget"])]
+    pub(crate) resume: Option<PathBuf>,
+    /// Measured repetitions per cell, instead of the plan's.
+    #[arg(long, value_name = "N")]
+    pub(crate) repetitions: Option<usize>,
+    /// Target length of one measured run (`100ms`, `1s`), instead of the
+    /// plan's; at most a minute.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) budget: Option<Duration>,
+    /// Busy threads to run beside the cells, to measure on a loaded
+    /// machine.
+    #[arg(long, value_name = "THREADS", default_value_t = 0)]
+    pub(crate) background_load: usize,
+    /// The shortest time limit any job gets; each job's own limit is this
+    /// plus ten times its expected length.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub(crate) min_limit: Duration,
+    /// Use only cached conformance verdicts: an implementation without one
+    /// for this build is reported as not checked, instead of checked
+    /// before measuring (once per build; `chanlab conformance` fills the
+    /// same cache).
+    #[arg(long)]
+    pub(crate) cached_verdicts: bool,
+    /// Stop after the job under way once the run has measured this long
+    /// (`45m`, `2h`; sizing included, conformance checks not), as a first
+    /// Ctrl-C does: the report is marked partial, the exit status is 124,
+    /// and `--resume` finishes the run.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) time_limit: Option<Duration>,
+    /// Print the cells the run would measure and how long that should take
+    /// here, and stop.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+/// Measures the plan `args` describe, on `builds` too when given; `None`
+/// after a dry run, which only lists the cells. Ctrl-C stops it after the
+/// job under way.
+pub fn measure(
+    args: &MeasureArgs,
+    registry: &Registry,
+    builds: Option<Builds>,
+) -> anyhow::Result<Option<Measured>> {
+    if let Some(dir) = &args.resume {
+        return resume(args, registry, dir, builds).map(Some);
+    }
+    let plan = match &args.file {
+        Some(path) => Plan::file(path, registry)?,
+        None => plan::add_broken(
+            Plan::profile(args.profile, registry),
+            &args.filter,
+            registry,
+        ),
+    };
+    let mut plan = plan.filter(&args.filter, registry)?;
+    if let Some(repetitions) = args.repetitions {
+        if repetitions == 0 {
+            bail!("--repetitions must be at least 1");
+        }
+        plan.repetitions = repetitions;
+    }
+    if let Some(budget) = args.budget {
+        if !(Duration::from_millis(1)..=Duration::from_secs(60)).contains(&budget)
+            || budget.subsec_nanos() % 1_000_000 != 0
+        {
+            bail!("--budget must be whole milliseconds between 1ms and 60s, not {budget:?}");
+        }
+        plan.budget = budget;
+    }
+    if args.dry_run {
+        let ids: Vec<String> = plan.cells.iter().map(Cell::id).collect();
+        crate::output::print(&format!(
+            "{}\n{} cells x {} repetitions of about {:?} each\n\
+             estimated {} of measuring on a machine like the two-core one chanlab's \
+             figures come from ({}), plus the conformance suites once per build\n",
+            ids.join("\n"),
+            ids.len(),
+            plan.repetitions,
+            plan.budget,
+            humantime::format_duration(round_to_minutes(plan.estimate())),
+            plan::ESTIMATE_MODEL,
+        ))?;
+        return Ok(None);
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| session::default_out(&plan.name));
+    let existing = out.join("results.json");
+    if existing.exists() && !args.force {
+        bail!(
+            "{} already holds a run; give another --out, or --force to replace it",
+            existing.display()
+        );
+    }
+    crate::interrupt::install()?;
+    session::run(
+        registry,
+        Request {
+            plan,
+            out,
+            background_load: args.background_load,
+            min_limit: args.min_limit,
+            check_conformance: !args.cached_verdicts,
+            builds,
+            resume: None,
+            time_limit: args.time_limit,
+        },
+    )
+    .map(Some)
+}
+
+/// `duration` to the minute, at least one: an estimate is no finer.
+fn round_to_minutes(duration: Duration) -> Duration {
+    Duration::from_secs((duration.as_secs().div_ceil(60)).max(1) * 60)
+}
+
+/// Finishes the interrupted run in `dir` with its own plan and settings.
+fn resume(
+    args: &MeasureArgs,
+    registry: &Registry,
+    dir: &Path,
+    builds: Option<Builds>,
+) -> anyhow::Result<Measured> {
+    let file = dir.join("results.json");
+    let previous = Results::load(&file)?;
+    if previous.finished_at.is_some() {
+        bail!(
+            "{} is a finished run: there is nothing to resume",
+            file.display()
+        );
+    }
+    if previous.schema_version != schema::SCHEMA_VERSION {
+        bail!(
+            "{} has results schema {}, this chanlab writes {}: measure the run again",
+            file.display(),
+            previous.schema_version,
+            schema::SCHEMA_VERSION
+        );
+    }
+    let here = provenance::machine();
+    let build = provenance::build(registry);
+    let mut differences = previous.machine.differences(&here);
+    if previous.chanlab.git_commit != build.git_commit {
+        differences.push(format!(
+            "chanlab build: {} vs {}",
+            previous.chanlab.git_commit, build.git_commit
+        ));
+    }
+    if !differences.is_empty() && !args.force {
+        bail!(
+            "{} was measured on another machine or build ({}); its figures would mix with \
+             these: resume with --force to do it anyway",
+            file.display(),
+            differences.join(", ")
+        );
+    }
+    let plan = Plan {
+        name: previous.settings.profile.clone(),
+        cells: previous
+            .cells
+            .iter()
+            .map(|cell| cell.cell.clone())
+            .collect(),
+        repetitions: previous.settings.repetitions,
+        budget: Duration::from_millis(previous.settings.budget_ms),
+    };
+    crate::interrupt::install()?;
+    session::run(
+        registry,
+        Request {
+            plan,
+            out: dir.to_owned(),
+            background_load: previous.settings.background_threads,
+            min_limit: args.min_limit,
+            check_conformance: !args.cached_verdicts,
+            builds,
+            resume: Some(previous),
+            time_limit: args.time_limit,
+        },
+    )
+}
+
+/// Renders the report of `measured` beside its results; the exit status
+/// is 1 if any cell failed, hung or crashed.
+pub fn finish(measured: &Measured) -> anyhow::Result<ExitCode> {
+    let failures = measured
+        .results
+        .cells
+        .iter()
+        .filter(|c| c.status.is_failure())
+        .count();
+    let name = measured
+        .dir
+        .file_name()
+        .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
+    render::render(
+        &name,
+        &[measured.dir.join("results.json")],
+        &measured.dir,
+        None,
+    )?;
+    if let Some(stopped) = measured.stopped {
+        let code = match stopped {
+            Stopped::Interrupted => 130,
+            // As `timeout(1)` reports a command it stopped.
+            Stopped::TimeLimit(_) => 124,
+        };
+        eprintln!(
+            "chanlab: the run was {stopped}; its report is marked partial. Finish it with \
+             `chanlab run --resume {}`",
+            measured.dir.display()
+        );
+        return Ok(ExitCode::from(code));
+    }
+    Ok(if failures > 0 {
+        eprintln!("{failures} cells failed, hung or crashed (listed above and in the report)");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
