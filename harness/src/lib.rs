@@ -12,7 +12,6 @@ mod output;
 mod render;
 mod runner;
 mod values;
-mod verdicts;
 
 use std::process::ExitCode;
 

@@ -1,7 +1,8 @@
 //! The Go concurrency patterns, each written once over chanlab's contract
 //! and run on every implementation whose capabilities allow it.
 //!
-//! A *scenario* is a [`Pattern`] with workload [`Params`]. Running one
+//! A *scenario* is a [`Pattern`] with workload [`Params`] (both plain data,
+//! from `chanlab-workload`, which the results schema reads too). Running one
 //! returns an [`Outcome`] only after the pattern's oracle has checked the
 //! run: every job done exactly once, order kept where the pattern promises
 //! it, and every thread or task it started seen to end. A run that cannot
@@ -21,14 +22,23 @@ pub mod coord;
 pub mod load;
 mod oracle;
 mod outcome;
-mod params;
 mod pattern;
 pub mod patterns;
-mod primitive;
 mod runtime;
 
-pub use outcome::{Outcome, ParamError, Refusal, ScenarioError};
-pub use params::{MAX_CAPACITY, MAX_ITEMS, Params};
-pub use pattern::{Pattern, run_async, run_primitive, run_sync};
-pub use primitive::{Primitive, World};
-pub use runtime::Runtime;
+pub use chanlab_workload::{
+    MAX_CAPACITY, MAX_ITEMS, ParamError, Params, Pattern, Primitive, Runtime, World,
+};
+pub use outcome::{Outcome, Refusal, ScenarioError};
+pub use pattern::{run_async, run_primitive, run_sync};
+
+/// A small run for unit tests: `items` items through bounded(4) channels,
+/// the other fields at their defaults.
+#[cfg(test)]
+pub(crate) fn small_params(items: usize) -> Params {
+    Params {
+        items,
+        capacity: chanlab_contract::Capacity::Bounded(4),
+        ..Params::default()
+    }
+}

@@ -8,6 +8,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use chanlab_workload::share;
+
 use crate::ScenarioError;
 use crate::outcome::ensure;
 
@@ -34,10 +36,10 @@ pub(crate) fn source_of(id: u64) -> usize {
 }
 
 /// Every stamp `sources` sources send when they share `items` between
-/// them as [`share`](crate::patterns::share) splits them.
+/// them as [`share`] splits them.
 pub(crate) fn stamps(items: usize, sources: usize) -> impl Iterator<Item = u64> {
     (0..sources).flat_map(move |source| {
-        (0..crate::patterns::share(items, sources, source)).map(move |seq| stamp(source, seq))
+        (0..share(items, sources, source)).map(move |seq| stamp(source, seq))
     })
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::{Pattern, Primitive, Runtime};
+use crate::{ParamError, Pattern, Primitive, Runtime};
 
 /// A run whose oracle held.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -51,31 +51,6 @@ pub enum ScenarioError {
     /// A thread or task of the pattern panicked.
     #[error("a thread or task panicked: {0}")]
     Panicked(String),
-}
-
-/// A workload parameter out of its range: which field, its value, and what
-/// it must be.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field} must be {expected}, not {value}")]
-pub struct ParamError {
-    /// The parameter, by the name a user knows it from (`Params`, a load's
-    /// spec, a scenario file).
-    pub field: &'static str,
-    /// The value it was given.
-    pub value: String,
-    /// What it must be: a limit, or the values it takes.
-    pub expected: String,
-}
-
-impl ParamError {
-    /// `field` was `value` and must be `expected`.
-    pub fn new(field: &'static str, value: impl ToString, expected: impl Into<String>) -> Self {
-        ParamError {
-            field,
-            value: value.to_string(),
-            expected: expected.into(),
-        }
-    }
 }
 
 /// Why an implementation cannot run a workload: a capability it lacks, or a

@@ -1,38 +1,22 @@
-//! The tokio runtimes async scenarios run on, and the check that a run left
-//! no task behind.
+//! Running an async scenario on a fresh tokio runtime of the kind a
+//! [`Runtime`] names, and the check that a run left no task behind.
 
-use std::fmt;
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
+use crate::{Refusal, Runtime, ScenarioError};
 
-use crate::{Refusal, ScenarioError};
-
-/// The tokio runtime an async scenario runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Runtime {
-    /// One thread runs every task.
-    CurrentThread,
-    /// A worker thread per core.
-    MultiThread,
-}
-
-impl Runtime {
-    /// Both runtimes.
-    pub const ALL: [Runtime; 2] = [Runtime::CurrentThread, Runtime::MultiThread];
-
-    /// The runtime's name in filters and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Runtime::CurrentThread => "current-thread",
-            Runtime::MultiThread => "multi-thread",
-        }
-    }
-
+/// Runs async work on a fresh tokio runtime of a [`Runtime`]'s kind.
+pub(crate) trait RuntimeExt {
     /// Runs `work` to completion on a fresh runtime of this kind, then
     /// checks that every task it spawned has ended.
-    pub(crate) fn block_on<T>(
+    fn block_on<T>(
+        self,
+        work: impl Future<Output = Result<T, ScenarioError>>,
+    ) -> Result<T, ScenarioError>;
+}
+
+impl RuntimeExt for Runtime {
+    fn block_on<T>(
         self,
         work: impl Future<Output = Result<T, ScenarioError>>,
     ) -> Result<T, ScenarioError> {
@@ -69,12 +53,6 @@ fn no_task_left(runtime: &tokio::runtime::Runtime) -> Result<(), ScenarioError> 
         "{} tasks still alive after the pattern returned",
         metrics.num_alive_tasks()
     )))
-}
-
-impl fmt::Display for Runtime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 #[cfg(test)]

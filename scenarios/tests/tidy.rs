@@ -251,37 +251,38 @@ fn named_paths(line: &str) -> Vec<(String, Vec<String>)> {
         let mut path = prefix.to_vec();
         let mut rest = text;
         loop {
+            if let Some(group) = rest.strip_prefix('{') {
+                let mut depth = 0;
+                let mut start = 0;
+                for (index, c) in group.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => {
+                            expand(group[start..index].trim(), &path, out);
+                            return;
+                        }
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            expand(group[start..index].trim(), &path, out);
+                            start = index + 1;
+                        }
+                        _ => {}
+                    }
+                }
+                return;
+            }
             let end = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
             if end > 0 {
                 path.push(rest[..end].to_owned());
                 rest = &rest[end..];
             }
-            if let Some(after) = rest.strip_prefix("::") {
-                if let Some(group) = after.strip_prefix('{') {
-                    let mut depth = 0;
-                    let mut start = 0;
-                    for (index, c) in group.char_indices() {
-                        match c {
-                            '{' => depth += 1,
-                            '}' if depth == 0 => {
-                                expand(group[start..index].trim(), &path, out);
-                                return;
-                            }
-                            '}' => depth -= 1,
-                            ',' if depth == 0 => {
-                                expand(group[start..index].trim(), &path, out);
-                                start = index + 1;
-                            }
-                            _ => {}
-                        }
-                    }
+            match rest.strip_prefix("::") {
+                Some(after) => rest = after,
+                None => {
+                    out.push(path);
                     return;
                 }
-                rest = after;
-                continue;
             }
-            out.push(path);
-            return;
         }
     }
     let mut found = Vec::new();

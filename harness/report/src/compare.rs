@@ -49,7 +49,7 @@ impl Default for Options {
 /// What one metric of one cell did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Verdict {
+pub enum Shift {
     /// Significantly better.
     Improved,
     /// Significantly worse, but within the threshold.
@@ -60,14 +60,14 @@ pub enum Verdict {
     NoSignificantChange,
 }
 
-impl Verdict {
+impl Shift {
     /// How the verdict reads in a table.
     pub fn describe(self) -> &'static str {
         match self {
-            Verdict::Improved => "improved",
-            Verdict::Worse => "worse, within threshold",
-            Verdict::Regressed => "REGRESSED",
-            Verdict::NoSignificantChange => "no significant change",
+            Shift::Improved => "improved",
+            Shift::Worse => "worse, within threshold",
+            Shift::Regressed => "REGRESSED",
+            Shift::NoSignificantChange => "no significant change",
         }
     }
 }
@@ -92,7 +92,7 @@ pub struct Change {
     /// The p-value after Holm's correction over every change.
     pub p_adjusted: f64,
     /// What it amounts to.
-    pub verdict: Verdict,
+    pub verdict: Shift,
 }
 
 /// A comparison of two runs, as `chanlab compare --json` writes it.
@@ -132,11 +132,11 @@ impl Comparison {
 
     /// Changes that fail the gate.
     pub fn regressions(&self) -> usize {
-        self.count(Verdict::Regressed)
+        self.count(Shift::Regressed)
     }
 
     /// Changes with `verdict`.
-    pub fn count(&self, verdict: Verdict) -> usize {
+    pub fn count(&self, verdict: Shift) -> usize {
         self.changes.iter().filter(|c| c.verdict == verdict).count()
     }
 
@@ -175,9 +175,9 @@ impl Comparison {
             self.options.max_regression * 100.0,
             self.options.alpha,
             self.regressions(),
-            self.count(Verdict::Worse),
-            self.count(Verdict::Improved),
-            self.count(Verdict::NoSignificantChange),
+            self.count(Shift::Worse),
+            self.count(Shift::Improved),
+            self.count(Shift::NoSignificantChange),
         )];
         if let Some(needed) = self.underpowered {
             lines.push(format!(
@@ -322,10 +322,10 @@ pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comp
                 ratio - 1.0
             };
             let verdict = match (p_adjusted < options.alpha, worse_by) {
-                (false, _) => Verdict::NoSignificantChange,
-                (true, w) if w > options.max_regression => Verdict::Regressed,
-                (true, w) if w > 0.0 => Verdict::Worse,
-                (true, _) => Verdict::Improved,
+                (false, _) => Shift::NoSignificantChange,
+                (true, w) if w > options.max_regression => Shift::Regressed,
+                (true, w) if w > 0.0 => Shift::Worse,
+                (true, _) => Shift::Improved,
             };
             Change {
                 cell,
@@ -477,10 +477,10 @@ mod tests {
         let options = Options::default();
         let rerun = compare(&base, &same, &options);
         assert!(rerun.passed(), "{}", rerun.summary());
-        assert_eq!(rerun.changes[0].verdict, Verdict::NoSignificantChange);
+        assert_eq!(rerun.changes[0].verdict, Shift::NoSignificantChange);
         let slowed = compare(&base, &slow, &options);
         assert!(!slowed.passed(), "{}", slowed.summary());
-        assert_eq!(slowed.changes[0].verdict, Verdict::Regressed);
+        assert_eq!(slowed.changes[0].verdict, Shift::Regressed);
         // A 20% loss under a 25% threshold is worse, not a failure.
         let lenient = Options {
             max_regression: 0.25,
@@ -488,7 +488,7 @@ mod tests {
         };
         assert_eq!(
             compare(&base, &slow, &lenient).changes[0].verdict,
-            Verdict::Worse
+            Shift::Worse
         );
     }
 
@@ -573,7 +573,7 @@ mod tests {
         let open_loop = |rate: f64, throughputs: &[f64]| {
             let mut cell = cell_with("flume", throughputs);
             if let crate::schema::Workload::Load { spec, offered } = &mut cell.cell.workload {
-                spec.measure = chanlab_scenarios::load::Measure::OpenLoop { rate };
+                spec.measure = chanlab_workload::Measure::OpenLoop { rate };
                 *offered = Some(crate::schema::Offered::SlowestSaturation { fraction: 0.5 });
             }
             cell.id = cell.cell.id();
@@ -600,7 +600,7 @@ mod tests {
             }
             cell.cell.key()
         };
-        let open = |rate| chanlab_scenarios::load::Measure::OpenLoop { rate };
+        let open = |rate| chanlab_workload::Measure::OpenLoop { rate };
         let own = |fraction| Some(crate::schema::Offered::OwnSaturation { fraction });
         assert_ne!(at(open(1000.0), None), at(open(2000.0), None));
         assert_eq!(at(open(1000.0), own(0.5)), at(open(2000.0), own(0.5)));

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use crate::schema::SCHEMA_VERSION;
-
 /// An error of the report crate. Its `Display` says what was being done;
 /// the underlying error, where there is one, is its `source`.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +34,7 @@ pub enum ReportError {
     },
     /// The file was written by a newer chanlab.
     #[error(
-        "{} has results schema {found}, newer than this chanlab's {SCHEMA_VERSION}: update chanlab",
+        "{} has results schema {found}, newer than this chanlab's {readable}: update chanlab",
         path.display()
     )]
     NewerSchema {
@@ -44,11 +42,13 @@ pub enum ReportError {
         path: PathBuf,
         /// Its schema version.
         found: u32,
+        /// The schema version this chanlab reads and writes.
+        readable: u32,
     },
     /// The file was written by an older chanlab, whose fields this one
     /// cannot read.
     #[error(
-        "{} has results schema {found}, older than this chanlab's {SCHEMA_VERSION}, and cannot \
+        "{} has results schema {found}, older than this chanlab's {readable}, and cannot \
          be read as it: render or compare it with the chanlab that wrote it, or measure again",
         path.display()
     )]
@@ -57,6 +57,8 @@ pub enum ReportError {
         path: PathBuf,
         /// Its schema version.
         found: u32,
+        /// The schema version this chanlab reads and writes.
+        readable: u32,
         /// What the parser said.
         source: serde_json::Error,
     },

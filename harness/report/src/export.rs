@@ -12,7 +12,7 @@ use crate::metric::Metric;
 use crate::schema::{Results, Spread, Status};
 
 /// A dashboard format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Bencher Metric Format: `{benchmark: {measure: {value, lower_value,
     /// upper_value}}}`, with Bencher's built-in `throughput` (items per
@@ -22,6 +22,33 @@ pub enum Format {
     /// `{name, unit, value, range}`; throughput becomes nanoseconds per
     /// item so that smaller is better for both.
     GithubActionBenchmark,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 2] = [Format::Bmf, Format::GithubActionBenchmark];
+
+    /// The format's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Bmf => "bmf",
+            Format::GithubActionBenchmark => "github-action-benchmark",
+        }
+    }
+
+    /// What the format is, in a line.
+    pub fn description(self) -> &'static str {
+        match self {
+            Format::Bmf => {
+                "Bencher Metric Format, with Bencher's throughput (items per second) and latency \
+                 (p99, nanoseconds) measures"
+            }
+            Format::GithubActionBenchmark => {
+                "github-action-benchmark's customSmallerIsBetter: throughput as nanoseconds per \
+                 item, so smaller is better for both"
+            }
+        }
+    }
 }
 
 /// `results` in `format`, as pretty JSON.

@@ -1,7 +1,7 @@
 //! The quantities verdicts are drawn on, read per repetition so the
 //! statistics see the spread and not only a median.
 
-use chanlab_scenarios::Pattern;
+use chanlab_workload::Pattern;
 
 use crate::format::{duration, rate};
 use crate::schema::{CellResult, Repetition, Spread, Workload};

@@ -19,8 +19,8 @@
 
 use std::collections::BTreeMap;
 
-use chanlab_scenarios::Pattern;
-use chanlab_scenarios::load::Measure;
+use chanlab_workload::Measure;
+use chanlab_workload::Pattern;
 
 use crate::metric::Metric;
 use crate::schema::{CellResult, Class, Offered, Results, Status, Verdict, Workload};

@@ -22,8 +22,8 @@ use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
 use crate::output::{paint, style};
+use crate::runner::verdicts::{self, CheckRow, CheckVerdict, SuiteOutcome};
 use crate::values::parse_duration;
-use crate::verdicts::{self, CheckRow, CheckVerdict, SuiteOutcome};
 
 /// Options of `chanlab conformance`.
 #[derive(clap::Args)]

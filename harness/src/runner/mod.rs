@@ -14,4 +14,5 @@ pub mod protocol;
 pub mod provenance;
 pub mod session;
 pub mod sizing;
+pub mod verdicts;
 pub mod worker;

@@ -152,7 +152,7 @@ pub struct Measured<'a> {
 
 /// What to do with a measured run.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub enum Fit {
     /// Keep it.
     Keep,
     /// Re-size the cell to this many items and measure again.
@@ -169,14 +169,14 @@ pub enum Verdict {
 /// or re-sizings that did not get there). "Do not lengthen" asks twice the
 /// items to take within a fifth of the same time: a load on two cores can
 /// vary several-fold from run to run, and that is noise, not a deadline.
-pub fn judge(run: &Measured<'_>, budget: Duration) -> Verdict {
+pub fn fit(run: &Measured<'_>, budget: Duration) -> Fit {
     let short = is_short(run.elapsed, budget);
     if !short && run.elapsed <= budget * TOO_LONG {
-        return Verdict::Keep;
+        return Fit::Keep;
     }
     let marked = |why: String| {
         let lasted = Duration::from_micros(run.elapsed.as_micros() as u64);
-        Verdict::Short(format!(
+        Fit::Short(format!(
             "runs last {} of the {} budget: {why}",
             humantime::format_duration(lasted),
             humantime::format_duration(budget)
@@ -189,7 +189,7 @@ pub fn judge(run: &Measured<'_>, budget: Duration) -> Verdict {
                 "its run is sized by its schedule, {} messages at {rate:.0}/s",
                 run.items
             )),
-            false => Verdict::Keep,
+            false => Fit::Keep,
         };
     }
     if short && run.items >= most {
@@ -214,10 +214,10 @@ pub fn judge(run: &Measured<'_>, budget: Duration) -> Verdict {
                 "still under half of it after {} re-sizings",
                 run.resized
             )),
-            false => Verdict::Keep,
+            false => Fit::Keep,
         };
     }
-    Verdict::Resize(fill(run.items, run.elapsed, budget, most))
+    Fit::Resize(fill(run.items, run.elapsed, budget, most))
 }
 
 #[cfg(test)]
@@ -307,22 +307,20 @@ mod tests {
 
     #[test]
     fn runs_short_or_far_too_long_are_resized_then_marked() {
-        assert_eq!(judge(&run(1000, 60), BUDGET), Verdict::Keep);
-        assert_eq!(judge(&run(1000, 300), BUDGET), Verdict::Keep);
-        assert_eq!(judge(&run(1000, 20), BUDGET), Verdict::Resize(5000));
-        assert_eq!(judge(&run(1000, 800), BUDGET), Verdict::Resize(125));
+        assert_eq!(fit(&run(1000, 60), BUDGET), Fit::Keep);
+        assert_eq!(fit(&run(1000, 300), BUDGET), Fit::Keep);
+        assert_eq!(fit(&run(1000, 20), BUDGET), Fit::Resize(5000));
+        assert_eq!(fit(&run(1000, 800), BUDGET), Fit::Resize(125));
         let again = Measured {
             resized: MOST_RESIZES,
             ..run(1000, 20)
         };
-        assert!(
-            matches!(judge(&again, BUDGET), Verdict::Short(why) if why.contains("2 re-sizings"))
-        );
+        assert!(matches!(fit(&again, BUDGET), Fit::Short(why) if why.contains("2 re-sizings")));
         let long_again = Measured {
             resized: MOST_RESIZES,
             ..run(1000, 800)
         };
-        assert_eq!(judge(&long_again, BUDGET), Verdict::Keep);
+        assert_eq!(fit(&long_again, BUDGET), Fit::Keep);
     }
 
     #[test]
@@ -331,25 +329,25 @@ mod tests {
             most: (64, Some("errgroup takes at most 64 items")),
             ..run(64, 5)
         };
-        assert!(matches!(judge(&limited, BUDGET), Verdict::Short(why) if why.contains("errgroup")));
+        assert!(matches!(fit(&limited, BUDGET), Fit::Short(why) if why.contains("errgroup")));
         let deadline = Measured {
             last_short: Some((1000, Duration::from_millis(20))),
             ..run(5000, 21)
         };
         assert!(
-            matches!(judge(&deadline, BUDGET), Verdict::Short(why) if why.contains("do not lengthen"))
+            matches!(fit(&deadline, BUDGET), Fit::Short(why) if why.contains("do not lengthen"))
         );
         // Noise: a run twice the items came out shorter, then longer.
         let noisy = Measured {
             last_short: Some((1000, Duration::from_millis(30))),
             ..run(2000, 12)
         };
-        assert!(matches!(judge(&noisy, BUDGET), Verdict::Resize(_)));
+        assert!(matches!(fit(&noisy, BUDGET), Fit::Resize(_)));
         let scheduled = Measured {
             scheduled_rate: Some(5.0),
             ..run(1, 0)
         };
-        assert!(matches!(judge(&scheduled, BUDGET), Verdict::Short(why) if why.contains("5/s")));
+        assert!(matches!(fit(&scheduled, BUDGET), Fit::Short(why) if why.contains("5/s")));
     }
 
     #[test]

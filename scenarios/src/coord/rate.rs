@@ -10,35 +10,9 @@ use chanlab_contract::{
 };
 use chanlab_sync::Mutex;
 
+pub use chanlab_workload::{InvalidRate, MAX_INTERVAL, interval_of};
+
 use super::{Clock, SharedClock, yield_now};
-
-/// The rate was not a positive, finite number of permits per second, or
-/// the burst was zero.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("invalid rate limit: {0}")]
-pub struct InvalidRate(String);
-
-/// The longest time between two permits: a ticker notices that nobody
-/// listens any more only when it next ticks.
-pub const MAX_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The time between two permits at `per_second` permits per second.
-pub fn interval_of(per_second: f64) -> Result<Duration, InvalidRate> {
-    if !(per_second.is_finite() && per_second > 0.0) {
-        return Err(InvalidRate(format!(
-            "{per_second} is not a positive number of permits per second"
-        )));
-    }
-    match Duration::try_from_secs_f64(1.0 / per_second) {
-        Ok(interval) if interval > MAX_INTERVAL => Err(InvalidRate(format!(
-            "{per_second} per second is too slow: at least one permit per {MAX_INTERVAL:?}"
-        ))),
-        Ok(interval) if !interval.is_zero() => Ok(interval),
-        _ => Err(InvalidRate(format!(
-            "{per_second} per second is too fast to time"
-        ))),
-    }
-}
 
 /// A token bucket: permits accrue one per `interval`, up to `burst` saved.
 ///

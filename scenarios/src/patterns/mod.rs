@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 use chanlab_contract::{Capacity, FlavorInfo};
 
+pub use chanlab_workload::share;
+
 pub(crate) use crate::coord::join_tasks;
 pub use crate::coord::{Executor, TaskSet, Tokio};
 use crate::{Refusal, ScenarioError};
@@ -56,13 +58,6 @@ pub(crate) fn busy(work: Duration) {
     while start.elapsed() < work {
         std::hint::spin_loop();
     }
-}
-
-/// How many of `total` items part `part` of `parts` takes: the first
-/// `total % parts` parts take one more. Every pattern splits its items
-/// this way.
-pub fn share(total: usize, parts: usize, part: usize) -> usize {
-    total / parts + usize::from(part < total % parts)
 }
 
 /// The result a job `id` must produce: an odd multiplier, so it is a

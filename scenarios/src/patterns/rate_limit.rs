@@ -41,8 +41,9 @@ use crate::coord::{
     ticker, ticker_async,
 };
 use crate::outcome::ensure;
-use crate::params::rate_error;
+use crate::runtime::RuntimeExt;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
+use chanlab_workload::rate_error;
 
 /// Paces `items` requests with a ticker on the system clock.
 pub fn run_ticker<F: SyncFlavor>(params: &Params) -> Result<Outcome, ScenarioError> {

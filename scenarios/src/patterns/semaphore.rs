@@ -30,6 +30,7 @@ use super::{Executor, TaskSet, Tokio, busy, require, share};
 use crate::coord::{Semaphore, WaitGroup};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
+use crate::runtime::RuntimeExt;
 use crate::{Outcome, ParamError, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 const SHARED: &str = "every worker releases tokens by receiving from the one channel";

@@ -45,6 +45,7 @@ use chanlab_sync::atomic::{AtomicU64, Ordering};
 use super::{busy, share};
 use crate::coord::{Executor, Flight, Singleflight, TaskSet, Tokio, WaitGroup, yield_now};
 use crate::outcome::ensure;
+use crate::runtime::RuntimeExt;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 /// Fewest keys in a run: one whose executions succeed, one whose fail.

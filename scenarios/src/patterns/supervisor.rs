@@ -329,6 +329,7 @@ fn judge<R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::RuntimeExt;
     use chanlab_impls::Crossbeam;
 
     /// A supervisor that ignores its policy: it restarts forever, without
@@ -355,7 +356,7 @@ mod tests {
 
     #[test]
     fn the_policy_is_kept() {
-        assert!(run::<Crossbeam>(&Params::small(200)).is_ok());
+        assert!(run::<Crossbeam>(&crate::small_params(200)).is_ok());
     }
 
     #[test]
@@ -364,7 +365,7 @@ mod tests {
 
         use crate::Runtime;
         for runtime in Runtime::ALL {
-            let kept = runtime.block_on(run_async::<FlumeAsync>(&Params::small(200)));
+            let kept = runtime.block_on(run_async::<FlumeAsync>(&crate::small_params(200)));
             assert!(kept.is_ok(), "{runtime:?}: {kept:?}");
             let relentless = |policy| RestartPolicy {
                 max_restarts: u32::MAX,
@@ -372,7 +373,7 @@ mod tests {
                 ..policy
             };
             let caught = runtime.block_on(run_async_with::<FlumeAsync, Tokio>(
-                &Params::small(200),
+                &crate::small_params(200),
                 Arc::new(SystemClock::new()),
                 relentless,
             ));
@@ -385,7 +386,7 @@ mod tests {
 
     #[test]
     fn a_supervisor_that_ignores_its_policy_is_caught() {
-        let caught = run_with::<Crossbeam, Relentless>(&Params::small(200));
+        let caught = run_with::<Crossbeam, Relentless>(&crate::small_params(200));
         assert!(
             matches!(caught, Err(ScenarioError::Oracle(_))),
             "{caught:?}"

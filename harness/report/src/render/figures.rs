@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chanlab_scenarios::load::{LoadSpec, Measure};
+use chanlab_workload::{LoadSpec, Measure};
 
 use super::charts::{self, Bar, Bars, Lines, XAxis};
 use super::{Figure, FigureKind, Source, measured};
@@ -140,7 +140,7 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
                 // Every parameter but the workers names the family.
                 let others = Workload::Pattern {
                     pattern: *pattern,
-                    params: chanlab_scenarios::Params {
+                    params: chanlab_workload::Params {
                         workers: 0,
                         items: 0,
                         ..params.clone()

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::{ReportError, Result};
 
-use chanlab_scenarios::load::Measure;
+use chanlab_workload::Measure;
 
 use crate::fidelity::Fidelity;
 use crate::format::{duration, rate};

@@ -9,7 +9,7 @@ use crate::metric::{Metric, percentile};
 use crate::recommend::Recommendations;
 use crate::schema::{CellResult, GO_REFERENCE, Results, Spread, Status, Verdict, Workload};
 use crate::table::Table;
-use chanlab_scenarios::load::Measure;
+use chanlab_workload::Measure;
 
 use super::{Source, measured};
 

@@ -20,6 +20,7 @@ impl Results {
                     ReportError::OlderSchema {
                         path: path.to_owned(),
                         found: schema_version,
+                        readable: SCHEMA_VERSION,
                         source,
                     }
                 }
@@ -33,6 +34,7 @@ impl Results {
             return Err(ReportError::NewerSchema {
                 path: path.to_owned(),
                 found: results.schema_version,
+                readable: SCHEMA_VERSION,
             });
         }
         Ok(results)

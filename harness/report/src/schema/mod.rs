@@ -18,8 +18,8 @@ mod verdict;
 use std::collections::BTreeMap;
 
 use chanlab_contract::Capacity;
-use chanlab_scenarios::load::{LoadSpec, Measure};
-use chanlab_scenarios::{Params, Pattern, Runtime};
+use chanlab_workload::{LoadSpec, Measure};
+use chanlab_workload::{Params, Pattern, Runtime};
 use serde::{Deserialize, Serialize};
 
 pub use io::{Writer, write_atomically};

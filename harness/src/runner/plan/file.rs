@@ -262,7 +262,8 @@ fn refuse_invalid(spec: &LoadSpec, implementations: &[&Implementation]) -> anyho
         *rate = 1.0;
     }
     for info in implementations.iter().filter_map(|i| i.info) {
-        if let Err(err @ chanlab_scenarios::ScenarioError::InvalidParams(_)) = check.validate(&info)
+        if let Err(err @ chanlab_scenarios::ScenarioError::InvalidParams(_)) =
+            chanlab_scenarios::load::validate(&check, &info)
         {
             return Err(err.into());
         }

@@ -40,8 +40,7 @@ use super::plan::Plan;
 use super::protocol::{Job, Reply};
 use super::sizing;
 use super::worker::{self, Answer, Worker};
-use super::{go, provenance};
-use crate::verdicts;
+use super::{go, provenance, verdicts};
 
 /// What a run measures and how, once the command line is read.
 pub struct Request {
@@ -176,20 +175,32 @@ const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// Time a job's limit allows the oracle per item checked.
 const ORACLE_ALLOWANCE: Duration = Duration::from_micros(1);
 
+/// What the session knows of one cell's size, beside its results.
+struct CellSizing {
+    /// Its size, once sized.
+    size: Option<Size>,
+    /// The most items sizing gives it, and why when that is the pattern's
+    /// own limit.
+    most_items: (usize, Option<String>),
+    /// Its last measured run that was short and re-sized (items and time),
+    /// to tell a run that does not lengthen with its items.
+    last_short: Option<(usize, Duration)>,
+}
+
+/// A cell's size: items per measured run, and about how long each takes.
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    items: usize,
+    ns_per_item: f64,
+}
+
 /// The run in progress: the results so far and how to get the rest.
 struct Session<'a> {
     /// What the cells name.
     registry: &'a Registry,
     results: Results,
-    /// Per cell: items per measured run and expected nanoseconds per item,
-    /// once sized.
-    sizes: Vec<Option<(usize, f64)>>,
-    /// Per cell: the most items sizing gives it, and why when that is the
-    /// pattern's own limit.
-    most_items: Vec<(usize, Option<String>)>,
-    /// Per cell: its last measured run that was short and re-sized (items
-    /// and time), to tell a run that does not lengthen with its items.
-    last_short: Vec<Option<(usize, Duration)>>,
+    /// Per cell, in the order of `results.cells`: what sizing knows.
+    sizing: Vec<CellSizing>,
     exe: PathBuf,
     builds: Option<Builds>,
     writer: Writer,
@@ -263,12 +274,14 @@ impl<'a> Session<'a> {
         );
         Session {
             registry,
-            sizes: vec![None; cells.len()],
-            most_items: cells
+            sizing: cells
                 .iter()
-                .map(|cell| sizing::most_items(&cell.cell.workload))
+                .map(|cell| CellSizing {
+                    size: None,
+                    most_items: sizing::most_items(&cell.cell.workload),
+                    last_short: None,
+                })
                 .collect(),
-            last_short: vec![None; cells.len()],
             results: Results {
                 schema_version: schema::SCHEMA_VERSION,
                 chanlab: provenance::build(registry),
@@ -339,7 +352,7 @@ impl<'a> Session<'a> {
                 return self.stop(cause);
             }
             let result = &self.results.cells[index];
-            if self.sizes[index].is_none() && result.status == Status::Pending {
+            if self.sizing[index].size.is_none() && result.status == Status::Pending {
                 self.size(index)?;
             }
         }
@@ -401,8 +414,8 @@ impl<'a> Session<'a> {
     /// its throughput twin, whose size it takes when the plan measures that
     /// twin too: the rate comes later.
     fn size(&mut self, index: usize) -> anyhow::Result<()> {
-        if let Some(&(items, ns_per_item)) =
-            self.twin_of(index).and_then(|of| self.sizes[of].as_ref())
+        if let Some(Size { items, ns_per_item }) =
+            self.twin_of(index).and_then(|of| self.sizing[of].size)
         {
             // A pair runs the same size on both builds.
             self.set_size(index, items, ns_per_item);
@@ -413,7 +426,7 @@ impl<'a> Session<'a> {
         if let Workload::Load { spec, .. } = &cell.workload
             && let Some(rate) = spec.scheduled_rate()
         {
-            let items = rates::open_loop_items(rate, self.budget, self.most_items[index].0);
+            let items = rates::open_loop_items(rate, self.budget, self.sizing[index].most_items.0);
             self.set_size(index, items, 1e9 / rate);
             self.advance();
             return Ok(self.writer.write(&self.results)?);
@@ -425,17 +438,17 @@ impl<'a> Session<'a> {
         {
             spec.measure = Measure::Throughput;
             *offered = None;
-            if let Some(&(items, ns_per_item)) = self
+            if let Some(Size { items, ns_per_item }) = self
                 .results
                 .cells
                 .iter()
-                .zip(&self.sizes)
+                .zip(&self.sizing)
                 .find(|(twin, _)| {
                     twin.cell.workload.with_items(0) == cell.workload.with_items(0)
                         && twin.cell.implementation == cell.implementation
                         && twin.cell.runtime == cell.runtime
                 })
-                .and_then(|(_, size)| size.as_ref())
+                .and_then(|(_, sizing)| sizing.size)
             {
                 self.set_size(index, items, ns_per_item);
                 self.advance();
@@ -445,7 +458,7 @@ impl<'a> Session<'a> {
         self.progress
             .set_message(format!("sizing {}", self.results.cells[index].id));
         let limit = self.min_limit + self.budget * 20;
-        let most = self.most_items[index].0;
+        let most = self.sizing[index].most_items.0;
         let mut probes = 0;
         let sized = sizing::by_probes(self.budget, most, |items| {
             probes += 1;
@@ -475,7 +488,7 @@ impl<'a> Session<'a> {
 
     /// Records that cell `index` runs `items` items at about `ns_per_item`.
     fn set_size(&mut self, index: usize, items: usize, ns_per_item: f64) {
-        self.sizes[index] = Some((items, ns_per_item));
+        self.sizing[index].size = Some(Size { items, ns_per_item });
         let result = &mut self.results.cells[index];
         result.items = Some(items);
         result.cell.workload = result.cell.workload.with_items(items);
@@ -497,7 +510,8 @@ impl<'a> Session<'a> {
                 self.results.cells[index].status,
                 Status::Pending | Status::Measured
             );
-            let Some((items, ns_per_item)) = self.sizes[index].filter(|_| measurable) else {
+            let Some(Size { items, ns_per_item }) = self.sizing[index].size.filter(|_| measurable)
+            else {
                 return Ok(());
             };
             self.progress.set_message(format!(
@@ -542,7 +556,7 @@ impl<'a> Session<'a> {
     /// re-sizes the cell and returns `true` (measure again) when the run
     /// missed the budget and the cell may still get there; otherwise keeps
     /// the run, marking the cell when it cannot reach the budget
-    /// ([`sizing::judge`]).
+    /// ([`sizing::fit`]).
     fn resize_if_off(&mut self, index: usize, items: usize, elapsed: Duration) -> bool {
         if self.builds.is_some() {
             // Both builds keep the size the pair shares.
@@ -550,24 +564,28 @@ impl<'a> Session<'a> {
         }
         let result = &self.results.cells[index];
         let scheduled_rate = chanlab_report::metric::scheduled_rate(result);
-        let (most, limited_by) = &self.most_items[index];
+        let CellSizing {
+            most_items: (most, limited_by),
+            last_short,
+            ..
+        } = &self.sizing[index];
         let run = sizing::Measured {
             items,
             elapsed,
             most: (*most, limited_by.as_deref()),
             scheduled_rate,
             resized: result.resized,
-            last_short: self.last_short[index],
+            last_short: *last_short,
         };
-        match sizing::judge(&run, self.budget) {
-            sizing::Verdict::Keep => false,
-            sizing::Verdict::Short(why) => {
+        match sizing::fit(&run, self.budget) {
+            sizing::Fit::Keep => false,
+            sizing::Fit::Short(why) => {
                 self.results.cells[index].short_of_budget = Some(why);
                 false
             }
-            sizing::Verdict::Resize(more) => {
+            sizing::Fit::Resize(more) => {
                 if sizing::is_short(elapsed, self.budget) {
-                    self.last_short[index] = Some((items, elapsed));
+                    self.sizing[index].last_short = Some((items, elapsed));
                 }
                 self.results.cells[index].resized += 1;
                 let ns_per_item = elapsed.as_nanos() as f64 / items.max(1) as f64;
@@ -579,7 +597,7 @@ impl<'a> Session<'a> {
 
     /// Jobs left for cell `index` after the one under way.
     fn jobs_left(&self, index: usize) -> u64 {
-        let started = match self.sizes[index] {
+        let started = match self.sizing[index].size {
             // Sizing was the job under way.
             None => 0,
             Some(_) => self.results.cells[index].repetitions.len() as u64 + 1,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chanlab_report::schema::{Cell, Offered, Workload};
 use chanlab_scenarios::load::Measure;
 
-use super::Session;
+use super::{Session, Size};
 
 impl Session<'_> {
     /// Gives every open-loop cell with a derived rate its rate, from the
@@ -16,20 +16,20 @@ impl Session<'_> {
     /// implementation gets the same offered load.
     pub(super) fn set_open_loop_rates(&mut self) {
         let mut slowest: HashMap<String, f64> = HashMap::new();
-        for (cell, size) in self.results.cells.iter().zip(&self.sizes) {
-            if let (Some((key, _)), Some((_, ns_per_item))) = (derived_rate(&cell.cell), size) {
-                let saturation = saturation(*ns_per_item);
+        for (cell, sizing) in self.results.cells.iter().zip(&self.sizing) {
+            if let (Some((key, _)), Some(size)) = (derived_rate(&cell.cell), sizing.size) {
+                let saturation = saturation(size.ns_per_item);
                 let entry = slowest.entry(key).or_insert(saturation);
                 *entry = entry.min(saturation);
             }
         }
-        for (cell, size) in self.results.cells.iter_mut().zip(&mut self.sizes) {
-            let (Some((key, offered)), Some(sized)) = (derived_rate(&cell.cell), size.as_mut())
+        for (cell, sizing) in self.results.cells.iter_mut().zip(&mut self.sizing) {
+            let (Some((key, offered)), Some(sized)) = (derived_rate(&cell.cell), &mut sizing.size)
             else {
                 continue;
             };
             let saturation = match offered {
-                Offered::OwnSaturation { .. } => saturation(sized.1),
+                Offered::OwnSaturation { .. } => saturation(sized.ns_per_item),
                 Offered::SlowestSaturation { .. } => slowest[&key],
             };
             let rate = (saturation * offered.fraction()).max(1.0);
@@ -37,7 +37,10 @@ impl Session<'_> {
                 spec.measure = Measure::OpenLoop { rate };
             }
             let items = open_loop_items(rate, self.budget, chanlab_scenarios::MAX_ITEMS);
-            *sized = (items, 1e9 / rate);
+            *sized = Size {
+                items,
+                ns_per_item: 1e9 / rate,
+            };
             cell.items = Some(items);
             cell.cell.workload = cell.cell.workload.with_items(items);
             cell.id = cell.cell.id();

@@ -5,7 +5,7 @@
 
 use chanlab_report::schema::{Results, Status};
 
-use super::{Session, Stopped};
+use super::{Session, Size, Stopped};
 
 impl Session<'_> {
     /// Ends the run where it is, for `cause`: the results file keeps every
@@ -37,15 +37,12 @@ impl Session<'_> {
                 }
             })
             .sum();
-        self.sizes = previous
-            .cells
-            .iter()
-            .map(|cell| {
-                let items = cell.items?;
-                let ns_per_item = budget.as_nanos() as f64 / items.max(1) as f64;
-                Some((items, ns_per_item))
-            })
-            .collect();
+        for (sizing, cell) in self.sizing.iter_mut().zip(&previous.cells) {
+            sizing.size = cell.items.map(|items| Size {
+                items,
+                ns_per_item: budget.as_nanos() as f64 / items.max(1) as f64,
+            });
+        }
         self.results.cells = previous.cells;
         self.results.verdicts = previous.verdicts;
         self.results.started_at = previous.started_at;

@@ -51,6 +51,7 @@ use chanlab_contract::{
 use super::{busy, require};
 use crate::coord::{CancelReason, CancelToken, SharedClock, SystemClock, WaitGroup};
 use crate::outcome::ensure;
+use crate::runtime::RuntimeExt;
 use crate::{Outcome, ParamError, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 pub use tasks::run_async;
@@ -439,9 +440,9 @@ mod tests {
 
     #[test]
     fn cancellation_reaches_exactly_the_cancelled_subtree() {
-        let selected = run::<Crossbeam>(&Params::small(200)).unwrap();
+        let selected = run::<Crossbeam>(&crate::small_params(200)).unwrap();
         assert_eq!(selected.counters["native_select"], 1);
-        let polled = run::<StdMpsc>(&Params::small(200)).unwrap();
+        let polled = run::<StdMpsc>(&crate::small_params(200)).unwrap();
         assert_eq!(polled.counters["native_select"], 0);
     }
 
@@ -450,7 +451,7 @@ mod tests {
         for runtime in Runtime::ALL {
             let outcome = run_primitive(
                 Primitive::TokioUtilCancellationToken,
-                &Params::small(200),
+                &crate::small_params(200),
                 runtime,
             )
             .unwrap_or_else(|err| panic!("{runtime:?}: {err}"));
@@ -460,8 +461,10 @@ mod tests {
 
     #[test]
     fn a_cancellation_that_leaks_to_the_parent_is_caught() {
-        let caught =
-            run_with::<Crossbeam, Entangled>(&Params::small(200), Entangled(CancelToken::new()));
+        let caught = run_with::<Crossbeam, Entangled>(
+            &crate::small_params(200),
+            Entangled(CancelToken::new()),
+        );
         assert!(
             matches!(&caught, Err(ScenarioError::Oracle(why)) if why.contains("reached its parent")),
             "{caught:?}"

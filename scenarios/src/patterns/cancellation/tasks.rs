@@ -220,6 +220,7 @@ mod tests {
 
     use super::*;
     use crate::Runtime;
+    use crate::runtime::RuntimeExt;
 
     /// A token whose "children" are the token itself, as the threads'
     /// twin: cancelling a child cancels its parent and every sibling.
@@ -251,15 +252,15 @@ mod tests {
     fn tasks_stop_by_select_on_both_runtimes_and_an_entangled_tree_is_caught() {
         for runtime in Runtime::ALL {
             let outcomes = [
-                runtime.block_on(run_async::<FlumeAsync>(&Params::small(200))),
-                runtime.block_on(run_async::<TokioMpsc>(&Params::small(200))),
+                runtime.block_on(run_async::<FlumeAsync>(&crate::small_params(200))),
+                runtime.block_on(run_async::<TokioMpsc>(&crate::small_params(200))),
             ];
             for outcome in outcomes {
                 let outcome = outcome.unwrap_or_else(|err| panic!("{runtime:?}: {err}"));
                 assert_eq!(outcome.counters["native_select"], 1, "{outcome:?}");
             }
             let caught = runtime.block_on(run_async_on::<FlumeAsync, Entangled>(
-                &Params::small(200),
+                &crate::small_params(200),
                 Entangled(CancelToken::new()),
             ));
             assert!(

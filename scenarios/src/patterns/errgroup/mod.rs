@@ -48,12 +48,13 @@ use super::busy;
 use crate::coord::{CancelReason, CancelToken, ErrGroup, Executor, Tokio};
 use crate::oracle::{Gauge, GaugeGuard};
 use crate::outcome::ensure;
+use crate::runtime::RuntimeExt;
 use crate::{Outcome, ParamError, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 /// Fewest tasks in a run: one that fails and one it cancels.
 const MIN_TASKS: usize = 2;
 /// Most tasks in a run: each is a thread.
-pub(crate) const MAX_TASKS: usize = 64;
+pub(crate) const MAX_TASKS: usize = Pattern::ErrGroup.most_items().0;
 /// The task that fails, spawned first.
 const FAILING: usize = 0;
 /// Units of work the failing task does before it fails.

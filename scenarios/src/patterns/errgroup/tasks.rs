@@ -145,6 +145,7 @@ fn settle(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::RuntimeExt;
     use crate::{Primitive, Runtime};
 
     fn params(tasks: usize, limit: usize, work_us: u64) -> Params {

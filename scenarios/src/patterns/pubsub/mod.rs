@@ -58,6 +58,7 @@ use super::{busy, require, share};
 use crate::coord::WaitGroup;
 use crate::oracle::{source_of, stamp};
 use crate::outcome::ensure;
+use crate::runtime::RuntimeExt;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 pub use tasks::{run_async, run_async_on};

@@ -167,6 +167,7 @@ mod tests {
     use super::super::check;
     use super::*;
     use crate::Runtime;
+    use crate::runtime::RuntimeExt;
 
     fn params() -> Params {
         Params {

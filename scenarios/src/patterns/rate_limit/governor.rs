@@ -13,9 +13,9 @@ use tokio::task::JoinSet;
 
 use super::{admissions_within, share};
 use crate::coord::interval_of;
-use crate::params::rate_error;
 use crate::patterns::join_tasks;
 use crate::{Outcome, ParamError, Params, ScenarioError};
+use chanlab_workload::rate_error;
 
 thread_local! {
     /// The last time [`Recording`] gave out on this thread.
@@ -85,6 +85,7 @@ async fn run_granting(params: &Params, granted: u32) -> Result<Outcome, Scenario
 mod tests {
     use super::*;
     use crate::Runtime;
+    use crate::runtime::RuntimeExt;
 
     #[test]
     fn a_limiter_granting_more_than_promised_is_caught() {

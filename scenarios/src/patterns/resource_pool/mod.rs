@@ -38,6 +38,7 @@ use super::{busy, share};
 use crate::coord::{AcquireTimeout, Pool, Pooled, Tokio, WaitGroup};
 use crate::oracle::Gauge;
 use crate::outcome::ensure;
+use crate::runtime::RuntimeExt;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 /// Pool size when `capacity` is unbounded or zero.

@@ -10,8 +10,8 @@ use chanlab_sync::Arc;
 
 use super::{FakeConnection, Pooling, Registry, Shared, finish, new_pool, pool_size, use_lease};
 use crate::coord::{AcquireTimeout, Executor, Pool, TaskSet, yield_now};
-use crate::patterns::share;
 use crate::{Outcome, Params, ScenarioError};
+use chanlab_workload::share;
 
 /// A pool tasks borrow from, waiting at most `timeout` on executor `E`.
 pub(super) trait AsyncLender: Pooling {

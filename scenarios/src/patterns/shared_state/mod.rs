@@ -73,6 +73,7 @@ use ::tokio::task::JoinSet;
 use super::{busy, join_tasks, share};
 use crate::coord::WaitGroup;
 use crate::outcome::ensure;
+use crate::runtime::RuntimeExt;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
 /// Keys in the map: a prime, so the writes (every [`WRITE_EVERY`]th op, to

@@ -15,8 +15,8 @@ use chanlab_registry::{Driver, Implementation, Registry, Suite, SuiteKind};
 use chanlab_report::schema::{Finding, Verdict};
 use serde::{Deserialize, Serialize};
 
+use super::provenance;
 use crate::child::{self, Ended};
-use crate::runner::provenance;
 
 /// One check's verdict, as stored and printed.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -57,9 +57,9 @@ pub enum World {
 
 primitives! {
     Chanlab => "chanlab-coord" from "chanlab" on Threads:
-        "chanlab's own primitive on the `chanlab-sync` facade (in [`coord`](crate::coord)).",
+        "chanlab's own primitive on the `chanlab-sync` facade (in `chanlab_scenarios::coord`).",
     ChanlabAsync => "chanlab-coord-async" from "chanlab" on Tasks:
-        "chanlab's own primitive's async face, for tasks (in [`coord`](crate::coord)).",
+        "chanlab's own primitive's async face, for tasks (in `chanlab_scenarios::coord`).",
     TokioSemaphore => "tokio-semaphore" from "tokio" on Tasks: "`tokio::sync::Semaphore`.",
     StdMutex => "std-mutex" from "std" on Threads: "`std::sync::Mutex`.",
     StdRwLock => "std-rwlock" from "std" on Threads: "`std::sync::RwLock`.",

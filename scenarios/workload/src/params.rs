@@ -1,11 +1,11 @@
-//! Workload parameters shared by every scenario, and their validation.
+//! Workload parameters shared by every pattern, and their validation.
 
 use std::time::Duration;
 
 use chanlab_contract::Capacity;
 use serde::{Deserialize, Serialize};
 
-use crate::{ParamError, Pattern};
+use crate::{ParamError, Pattern, rate};
 
 /// Most items in one run: oracles keep a record of every item.
 pub const MAX_ITEMS: usize = 1 << 26;
@@ -86,7 +86,7 @@ impl Params {
             ));
         }
         if pattern == Pattern::RateLimit {
-            crate::coord::interval_of(self.rate).map_err(|err| rate_error(self.rate, &err))?;
+            rate::interval_of(self.rate).map_err(|err| rate_error(self.rate, &err))?;
             if self.burst == 0 {
                 return Err(ParamError::new("burst", self.burst, "at least 1"));
             }
@@ -95,9 +95,16 @@ impl Params {
     }
 }
 
+/// How many of `total` items part `part` of `parts` takes: the first
+/// `total % parts` parts take one more. Every pattern and every load splits
+/// its items this way.
+pub fn share(total: usize, parts: usize, part: usize) -> usize {
+    total / parts + usize::from(part < total % parts)
+}
+
 /// Refuses a count of `field` outside `1..=max`; `note` ends the
 /// requirement (why the limit, or whose).
-pub(crate) fn count_within(
+pub fn count_within(
     field: &'static str,
     value: usize,
     max: usize,
@@ -115,7 +122,7 @@ pub(crate) fn count_within(
 }
 
 /// Refuses a bounded capacity over [`MAX_CAPACITY`].
-pub(crate) fn capacity_within(capacity: Capacity) -> Result<(), ParamError> {
+pub fn capacity_within(capacity: Capacity) -> Result<(), ParamError> {
     match capacity {
         Capacity::Bounded(bound) if bound > MAX_CAPACITY => Err(ParamError::new(
             "capacity",
@@ -128,26 +135,13 @@ pub(crate) fn capacity_within(capacity: Capacity) -> Result<(), ParamError> {
 
 /// The error for a rate limit no limiter can keep, saying which limit it
 /// breaks.
-pub(crate) fn rate_error(rate: f64, err: &crate::coord::InvalidRate) -> ParamError {
+pub fn rate_error(rate: f64, err: &rate::InvalidRate) -> ParamError {
     ParamError::new(
         "rate",
         rate,
         format!(
             "a positive number of permits per second, at least one per {:?}, that can be timed ({err})",
-            crate::coord::MAX_INTERVAL
+            rate::MAX_INTERVAL
         ),
     )
-}
-
-#[cfg(test)]
-impl Params {
-    /// A small run for unit tests: `items` items through bounded(4)
-    /// channels, the other fields at their defaults.
-    pub(crate) fn small(items: usize) -> Params {
-        Params {
-            items,
-            capacity: Capacity::Bounded(4),
-            ..Params::default()
-        }
-    }
 }
