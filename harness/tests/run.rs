@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use chanlab_contract::{AsyncFlavor, FlavorVisitor, SyncFlavor};
 use chanlab_scenarios::Primitive;
 use serde_json::Value;
 use support::{chanlab, results, text};
@@ -599,21 +598,11 @@ fn the_example_scenario_file_plans() {
 /// primitive's, with the histogram library, less those a build versions
 /// another way than its lock file.
 fn registry_libraries() -> BTreeSet<String> {
-    struct Libraries(BTreeSet<String>);
-    impl FlavorVisitor for Libraries {
-        fn visit_sync<F: SyncFlavor>(&mut self) {
-            self.0.insert(F::INFO.library.to_owned());
-        }
-        fn visit_async<F: AsyncFlavor>(&mut self) {
-            self.0.insert(F::INFO.library.to_owned());
-        }
-    }
-    let mut libraries = Libraries(BTreeSet::from(["hdrhistogram".to_owned()]));
-    chanlab_impls::visit_all(&mut libraries);
-    libraries
-        .0
+    chanlab_impls::libraries()
         .into_iter()
-        .chain(Primitive::ALL.iter().map(|p| p.library().to_owned()))
-        .filter(|library| !["chanlab", "std", "go"].contains(&library.as_str()))
+        .chain(Primitive::ALL.iter().map(|p| p.library()))
+        .chain(["hdrhistogram"])
+        .filter(|library| !["chanlab", "std", "go"].contains(library))
+        .map(str::to_owned)
         .collect()
 }

@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use chanlab_contract::{AsyncFlavor, FlavorVisitor, SyncFlavor};
 use chanlab_scenarios::{Pattern, Primitive};
 
 /// A Rust file may grow to this many lines; a longer one is named in
@@ -460,21 +459,10 @@ fn find_cycle<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Option<Vec<&'a str
 /// The libraries the registry names: every shipped flavor's and every
 /// primitive's.
 fn registry_libraries() -> BTreeSet<String> {
-    struct Libraries(BTreeSet<String>);
-    impl FlavorVisitor for Libraries {
-        fn visit_sync<F: SyncFlavor>(&mut self) {
-            self.0.insert(F::INFO.library.to_owned());
-        }
-        fn visit_async<F: AsyncFlavor>(&mut self) {
-            self.0.insert(F::INFO.library.to_owned());
-        }
-    }
-    let mut libraries = Libraries(BTreeSet::new());
-    chanlab_impls::visit_all(&mut libraries);
-    libraries
-        .0
+    chanlab_impls::libraries()
         .into_iter()
-        .chain(Primitive::ALL.iter().map(|p| p.library().to_owned()))
+        .chain(Primitive::ALL.iter().map(|p| p.library()))
+        .map(str::to_owned)
         .collect()
 }
 

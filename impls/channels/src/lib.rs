@@ -77,7 +77,18 @@ macro_rules! shipped_flavors {
     };
 }
 
-/// [`visit_all`] and [`visit_bridges`], from [`shipped_flavors!`].
+/// A flavor's library, by how the registry visits it.
+macro_rules! flavor_library {
+    (visit_sync $flavor:ty) => {
+        <$flavor as chanlab_contract::SyncFlavor>::INFO.library
+    };
+    (visit_async $flavor:ty) => {
+        <$flavor as chanlab_contract::AsyncFlavor>::INFO.library
+    };
+}
+
+/// [`visit_all`], [`libraries`] and [`visit_bridges`], from
+/// [`shipped_flavors!`].
 macro_rules! visits {
     (
         flavors: [$($visit:ident $name:ident: $flavor:ty,)+],
@@ -87,6 +98,18 @@ macro_rules! visits {
         /// channels first.
         pub fn visit_all(visitor: &mut impl FlavorVisitor) {
             $(visitor.$visit::<$flavor>();)+
+        }
+
+        /// The library of every flavor chanlab ships, in table order, each
+        /// once.
+        pub fn libraries() -> Vec<&'static str> {
+            let mut libraries: Vec<&'static str> = Vec::new();
+            for library in [$(flavor_library!($visit $flavor)),+] {
+                if !libraries.contains(&library) {
+                    libraries.push(library);
+                }
+            }
+            libraries
         }
 
         /// Calls `visitor` once for every library that offers a blocking and

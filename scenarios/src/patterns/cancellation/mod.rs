@@ -51,6 +51,7 @@ use chanlab_contract::{
 use super::{busy, require};
 use crate::coord::{CancelReason, CancelToken, SharedClock, SystemClock, WaitGroup};
 use crate::outcome::ensure;
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
 use crate::runtime::RuntimeExt;
 use crate::{Outcome, ParamError, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 

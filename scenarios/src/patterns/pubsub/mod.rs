@@ -58,6 +58,7 @@ use super::{busy, require, share};
 use crate::coord::WaitGroup;
 use crate::oracle::{source_of, stamp};
 use crate::outcome::ensure;
+#[cfg(not(any(chanlab_loom, chanlab_shuttle)))]
 use crate::runtime::RuntimeExt;
 use crate::{Outcome, Params, Pattern, Primitive, Refusal, Runtime, ScenarioError};
 
