@@ -192,6 +192,20 @@ impl Registry {
         self.suites.iter().chain(broken)
     }
 
+    /// The suites that check `implementation`: a flavor's own (blocking,
+    /// and async for an async flavor), a bridge's mixed suite; none for a
+    /// primitive or the Go reference.
+    pub fn suites_of(&self, implementation: &Implementation) -> Vec<&Suite> {
+        let name = match implementation.driver {
+            Driver::Sync { .. } | Driver::Async { .. } => implementation.name.clone(),
+            Driver::Bridge { .. } => suite::bridge_suite_name(implementation.library),
+            Driver::Primitive(_) | Driver::Go => return Vec::new(),
+        };
+        self.suites(true)
+            .filter(|suite| suite.name == name)
+            .collect()
+    }
+
     /// Every flavor once (its blocking suite's entry), in registry order.
     pub fn flavors(&self, include_broken: bool) -> Vec<FlavorInfo> {
         self.suites(include_broken)

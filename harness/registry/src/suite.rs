@@ -87,6 +87,11 @@ fn one_bridge_check<B: Bridge>(name: &str, settings: &Settings) -> Option<CheckR
     run_bridge_check::<B>(name, settings, &[])
 }
 
+/// The name of the mixed suite of `library`'s bridge.
+pub(crate) fn bridge_suite_name(library: &str) -> String {
+    format!("{library}-bridge")
+}
+
 /// Collects the suites of the flavors and bridges it visits, instantiating
 /// them in the crate that calls the visit.
 #[derive(Default)]
@@ -120,7 +125,7 @@ impl BridgeVisitor for SuiteCollector {
         let info = <B::Async as AsyncFlavor>::INFO;
         self.0.push(Suite {
             kind: SuiteKind::Mixed,
-            name: format!("{}-bridge", info.library),
+            name: bridge_suite_name(info.library),
             info,
             run: run_bridge_suite::<B>,
             run_check: one_bridge_check::<B>,

@@ -335,21 +335,6 @@ fn build_key(registry: &Registry) -> String {
     format!("{commit}@{}", built.as_secs())
 }
 
-/// The suites that check `implementation`: a flavor's own (blocking, and
-/// async for an async flavor), a bridge's mixed suite; none for a
-/// primitive or the Go reference.
-pub fn suites_of<'a>(implementation: &Implementation, registry: &'a Registry) -> Vec<&'a Suite> {
-    let name = match implementation.driver {
-        Driver::Sync { .. } | Driver::Async { .. } => implementation.name.clone(),
-        Driver::Bridge { .. } => format!("{}-bridge", implementation.library),
-        Driver::Primitive(_) | Driver::Go => return Vec::new(),
-    };
-    registry
-        .suites(true)
-        .filter(|suite| suite.name == name)
-        .collect()
-}
-
 /// Verdicts for `implementations`: cached outcomes reused, the missing
 /// ones run now (in child processes of `exe`, with the default settings)
 /// unless `check_missing` is off, in which case they are said to be
@@ -365,7 +350,7 @@ pub fn verdicts(
     let settings = Settings::default();
     let missing: Vec<&Suite> = implementations
         .iter()
-        .flat_map(|implementation| suites_of(implementation, registry))
+        .flat_map(|implementation| registry.suites_of(implementation))
         .filter(|suite| cache.get(suite).is_none())
         .collect();
     if check_missing && !missing.is_empty() {
@@ -389,7 +374,7 @@ pub fn verdicts(
     }
     let mut verdicts = BTreeMap::new();
     for implementation in implementations {
-        let suites = suites_of(implementation, registry);
+        let suites = registry.suites_of(implementation);
         let verdict = if suites.is_empty() {
             Verdict::NoSuite {
                 reason: match implementation.driver {
