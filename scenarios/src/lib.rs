@@ -25,6 +25,7 @@ mod outcome;
 mod pattern;
 pub mod patterns;
 mod runtime;
+pub mod watch;
 
 pub use chanlab_workload::{
     MAX_CAPACITY, MAX_ITEMS, ParamError, Params, Pattern, Primitive, Runtime, World,

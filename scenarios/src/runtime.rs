@@ -1,5 +1,6 @@
 //! Running an async scenario on a fresh tokio runtime of the kind a
-//! [`Runtime`] names, and the check that a run left no task behind.
+//! [`Runtime`] names, its threads announced as measured ([`crate::watch`]),
+//! and the check that a run left no task behind.
 
 use std::future::Future;
 
@@ -24,13 +25,22 @@ impl RuntimeExt for Runtime {
             Runtime::CurrentThread => tokio::runtime::Builder::new_current_thread(),
             Runtime::MultiThread => tokio::runtime::Builder::new_multi_thread(),
         };
-        let runtime = builder.enable_time().build().map_err(|err| {
-            ScenarioError::NotApplicable(Refusal::RuntimeUnavailable {
-                runtime: self,
-                error: err.to_string(),
-            })
-        })?;
-        let result = runtime.block_on(work)?;
+        let runtime = builder
+            .enable_time()
+            .on_thread_start(crate::watch::worker_started)
+            .on_thread_stop(crate::watch::worker_stopped)
+            .build()
+            .map_err(|err| {
+                ScenarioError::NotApplicable(Refusal::RuntimeUnavailable {
+                    runtime: self,
+                    error: err.to_string(),
+                })
+            })?;
+        // A current-thread runtime runs its tasks on this thread.
+        let watched = (self == Runtime::CurrentThread).then(crate::watch::started);
+        let result = runtime.block_on(work);
+        drop(watched);
+        let result = result?;
         no_task_left(&runtime)?;
         Ok(result)
     }

@@ -23,7 +23,7 @@ use chanlab_contract::Capacity;
 use chanlab_registry::Registry;
 use chanlab_report::fidelity::{Fidelity, FidelityCell};
 use chanlab_report::render::tables;
-use chanlab_report::schema::{Cell, Spread, Workload};
+use chanlab_report::schema::{Cell, PlacementPolicy, Spread, Workload};
 use chanlab_report::stats;
 use chanlab_scenarios::MAX_CAPACITY;
 use chanlab_scenarios::load::{LoadSpec, Measure};
@@ -147,6 +147,8 @@ impl PeerCell {
             },
             items,
             planted_slowdown: 0.0,
+            // The peers' own suites run where the OS puts them.
+            placement: PlacementPolicy::Os,
         }
     }
 }

@@ -7,13 +7,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chanlab_registry::{Driver, Implementation, Registry};
-use chanlab_report::schema::{Cell, CpuUsage, Latency, Repetition, WarmUp, Workload};
+use chanlab_report::schema::{
+    Cell, CpuUsage, Disturbance, Latency, Placement, PlacementPolicy, Repetition, WarmUp, Workload,
+};
 use chanlab_scenarios::load::Direction;
 use chanlab_scenarios::{Refusal, Runtime, ScenarioError, run_primitive};
 use hdrhistogram::Histogram;
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::time::TimeValLike as _;
 
+use super::placement;
 use super::protocol::{INVALID_PARAMS, Job, Reply};
 
 /// Does `job` in this process and returns the answer. An error is a fault
@@ -24,9 +27,15 @@ pub fn execute(job: Job, registry: &Registry) -> anyhow::Result<Reply> {
             cell,
             items,
             planted_slowdown,
+            placement,
         } => {
             let implementation = registry.find(&cell.implementation)?;
-            measure(implementation, &cell, items, planted_slowdown)
+            let run = Attempt {
+                implementation,
+                cell: &cell,
+                placement,
+            };
+            measure(&run, items, planted_slowdown)
         }
     }
 }
@@ -37,15 +46,9 @@ pub fn execute(job: Job, registry: &Registry) -> anyhow::Result<Reply> {
 /// item beyond the warm-up's, is what each item costs once the setup both
 /// runs share (threads, runtime, channel) cancels. A planted slowdown
 /// spins for its fraction of each run's time, counted in the run.
-fn measure(
-    implementation: &Implementation,
-    cell: &Cell,
-    items: usize,
-    planted_slowdown: f64,
-) -> anyhow::Result<Reply> {
+fn measure(run: &Attempt<'_>, items: usize, planted_slowdown: f64) -> anyhow::Result<Reply> {
     let warm_up_items = (items / 10).max(1);
-    let (warmed, warm_up_allocations) =
-        counting_allocations(|| attempt(implementation, cell, warm_up_items));
+    let (warmed, warm_up_allocations) = counting_allocations(|| run.attempt(warm_up_items));
     let warm_up = match warmed? {
         Ok(run) => {
             let run = run.slowed_down(planted_slowdown);
@@ -57,7 +60,7 @@ fn measure(
         }
         Err(reply) => return Ok(reply),
     };
-    let (measured, allocations) = counting_allocations(|| attempt(implementation, cell, items));
+    let (measured, allocations) = counting_allocations(|| run.attempt(items));
     Ok(match measured? {
         Ok(run) => {
             let run = run.slowed_down(planted_slowdown);
@@ -65,7 +68,7 @@ fn measure(
                 allocations.saturating_sub(warm_up_allocations) as f64
                     / (items - warm_up_items) as f64
             });
-            Reply::Measured(run.repetition(per_item, warm_up)?)
+            Reply::Measured(Box::new(run.repetition(per_item, warm_up)?))
         }
         Err(reply) => reply,
     })
@@ -98,6 +101,8 @@ struct Run {
     received_by: Vec<u64>,
     counters: BTreeMap<String, u64>,
     latency: Option<Histogram<u64>>,
+    placement: Option<Placement>,
+    disturbance: Option<Disturbance>,
 }
 
 impl Run {
@@ -136,124 +141,167 @@ impl Run {
             latency: self.latency.as_ref().map(Latency::of).transpose()?,
             allocations_per_item,
             warm_up: Some(warm_up),
+            placement: self.placement,
+            disturbance: self.disturbance,
         })
     }
 }
 
-/// Runs `cell` with `items` items: the run, or the reply that says why
-/// there is none.
-fn attempt(
-    implementation: &Implementation,
-    cell: &Cell,
-    items: usize,
-) -> anyhow::Result<Result<Run, Reply>> {
-    if let Driver::Go = implementation.driver {
-        anyhow::bail!(
-            "{} runs in the chanlab-go worker process, not in chanlab's",
-            implementation.name
-        );
+/// A cell to run on its implementation, its measured threads placed by a
+/// policy.
+struct Attempt<'a> {
+    implementation: &'a Implementation,
+    cell: &'a Cell,
+    placement: PlacementPolicy,
+}
+
+impl Attempt<'_> {
+    /// Runs the cell with `items` items, its measured threads placed and
+    /// watched: the run, or the reply that says why there is none.
+    fn attempt(&self, items: usize) -> anyhow::Result<Result<Run, Reply>> {
+        let plan = placement::Plan::new(self.placement, self.measured_threads());
+        let (result, placement, disturbance) = placement::observe(plan, || self.run(items));
+        Ok(result?.map(|run| Run {
+            placement: Some(placement),
+            disturbance: Some(disturbance),
+            ..run
+        }))
     }
-    let runtime = cell.runtime.unwrap_or(Runtime::MultiThread);
-    let runtime_threads = match runtime {
-        Runtime::CurrentThread => 1,
-        Runtime::MultiThread => std::thread::available_parallelism().map_or(1, usize::from),
-    };
-    let before = Usage::now()?;
-    let result = match (&cell.workload.with_items(items), &implementation.driver) {
-        (Workload::Pattern { pattern, params }, driver) => {
-            let started = Instant::now();
-            let outcome = match driver {
-                Driver::Sync { pattern: run, .. } => run(*pattern, params),
-                Driver::Async { pattern: run, .. } => run(*pattern, params, runtime),
-                Driver::Primitive(primitive) => {
-                    run_primitive(*pattern, *primitive, params, runtime)
-                }
-                Driver::Bridge { .. } => Err(ScenarioError::NotApplicable(Refusal::LoadsOnly {
-                    implementation: implementation.name.clone(),
-                })),
-                Driver::Go => Err(ScenarioError::NotApplicable(Refusal::OwnWorker {
-                    implementation: implementation.name.clone(),
-                })),
-            };
-            let elapsed = started.elapsed();
-            let cpu = Usage::now()?.since(&before);
-            outcome.map(|outcome| Run {
-                items: outcome.items,
-                elapsed,
-                cpu,
-                threads: if implementation.is_async() {
-                    runtime_threads
-                } else {
-                    outcome.threads
-                },
-                sent_by: Vec::new(),
-                received_by: Vec::new(),
-                counters: outcome
-                    .counters
-                    .into_iter()
-                    .map(|(name, value)| (name.to_owned(), value))
-                    .collect(),
-                latency: None,
-            })
+
+    /// The threads a run of the cell measures, when known before it runs:
+    /// a load's producers and consumers, or its runtime's workers in
+    /// their place.
+    fn measured_threads(&self) -> Option<usize> {
+        let Workload::Load { spec, .. } = &self.cell.workload else {
+            return None;
+        };
+        let runtime_threads = runtime_threads(self.cell.runtime.unwrap_or(Runtime::MultiThread));
+        match &self.implementation.driver {
+            Driver::Async { .. } => Some(runtime_threads),
+            Driver::Bridge {
+                direction: Direction::SyncToAsync,
+                ..
+            } => Some(runtime_threads + spec.producers),
+            Driver::Bridge {
+                direction: Direction::AsyncToSync,
+                ..
+            } => Some(runtime_threads + spec.consumers),
+            Driver::Sync { .. } => Some(spec.producers + spec.consumers),
+            Driver::Primitive(_) | Driver::Go => None,
         }
-        (Workload::Load { spec, .. }, driver) => {
-            let run = match driver {
-                Driver::Sync { load, .. } => load(spec),
-                Driver::Async { load, .. } => load(spec, runtime),
-                Driver::Bridge { load, direction } => load(spec, *direction, runtime),
-                Driver::Primitive(primitive) => {
-                    Err(ScenarioError::NotApplicable(Refusal::NotAChannel {
-                        implementation: primitive.name().to_owned(),
-                    }))
-                }
-                Driver::Go => Err(ScenarioError::NotApplicable(Refusal::OwnWorker {
-                    implementation: implementation.name.clone(),
-                })),
-            };
-            // The clock and CPU are read before the oracle runs.
-            let cpu = Usage::now()?.since(&before);
-            run.and_then(|run| {
-                let elapsed = run.elapsed();
-                let outcome = run.check()?;
-                Ok(Run {
+    }
+
+    /// Runs the cell with `items` items: the run, or the reply that says
+    /// why there is none.
+    fn run(&self, items: usize) -> anyhow::Result<Result<Run, Reply>> {
+        let (implementation, cell) = (self.implementation, self.cell);
+        if let Driver::Go = implementation.driver {
+            anyhow::bail!(
+                "{} runs in the chanlab-go worker process, not in chanlab's",
+                implementation.name
+            );
+        }
+        let runtime = cell.runtime.unwrap_or(Runtime::MultiThread);
+        let before = Usage::now()?;
+        let result = match (&cell.workload.with_items(items), &implementation.driver) {
+            (Workload::Pattern { pattern, params }, driver) => {
+                let started = Instant::now();
+                let outcome = match driver {
+                    Driver::Sync { pattern: run, .. } => run(*pattern, params),
+                    Driver::Async { pattern: run, .. } => run(*pattern, params, runtime),
+                    Driver::Primitive(primitive) => {
+                        run_primitive(*pattern, *primitive, params, runtime)
+                    }
+                    Driver::Bridge { .. } => {
+                        Err(ScenarioError::NotApplicable(Refusal::LoadsOnly {
+                            implementation: implementation.name.clone(),
+                        }))
+                    }
+                    Driver::Go => Err(ScenarioError::NotApplicable(Refusal::OwnWorker {
+                        implementation: implementation.name.clone(),
+                    })),
+                };
+                let elapsed = started.elapsed();
+                let cpu = Usage::now()?.since(&before);
+                outcome.map(|outcome| Run {
                     items: outcome.items,
                     elapsed,
                     cpu,
-                    threads: match &implementation.driver {
-                        Driver::Async { .. } => runtime_threads,
-                        Driver::Bridge {
-                            direction: Direction::SyncToAsync,
-                            ..
-                        } => runtime_threads + spec.producers,
-                        Driver::Bridge {
-                            direction: Direction::AsyncToSync,
-                            ..
-                        } => runtime_threads + spec.consumers,
-                        Driver::Sync { .. } | Driver::Primitive(_) | Driver::Go => {
-                            spec.producers + spec.consumers
-                        }
+                    threads: if implementation.is_async() {
+                        runtime_threads(runtime)
+                    } else {
+                        outcome.threads
                     },
-                    sent_by: outcome.sent_by,
-                    received_by: outcome.received_by,
-                    counters: BTreeMap::new(),
-                    latency: outcome.latency,
+                    sent_by: Vec::new(),
+                    received_by: Vec::new(),
+                    counters: outcome
+                        .counters
+                        .into_iter()
+                        .map(|(name, value)| (name.to_owned(), value))
+                        .collect(),
+                    latency: None,
+                    placement: None,
+                    disturbance: None,
                 })
-            })
-        }
-    };
-    Ok(result.map_err(|err| match err {
-        ScenarioError::InvalidParams(err) => Reply::Refused {
-            reason: err.to_string(),
-            kind: INVALID_PARAMS.to_owned(),
-        },
-        ScenarioError::NotApplicable(refusal) => Reply::Refused {
-            reason: refusal.to_string(),
-            kind: refusal.kind().to_owned(),
-        },
-        ScenarioError::Oracle(_) | ScenarioError::Panicked(_) => Reply::Failed {
-            reason: err.to_string(),
-        },
-    }))
+            }
+            (Workload::Load { spec, .. }, driver) => {
+                let run = match driver {
+                    Driver::Sync { load, .. } => load(spec),
+                    Driver::Async { load, .. } => load(spec, runtime),
+                    Driver::Bridge { load, direction } => load(spec, *direction, runtime),
+                    Driver::Primitive(primitive) => {
+                        Err(ScenarioError::NotApplicable(Refusal::NotAChannel {
+                            implementation: primitive.name().to_owned(),
+                        }))
+                    }
+                    Driver::Go => Err(ScenarioError::NotApplicable(Refusal::OwnWorker {
+                        implementation: implementation.name.clone(),
+                    })),
+                };
+                // The clock and CPU are read before the oracle runs.
+                let cpu = Usage::now()?.since(&before);
+                run.and_then(|run| {
+                    let elapsed = run.elapsed();
+                    let outcome = run.check()?;
+                    Ok(Run {
+                        items: outcome.items,
+                        elapsed,
+                        cpu,
+                        threads: self
+                            .measured_threads()
+                            .unwrap_or(spec.producers + spec.consumers),
+                        sent_by: outcome.sent_by,
+                        received_by: outcome.received_by,
+                        counters: BTreeMap::new(),
+                        latency: outcome.latency,
+                        placement: None,
+                        disturbance: None,
+                    })
+                })
+            }
+        };
+        Ok(result.map_err(|err| match err {
+            ScenarioError::InvalidParams(err) => Reply::Refused {
+                reason: err.to_string(),
+                kind: INVALID_PARAMS.to_owned(),
+            },
+            ScenarioError::NotApplicable(refusal) => Reply::Refused {
+                reason: refusal.to_string(),
+                kind: refusal.kind().to_owned(),
+            },
+            ScenarioError::Oracle(_) | ScenarioError::Panicked(_) => Reply::Failed {
+                reason: err.to_string(),
+            },
+        }))
+    }
+}
+
+/// The worker threads of a fresh runtime of kind `runtime`.
+fn runtime_threads(runtime: Runtime) -> usize {
+    match runtime {
+        Runtime::CurrentThread => 1,
+        Runtime::MultiThread => std::thread::available_parallelism().map_or(1, usize::from),
+    }
 }
 
 /// This process's resource usage at one moment.

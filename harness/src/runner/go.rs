@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::Context;
-use chanlab_report::schema::{GoToolchain, Latency, Repetition};
+use chanlab_report::schema::{GoToolchain, Latency, Placement, PlacementPolicy, Repetition};
 use chanlab_scenarios::Pattern;
 use chanlab_scenarios::load::new_histogram;
 use serde::Deserialize;
@@ -140,7 +140,12 @@ pub fn reply(stdout: &[u8]) -> anyhow::Result<Reply> {
                 }
                 repetition.latency = Some(Latency::of(&histogram)?);
             }
-            Reply::Measured(*repetition)
+            repetition.placement = Some(Placement {
+                policy: PlacementPolicy::Os,
+                reason: Some("goroutines: the Go runtime places them".to_owned()),
+                cores: Vec::new(),
+            });
+            Reply::Measured(repetition)
         }
     })
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::bail;
 use chanlab_registry::Registry;
-use chanlab_report::schema::{self, Cell, Results};
+use chanlab_report::schema::{self, Cell, PlacementPolicy, Results};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 use super::plan::{self, Filter, Plan, Profile};
 use super::provenance;
@@ -40,7 +41,7 @@ pub struct MeasureArgs {
     pub(crate) force: bool,
     /// Finish the interrupted run in DIR: measure what it had left, with
     /// its plan and settings, into the same results file.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "file", "out", "repetitions", "budget"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "file", "out", "repetitions", "budget", "placement"])]
     pub(crate) resume: Option<PathBuf>,
     /// Measured repetitions per cell, instead of the plan's.
     #[arg(long, value_name = "N")]
@@ -49,6 +50,12 @@ pub struct MeasureArgs {
     /// plan's; at most a minute.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) budget: Option<Duration>,
+    /// Where measured threads run: `pinned` puts each measured thread
+    /// (and each runtime worker) on a core of its own wherever a cell's
+    /// threads fit the cores, `os` leaves them where the OS puts them.
+    /// Each repetition records what it got.
+    #[arg(long, value_name = "POLICY", default_value = "pinned", value_parser = placements())]
+    pub(crate) placement: PlacementPolicy,
     /// Busy threads to run beside the cells, to measure on a loaded
     /// machine.
     #[arg(long, value_name = "THREADS", default_value_t = 0)]
@@ -142,6 +149,7 @@ pub fn measure(
             plan,
             out,
             background_load: args.background_load,
+            placement: args.placement,
             min_limit: args.min_limit,
             check_conformance: !args.cached_verdicts,
             builds,
@@ -150,6 +158,20 @@ pub fn measure(
         },
     )
     .map(Some)
+}
+
+/// The placement policies by name, each with what it does in `--help`.
+fn placements() -> impl TypedValueParser<Value = PlacementPolicy> {
+    PossibleValuesParser::new(
+        PlacementPolicy::ALL
+            .map(|policy| PossibleValue::new(policy.name()).help(policy.description())),
+    )
+    .try_map(|name| {
+        PlacementPolicy::ALL
+            .into_iter()
+            .find(|policy| policy.name() == name)
+            .ok_or_else(|| format!("no placement is called {name:?}"))
+    })
 }
 
 /// `duration` to the minute, at least one: an estimate is no finer.
@@ -214,6 +236,7 @@ fn resume(
             plan,
             out: dir.to_owned(),
             background_load: previous.settings.background_threads,
+            placement: previous.settings.placement.unwrap_or(PlacementPolicy::Os),
             min_limit: args.min_limit,
             check_conformance: !args.cached_verdicts,
             builds,

@@ -2,13 +2,16 @@
 //! which cells it holds ([`plan`]), how many items a run carries
 //! ([`sizing`]), what a worker process does with a cell ([`cell`]), what
 //! the two say to each other ([`protocol`]) and how the parent asks
-//! ([`worker`]), the Go reference's worker ([`go`]), and where and with what it ran ([`provenance`]).
+//! ([`worker`]), where a worker's measured threads run and what disturbed
+//! them ([`placement`]), the Go reference's worker ([`go`]), and where and
+//! with what it ran ([`provenance`]).
 //! The results schema and everything printed from it live in
 //! `chanlab-report`.
 
 pub mod cell;
 pub mod go;
 pub mod measure;
+pub mod placement;
 pub mod plan;
 pub mod protocol;
 pub mod provenance;

@@ -3,7 +3,7 @@
 //! answers in the same shape. This module imports nothing else of the
 //! runner's, so every other module may use it.
 
-use chanlab_report::schema::{Cell, Repetition};
+use chanlab_report::schema::{Cell, PlacementPolicy, Repetition};
 use serde::{Deserialize, Serialize};
 
 /// What the parent asks a worker process to do. Sizing is the parent's
@@ -25,6 +25,11 @@ pub enum Job {
         /// job unchanged.
         #[serde(default, skip_serializing_if = "is_zero")]
         planted_slowdown: f64,
+        /// How to place the measured threads on cores. A worker of an
+        /// older build ignores it and leaves them to the OS, which its
+        /// repetitions then say by saying nothing of placement.
+        #[serde(default)]
+        placement: PlacementPolicy,
     },
 }
 
@@ -46,7 +51,7 @@ impl Job {
 #[serde(tag = "reply", rename_all = "kebab-case")]
 pub enum Reply {
     /// One measured repetition.
-    Measured(Repetition),
+    Measured(Box<Repetition>),
     /// The cell cannot run here: a capability is missing or the parameters
     /// do not apply. Nothing was started.
     Refused {

@@ -26,6 +26,7 @@ pub(super) fn consume_on_threads<M: LoadMessage, R: Receiver<M>>(
     for (mut receiver, mut received) in receivers.into_iter().zip(tallies) {
         let started = started.clone();
         consumers.spawn(move || {
+            let _watched = crate::watch::started();
             let (shared, start) = started();
             let schedule = Schedule {
                 shared: &shared,
@@ -51,6 +52,7 @@ pub(super) fn produce_on_threads<M: LoadMessage, S: Sender<M>>(
     for producer in 0..producers {
         let (sender, started) = (sender.clone(), started.clone());
         wait_group.spawn(move || {
+            let _watched = crate::watch::started();
             let (shared, start) = started();
             let schedule = Schedule {
                 shared: &shared,

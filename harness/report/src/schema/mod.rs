@@ -12,6 +12,7 @@
 
 mod io;
 mod latency;
+mod placement;
 mod summary;
 mod verdict;
 
@@ -24,11 +25,12 @@ use serde::{Deserialize, Serialize};
 
 pub use io::{Writer, write_atomically};
 pub use latency::{Latency, PERCENTILES, decode};
+pub use placement::{DISTURBANCE_RULE, Disturbance, Placement, PlacementPolicy, ThreadDisturbance};
 pub use summary::{Spread, Summary};
 pub use verdict::{Finding, Verdict};
 
 /// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The name of the Go reference implementation (`impls/go`).
 pub const GO_REFERENCE: &str = "go-chan";
@@ -82,6 +84,14 @@ pub struct RunSettings {
     /// Busy threads running beside the cells, to see how each
     /// implementation copes with a loaded machine.
     pub background_threads: usize,
+    /// How measured threads were placed on cores; `None` in files written
+    /// before placement was chosen (the OS placed them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<PlacementPolicy>,
+    /// How many of a cell's repetitions may be re-measured because they
+    /// were disturbed ([`DISTURBANCE_RULE`]), at most one each.
+    #[serde(default)]
+    pub most_remeasured: usize,
 }
 
 /// What became of one cell.
@@ -123,10 +133,18 @@ pub struct CellResult {
     pub short_of_budget: Option<String>,
     /// Where the cell stands.
     pub status: Status,
-    /// Every measured repetition, in the order run.
+    /// Every measured repetition kept, in the order run.
     pub repetitions: Vec<Repetition>,
-    /// Statistics over the repetitions.
+    /// Repetitions found disturbed ([`DISTURBANCE_RULE`]) and measured
+    /// again: the re-measurement is in `repetitions`, in its place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remeasured: Vec<Repetition>,
+    /// Statistics over the repetitions kept.
     pub summary: Option<Summary>,
+    /// Statistics over the repetitions kept and the re-measured ones
+    /// together, when some were re-measured: the spread without the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_with_remeasured: Option<Summary>,
 }
 
 /// The kind of implementation a user chooses among: a recommendation
@@ -542,6 +560,14 @@ pub struct Repetition {
     /// start-up both runs share cancels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_up: Option<WarmUp>,
+    /// Where its measured threads ran; `None` from a worker that does not
+    /// say (an older build's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    /// What disturbed its measured run; `None` from a worker that does not
+    /// say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disturbance: Option<Disturbance>,
 }
 
 /// What a repetition's warm-up run took.
@@ -574,6 +600,12 @@ impl Repetition {
             ),
             _ => whole,
         }
+    }
+
+    /// Why the run was disturbed by [`DISTURBANCE_RULE`] on a machine of
+    /// `cores` cores; `None` when it was not, or nothing was recorded.
+    pub fn disturbed(&self, cores: usize) -> Option<String> {
+        self.disturbance.as_ref()?.disturbed(self.elapsed_ns, cores)
     }
 
     /// CPU time over wall time beyond the warm-up: the cores the run kept

@@ -29,6 +29,8 @@ pub(crate) fn results_with(cells: Vec<CellResult>) -> Results {
             repetitions: 3,
             budget_ms: 100,
             background_threads: 0,
+            placement: None,
+            most_remeasured: 0,
         },
         started_at: "2026-11-23T00:00:00Z".into(),
         finished_at: Some("2026-11-23T00:01:00Z".into()),
@@ -87,6 +89,8 @@ pub(crate) fn load_cell(
                 latency: Some(Latency::of(&histogram).expect("encodes")),
                 allocations_per_item: Some(0.0),
                 warm_up: None,
+                placement: None,
+                disturbance: None,
             }
         })
         .collect();
@@ -106,7 +110,9 @@ pub(crate) fn load_cell(
         short_of_budget: None,
         status: Status::Measured,
         repetitions,
+        remeasured: Vec::new(),
         summary,
+        summary_with_remeasured: None,
     }
 }
 

@@ -63,7 +63,12 @@ impl Session<'_> {
         job: &Job,
         limit: Duration,
     ) -> anyhow::Result<Answer> {
-        let Job::Measure { cell, items, .. } = job;
+        let Job::Measure {
+            cell,
+            items,
+            placement,
+            ..
+        } = job;
         let (exe, cell, planted_slowdown) = match cell.implementation.strip_suffix(BASELINE_SUFFIX)
         {
             Some(name) => (
@@ -80,6 +85,7 @@ impl Session<'_> {
             cell,
             items: *items,
             planted_slowdown,
+            placement: *placement,
         };
         worker::ask(Worker::Chanlab(exe), &job, limit)
     }

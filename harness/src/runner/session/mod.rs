@@ -24,13 +24,14 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, bail};
 use chanlab_registry::{Implementation, Registry};
 use chanlab_report::schema::{
-    self, Cell, CellResult, Results, RunSettings, Status, Summary, Workload, Writer,
+    self, Cell, CellResult, PlacementPolicy, Results, RunSettings, Status, Workload, Writer,
 };
 use chanlab_scenarios::load::Measure;
 use indicatif::{ProgressBar, ProgressStyle};
 
 mod builds;
 mod rates;
+mod repetition;
 mod resume;
 
 pub use builds::Builds;
@@ -50,6 +51,8 @@ pub struct Request {
     pub out: PathBuf,
     /// Busy threads to run beside the cells.
     pub background_load: usize,
+    /// Where measured threads run.
+    pub placement: PlacementPolicy,
     /// The shortest time limit any job gets.
     pub min_limit: Duration,
     /// Whether to run the conformance suites an implementation has no
@@ -215,6 +218,8 @@ struct Session<'a> {
     /// The Go reference's worker, or why there is none; `None` when the
     /// plan has no `go-chan` cell.
     go: Option<Result<go::GoWorker, String>>,
+    /// Where measured threads run.
+    placement: PlacementPolicy,
     /// When the run's time limit is reached, and the limit.
     deadline: Option<(Instant, Duration)>,
     /// Why the run stopped before its end, once it has.
@@ -260,7 +265,9 @@ impl<'a> Session<'a> {
                     short_of_budget: None,
                     status: Status::Pending,
                     repetitions: Vec::new(),
+                    remeasured: Vec::new(),
                     summary: None,
+                    summary_with_remeasured: None,
                 }
             })
             .collect::<Vec<_>>();
@@ -292,6 +299,8 @@ impl<'a> Session<'a> {
                     repetitions: plan.repetitions,
                     budget_ms: plan.budget.as_millis() as u64,
                     background_threads: request.background_load,
+                    placement: Some(request.placement),
+                    most_remeasured: request.plan.repetitions / 10,
                 },
                 started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
                 finished_at: None,
@@ -307,6 +316,7 @@ impl<'a> Session<'a> {
             plain_progress: !std::io::stderr().is_terminal(),
             last_line: Instant::now(),
             go,
+            placement: request.placement,
             deadline: None,
             stopped: None,
         }
@@ -469,6 +479,7 @@ impl<'a> Session<'a> {
                 },
                 items,
                 planted_slowdown: 0.0,
+                placement: self.placement,
             };
             Ok(match self.ask(&job, limit)? {
                 Answer::Reply(Reply::Measured(probe)) => Ok(Duration::from_nanos(probe.elapsed_ns)),
@@ -492,107 +503,6 @@ impl<'a> Session<'a> {
         let result = &mut self.results.cells[index];
         result.items = Some(items);
         result.cell.workload = result.cell.workload.with_items(items);
-    }
-
-    /// Runs repetition `round` of cell `index`, if it is still measurable.
-    /// A run under half the budget, or over four times it, re-sizes the
-    /// cell from that run and is measured again, up to
-    /// [`sizing::MOST_RESIZES`] times over the cell's life; a cell that
-    /// cannot reach the budget is marked so.
-    fn measure(&mut self, index: usize, round: usize) -> anyhow::Result<()> {
-        if self.results.cells[index].repetitions.len() > round {
-            // Measured before the run was interrupted and resumed.
-            return Ok(());
-        }
-        let during = format!("repetition {}", round + 1);
-        loop {
-            let measurable = matches!(
-                self.results.cells[index].status,
-                Status::Pending | Status::Measured
-            );
-            let Some(Size { items, ns_per_item }) = self.sizing[index].size.filter(|_| measurable)
-            else {
-                return Ok(());
-            };
-            self.progress.set_message(format!(
-                "{} (repetition {})",
-                self.results.cells[index].id,
-                round + 1
-            ));
-            // Warm-up is a tenth of the run; the oracle checks both runs
-            // afterwards, at well under a microsecond per item.
-            let expected = Duration::from_nanos((items as f64 * ns_per_item * 1.1) as u64);
-            let oracle = ORACLE_ALLOWANCE * (items as u32).saturating_mul(2);
-            let limit = self.min_limit + expected * 10 + oracle;
-            let job = Job::Measure {
-                cell: self.results.cells[index].cell.clone(),
-                items,
-                planted_slowdown: 0.0,
-            };
-            match self.ask(&job, limit)? {
-                Answer::Reply(Reply::Measured(repetition)) => {
-                    let elapsed = Duration::from_nanos(repetition.elapsed_ns);
-                    if self.resize_if_off(index, items, elapsed) {
-                        continue;
-                    }
-                    let cores = provenance::cores();
-                    let background = self.results.settings.background_threads;
-                    let result = &mut self.results.cells[index];
-                    result.threads = result.threads.max(repetition.threads);
-                    result.oversubscribed = result.threads + background > cores;
-                    result.repetitions.push(repetition);
-                    result.summary = Summary::of(&result.repetitions)?;
-                    result.status = Status::Measured;
-                }
-                Answer::Reply(other) => self.settle(index, other, &during),
-                Answer::Status(status) => self.fail(index, status_during(status, &during)),
-            }
-            self.advance();
-            return Ok(self.writer.write(&self.results)?);
-        }
-    }
-
-    /// After a measured run of `items` that took `elapsed` on cell `index`:
-    /// re-sizes the cell and returns `true` (measure again) when the run
-    /// missed the budget and the cell may still get there; otherwise keeps
-    /// the run, marking the cell when it cannot reach the budget
-    /// ([`sizing::fit`]).
-    fn resize_if_off(&mut self, index: usize, items: usize, elapsed: Duration) -> bool {
-        if self.builds.is_some() {
-            // Both builds keep the size the pair shares.
-            return false;
-        }
-        let result = &self.results.cells[index];
-        let scheduled_rate = chanlab_report::metric::scheduled_rate(result);
-        let CellSizing {
-            most_items: (most, limited_by),
-            last_short,
-            ..
-        } = &self.sizing[index];
-        let run = sizing::Measured {
-            items,
-            elapsed,
-            most: (*most, limited_by.as_deref()),
-            scheduled_rate,
-            resized: result.resized,
-            last_short: *last_short,
-        };
-        match sizing::fit(&run, self.budget) {
-            sizing::Fit::Keep => false,
-            sizing::Fit::Short(why) => {
-                self.results.cells[index].short_of_budget = Some(why);
-                false
-            }
-            sizing::Fit::Resize(more) => {
-                if sizing::is_short(elapsed, self.budget) {
-                    self.sizing[index].last_short = Some((items, elapsed));
-                }
-                self.results.cells[index].resized += 1;
-                let ns_per_item = elapsed.as_nanos() as f64 / items.max(1) as f64;
-                self.set_size(index, more, ns_per_item);
-                true
-            }
-        }
     }
 
     /// Jobs left for cell `index` after the one under way.
