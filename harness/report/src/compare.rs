@@ -14,6 +14,7 @@ use crate::metric::{Metric, scheduled_rate};
 use crate::schema::{CellResult, Results, Status};
 use crate::stats::{self, Interval};
 use crate::table::Table;
+use crate::topology;
 
 /// How a comparison judges.
 #[derive(Debug, Clone, Serialize)]
@@ -377,11 +378,13 @@ pub(crate) fn status_reason(status: &Status) -> String {
 /// `metric` of `b` over `a`, repetition by repetition: the i-th of each
 /// ran in the same round. Paired by round first, then read, so a
 /// repetition without the metric cannot shift the pairs; pairs whose `a`
-/// is not positive are left out.
+/// is not positive are left out, and so are pairs the host ran with its
+/// cores placed otherwise ([`topology::same_placement`]).
 pub(crate) fn paired_ratios(a: &CellResult, b: &CellResult, metric: Metric) -> Vec<f64> {
     a.repetitions
         .iter()
         .zip(&b.repetitions)
+        .filter(|(x, y)| topology::same_placement(x, y))
         .filter_map(|(x, y)| Some((metric.value(a, x)?, metric.value(b, y)?)))
         .filter(|(x, _)| *x > 0.0)
         .map(|(x, y)| y / x)

@@ -5,7 +5,8 @@
 //! terminal table ([`terminal`]), the Markdown and self-contained HTML
 //! report ([`render`]) and the dashboard exports ([`export`]), and the
 //! figures that show chanlab's load agrees with the field's own benchmark
-//! ([`fidelity`]). Its errors
+//! ([`fidelity`]), and the host's placement of the cores over a run
+//! ([`topology`]). Its errors
 //! are [`ReportError`]s.
 
 pub mod compare;
@@ -21,5 +22,6 @@ pub mod schema;
 pub mod stats;
 pub mod table;
 pub mod terminal;
+pub mod topology;
 
 pub use error::{ReportError, Result};

@@ -38,6 +38,35 @@ impl Interval {
     }
 }
 
+/// The neighbour ratio at which [`bimodal`] splits.
+pub const BIMODAL_STEP: f64 = 1.3;
+
+/// Whether `values` (positive, at least five) fall in two groups: sorted,
+/// the largest ratio between two neighbours is at least [`BIMODAL_STEP`]
+/// and at least half the whole range's (on a log scale), with at least two
+/// values on each side. Defined before any data was looked at: a gap that
+/// dominates the range is two placements or two code paths, not noise.
+pub fn bimodal(values: &[f64]) -> bool {
+    let mut sorted: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    if sorted.len() < 5 {
+        return false;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let range = (sorted[sorted.len() - 1] / sorted[0]).ln();
+    let (at, gap) = sorted
+        .windows(2)
+        .enumerate()
+        .map(|(at, pair)| (at, (pair[1] / pair[0]).ln()))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0, 0.0));
+    let below = at + 1;
+    gap >= BIMODAL_STEP.ln() && gap >= range / 2.0 && below >= 2 && sorted.len() - below >= 2
+}
+
 /// The `confidence` percentile-bootstrap interval of
 /// `median(current) / median(baseline)`: both sides resampled with
 /// replacement, independently (resamples whose baseline median is zero are
@@ -301,6 +330,17 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_groups_apart_are_bimodal_and_one_spread_group_is_not() {
+        // The published quick report's crossbeam SPSC bounded(64) cell.
+        assert!(bimodal(&[1.47, 2.09, 2.50, 9.67, 10.10, 10.11, 10.12]));
+        assert!(!bimodal(&[8.3, 8.4, 8.5, 8.6, 8.9, 9.3]));
+        // A lone outlier is not a mode.
+        assert!(!bimodal(&[8.3, 8.4, 8.5, 8.6, 8.9, 20.0]));
+        // A steady climb has no gap that dominates.
+        assert!(!bimodal(&[1.0, 1.4, 2.0, 2.8, 4.0, 5.6]));
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {

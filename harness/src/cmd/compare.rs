@@ -75,8 +75,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         allow_missing: args.allow_missing,
         ..Options::default()
     };
+    let (baseline, baseline_topology) = baseline.in_main_regime()?;
+    let (current, current_topology) = current.in_main_regime()?;
     let comparison = compare::compare(&baseline, &current, &options);
-    let differences = baseline.machine.differences(&current.machine);
+    let mut differences = baseline.machine.differences(&current.machine);
+    if let Some(placed) = baseline_topology.placed_otherwise(&current_topology) {
+        differences.push(placed);
+    }
     if !differences.is_empty() {
         eprintln!(
             "warning: the runs come from different machines ({}); a difference may be the machine's",

@@ -20,8 +20,11 @@ use chanlab_workload::Measure;
 
 use crate::fidelity::Fidelity;
 use crate::format::{duration, rate};
+use crate::metric::Metric;
 use crate::recommend::{self, Recommendations};
-use crate::schema::{CellResult, Results, Status, Workload};
+use crate::schema::{CellResult, DISTURBANCE_RULE, PlacementPolicy, Results, Status, Workload};
+use crate::stats;
+use crate::topology::Topology;
 use charts::{Bar, Bars};
 
 /// How the recommendation table decides, in words for the reader.
@@ -130,6 +133,7 @@ pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String,
             "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run (thread start-up included, a load's oracle excluded; in the open loop it includes the producers' pacing). Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and a table shows their median over the repetitions: the same p99 in every table and verdict. A cell marked oversubscribed ran more threads than the machine has cores. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
         ),
     ];
+    paragraphs.push(("Where threads ran".to_owned(), placement(source)));
     paragraphs.push((
         "Fidelity: chanlab's load against the field's own benchmark".to_owned(),
         match fidelity {
@@ -153,14 +157,80 @@ pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String,
     paragraphs
 }
 
+/// The methodology's paragraph on placement, disturbance, the host's
+/// topology and bimodal cells.
+fn placement(source: &Source) -> String {
+    let results = &source.results;
+    let policy = match results.settings.placement {
+        Some(PlacementPolicy::Pinned) => {
+            "Each measured thread (a load's producers and consumers, or the runtime's workers) was pinned to a core of its own wherever the cell's threads fit the cores; each repetition records the placement it got, and why the OS placed them where it did not (more threads than cores, a pattern's threads unknown before it runs, goroutines)."
+        }
+        Some(PlacementPolicy::Os) => {
+            "Measured threads ran where the OS put them (`--placement os`)."
+        }
+        None => "This run records no placement: the OS put every thread where it chose.",
+    };
+    let remeasured: usize = results.cells.iter().map(|c| c.remeasured.len()).sum();
+    let disturbance = format!(
+        " Disturbance: {DISTURBANCE_RULE}. A disturbed repetition is measured again once, at most {} per cell; {remeasured} were here, and each cell's spread with them is kept in the results.",
+        results.settings.most_remeasured
+    );
+    let topology = if source.topology.regimes.is_empty() {
+        " No repetition timed a cross-core round trip.".to_owned()
+    } else if source.topology.moved() {
+        let apart: usize = results.cells.iter().map(|c| c.other_regimes.len()).sum();
+        let only: Vec<&str> = results
+            .cells
+            .iter()
+            .filter(|c| c.only_other_regimes)
+            .map(|c| c.id.as_str())
+            .collect();
+        format!(
+            " Before each job a value's round trip between two threads pinned on the first two cores is timed. The host moved the cores during this run: round trips of {}. Figures come from the main regime only; {apart} repetitions of the others are kept apart in the results{}.",
+            source.topology.describe(),
+            if only.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", and {} cells ran only outside it (their figures are of the other placement): {}",
+                    only.len(),
+                    only.join("; ")
+                )
+            }
+        )
+    } else {
+        format!(
+            " Before each job a value's round trip between two threads pinned on the first two cores is timed: {} throughout, so the host kept the cores where they were.",
+            source.topology.describe()
+        )
+    };
+    let bimodal: Vec<&str> = measured(results)
+        .filter(|cell| stats::bimodal(&Metric::Throughput.samples(cell)))
+        .map(|cell| cell.id.as_str())
+        .collect();
+    let bimodal = format!(
+        " A cell is bimodal when its sorted throughputs have a gap between neighbours of at least {}x that is at least half their whole range, with two repetitions on each side: {}.",
+        stats::BIMODAL_STEP,
+        if bimodal.is_empty() {
+            "none here".to_owned()
+        } else {
+            format!("{} here ({})", bimodal.len(), bimodal.join("; "))
+        }
+    );
+    format!("{policy}{disturbance}{topology}{bimodal}")
+}
+
 /// One results file in a report.
 pub struct Source {
     /// Where it was read from.
     pub path: PathBuf,
     /// The machine's name in this report: its host name, made unique.
     pub machine: String,
-    /// What it holds.
+    /// What it holds, each cell's figures drawn from the run's main
+    /// topology regime ([`Results::in_main_regime`]).
     pub results: Results,
+    /// The host's placement of the cores over the run.
+    pub topology: Topology,
 }
 
 /// A report over one or more runs.
@@ -270,7 +340,7 @@ impl Report {
         }
         let mut sources: Vec<Source> = Vec::new();
         for path in paths {
-            let results = Results::load(path)?;
+            let (results, topology) = Results::load(path)?.in_main_regime()?;
             let host = results.machine.hostname.clone();
             let taken = sources
                 .iter()
@@ -283,6 +353,7 @@ impl Report {
                 path: path.clone(),
                 machine,
                 results,
+                topology,
             });
         }
         Ok(Report {

@@ -145,6 +145,15 @@ pub struct CellResult {
     /// together, when some were re-measured: the spread without the rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_with_remeasured: Option<Summary>,
+    /// Repetitions that ran while the host had the cores placed otherwise
+    /// than in the run's main regime, set apart by
+    /// [`Results::in_main_regime`] for a report; the runner writes none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_regimes: Vec<Repetition>,
+    /// Whether every repetition ran outside the run's main regime, so its
+    /// figures are of another placement than the others'.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub only_other_regimes: bool,
 }
 
 /// The kind of implementation a user chooses among: a recommendation
@@ -283,7 +292,7 @@ impl Machine {
 }
 
 /// What each results schema changed, for a refusal to compare across it.
-pub const SCHEMA_CHANGES: [(u32, &str); 2] = [
+pub const SCHEMA_CHANGES: [(u32, &str); 3] = [
     (
         2,
         "a channel load gives every producer a fixed share of the messages",
@@ -291,6 +300,10 @@ pub const SCHEMA_CHANGES: [(u32, &str); 2] = [
     (
         3,
         "an open-loop cell records how its rate is derived, so a fixed rate is part of its identity and a derived one is not",
+    ),
+    (
+        4,
+        "measured threads are pinned to cores of their own by default, and each repetition records its placement, what disturbed it and the host's cross-core round trip",
     ),
 ];
 

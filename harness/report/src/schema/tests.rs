@@ -113,6 +113,8 @@ pub(crate) fn load_cell(
         remeasured: Vec::new(),
         summary,
         summary_with_remeasured: None,
+        other_regimes: Vec::new(),
+        only_other_regimes: false,
     }
 }
 

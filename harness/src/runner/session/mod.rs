@@ -268,6 +268,8 @@ impl<'a> Session<'a> {
                     remeasured: Vec::new(),
                     summary: None,
                     summary_with_remeasured: None,
+                    other_regimes: Vec::new(),
+                    only_other_regimes: false,
                 }
             })
             .collect::<Vec<_>>();
