@@ -20,6 +20,7 @@
 
 pub mod coord;
 pub mod load;
+pub mod operations;
 mod oracle;
 mod outcome;
 mod pattern;

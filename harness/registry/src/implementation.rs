@@ -7,9 +7,14 @@ use chanlab_report::schema::Class;
 use chanlab_scenarios::load::{
     Direction, LoadRun, LoadSpec, start_load_async, start_load_bridge, start_load_sync,
 };
+use chanlab_scenarios::operations::{self, Operation};
 use chanlab_scenarios::{
     Outcome, Params, Pattern, Primitive, Runtime, ScenarioError, World, run_async, run_sync,
 };
+
+/// Counts each operation `repeat` times inside
+/// [`operations::counted`], in order, or says why it cannot.
+pub type CountOperations = fn(&[Operation], usize) -> Vec<Result<(), operations::Refused>>;
 
 /// How a cell drives an implementation.
 #[derive(Clone, Copy)]
@@ -20,6 +25,8 @@ pub enum Driver {
         pattern: fn(Pattern, &Params) -> Result<Outcome, ScenarioError>,
         /// Runs a channel load on it.
         load: fn(&LoadSpec) -> Result<LoadRun, ScenarioError>,
+        /// Counts single-thread operation paths on it.
+        count: CountOperations,
     },
     /// An async flavor, as tasks on a tokio runtime.
     Async {
@@ -27,6 +34,8 @@ pub enum Driver {
         pattern: fn(Pattern, &Params, Runtime) -> Result<Outcome, ScenarioError>,
         /// Runs a channel load on it.
         load: fn(&LoadSpec, Runtime) -> Result<LoadRun, ScenarioError>,
+        /// Counts single-thread operation paths on it.
+        count: CountOperations,
     },
     /// A library's blocking and async ends on one channel: threads on one
     /// side, tasks on the other.
@@ -109,6 +118,7 @@ impl FlavorVisitor for ImplementationCollector {
             driver: Driver::Sync {
                 pattern: run_sync::<F>,
                 load: start_load_sync::<F>,
+                count: operations::count_sync::<F>,
             },
         });
     }
@@ -121,6 +131,7 @@ impl FlavorVisitor for ImplementationCollector {
             driver: Driver::Async {
                 pattern: run_async::<F>,
                 load: start_load_async::<F>,
+                count: operations::count_async::<F>,
             },
         });
     }

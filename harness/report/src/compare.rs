@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::instructions::{self, InstructionGate};
 use crate::metric::{Metric, scheduled_rate};
 use crate::schema::{CellResult, Results, Status};
 use crate::stats::{self, Interval};
@@ -33,6 +34,8 @@ pub struct Options {
     /// Whether a cell the baseline measured and the current run did not
     /// (gone, or now not applicable) passes.
     pub allow_missing: bool,
+    /// The instruction gate's threshold, as a fraction.
+    pub instruction_threshold: f64,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             confidence: 0.95,
             treat_as: BTreeMap::new(),
             allow_missing: false,
+            instruction_threshold: instructions::THRESHOLD,
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct Comparison {
     pub underpowered: Option<usize>,
     /// Whether the current run was interrupted: a partial run never passes.
     pub incomplete: bool,
+    /// The deterministic tier: instructions per operation in both runs.
+    pub instructions: InstructionGate,
 }
 
 impl Comparison {
@@ -129,6 +135,7 @@ impl Comparison {
             && self.failures.is_empty()
             && (self.options.allow_missing || self.missing.is_empty())
             && self.regressions() == 0
+            && self.instructions.passed()
     }
 
     /// Changes that fail the gate.
@@ -218,6 +225,7 @@ impl Comparison {
                 self.added[0]
             ));
         }
+        lines.push(self.instructions.summary().trim_end().to_owned());
         lines.push(
             if self.passed() {
                 "verdict: pass"
@@ -350,6 +358,7 @@ pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comp
         rate_changed,
         underpowered,
         incomplete: current.finished_at.is_none(),
+        instructions: InstructionGate::of_runs(baseline, current, options.instruction_threshold),
     }
 }
 

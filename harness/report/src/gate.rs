@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::compare::{paired_ratios, status_reason};
+use crate::instructions::{self, InstructionGate};
 use crate::metric::Metric;
 use crate::schema::{CellResult, Results, Status};
 use crate::stats::{self, Interval};
@@ -44,6 +45,8 @@ pub struct GateOptions {
     pub alpha: f64,
     /// Whether a cell the candidate no longer measures passes.
     pub allow_missing: bool,
+    /// The instruction gate's threshold, as a fraction.
+    pub instruction_threshold: f64,
 }
 
 impl Default for GateOptions {
@@ -52,6 +55,7 @@ impl Default for GateOptions {
             threshold: 0.05,
             alpha: 0.05,
             allow_missing: false,
+            instruction_threshold: instructions::THRESHOLD,
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct Gate {
     pub not_compared: Vec<(String, String)>,
     /// Whether the run was interrupted: a partial run never passes.
     pub incomplete: bool,
+    /// The deterministic tier: instructions per operation on each build.
+    pub instructions: InstructionGate,
 }
 
 impl Gate {
@@ -134,6 +140,7 @@ impl Gate {
             && (self.options.allow_missing || self.missing.is_empty())
             && self.count(Outcome::Regressed) == 0
             && self.count(Outcome::TooFewPairs) == 0
+            && self.instructions.passed()
     }
 
     /// Decisions with `outcome`.
@@ -217,6 +224,7 @@ impl Gate {
                 self.pairs_needed
             ));
         }
+        out.push_str(&self.instructions.summary());
         out.push_str(if self.passed() {
             "gate: passed\n"
         } else {
@@ -227,7 +235,12 @@ impl Gate {
 
     /// The table and the summary in Markdown, for a CI job summary.
     pub fn markdown(&self) -> String {
-        format!("{}\n```\n{}```\n", self.table().markdown(), self.summary())
+        format!(
+            "{}\n{}\n```\n{}```\n",
+            self.table().markdown(),
+            self.instructions.table().markdown(),
+            self.summary()
+        )
     }
 }
 
@@ -340,6 +353,7 @@ pub fn judge(results: &Results, options: GateOptions) -> Gate {
         missing,
         not_compared,
         incomplete: results.finished_at.is_none(),
+        instructions: InstructionGate::of_builds(results, options.instruction_threshold),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Everything that reads a results file and never runs a channel: the
 //! versioned schema ([`schema`]), the statistics over repetitions
-//! ([`stats`]), the comparison that gates CI ([`compare`]), the "which
+//! ([`stats`]), the comparison that gates CI ([`compare`]) and its
+//! deterministic tier of instruction counts ([`instructions`]), the "which
 //! library for which job" verdicts ([`recommend`]), and the outputs: the
 //! terminal table ([`terminal`]), the Markdown and self-contained HTML
 //! report ([`render`]) and the dashboard exports ([`export`]), and the
@@ -15,6 +16,7 @@ pub mod export;
 pub mod fidelity;
 pub mod format;
 pub mod gate;
+pub mod instructions;
 pub mod metric;
 pub mod recommend;
 pub mod render;

@@ -58,6 +58,12 @@ pub struct Args {
     /// paired ratio lies wholly beyond this change for the worse.
     #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
     threshold: f64,
+    /// The instruction gate's threshold: a flavor's operation path
+    /// regressed when valgrind counts this many more instructions per
+    /// operation on this build (counts are exact, so this is the smallest
+    /// change worth failing on, not a noise margin).
+    #[arg(long, value_name = "PERCENT", default_value = "1%", value_parser = parse_percent)]
+    instructions_threshold: f64,
     /// The gate's chance of any false alarm over the whole run when
     /// nothing changed (Bonferroni over every comparison).
     #[arg(long, default_value_t = 0.05)]
@@ -178,10 +184,15 @@ fn builds(mut args: Args, registry: &Registry, baseline: PathBuf) -> anyhow::Res
         threshold: args.threshold,
         alpha: args.alpha,
         allow_missing: args.allow_missing,
+        instruction_threshold: args.instructions_threshold,
     };
     let verdict = gate::judge(&measured.results, options);
     let summary = verdict.summary();
-    crate::output::print(&format!("{}\n{summary}", verdict.table().terminal()))?;
+    crate::output::print(&format!(
+        "{}\n{}\n{summary}",
+        verdict.table().terminal(),
+        verdict.instructions.table().terminal()
+    ))?;
     super::write_outputs(
         &verdict,
         &verdict.markdown(),

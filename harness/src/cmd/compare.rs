@@ -21,6 +21,12 @@ pub struct Args {
     /// items per second or a 10% higher p99.
     #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = crate::values::parse_percent)]
     max_regression: f64,
+    /// The instruction gate's threshold: an operation path regressed when
+    /// it counts this many more instructions per operation than in the
+    /// baseline (counts are exact; both runs must come from one machine
+    /// kind's valgrind).
+    #[arg(long, value_name = "PERCENT", default_value = "1%", value_parser = crate::values::parse_percent)]
+    instructions_threshold: f64,
     /// Family-wise significance level over all comparisons (Holm).
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
@@ -73,6 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         alpha: args.alpha,
         treat_as: args.treat_as.into_iter().collect::<BTreeMap<_, _>>(),
         allow_missing: args.allow_missing,
+        instruction_threshold: args.instructions_threshold,
         ..Options::default()
     };
     let (baseline, baseline_topology) = baseline.in_main_regime()?;
@@ -89,9 +96,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let table = comparison.table();
+    let counts = comparison.instructions.table();
     let summary = comparison.summary();
-    crate::output::print(&format!("{}\n{summary}", table.terminal()))?;
-    let markdown = format!("{}\n```\n{summary}```\n", table.markdown());
+    crate::output::print(&format!(
+        "{}\n{}\n{summary}",
+        table.terminal(),
+        counts.terminal()
+    ))?;
+    let markdown = format!(
+        "{}\n{}\n```\n{summary}```\n",
+        table.markdown(),
+        counts.markdown()
+    );
     super::write_outputs(
         &comparison,
         &markdown,

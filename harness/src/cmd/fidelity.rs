@@ -351,6 +351,7 @@ fn chanlab(
         Answer::Reply(Reply::Measured(run)) => Ok(Duration::from_nanos(run.elapsed_ns)),
         Answer::Reply(Reply::Refused { reason, .. }) => Err(format!("chanlab refused: {reason}")),
         Answer::Reply(Reply::Failed { reason }) => Err(format!("chanlab failed: {reason}")),
+        Answer::Reply(Reply::Counted { .. }) => Err("chanlab answered a count".to_owned()),
         Answer::Status(status) => Err(format!("chanlab's worker: {status:?}")),
     })
 }

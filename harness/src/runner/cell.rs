@@ -37,6 +37,22 @@ pub fn execute(job: Job, registry: &Registry) -> anyhow::Result<Reply> {
             };
             measure(&run, items, planted_slowdown)
         }
+        Job::Count {
+            implementation,
+            operations,
+            repeat,
+        } => {
+            let count = match registry.find(&implementation)?.driver {
+                Driver::Sync { count, .. } | Driver::Async { count, .. } => count,
+                _ => anyhow::bail!("{implementation} is no channel flavor: nothing to count"),
+            };
+            Ok(Reply::Counted {
+                refused: count(&operations, repeat)
+                    .into_iter()
+                    .map(Result::err)
+                    .collect(),
+            })
+        }
     }
 }
 

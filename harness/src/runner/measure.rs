@@ -56,6 +56,10 @@ pub struct MeasureArgs {
     /// Each repetition records what it got.
     #[arg(long, value_name = "POLICY", default_value = "pinned", value_parser = placements())]
     pub(crate) placement: PlacementPolicy,
+    /// Count no instructions per operation (each flavor's single-thread
+    /// paths under valgrind, about a second per flavor).
+    #[arg(long)]
+    pub(crate) skip_instructions: bool,
     /// Busy threads to run beside the cells, to measure on a loaded
     /// machine.
     #[arg(long, value_name = "THREADS", default_value_t = 0)]
@@ -150,6 +154,7 @@ pub fn measure(
             out,
             background_load: args.background_load,
             placement: args.placement,
+            count_instructions: !args.skip_instructions,
             min_limit: args.min_limit,
             check_conformance: !args.cached_verdicts,
             builds,
@@ -237,6 +242,7 @@ fn resume(
             out: dir.to_owned(),
             background_load: previous.settings.background_threads,
             placement: previous.settings.placement.unwrap_or(PlacementPolicy::Os),
+            count_instructions: false,
             min_limit: args.min_limit,
             check_conformance: !args.cached_verdicts,
             builds,

@@ -4,6 +4,7 @@
 //! runner's, so every other module may use it.
 
 use chanlab_report::schema::{Cell, PlacementPolicy, Repetition};
+use chanlab_scenarios::operations::Operation;
 use serde::{Deserialize, Serialize};
 
 /// What the parent asks a worker process to do. Sizing is the parent's
@@ -31,6 +32,18 @@ pub enum Job {
         #[serde(default)]
         placement: PlacementPolicy,
     },
+    /// Run each operation path of `operations` on `implementation`, once
+    /// to warm up and once inside the function valgrind counts, `repeat`
+    /// times each ([`chanlab_scenarios::operations`]). The worker runs
+    /// under valgrind; the counts are in valgrind's files, not the reply.
+    Count {
+        /// The implementation, a blocking or async flavor.
+        implementation: String,
+        /// The paths, in the order counted.
+        operations: Vec<Operation>,
+        /// Times each path runs in its counted call.
+        repeat: usize,
+    },
 }
 
 fn is_zero(value: &f64) -> bool {
@@ -38,10 +51,11 @@ fn is_zero(value: &f64) -> bool {
 }
 
 impl Job {
-    /// The cell the job is about.
-    pub fn cell(&self) -> &Cell {
+    /// The implementation the job runs on.
+    pub fn implementation(&self) -> &str {
         match self {
-            Job::Measure { cell, .. } => cell,
+            Job::Measure { cell, .. } => &cell.implementation,
+            Job::Count { implementation, .. } => implementation,
         }
     }
 }
@@ -65,6 +79,12 @@ pub enum Reply {
     Failed {
         /// What the oracle or the panic said.
         reason: String,
+    },
+    /// A count job's operations, in order: `None` for each counted, the
+    /// reason for each that could not be.
+    Counted {
+        /// Per operation, why it was not counted.
+        refused: Vec<Option<String>>,
     },
 }
 

@@ -1,8 +1,9 @@
 //! What a cell runs, as plain data: a [`Pattern`] with its [`Params`], or a
 //! channel [`LoadSpec`] and its [`Measure`], on a tokio [`Runtime`] or a
-//! [`Primitive`]. Nothing here runs anything: `chanlab-scenarios` runs
-//! these workloads, and the results schema (`chanlab-report`) records them,
-//! so reading a results file builds no channel library and no runtime.
+//! [`Primitive`], or an [`Operation`] path whose instructions are counted.
+//! Nothing here runs anything: `chanlab-scenarios` runs these workloads,
+//! and the results schema (`chanlab-report`) records them, so reading a
+//! results file builds no channel library and no runtime.
 //!
 //! Each workload checks its own parameters ([`Params::validate`],
 //! [`LoadSpec::check_params`]) and says what is wrong as a [`ParamError`]:
@@ -10,6 +11,7 @@
 
 mod error;
 mod load;
+mod operation;
 mod params;
 mod pattern;
 mod primitive;
@@ -19,6 +21,7 @@ mod runtime;
 pub use chanlab_contract::Capacity;
 pub use error::ParamError;
 pub use load::{IDLE_GAP, LoadSpec, MESSAGE_SIZES, MOST_IDLE_ITEMS, Measure, TIMED_MESSAGE_BYTES};
+pub use operation::{COUNTED_CAPACITIES, FULL_CAPACITY, Operation};
 pub use params::{
     MAX_CAPACITY, MAX_ITEMS, MAX_PAYLOAD, MAX_THREADS, MAX_WORK, Params, capacity_within,
     count_within, rate_error, share,

@@ -149,6 +149,12 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
     }
 
     body += &format!(
+        "<section id=\"instructions\"><h2>Instructions per operation</h2>\n<p class=\"note\">{}</p>\n",
+        escape(super::INSTRUCTIONS_NOTE)
+    );
+    body += &per_machine(report, tables::instructions, super::NO_INSTRUCTIONS);
+    body += "</section>\n";
+    body += &format!(
         "<section id=\"waiting\"><h2>CPU while waiting</h2>\n<p class=\"note\">{}</p>\n",
         escape(super::WAITING_NOTE)
     );

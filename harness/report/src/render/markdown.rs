@@ -79,6 +79,11 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
         text += &table.markdown();
         text += "\n";
     }
+    text += &format!(
+        "## Instructions per operation\n\n{}\n\n",
+        super::INSTRUCTIONS_NOTE
+    );
+    text += &per_machine(report, tables::instructions, super::NO_INSTRUCTIONS);
     text += &format!("## CPU while waiting\n\n{}\n\n", super::WAITING_NOTE);
     text += &per_machine(report, tables::waiting, super::NO_WAITING);
     text += "## Failures\n\n";

@@ -49,6 +49,12 @@ pub const WAITING_NOTE: &str = "Idle loads: each producer sleeps 1 ms before eac
 /// What the waiting section says when no idle load ran.
 pub const NO_WAITING: &str = "No idle load was measured.";
 
+/// What the instruction counts are.
+pub const INSTRUCTIONS_NOTE: &str = "Instructions per operation, counted by valgrind (callgrind) in one thread with nothing else on the channel: a send then a receive of that value at each capacity (on an async flavor, each a future polled once with a no-op waker), `try_send` on a full channel, `try_recv` on an empty one, each repeated 2,000 times after a warm-up pass over the same path. A count is the same on every run of one binary whatever else the machine does, so it is the figure to gate on where time is too noisy to; it is no figure of contention or of waiting, which only the timed loads show. A dash: the flavor cannot do it alone (an unbounded channel is never full).";
+
+/// Said where nothing was counted.
+pub const NO_INSTRUCTIONS: &str = "No instructions were counted (valgrind is not installed, or the run was told to skip them); the results file says which.";
+
 /// What the Go reference table shows.
 pub const GO_NOTE: &str = "go-chan runs the same workloads on Go's own channels and goroutines (impls/go), with the same sizing, warm-up, oracles and histogram precision. Each workload the Go reference ran, every implementation on it: median items per second, that as a multiple of Go's, p99 latency where timed, and CPU time per item (all threads).";
 

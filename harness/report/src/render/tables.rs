@@ -7,7 +7,9 @@ use crate::fidelity::{Agreement, Fidelity};
 use crate::format::{duration, rate};
 use crate::metric::{Metric, percentile};
 use crate::recommend::Recommendations;
-use crate::schema::{CellResult, GO_REFERENCE, Results, Spread, Status, Verdict, Workload};
+use crate::schema::{
+    CellResult, Class, GO_REFERENCE, Instructions, Results, Spread, Status, Verdict, Workload,
+};
 use crate::table::Table;
 use chanlab_workload::Measure;
 
@@ -251,6 +253,50 @@ pub fn cells(results: &Results) -> Table {
                 row.extend(std::iter::repeat_n(String::new(), 8));
             }
         }
+        table.rows.push(row);
+    }
+    table
+}
+
+/// Instructions per operation counted under valgrind: one row per
+/// implementation, blocking flavors first, one column per operation path;
+/// no rows when nothing was counted.
+pub fn instructions(results: &Results) -> Table {
+    let counts = results
+        .instructions
+        .as_ref()
+        .map_or(&[][..], Instructions::counts);
+    let mut paths: Vec<String> = Vec::new();
+    let mut rows: BTreeMap<(bool, &str), BTreeMap<String, String>> = BTreeMap::new();
+    for count in counts {
+        let path = count.operation.label();
+        if !paths.contains(&path) {
+            paths.push(path.clone());
+        }
+        let asynchronous = results
+            .cells
+            .iter()
+            .find(|cell| cell.cell.implementation == count.implementation)
+            .is_some_and(|cell| cell.class() != Class::Blocking);
+        let value = match (count.per_operation, &count.refused) {
+            (Some(per_operation), _) => format!("{per_operation:.0}"),
+            (None, Some(_)) => "-".to_owned(),
+            (None, None) => String::new(),
+        };
+        rows.entry((asynchronous, &count.implementation))
+            .or_default()
+            .insert(path, value);
+    }
+    let mut header = vec!["implementation"];
+    header.extend(paths.iter().map(String::as_str));
+    let mut table = Table::new(&header);
+    for ((_, implementation), values) in rows {
+        let mut row = vec![implementation.to_owned()];
+        row.extend(
+            paths
+                .iter()
+                .map(|path| values.get(path).cloned().unwrap_or_default()),
+        );
         table.rows.push(row);
     }
     table

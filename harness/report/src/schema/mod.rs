@@ -10,6 +10,7 @@
 //! conformance verdict, `io.rs` reading and the atomic writer, and
 //! `tests.rs` results built by hand for the crate's tests.
 
+mod instructions;
 mod io;
 mod latency;
 mod placement;
@@ -23,6 +24,7 @@ use chanlab_workload::{LoadSpec, Measure};
 use chanlab_workload::{Params, Pattern, Runtime};
 use serde::{Deserialize, Serialize};
 
+pub use instructions::{InstructionCount, Instructions};
 pub use io::{Writer, write_atomically};
 pub use latency::{Latency, PERCENTILES, decode};
 pub use placement::{DISTURBANCE_RULE, Disturbance, Placement, PlacementPolicy, ThreadDisturbance};
@@ -55,6 +57,11 @@ pub struct Results {
     /// Each implementation's conformance verdict, by name.
     #[serde(default)]
     pub verdicts: BTreeMap<String, Verdict>,
+    /// Instructions per operation of each flavor's single-thread paths,
+    /// counted under valgrind, or why none were; `None` in files written
+    /// before they were counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<Instructions>,
     /// Every cell, in plan order.
     pub cells: Vec<CellResult>,
 }

@@ -35,6 +35,7 @@ pub(crate) fn results_with(cells: Vec<CellResult>) -> Results {
         started_at: "2026-11-23T00:00:00Z".into(),
         finished_at: Some("2026-11-23T00:01:00Z".into()),
         verdicts: BTreeMap::new(),
+        instructions: None,
         cells,
     }
 }

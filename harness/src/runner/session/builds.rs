@@ -68,7 +68,10 @@ impl Session<'_> {
             items,
             placement,
             ..
-        } = job;
+        } = job
+        else {
+            anyhow::bail!("only measure jobs run on two builds");
+        };
         let (exe, cell, planted_slowdown) = match cell.implementation.strip_suffix(BASELINE_SUFFIX)
         {
             Some(name) => (

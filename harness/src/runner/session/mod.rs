@@ -24,7 +24,8 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, bail};
 use chanlab_registry::{Implementation, Registry};
 use chanlab_report::schema::{
-    self, Cell, CellResult, PlacementPolicy, Results, RunSettings, Status, Workload, Writer,
+    self, Cell, CellResult, Instructions, PlacementPolicy, Results, RunSettings, Status, Workload,
+    Writer,
 };
 use chanlab_scenarios::load::Measure;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -41,7 +42,7 @@ use super::plan::Plan;
 use super::protocol::{Job, Reply};
 use super::sizing;
 use super::worker::{self, Answer, Worker};
-use super::{go, provenance, verdicts};
+use super::{go, instructions, provenance, verdicts};
 
 /// What a run measures and how, once the command line is read.
 pub struct Request {
@@ -53,6 +54,8 @@ pub struct Request {
     pub background_load: usize,
     /// Where measured threads run.
     pub placement: PlacementPolicy,
+    /// Whether to count instructions per operation under valgrind.
+    pub count_instructions: bool,
     /// The shortest time limit any job gets.
     pub min_limit: Duration,
     /// Whether to run the conformance suites an implementation has no
@@ -127,7 +130,10 @@ pub fn run(registry: &Registry, mut request: Request) -> anyhow::Result<Measured
         let mut runner = Session::new(registry, &request, exe, writer);
         match request.resume.take() {
             Some(previous) => runner.restore(previous),
-            None => runner.record_verdicts(request.check_conformance)?,
+            None => {
+                runner.record_verdicts(request.check_conformance)?;
+                runner.record_instructions(request.count_instructions, &request.out)?;
+            }
         }
         runner.run(&request.plan, request.time_limit)?;
         // Said again at the end, where a long run's reader looks.
@@ -307,6 +313,7 @@ impl<'a> Session<'a> {
                 started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
                 finished_at: None,
                 verdicts: BTreeMap::new(),
+                instructions: None,
                 cells,
             },
             exe,
@@ -341,6 +348,42 @@ impl<'a> Session<'a> {
             .collect::<Result<Vec<&Implementation>, _>>()?;
         self.results.verdicts =
             verdicts::verdicts(&implementations, self.registry, &self.exe, check_missing)?;
+        Ok(self.writer.write(&self.results)?)
+    }
+
+    /// Counts instructions per operation of every flavor in the plan,
+    /// on each build, or records why none were counted.
+    fn record_instructions(
+        &mut self,
+        count: bool,
+        scratch: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        self.progress
+            .set_message("counting instructions per operation under valgrind");
+        let mut names: Vec<String> = self
+            .results
+            .cells
+            .iter()
+            .map(|cell| cell.cell.implementation.clone())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        self.results.instructions = Some(if count {
+            let started = Instant::now();
+            let baseline = self.builds.as_ref().map(|builds| builds.baseline.as_path());
+            let counted = instructions::count(self.registry, &names, &self.exe, baseline, scratch)?;
+            self.progress.suspend(|| {
+                eprintln!(
+                    "counted instructions per operation in {:.1?}",
+                    started.elapsed()
+                )
+            });
+            counted
+        } else {
+            Instructions::NotCounted {
+                reason: "not asked for (--skip-instructions)".to_owned(),
+            }
+        });
         Ok(self.writer.write(&self.results)?)
     }
 
@@ -524,7 +567,7 @@ impl<'a> Session<'a> {
             Reply::Failed { reason } => Status::Failed {
                 reason: format!("{during}: {reason}"),
             },
-            Reply::Measured(_) => Status::Crashed {
+            Reply::Measured(_) | Reply::Counted { .. } => Status::Crashed {
                 exit: format!("answered {during} with the wrong kind of reply"),
                 stderr_tail: String::new(),
             },
@@ -570,7 +613,7 @@ impl<'a> Session<'a> {
         if let Some(builds) = &self.builds {
             return self.ask_builds(builds, job, limit);
         }
-        let worker = match (&self.go, job.cell().implementation == go::NAME) {
+        let worker = match (&self.go, job.implementation() == go::NAME) {
             (_, false) => Worker::Chanlab(&self.exe),
             (Some(Ok(go)), true) => Worker::Go(go),
             (Some(Err(reason)), true) => {
