@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::instructions::{self, InstructionGate};
 use crate::metric::{Metric, scheduled_rate};
-use crate::schema::{CellResult, Results, Status};
+use crate::schema::{CellResult, Repetition, Results, Status};
 use crate::stats::{self, Interval};
 use crate::table::Table;
 use crate::topology;
@@ -384,19 +384,34 @@ pub(crate) fn status_reason(status: &Status) -> String {
     }
 }
 
-/// `metric` of `b` over `a`, repetition by repetition: the i-th of each
-/// ran in the same round. Paired by round first, then read, so a
-/// repetition without the metric cannot shift the pairs; pairs whose `a`
-/// is not positive are left out, and so are pairs the host ran with its
-/// cores placed otherwise ([`topology::same_placement`]).
+/// `metric` of `b` over `a`, repetition by repetition: those of one round
+/// when both record rounds, else the i-th of each (the runner interleaves
+/// by round). Paired first, then read, so a repetition without the metric
+/// cannot shift the pairs; pairs whose `a` is not positive are left out,
+/// and so are pairs the host ran with its cores placed otherwise
+/// ([`topology::same_placement`]).
 pub(crate) fn paired_ratios(a: &CellResult, b: &CellResult, metric: Metric) -> Vec<f64> {
-    a.repetitions
-        .iter()
-        .zip(&b.repetitions)
+    let pairs: Vec<(&Repetition, &Repetition)> = match (by_round(a), by_round(b)) {
+        (Some(x), Some(y)) => x
+            .iter()
+            .filter_map(|(round, rep)| Some((*rep, *y.get(round)?)))
+            .collect(),
+        _ => a.repetitions.iter().zip(&b.repetitions).collect(),
+    };
+    pairs
+        .into_iter()
         .filter(|(x, y)| topology::same_placement(x, y))
         .filter_map(|(x, y)| Some((metric.value(a, x)?, metric.value(b, y)?)))
         .filter(|(x, _)| *x > 0.0)
         .map(|(x, y)| y / x)
+        .collect()
+}
+
+/// A cell's repetitions by the round they ran in, when every one says.
+fn by_round(cell: &CellResult) -> Option<BTreeMap<usize, &Repetition>> {
+    cell.repetitions
+        .iter()
+        .map(|rep| Some((rep.round?, rep)))
         .collect()
 }
 

@@ -10,12 +10,22 @@
 //! ranked by how well it holds that configuration, or not at all; so is a
 //! load each implementation runs at its own offered rate, or an idle one.
 //!
-//! A lead is **clear** when the leader beats every other ranked
-//! implementation: each in a one-sided Mann-Whitney U test, the row's
-//! p-value the largest of them (an intersection-union test, which needs no
-//! correction within the row), and that p-value, with Holm's correction
-//! over every row in the results, below 5%. With few repetitions no lead
-//! can be clear, and the page says how many repetitions it would take.
+//! Repetitions are compared in pairs: the runner measures every cell once
+//! a round, so two implementations' repetitions of one round ran moments
+//! apart, and their ratio cancels the machine's drift (pairs the host ran
+//! with its cores placed otherwise are left out). Each row reads one of
+//! three [`Decision`]s:
+//! - **clear**: the leader beats every other ranked implementation, each
+//!   in a one-sided Wilcoxon signed-rank test on the paired log-ratios, the
+//!   row's p-value the largest of them (an intersection-union test, which
+//!   needs no correction within the row), and that p-value, with Benjamini
+//!   and Hochberg's adjustment over every row in the results, below 5%: of
+//!   the leads a page calls clear, at most 5% are expected to be wrong;
+//! - **tied within X%**: the leader/runner-up ratio's interval, at
+//!   `1 - 5% / rows` (Bonferroni over every row), lies within X% of 1 either
+//!   way, X at most 5;
+//! - **can't tell**: neither yet, with about the repetitions per cell that
+//!   would decide it, from the interval's width now.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +34,8 @@ use chanlab_workload::Pattern;
 
 use crate::metric::Metric;
 use crate::schema::{CellResult, Class, Offered, Results, Status, Verdict, Workload};
-use crate::stats;
+use crate::compare::paired_ratios;
+use crate::stats::{self, Interval};
 
 /// The family-wise error rate a clear lead is held to.
 pub const ALPHA: f64 = 0.05;
@@ -85,6 +96,44 @@ pub fn ranking(workload: &Workload) -> Ranking {
     }
 }
 
+/// The widest tie a row may call one: 5%.
+pub const TIE: f64 = 0.05;
+
+/// Repetitions per cell past which "can't tell" says only "more than".
+const MOST_NEEDED: usize = 10_000;
+
+/// What a row's repetitions decide.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decision {
+    /// The leader beats every other ranked implementation.
+    Clear,
+    /// The leader and the runner-up are within this fraction of each
+    /// other, at the corrected confidence.
+    Tied {
+        /// The fraction, at most [`TIE`].
+        within: f64,
+    },
+    /// Neither yet.
+    CantTell {
+        /// About the repetitions per cell that would decide it; `None` for
+        /// more than ten thousand.
+        needs: Option<usize>,
+    },
+}
+
+/// The leader's lead over the runner-up, as a ratio oriented so that above
+/// 1 is the leader's better: `median(leader/runner-up)` of throughputs, or
+/// of runner-up/leader p99s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Margin {
+    /// The Hodges-Lehmann estimate over the paired log-ratios.
+    pub estimate: f64,
+    /// Its 95% interval; `None` with too few pairs.
+    pub interval: Option<Interval>,
+    /// The pairs it is drawn from.
+    pub pairs: usize,
+}
+
 /// The leader on one metric of one workload in one class.
 #[derive(Debug, Clone)]
 pub struct Lead {
@@ -92,14 +141,17 @@ pub struct Lead {
     pub leader: String,
     /// Its median.
     pub median: f64,
-    /// Whether it beats every other ranked implementation, corrected for
-    /// every row in the results.
-    pub clear: bool,
+    /// The 95% interval of that median.
+    pub median_interval: Option<Interval>,
+    /// What the repetitions decide.
+    pub decision: Decision,
     /// When the lead is not clear: the implementations it does not clearly
     /// beat, best median first.
     pub contenders: Vec<String>,
     /// The next best implementation and its median.
     pub runner_up: Option<(String, f64)>,
+    /// The leader's margin over the runner-up.
+    pub margin: Option<Margin>,
     /// What chanlab's conformance gate found for the leader, when it is
     /// not a clean pass: said in the same row, so a failing implementation
     /// is never recommended without it.
@@ -107,31 +159,52 @@ pub struct Lead {
 }
 
 impl Lead {
-    /// The verdict in a few words: `crossbeam 12.6M/s (clear; next kanal
-    /// 6.9M/s)` or `no clear winner: crossbeam 12.6M/s ~ kanal`, with the
-    /// leader's conformance warning after it.
+    /// Whether the lead is clear.
+    pub fn is_clear(&self) -> bool {
+        self.decision == Decision::Clear
+    }
+
+    /// The verdict in a few words: `crossbeam 12.6M/s (clear: 1.84x
+    /// [1.71, 1.97] over kanal)`, `tied within 3%: crossbeam 12.6M/s ~
+    /// kanal`, or `can't tell: crossbeam 12.6M/s ~ kanal (1.02x [0.91,
+    /// 1.13]); needs about 40 repetitions`, with the leader's conformance
+    /// warning after it.
     pub fn describe(&self, metric: Metric) -> String {
-        let verdict = if self.clear {
-            let next = self
-                .runner_up
-                .as_ref()
-                .map(|(name, value)| format!("; next {name} {}", metric.format(*value)))
-                .unwrap_or_default();
-            format!(
-                "{} {} (clear{next})",
-                self.leader,
-                metric.format(self.median)
-            )
-        } else {
+        let margin = self.margin.map_or_else(String::new, |margin| {
+            let interval = margin
+                .interval
+                .map_or_else(String::new, |i| format!(" [{:.2}, {:.2}]", i.low, i.high));
+            format!("{:.2}x{interval}", margin.estimate)
+        });
+        let leader = format!("{} {}", self.leader, metric.format(self.median));
+        let named = || {
             let mut named = self.contenders[..self.contenders.len().min(MAX_NAMED)].join(", ");
             if self.contenders.len() > MAX_NAMED {
                 named += &format!(" and {} more", self.contenders.len() - MAX_NAMED);
             }
-            format!(
-                "no clear winner: {} {} ~ {named}",
-                self.leader,
-                metric.format(self.median),
-            )
+            named
+        };
+        let verdict = match self.decision {
+            Decision::Clear => {
+                let next = self
+                    .runner_up
+                    .as_ref()
+                    .map(|(name, _)| format!(": {margin} over {name}"))
+                    .unwrap_or_default();
+                format!("{leader} (clear{next})")
+            }
+            Decision::Tied { within } => format!(
+                "tied within {:.0}%: {leader} ~ {}",
+                (within * 100.0).ceil().max(1.0),
+                named()
+            ),
+            Decision::CantTell { needs } => {
+                let needs = needs.map_or_else(
+                    || format!("more than {MOST_NEEDED} repetitions"),
+                    |n| format!("about {n} repetitions"),
+                );
+                format!("can't tell: {leader} ~ {} ({margin}); needs {needs}", named())
+            }
         };
         match &self.warning {
             Some(warning) => format!("{verdict}. Warning: {} {warning}", self.leader),
@@ -178,8 +251,8 @@ pub struct Recommendations {
     /// Rows (a workload, a class and a metric) corrected for together.
     pub comparisons: usize,
     /// The fewest repetitions per cell with which a leader that beats an
-    /// implementation in every repetition can be clear over this many
-    /// comparisons, when the results have fewer.
+    /// implementation in every round can be clear at all, when the results
+    /// have fewer.
     pub repetitions_needed: Option<usize>,
 }
 
@@ -246,8 +319,9 @@ pub fn recommend(results: &Results) -> Recommendations {
         .iter()
         .flat_map(|(_, main, p99, _)| main.iter().chain(p99).map(Ranked::p))
         .collect();
-    let adjusted = stats::holm(&p_values);
+    let adjusted = stats::benjamini_hochberg(&p_values);
     let comparisons = p_values.len();
+    let tie_confidence = 1.0 - ALPHA / comparisons.max(1) as f64;
     let mut next = adjusted.into_iter();
     let fewest_repetitions = ranked
         .iter()
@@ -258,7 +332,9 @@ pub fn recommend(results: &Results) -> Recommendations {
         .iter_mut()
         .map(|(group, main, p99, ranking)| {
             let mut lead = |ranked: &mut Option<Ranked>| {
-                ranked.take().map(|r| r.lead(&mut next, &results.verdicts))
+                ranked
+                    .take()
+                    .map(|r| r.lead(&mut next, tie_confidence, &results.verdicts))
             };
             let main_lead = main.as_ref().map(|r| r.metric).zip(lead(main));
             let p99_lead = lead(p99);
@@ -295,20 +371,20 @@ pub fn recommend(results: &Results) -> Recommendations {
     Recommendations {
         rows,
         comparisons,
-        repetitions_needed: (comparisons > 0
-            && one_sided_smallest_p(fewest_repetitions) * comparisons as f64 >= ALPHA)
+        repetitions_needed: (comparisons > 0 && one_sided_smallest_p(fewest_repetitions) >= ALPHA)
             .then(|| {
-                (2..)
-                    .find(|&n| one_sided_smallest_p(n) * (comparisons as f64) < ALPHA)
+                (1..)
+                    .find(|&n| one_sided_smallest_p(n) < ALPHA)
                     .unwrap_or(usize::MAX)
             }),
     }
 }
 
-/// The smallest one-sided p-value of the Mann-Whitney U test with `n`
-/// values on each side: one side entirely beyond the other.
+/// The smallest one-sided p-value of the signed-rank test on `n` pairs:
+/// every pair one way, `1 / 2^n`. Benjamini and Hochberg's adjustment
+/// passes it at best (every row a discovery) when it is below α.
 fn one_sided_smallest_p(n: usize) -> f64 {
-    stats::smallest_p(n, n) / 2.0
+    0.5f64.powi(i32::try_from(n).unwrap_or(i32::MAX))
 }
 
 /// One metric's ranking of a group, before correction.
@@ -316,6 +392,9 @@ struct Ranked {
     metric: Metric,
     /// (implementation, median, samples), best first.
     order: Vec<(String, f64, Vec<f64>)>,
+    /// Paired log-ratios of the leader against each other, in order,
+    /// oriented so that above 0 is the leader's better.
+    logs: Vec<Vec<f64>>,
     /// One-sided p-values of the leader against each other, in order.
     p_values: Vec<f64>,
 }
@@ -332,40 +411,53 @@ impl Ranked {
 /// measured it.
 fn rank(cells: &[&CellResult], metric: Metric) -> Option<Ranked> {
     let sign = if metric.higher_is_better() { 1.0 } else { -1.0 };
-    let mut order: Vec<(String, f64, Vec<f64>)> = cells
+    let mut order: Vec<(&CellResult, f64, Vec<f64>)> = cells
         .iter()
         .filter_map(|cell| {
             let samples = metric.samples(cell);
             let median = stats::median(&samples)?;
-            Some((cell.cell.implementation_label(), median, samples))
+            Some((*cell, median, samples))
         })
         .collect();
     if order.len() < 2 {
         return None;
     }
     order.sort_by(|a, b| (b.1 * sign).total_cmp(&(a.1 * sign)));
-    let leader = &order[0].2;
-    let p_values = order[1..]
+    let leader = order[0].0;
+    let logs: Vec<Vec<f64>> = order[1..]
         .iter()
-        .map(|(_, _, other)| (stats::mann_whitney(leader, other) / 2.0).min(1.0))
+        .map(|(other, ..)| {
+            paired_ratios(other, leader, metric)
+                .into_iter()
+                .filter(|ratio| *ratio > 0.0)
+                .map(|ratio| sign * ratio.ln())
+                .collect()
+        })
         .collect();
+    let p_values = logs.iter().map(|logs| stats::signed_rank_p(logs)).collect();
     Some(Ranked {
         metric,
-        order,
+        order: order
+            .into_iter()
+            .map(|(cell, median, samples)| (cell.cell.implementation_label(), median, samples))
+            .collect(),
+        logs,
         p_values,
     })
 }
 
 impl Ranked {
-    /// The lead, taking this row's adjusted p-value from `adjusted`. The
-    /// contenders are the implementations whose own comparison, scaled as
-    /// the row's was, does not pass.
+    /// The lead, taking this row's adjusted p-value from `adjusted` and
+    /// judging a tie at `tie_confidence`. The contenders are the
+    /// implementations whose own comparison, scaled as the row's was, does
+    /// not pass.
     fn lead(
         self,
         adjusted: &mut impl Iterator<Item = f64>,
+        tie_confidence: f64,
         verdicts: &BTreeMap<String, Verdict>,
     ) -> Lead {
-        let (leader, median, _) = self.order[0].clone();
+        let (leader, median, samples) = self.order[0].clone();
         let row = self.p();
         let row_adjusted = adjusted.next().unwrap_or(1.0);
         let scale = if row > 0.0 { row_adjusted / row } else { 1.0 };
@@ -379,6 +471,22 @@ impl Ranked {
                 .map(|((name, ..), _)| name.clone())
                 .collect()
         };
+        let runner_up = &self.logs[0];
+        let margin = stats::signed_rank_interval(runner_up, 0.95).map(|(estimate, interval)| {
+            Margin {
+                estimate: estimate.exp(),
+                interval: interval.map(|i| Interval {
+                    low: i.low.exp(),
+                    high: i.high.exp(),
+                }),
+                pairs: runner_up.len(),
+            }
+        });
+        let decision = if contenders.is_empty() {
+            Decision::Clear
+        } else {
+            decide(runner_up, tie_confidence)
+        };
         let implementation = leader.split('@').next().unwrap_or(&leader);
         let warning = match verdicts.get(implementation) {
             Some(Verdict::Pass { .. } | Verdict::NoSuite { .. }) => None,
@@ -386,13 +494,50 @@ impl Ranked {
             Some(Verdict::Unknown { .. }) | None => Some("not checked".to_owned()),
         };
         Lead {
-            clear: contenders.is_empty(),
+            decision,
             contenders,
             runner_up: Some((self.order[1].0.clone(), self.order[1].1)),
+            margin,
+            median_interval: stats::median_interval(&samples, 0.95),
             leader,
             median,
             warning,
         }
+    }
+}
+
+/// A row whose lead is not clear: tied, when the interval of the paired
+/// log-ratios `logs` at `confidence` lies within [`TIE`] of 1 either way,
+/// or can't tell, with about the pairs that would narrow it enough to
+/// decide one way or the other.
+fn decide(logs: &[f64], confidence: f64) -> Decision {
+    let needed_for_any = stats::pairs_for_signed_rank_interval(confidence);
+    let Some((estimate, interval)) = stats::signed_rank_interval(logs, confidence) else {
+        return Decision::CantTell {
+            needs: Some(needed_for_any),
+        };
+    };
+    let Some(interval) = interval else {
+        return Decision::CantTell {
+            needs: Some(needed_for_any.max(logs.len() + 1)),
+        };
+    };
+    let within = (interval.low.exp() - 1.0)
+        .abs()
+        .max((interval.high.exp() - 1.0).abs());
+    if within <= TIE {
+        return Decision::Tied { within };
+    }
+    // The half-width shrinks as one over the square root of the pairs; it
+    // must fall below the estimate's distance from 1 (to be clear) or from
+    // the tie's edge (to be tied), whichever is nearer.
+    let half = (interval.high - interval.low) / 2.0;
+    let distance = estimate.abs();
+    let target = distance.max((1.0 + TIE).ln() - distance);
+    let needs = ((logs.len() as f64) * (half / target).powi(2)).ceil();
+    Decision::CantTell {
+        needs: (needs <= MOST_NEEDED as f64)
+            .then(|| (needs as usize).max(logs.len() + 1).max(needed_for_any)),
     }
 }
 
@@ -426,22 +571,22 @@ mod tests {
         let (metric, throughput) = recommendations.rows[0].main.as_ref().unwrap();
         assert_eq!(*metric, Metric::Throughput);
         assert_eq!(throughput.leader, "crossbeam");
-        assert!(throughput.clear);
+        assert!(throughput.is_clear());
         assert_eq!(throughput.warning, None);
         assert_eq!(recommendations.repetitions_needed, None);
     }
 
     #[test]
-    fn three_repetitions_cannot_make_a_clear_lead_and_the_page_says_how_many_would() {
+    fn four_repetitions_cannot_make_a_clear_lead_and_the_page_says_how_many_would() {
         let results = results_with(vec![
-            cell_with("crossbeam", &[100.0, 110.0, 105.0]),
-            cell_with("flume", &[50.0, 60.0, 55.0]),
+            cell_with("crossbeam", &[100.0, 110.0, 105.0, 108.0]),
+            cell_with("flume", &[50.0, 60.0, 55.0, 52.0]),
         ]);
         let recommendations = recommend(&results);
         let (_, throughput) = recommendations.rows[0].main.as_ref().unwrap();
-        assert!(!throughput.clear);
-        // Two comparisons (throughput and p99): 1/C(2n, n) * 2 < 5%.
-        assert_eq!(recommendations.repetitions_needed, Some(4));
+        assert!(!throughput.is_clear());
+        // Every pair one way at best: 1 / 2^n < 5% from n = 5.
+        assert_eq!(recommendations.repetitions_needed, Some(5));
     }
 
     #[test]
@@ -456,13 +601,44 @@ mod tests {
         ]);
         let (_, throughput) = recommend(&results).rows[0].main.clone().unwrap();
         assert_eq!(throughput.leader, "crossbeam");
-        assert!(!throughput.clear);
+        assert!(!throughput.is_clear());
         assert_eq!(throughput.contenders, vec!["kanal".to_owned()]);
+        let text = throughput.describe(Metric::Throughput);
+        assert!(text.starts_with("can't tell"), "{text}");
+        assert!(text.contains("needs about"), "{text}");
+    }
+
+    #[test]
+    fn paired_rounds_within_a_percent_are_a_tie() {
+        // 30 rounds that drift together: each pair within 1% of the other.
+        let drift: Vec<f64> = (0..30).map(|i| 100.0 + (i % 7) as f64 * 10.0).collect();
+        let close: Vec<f64> = drift
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * (1.0 + ((i % 5) as f64 - 2.0) / 400.0))
+            .collect();
+        let results = results_with(vec![
+            cell_with("crossbeam", &drift),
+            cell_with("kanal", &close),
+        ]);
+        let (_, lead) = recommend(&results).rows[0].main.clone().unwrap();
         assert!(
-            throughput
-                .describe(Metric::Throughput)
-                .starts_with("no clear winner")
+            matches!(lead.decision, Decision::Tied { within } if within <= 0.01),
+            "{lead:?}"
         );
+        assert!(lead.describe(Metric::Throughput).starts_with("tied within 1%"));
+    }
+
+    #[test]
+    fn a_planted_tenth_apart_is_clear_in_seven_paired_rounds_despite_drift() {
+        // The machine's speed doubles halfway: unpaired, the samples overlap.
+        let fast: Vec<f64> = [10.0, 10.5, 9.8, 20.0, 21.0, 19.5, 20.5].to_vec();
+        let slow: Vec<f64> = fast.iter().map(|v| v / 1.1).collect();
+        let results = results_with(vec![cell_with("crossbeam", &fast), cell_with("planted", &slow)]);
+        let (_, lead) = recommend(&results).rows[0].main.clone().unwrap();
+        assert!(lead.is_clear(), "{lead:?}");
+        let margin = lead.margin.expect("a margin");
+        assert!((margin.estimate - 1.1).abs() < 1e-9, "{margin:?}");
     }
 
     #[test]

@@ -263,6 +263,58 @@ pub fn smallest_p(n: usize, m: usize) -> f64 {
     (2.0 / arrangements).min(1.0)
 }
 
+/// The one-sided p-value of the Wilcoxon signed-rank test that `values`
+/// are centred above zero: the chance, were they symmetric about zero,
+/// of a sum of the ranks of the positive ones (ranked by size, zeros left
+/// out) at least as large as observed. Exact, from the same distribution
+/// as [`signed_rank_interval`]; 1 for no values.
+pub fn signed_rank_p(values: &[f64]) -> f64 {
+    let mut nonzero: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite() && *v != 0.0)
+        .collect();
+    let n = nonzero.len();
+    if n == 0 || n > 2000 {
+        return 1.0;
+    }
+    nonzero.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
+    let observed: usize = nonzero
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v > 0.0)
+        .map(|(rank, _)| rank + 1)
+        .sum();
+    let most = n * (n + 1) / 2;
+    let mut p = vec![0.0f64; most + 1];
+    p[0] = 1.0;
+    for rank in 1..=n {
+        for sum in (0..=rank * (rank + 1) / 2).rev() {
+            let with = if sum >= rank { p[sum - rank] } else { 0.0 };
+            p[sum] = (p[sum] + with) / 2.0;
+        }
+    }
+    p[observed..].iter().sum::<f64>().min(1.0)
+}
+
+/// Benjamini and Hochberg's step-up adjustment of `p_values`: calling
+/// every adjusted p below α a discovery keeps the expected share of false
+/// ones among the discoveries below α (for independent or positively
+/// dependent tests).
+pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..p_values.len()).collect();
+    order.sort_by(|&x, &y| p_values[y].total_cmp(&p_values[x]));
+    let count = p_values.len() as f64;
+    let mut adjusted = vec![1.0; p_values.len()];
+    let mut running = 1.0_f64;
+    for (step, &index) in order.iter().enumerate() {
+        let rank = count - step as f64;
+        running = running.min((p_values[index] * count / rank).min(1.0));
+        adjusted[index] = running;
+    }
+    adjusted
+}
+
 /// Holm's step-down adjustment of `p_values` for testing them all at once:
 /// rejecting every adjusted p below α keeps the chance of any false alarm
 /// among them below α.
@@ -330,6 +382,29 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signed_rank_p_values_match_the_exact_table() {
+        // Every one of 7 values above zero: 1 / 2^7.
+        let all_up = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
+        assert!((signed_rank_p(&all_up) - 1.0 / 128.0).abs() < 1e-12);
+        // All below zero: every arrangement is at least as large.
+        assert!((signed_rank_p(&all_up.map(|v| -v)) - 1.0).abs() < 1e-12);
+        // n = 4, the smallest negative: T+ = 2+3+4 = 9 of 10; P(T+ >= 9) = 2/16.
+        assert!((signed_rank_p(&[-0.1, 0.2, 0.3, 0.4]) - 2.0 / 16.0).abs() < 1e-12);
+        assert_eq!(signed_rank_p(&[]), 1.0);
+    }
+
+    #[test]
+    fn benjamini_hochberg_steps_up() {
+        let adjusted = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.5]);
+        // Sorted 0.01, 0.03, 0.04, 0.5 over 4: 0.04, 0.06, 0.0533, 0.5,
+        // then running minima from the top: 0.04, 0.0533, 0.0533, 0.5.
+        let expected = [0.04, 0.16 / 3.0, 0.16 / 3.0, 0.5];
+        for (got, want) in adjusted.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-12, "{adjusted:?}");
+        }
+    }
 
     #[test]
     fn two_groups_apart_are_bimodal_and_one_spread_group_is_not() {

@@ -157,6 +157,7 @@ impl Run {
             latency: self.latency.as_ref().map(Latency::of).transpose()?,
             allocations_per_item,
             warm_up: Some(warm_up),
+            round: None,
             placement: self.placement,
             disturbance: self.disturbance,
         })

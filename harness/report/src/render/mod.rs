@@ -28,7 +28,7 @@ use crate::topology::Topology;
 use charts::{Bar, Bars};
 
 /// How the recommendation table decides, in words for the reader.
-pub const RECOMMENDATION_RULE: &str = "For each workload, and within each class a user chooses from (blocking calls on threads, async tasks, sync/async bridges), the implementation with the best median over the repetitions, on throughput (a rate limiter: on how close it holds its configured rate; a supervisor is not ranked) and on p99 latency. A lead is clear when the leader beats each other ranked implementation in a one-sided Mann-Whitney U test, with Holm's correction over every comparison on the page at 5%; otherwise the implementations it does not clearly beat are named. The Go reference, chanlab's own channels and primitives are reference lines beside the ranking, never in it. An implementation whose conformance verdict is not a clean pass carries a warning in its row.";
+pub const RECOMMENDATION_RULE: &str = "For each workload, and within each class a user chooses from (blocking calls on threads, async tasks, sync/async bridges), the implementation with the best median over the repetitions, on throughput (a rate limiter: on how close it holds its configured rate; a supervisor is not ranked) and on p99 latency. Repetitions are compared in pairs, those of one round (measured moments apart, so the machine's drift cancels in their ratio; pairs the host ran with its cores placed otherwise are left out). A row reads clear when the leader beats each other ranked implementation in a one-sided Wilcoxon signed-rank test on the paired log-ratios, with Benjamini and Hochberg's adjustment over every row on the page at 5% (of the leads called clear, at most 5% are expected to be wrong); tied within X% (X at most 5) when the leader/runner-up ratio's interval, at 95% corrected over every row (Bonferroni), lies within X% of 1; can't tell otherwise, with about the repetitions per cell that would decide it. Each figure is a median over repetitions; the margin is the leader/runner-up ratio with its 95% interval. The Go reference, chanlab's own channels and primitives are reference lines beside the ranking, never in it. An implementation whose conformance verdict is not a clean pass carries a warning in its row.";
 
 /// What the verdict table shows.
 pub const VERDICT_NOTE: &str = "Each implementation's verdict from chanlab's conformance suites (blocking, async and mixed, as they apply), cached per library version and chanlab build: pass, the rules it fails with what the check saw (declared: a deviation the implementation documents), or why there is none. A figure elsewhere in this report is only worth as much as this verdict.";
@@ -61,13 +61,13 @@ pub const GO_NOTE: &str = "go-chan runs the same workloads on Go's own channels 
 /// What the recommendations of one run took: the comparisons corrected
 /// for, and the repetitions a clear lead would need when it has fewer.
 pub fn recommendation_note(recommendations: &Recommendations) -> String {
+    let rows = recommendations.comparisons;
     let mut note = format!(
-        "{} comparisons corrected for together.",
-        recommendations.comparisons
+        "{rows} rows decided together (clear: Benjamini-Hochberg at 5% over the {rows}; tied: each interval at 1 - 5%/{rows})."
     );
     if let Some(needed) = recommendations.repetitions_needed {
         note += &format!(
-            " With this run's repetitions no lead can be clear over that many comparisons, even one whose every repetition beats every other's: that takes at least {needed} repetitions per cell (`--repetitions {needed}`)."
+            " With this run's repetitions no lead can be clear, even one that wins every round: that takes at least {needed} repetitions per cell (`--repetitions {needed}`)."
         );
     }
     note

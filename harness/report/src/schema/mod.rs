@@ -580,6 +580,11 @@ pub struct Repetition {
     /// start-up both runs share cancels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_up: Option<WarmUp>,
+    /// The round it was measured in, from 0: repetitions of two cells in
+    /// one round ran close together in time, so a paired comparison pairs
+    /// them. `None` in files written before rounds were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<usize>,
     /// Where its measured threads ran; `None` from a worker that does not
     /// say (an older build's).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -90,6 +90,7 @@ pub(crate) fn load_cell(
                 latency: Some(Latency::of(&histogram).expect("encodes")),
                 allocations_per_item: Some(0.0),
                 warm_up: None,
+                round: None,
                 placement: None,
                 disturbance: None,
             }

@@ -52,7 +52,8 @@ impl Session<'_> {
                 placement: self.placement,
             };
             match self.ask(&job, limit)? {
-                Answer::Reply(Reply::Measured(repetition)) => {
+                Answer::Reply(Reply::Measured(mut repetition)) => {
+                    repetition.round = Some(round);
                     let elapsed = Duration::from_nanos(repetition.elapsed_ns);
                     if self.resize_if_off(index, items, elapsed) {
                         continue;
