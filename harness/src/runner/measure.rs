@@ -41,11 +41,18 @@ pub struct MeasureArgs {
     pub(crate) force: bool,
     /// Finish the interrupted run in DIR: measure what it had left, with
     /// its plan and settings, into the same results file.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "file", "out", "repetitions", "budget", "placement"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "file", "out", "repetitions", "most_repetitions", "budget", "placement"])]
     pub(crate) resume: Option<PathBuf>,
     /// Measured repetitions per cell, instead of the plan's.
     #[arg(long, value_name = "N")]
     pub(crate) repetitions: Option<usize>,
+    /// The most repetitions a cell may get: past `--repetitions`, rounds go
+    /// on over the cells of rows that cannot tell yet (neither clear nor
+    /// tied), until every row decides, the plan's cap on measuring time is
+    /// reached, or this many; `--most-repetitions` equal to
+    /// `--repetitions` turns that off.
+    #[arg(long, value_name = "N")]
+    pub(crate) most_repetitions: Option<usize>,
     /// Target length of one measured run (`100ms`, `1s`), instead of the
     /// plan's; at most a minute.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -111,6 +118,16 @@ pub fn measure(
             bail!("--repetitions must be at least 1");
         }
         plan.repetitions = repetitions;
+        plan.most_repetitions = plan.most_repetitions.max(repetitions);
+    }
+    if let Some(most) = args.most_repetitions {
+        if most < plan.repetitions {
+            bail!(
+                "--most-repetitions ({most}) must be at least the repetitions every cell gets ({})",
+                plan.repetitions
+            );
+        }
+        plan.most_repetitions = most;
     }
     if let Some(budget) = args.budget {
         if !(Duration::from_millis(1)..=Duration::from_secs(60)).contains(&budget)
@@ -232,6 +249,11 @@ fn resume(
             .map(|cell| cell.cell.clone())
             .collect(),
         repetitions: previous.settings.repetitions,
+        most_repetitions: previous
+            .settings
+            .most_repetitions
+            .unwrap_or(previous.settings.repetitions),
+        deciding_cap: Duration::from_millis(previous.settings.deciding_cap_ms.unwrap_or(0)),
         budget: Duration::from_millis(previous.settings.budget_ms),
     };
     crate::interrupt::install()?;

@@ -38,7 +38,7 @@ pub const SCHEMA_VERSION: u32 = 4;
 pub const GO_REFERENCE: &str = "go-chan";
 
 /// A whole results file.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
     /// [`SCHEMA_VERSION`] of the writer.
     pub schema_version: u32,
@@ -67,7 +67,7 @@ pub struct Results {
 }
 
 /// The build that produced a results file.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Build {
     /// chanlab's crate version.
     pub version: String,
@@ -84,8 +84,16 @@ pub struct Build {
 pub struct RunSettings {
     /// The profile or scenario file it came from.
     pub profile: String,
-    /// Measured repetitions per cell.
+    /// Measured repetitions per cell: rounds every cell takes part in.
     pub repetitions: usize,
+    /// The most repetitions a cell may get, deciding rounds included;
+    /// `None` in files written before deciding rounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub most_repetitions: Option<usize>,
+    /// The measuring time (sizing included) after which no deciding round
+    /// starts, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deciding_cap_ms: Option<u64>,
     /// Target length of one measured run, in milliseconds.
     pub budget_ms: u64,
     /// Busy threads running beside the cells, to see how each
@@ -146,6 +154,10 @@ pub struct CellResult {
     /// again: the re-measurement is in `repetitions`, in its place.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remeasured: Vec<Repetition>,
+    /// Why the cell got no more repetitions than it has; `None` in files
+    /// written before deciding rounds, or while it is measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stop>,
     /// Statistics over the repetitions kept.
     pub summary: Option<Summary>,
     /// Statistics over the repetitions kept and the re-measured ones
@@ -161,6 +173,26 @@ pub struct CellResult {
     /// figures are of another placement than the others'.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub only_other_regimes: bool,
+}
+
+/// Why a cell got no more repetitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stop {
+    /// Every row it is ranked in decided (clear or tied).
+    Decided,
+    /// It is ranked in no row, so only the rounds every cell takes.
+    NotRanked,
+    /// A row it is in could not tell, and the run reached its cap on
+    /// measuring time.
+    TimeCap,
+    /// A row it is in could not tell, and it reached the most repetitions.
+    MostRepetitions,
+    /// A row it is in could not tell, and would need more repetitions than
+    /// it may get.
+    OutOfReach,
+    /// It stopped being measurable (refused, failed, hung).
+    NotMeasured,
 }
 
 /// The kind of implementation a user chooses among: a recommendation

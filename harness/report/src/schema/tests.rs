@@ -27,6 +27,8 @@ pub(crate) fn results_with(cells: Vec<CellResult>) -> Results {
         settings: RunSettings {
             profile: "quick".into(),
             repetitions: 3,
+            most_repetitions: None,
+            deciding_cap_ms: None,
             budget_ms: 100,
             background_threads: 0,
             placement: None,
@@ -113,6 +115,7 @@ pub(crate) fn load_cell(
         status: Status::Measured,
         repetitions,
         remeasured: Vec::new(),
+        stopped: None,
         summary,
         summary_with_remeasured: None,
         other_regimes: Vec::new(),

@@ -157,6 +157,9 @@ impl ScenarioFile {
             name,
             cells,
             repetitions: self.repetitions,
+            // A scenario file's repetitions are what it asks for.
+            most_repetitions: self.repetitions,
+            deciding_cap: Duration::ZERO,
             budget: Duration::from_millis(self.budget_ms),
         })
     }

@@ -35,8 +35,14 @@ pub struct Plan {
     pub name: String,
     /// Every cell, in the order each round visits them.
     pub cells: Vec<Cell>,
-    /// Measured repetitions per cell.
+    /// Measured repetitions per cell: rounds every cell takes part in.
     pub repetitions: usize,
+    /// The most repetitions a cell gets: past `repetitions`, rounds go on
+    /// over the cells of rows that cannot tell yet, up to this many.
+    pub most_repetitions: usize,
+    /// How long the run may measure (sizing included) before it starts no
+    /// further deciding round.
+    pub deciding_cap: Duration,
     /// Target length of one measured run.
     pub budget: Duration,
 }
@@ -69,11 +75,18 @@ impl Plan {
     pub fn profile(profile: Profile, registry: &Registry) -> Plan {
         let shipped: Vec<&Implementation> = registry.implementations(false).collect();
         let mut cells = Vec::new();
-        let (runtimes, repetitions, budget_ms): (&[Runtime], _, _) = match profile {
-            // Seven repetitions: the fewest with which a lead can be clear
-            // over the quick page's comparisons (recommend.rs says why).
-            Profile::Quick => (&[Runtime::MultiThread], 7, 30),
-            Profile::Full => (&Runtime::ALL, 5, 200),
+        // Rounds of every cell, then deciding rounds of the undecided
+        // ones up to the most repetitions or the cap (measuring, sizing
+        // included, conformance not).
+        let (runtimes, repetitions, most_repetitions, cap_minutes, budget_ms): (
+            &[Runtime],
+            _,
+            _,
+            _,
+            _,
+        ) = match profile {
+            Profile::Quick => (&[Runtime::MultiThread], 5, 30, 3, 30),
+            Profile::Full => (&Runtime::ALL, 5, 20, 150, 200),
         };
         for &pattern in Pattern::ALL {
             let mut sweep = vec![Params::default()];
@@ -196,6 +209,8 @@ impl Plan {
             name: format!("{profile:?}").to_lowercase(),
             cells,
             repetitions,
+            most_repetitions,
+            deciding_cap: Duration::from_secs(cap_minutes * 60),
             budget: Duration::from_millis(budget_ms),
         }
     }

@@ -31,6 +31,7 @@ use chanlab_scenarios::load::Measure;
 use indicatif::{ProgressBar, ProgressStyle};
 
 mod builds;
+mod deciding;
 mod rates;
 mod repetition;
 mod resume;
@@ -272,6 +273,7 @@ impl<'a> Session<'a> {
                     status: Status::Pending,
                     repetitions: Vec::new(),
                     remeasured: Vec::new(),
+                    stopped: None,
                     summary: None,
                     summary_with_remeasured: None,
                     other_regimes: Vec::new(),
@@ -305,6 +307,8 @@ impl<'a> Session<'a> {
                 settings: RunSettings {
                     profile: plan.name.clone(),
                     repetitions: plan.repetitions,
+                    most_repetitions: Some(plan.most_repetitions),
+                    deciding_cap_ms: Some(plan.deciding_cap.as_millis() as u64),
                     budget_ms: plan.budget.as_millis() as u64,
                     background_threads: request.background_load,
                     placement: Some(request.placement),
@@ -434,14 +438,18 @@ impl<'a> Session<'a> {
                 }
             }
         }
+        if self.builds.is_none()
+            && let Some(cause) = self.decide(plan, started)?
+        {
+            return self.stop(cause);
+        }
         self.results.finished_at =
             Some(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
         self.writer.write(&self.results)?;
         self.progress.finish_and_clear();
+        let repetitions: usize = self.results.cells.iter().map(|c| c.repetitions.len()).sum();
         eprintln!(
-            "measured {} cells x {} repetitions in {:.0?}",
-            count,
-            plan.repetitions,
+            "measured {count} cells, {repetitions} repetitions in all, in {:.0?}",
             started.elapsed()
         );
         Ok(())
