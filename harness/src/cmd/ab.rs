@@ -173,10 +173,7 @@ fn builds(mut args: Args, registry: &Registry, baseline: PathBuf) -> anyhow::Res
         bail!("--plant-slowdown must be below 100%");
     }
     args.run.repetitions.get_or_insert(GATE_REPETITIONS);
-    let builds = Builds {
-        baseline,
-        planted_slowdown: args.plant_slowdown,
-    };
+    let builds = Builds::new(baseline, args.plant_slowdown);
     let Some(measured) = measure::measure(&args.run, registry, Some(builds))? else {
         return Ok(ExitCode::SUCCESS);
     };

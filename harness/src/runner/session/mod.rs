@@ -213,6 +213,8 @@ struct Session<'a> {
     sizing: Vec<CellSizing>,
     exe: PathBuf,
     builds: Option<Builds>,
+    /// Where a run over two builds keeps each round's copies of them.
+    copies_dir: PathBuf,
     writer: Writer,
     budget: Duration,
     min_limit: Duration,
@@ -322,6 +324,7 @@ impl<'a> Session<'a> {
             },
             exe,
             builds: request.builds.clone(),
+            copies_dir: request.out.join("builds.partial"),
             writer,
             budget: plan.budget,
             min_limit: request.min_limit,
@@ -422,6 +425,9 @@ impl<'a> Session<'a> {
         let together = if self.builds.is_some() { 2 } else { 1 };
         let units = count / together;
         for round in 0..plan.repetitions {
+            if let Some(builds) = &mut self.builds {
+                builds.copy_for_round(&self.exe, &self.copies_dir, round)?;
+            }
             for step in 0..units {
                 // Each round starts one cell later than the one before.
                 let unit = (step + round) % units;
@@ -438,6 +444,7 @@ impl<'a> Session<'a> {
                 }
             }
         }
+        self.remove_build_copies()?;
         if self.builds.is_none()
             && let Some(cause) = self.decide(plan, started)?
         {
@@ -452,6 +459,19 @@ impl<'a> Session<'a> {
             "measured {count} cells, {repetitions} repetitions in all, in {:.0?}",
             started.elapsed()
         );
+        Ok(())
+    }
+
+    /// Removes the copies of the builds the last round ran, and their
+    /// directory.
+    pub(super) fn remove_build_copies(&mut self) -> anyhow::Result<()> {
+        if let Some(builds) = &mut self.builds {
+            builds.remove_copies()?;
+        }
+        if self.copies_dir.exists() {
+            std::fs::remove_dir(&self.copies_dir)
+                .with_context(|| format!("removing {}", self.copies_dir.display()))?;
+        }
         Ok(())
     }
 

@@ -11,6 +11,7 @@ impl Session<'_> {
     /// Ends the run where it is, for `cause`: the results file keeps every
     /// finished job and no `finished_at`, which marks it partial.
     pub(super) fn stop(&mut self, cause: Stopped) -> anyhow::Result<()> {
+        self.remove_build_copies()?;
         self.writer.write(&self.results)?;
         self.stopped = Some(cause);
         let all = self.progress.length().unwrap_or(0);
