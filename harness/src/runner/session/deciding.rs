@@ -50,11 +50,20 @@ impl Session<'_> {
                 if let Some(cause) = self.stop_cause() {
                     return Ok(Some(cause));
                 }
+                // Within the cap, not a round past it: a round cut short
+                // still pairs, by round, what it measured.
+                if started.elapsed() >= plan.deciding_cap {
+                    capped = true;
+                    break;
+                }
                 // Each round starts one cell later, as the others do.
                 self.measure(cells[(step + round) % cells.len()], round)?;
             }
             round += 1;
             standing = self.standing(plan.most_repetitions)?;
+            if capped {
+                break;
+            }
         }
         for (index, cell) in self.results.cells.iter_mut().enumerate() {
             cell.stopped = Some(if cell.status != Status::Measured {
