@@ -64,8 +64,8 @@ pub fn execute(job: Job, registry: &Registry) -> anyhow::Result<Reply> {
 /// spins for its fraction of each run's time, counted in the run.
 fn measure(run: &Attempt<'_>, items: usize, planted_slowdown: f64) -> anyhow::Result<Reply> {
     let warm_up_items = (items / 10).max(1);
-    let (warmed, warm_up_allocations) = counting_allocations(|| run.attempt(warm_up_items));
-    let warm_up = match warmed? {
+    let (warmed, warm_up_allocations) = run.attempt(warm_up_items)?;
+    let warm_up = match warmed {
         Ok(run) => {
             let run = run.slowed_down(planted_slowdown);
             WarmUp {
@@ -76,8 +76,8 @@ fn measure(run: &Attempt<'_>, items: usize, planted_slowdown: f64) -> anyhow::Re
         }
         Err(reply) => return Ok(reply),
     };
-    let (measured, allocations) = counting_allocations(|| run.attempt(items));
-    Ok(match measured? {
+    let (measured, allocations) = run.attempt(items)?;
+    Ok(match measured {
         Ok(run) => {
             let run = run.slowed_down(planted_slowdown);
             let per_item = (items > warm_up_items).then(|| {
@@ -174,15 +174,20 @@ struct Attempt<'a> {
 
 impl Attempt<'_> {
     /// Runs the cell with `items` items, its measured threads placed and
-    /// watched: the run, or the reply that says why there is none.
-    fn attempt(&self, items: usize) -> anyhow::Result<Result<Run, Reply>> {
+    /// watched: the run, or the reply that says why there is none, and the
+    /// heap allocations the run made (placing and watching its threads
+    /// outside the count, but for what each thread does as it starts and
+    /// ends, the same in every run of the cell).
+    fn attempt(&self, items: usize) -> anyhow::Result<(Result<Run, Reply>, u64)> {
         let plan = placement::Plan::new(self.placement, self.measured_threads());
-        let (result, placement, disturbance) = placement::observe(plan, || self.run(items));
-        Ok(result?.map(|run| Run {
+        let ((result, allocations), placement, disturbance) =
+            placement::observe(plan, || counting_allocations(|| self.run(items)));
+        let run = result?.map(|run| Run {
             placement: Some(placement),
             disturbance: Some(disturbance),
             ..run
-        }))
+        });
+        Ok((run, allocations))
     }
 
     /// The threads a run of the cell measures, when known before it runs:

@@ -43,14 +43,16 @@ pub struct MeasureArgs {
     /// its plan and settings, into the same results file.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "file", "out", "repetitions", "most_repetitions", "budget", "placement"])]
     pub(crate) resume: Option<PathBuf>,
-    /// Measured repetitions per cell, instead of the plan's.
+    /// Measured repetitions per cell, instead of the plan's: exactly this
+    /// many, with no deciding rounds after them unless
+    /// `--most-repetitions` asks for them.
     #[arg(long, value_name = "N")]
     pub(crate) repetitions: Option<usize>,
-    /// The most repetitions a cell may get: past `--repetitions`, rounds go
-    /// on over the cells of rows that cannot tell yet (neither clear nor
-    /// tied), until every row decides, the plan's cap on measuring time is
-    /// reached, or this many; `--most-repetitions` equal to
-    /// `--repetitions` turns that off.
+    /// The most repetitions a cell may get: past the rounds every cell
+    /// takes, deciding rounds go on over the cells of rows that cannot tell
+    /// yet (neither clear nor tied), until every row decides, the plan's
+    /// cap on measuring time is reached, or this many (the profiles': 30
+    /// quick, 20 full).
     #[arg(long, value_name = "N")]
     pub(crate) most_repetitions: Option<usize>,
     /// Target length of one measured run (`100ms`, `1s`), instead of the
@@ -117,8 +119,10 @@ pub fn measure(
         if repetitions == 0 {
             bail!("--repetitions must be at least 1");
         }
+        // Asked for, it is what every cell gets, unless deciding rounds
+        // are asked for too.
         plan.repetitions = repetitions;
-        plan.most_repetitions = plan.most_repetitions.max(repetitions);
+        plan.most_repetitions = repetitions;
     }
     if let Some(most) = args.most_repetitions {
         if most < plan.repetitions {

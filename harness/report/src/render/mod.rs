@@ -178,8 +178,7 @@ fn placement(source: &Source) -> String {
     };
     let remeasured: usize = results.cells.iter().map(|c| c.remeasured.len()).sum();
     let disturbance = format!(
-        " Disturbance: {DISTURBANCE_RULE}. A disturbed repetition is measured again once, at most {} per cell; {remeasured} were here, and each cell's spread with them is kept in the results.",
-        results.settings.most_remeasured
+        " Disturbance: {DISTURBANCE_RULE}. A disturbed repetition is measured again once, for at most one repetition in ten of a cell; {remeasured} were here, and each cell's spread with them is kept in the results."
     );
     let topology = if source.topology.regimes.is_empty() {
         " No repetition timed a cross-core round trip.".to_owned()

@@ -103,10 +103,6 @@ pub struct RunSettings {
     /// before placement was chosen (the OS placed them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<PlacementPolicy>,
-    /// How many of a cell's repetitions may be re-measured because they
-    /// were disturbed ([`DISTURBANCE_RULE`]), at most one each.
-    #[serde(default)]
-    pub most_remeasured: usize,
 }
 
 /// What became of one cell.

@@ -32,7 +32,6 @@ pub(crate) fn results_with(cells: Vec<CellResult>) -> Results {
             budget_ms: 100,
             background_threads: 0,
             placement: None,
-            most_remeasured: 0,
         },
         started_at: "2026-11-23T00:00:00Z".into(),
         finished_at: Some("2026-11-23T00:01:00Z".into()),

@@ -314,7 +314,6 @@ impl<'a> Session<'a> {
                     budget_ms: plan.budget.as_millis() as u64,
                     background_threads: request.background_load,
                     placement: Some(request.placement),
-                    most_remeasured: request.plan.repetitions / 10,
                 },
                 started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
                 finished_at: None,

@@ -13,6 +13,9 @@ use crate::runner::provenance;
 use crate::runner::sizing;
 use crate::runner::worker::Answer;
 
+/// At most one repetition in this many of a cell is measured again.
+const REMEASURE_ONE_IN: usize = 10;
+
 impl Session<'_> {
     /// Runs repetition `round` of cell `index`, if it is still measurable.
     /// A run under half the budget, or over four times it, re-sizes the
@@ -60,10 +63,10 @@ impl Session<'_> {
                     }
                     let cores = provenance::cores();
                     let background = self.results.settings.background_threads;
-                    let most_remeasured = self.results.settings.most_remeasured;
                     let result = &mut self.results.cells[index];
                     if !remeasuring
-                        && result.remeasured.len() < most_remeasured
+                        && result.remeasured.len()
+                            < (result.repetitions.len() + 1) / REMEASURE_ONE_IN
                         && repetition.disturbed(cores).is_some()
                     {
                         // Measured again once; the disturbed run is kept
