@@ -37,34 +37,10 @@ pub fn count_sync<F: SyncFlavor>(
     operations: &[Operation],
     repeat: usize,
 ) -> Vec<Result<(), Refused>> {
-    operations
-        .iter()
-        .map(|&operation| {
-            check(&F::INFO, operation)?;
-            let capacity = capacity_of(operation);
-            let (tx, mut rx) = F::channel::<u64>(capacity).map_err(|err| err.to_string())?;
-            match operation {
-                Operation::SendRecv { .. } => {
-                    let mut pass = || {
-                        let sent = tx.send(black_box(1)).is_ok();
-                        let received = rx.recv().is_ok();
-                        sent && received
-                    };
-                    run(&mut pass, repeat)
-                }
-                Operation::TrySendFull { .. } => {
-                    fill(|value| tx.try_send(value).is_ok(), capacity)?;
-                    let mut pass =
-                        || matches!(tx.try_send(black_box(1)), Err(TrySendError::Full(_)));
-                    run(&mut pass, repeat)
-                }
-                Operation::TryRecvEmpty => {
-                    let mut pass = || matches!(rx.try_recv(), Err(TryRecvError::Empty));
-                    run(&mut pass, repeat)
-                }
-            }
-        })
-        .collect()
+    count_on(&F::INFO, operations, repeat, |capacity| {
+        let (tx, rx) = F::channel::<u64>(capacity).map_err(|err| err.to_string())?;
+        Ok(SyncEnds::<F> { tx, rx })
+    })
 }
 
 /// Counts each of `operations` on async flavor `F`, as [`count_sync`]
@@ -73,31 +49,96 @@ pub fn count_async<F: AsyncFlavor>(
     operations: &[Operation],
     repeat: usize,
 ) -> Vec<Result<(), Refused>> {
+    count_on(&F::INFO, operations, repeat, |capacity| {
+        let (tx, rx) = F::channel::<u64>(capacity).map_err(|err| err.to_string())?;
+        Ok(AsyncEnds::<F> { tx, rx })
+    })
+}
+
+/// The calls the paths make on one channel's two ends, each saying
+/// whether it did what it must.
+trait Ends {
+    /// A send, then a receive of that value, neither waiting.
+    fn send_recv(&mut self) -> bool;
+    /// A `try_send` of `value`, which the channel takes.
+    fn try_send_takes(&mut self, value: u64) -> bool;
+    /// A `try_send`, which finds the channel full.
+    fn try_send_full(&mut self) -> bool;
+    /// A `try_recv`, which finds the channel empty.
+    fn try_recv_empty(&mut self) -> bool;
+}
+
+/// A blocking flavor's ends.
+struct SyncEnds<F: SyncFlavor> {
+    tx: F::Sender<u64>,
+    rx: F::Receiver<u64>,
+}
+
+impl<F: SyncFlavor> Ends for SyncEnds<F> {
+    fn send_recv(&mut self) -> bool {
+        let sent = self.tx.send(black_box(1)).is_ok();
+        sent && self.rx.recv().is_ok()
+    }
+
+    fn try_send_takes(&mut self, value: u64) -> bool {
+        self.tx.try_send(value).is_ok()
+    }
+
+    fn try_send_full(&mut self) -> bool {
+        matches!(self.tx.try_send(black_box(1)), Err(TrySendError::Full(_)))
+    }
+
+    fn try_recv_empty(&mut self) -> bool {
+        matches!(self.rx.try_recv(), Err(TryRecvError::Empty))
+    }
+}
+
+/// An async flavor's ends, their futures polled once with a no-op waker.
+struct AsyncEnds<F: AsyncFlavor> {
+    tx: F::Sender<u64>,
+    rx: F::Receiver<u64>,
+}
+
+impl<F: AsyncFlavor> Ends for AsyncEnds<F> {
+    fn send_recv(&mut self) -> bool {
+        let sent = matches!(poll_once(self.tx.send(black_box(1))), Poll::Ready(Ok(())));
+        sent && matches!(poll_once(self.rx.recv()), Poll::Ready(Ok(_)))
+    }
+
+    fn try_send_takes(&mut self, value: u64) -> bool {
+        self.tx.try_send(value).is_ok()
+    }
+
+    fn try_send_full(&mut self) -> bool {
+        matches!(self.tx.try_send(black_box(1)), Err(TrySendError::Full(_)))
+    }
+
+    fn try_recv_empty(&mut self) -> bool {
+        matches!(self.rx.try_recv(), Err(TryRecvError::Empty))
+    }
+}
+
+/// Counts each of `operations` on channels `open` makes for a flavor
+/// declared by `info`.
+fn count_on<E: Ends>(
+    info: &FlavorInfo,
+    operations: &[Operation],
+    repeat: usize,
+    open: impl Fn(Capacity) -> Result<E, Refused>,
+) -> Vec<Result<(), Refused>> {
     operations
         .iter()
         .map(|&operation| {
-            check(&F::INFO, operation)?;
+            check(info, operation)?;
             let capacity = capacity_of(operation);
-            let (tx, mut rx) = F::channel::<u64>(capacity).map_err(|err| err.to_string())?;
+            let mut ends = open(capacity)?;
             match operation {
-                Operation::SendRecv { .. } => {
-                    let mut pass = || {
-                        let sent = matches!(poll_once(tx.send(black_box(1))), Poll::Ready(Ok(())));
-                        let received = matches!(poll_once(rx.recv()), Poll::Ready(Ok(_)));
-                        sent && received
-                    };
-                    run(&mut pass, repeat)
-                }
+                Operation::SendRecv { .. } => run(&mut || ends.send_recv(), repeat),
                 Operation::TrySendFull { .. } => {
-                    fill(|value| tx.try_send(value).is_ok(), capacity)?;
-                    let mut pass =
-                        || matches!(tx.try_send(black_box(1)), Err(TrySendError::Full(_)));
-                    run(&mut pass, repeat)
+                    fill(|value| ends.try_send_takes(value), capacity)?;
+                    run(&mut || ends.try_send_full(), repeat)
                 }
-                Operation::TryRecvEmpty => {
-                    let mut pass = || matches!(rx.try_recv(), Err(TryRecvError::Empty));
-                    run(&mut pass, repeat)
-                }
+                Operation::TryRecvEmpty => run(&mut || ends.try_recv_empty(), repeat),
             }
         })
         .collect()

@@ -129,17 +129,8 @@ pub fn signed_rank_interval(values: &[f64], confidence: f64) -> Option<(f64, Opt
     if n > 2000 {
         return Some((estimate, None));
     }
-    // The signed-rank statistic's distribution: p[s] = P(T = s), built one
-    // rank at a time (each is in the sum or not, with chance 1/2).
-    let most = n * (n + 1) / 2;
-    let mut p = vec![0.0f64; most + 1];
-    p[0] = 1.0;
-    for rank in 1..=n {
-        for sum in (0..=rank * (rank + 1) / 2).rev() {
-            let with = if sum >= rank { p[sum - rank] } else { 0.0 };
-            p[sum] = (p[sum] + with) / 2.0;
-        }
-    }
+    let p = signed_rank_distribution(n);
+    let most = p.len() - 1;
     let tail = (1.0 - confidence) / 2.0;
     let mut below = 0.0;
     let mut k = 0;
@@ -152,6 +143,22 @@ pub fn signed_rank_interval(values: &[f64], confidence: f64) -> Option<(f64, Opt
         high: walsh[most - k],
     });
     Some((estimate, interval))
+}
+
+/// The distribution of the Wilcoxon signed-rank statistic over `n`
+/// values with no ties, under symmetry about zero: `p[s] = P(T = s)`,
+/// built one rank at a time (each is in the sum or not, with chance 1/2).
+fn signed_rank_distribution(n: usize) -> Vec<f64> {
+    let most = n * (n + 1) / 2;
+    let mut p = vec![0.0f64; most + 1];
+    p[0] = 1.0;
+    for rank in 1..=n {
+        for sum in (0..=rank * (rank + 1) / 2).rev() {
+            let with = if sum >= rank { p[sum - rank] } else { 0.0 };
+            p[sum] = (p[sum] + with) / 2.0;
+        }
+    }
+    p
 }
 
 /// The fewest values for which [`signed_rank_interval`] gives an interval
@@ -285,16 +292,10 @@ pub fn signed_rank_p(values: &[f64]) -> f64 {
         .filter(|(_, v)| **v > 0.0)
         .map(|(rank, _)| rank + 1)
         .sum();
-    let most = n * (n + 1) / 2;
-    let mut p = vec![0.0f64; most + 1];
-    p[0] = 1.0;
-    for rank in 1..=n {
-        for sum in (0..=rank * (rank + 1) / 2).rev() {
-            let with = if sum >= rank { p[sum - rank] } else { 0.0 };
-            p[sum] = (p[sum] + with) / 2.0;
-        }
-    }
-    p[observed..].iter().sum::<f64>().min(1.0)
+    signed_rank_distribution(n)[observed..]
+        .iter()
+        .sum::<f64>()
+        .min(1.0)
 }
 
 /// Benjamini and Hochberg's step-up adjustment of `p_values`: calling
