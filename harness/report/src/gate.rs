@@ -31,8 +31,7 @@ use crate::schema::{CellResult, Results, Status};
 use crate::stats::{self, Interval};
 use crate::table::Table;
 
-/// What a baseline build's cells are named: their implementation and this.
-pub const BASELINE_SUFFIX: &str = "@baseline";
+pub use crate::schema::BASELINE_SUFFIX;
 
 /// How the gate judges.
 #[derive(Debug, Clone, Copy, Serialize)]

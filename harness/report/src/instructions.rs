@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::gate::BASELINE_SUFFIX;
-use crate::schema::{InstructionCount, Instructions, Results};
+use crate::schema::{BASELINE_SUFFIX, InstructionCount, Instructions, Results};
 use crate::table::Table;
 
 /// The default threshold: a path that runs 1% more instructions

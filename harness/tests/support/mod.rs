@@ -33,3 +33,38 @@ pub fn results(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json exists");
     serde_json::from_str(&text).expect("results.json is JSON")
 }
+
+/// The cells of `results` whose id contains every one of `parts`.
+// Not every test binary that shares this module reads cells or runs.
+#[allow(dead_code)]
+pub fn cells<'a>(results: &'a Value, parts: &[&str]) -> Vec<&'a Value> {
+    results["cells"]
+        .as_array()
+        .expect("cells is a list")
+        .iter()
+        .filter(|cell| {
+            let id = cell["id"].as_str().unwrap_or_default();
+            parts.iter().all(|part| id.contains(part))
+        })
+        .collect()
+}
+
+/// A short run: tiny budget, two repetitions, quick time limits.
+#[allow(dead_code)]
+pub fn quick_run(out: &Path, extra: &[&str]) -> Output {
+    let out = out.to_str().expect("a UTF-8 temp path");
+    let mut args = vec![
+        "run",
+        "--out",
+        out,
+        "--budget",
+        "20ms",
+        "--repetitions",
+        "2",
+        "--min-limit",
+        "2s",
+        "--cached-verdicts",
+    ];
+    args.extend_from_slice(extra);
+    chanlab(&args)
+}

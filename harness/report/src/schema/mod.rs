@@ -34,6 +34,10 @@ pub use verdict::{Finding, Verdict};
 /// Bumped whenever a field changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 4;
 
+/// What a baseline build's cells are named in a run over two builds
+/// (`chanlab ab --baseline-build`): their implementation and this.
+pub const BASELINE_SUFFIX: &str = "@baseline";
+
 /// The name of the Go reference implementation (`impls/go`).
 pub const GO_REFERENCE: &str = "go-chan";
 
