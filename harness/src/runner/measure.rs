@@ -144,13 +144,23 @@ pub fn measure(
     if args.dry_run {
         let ids: Vec<String> = plan.cells.iter().map(Cell::id).collect();
         crate::output::print(&format!(
-            "{}\n{} cells x {} repetitions of about {:?} each\n\
+            "{}\n{} cells x {} repetitions of about {:?} each{}\n\
              estimated {} of measuring on a machine like the two-core one chanlab's \
              figures come from ({}), plus the conformance suites once per build\n",
             ids.join("\n"),
             ids.len(),
             plan.repetitions,
             plan.budget,
+            if plan.most_repetitions > plan.repetitions {
+                format!(
+                    ", then deciding rounds over the rows that cannot tell yet, up to {} \
+                     repetitions, none starting past {}",
+                    plan.most_repetitions,
+                    humantime::format_duration(plan.deciding_cap)
+                )
+            } else {
+                String::new()
+            },
             humantime::format_duration(round_to_minutes(plan.estimate())),
             plan::ESTIMATE_MODEL,
         ))?;

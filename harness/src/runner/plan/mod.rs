@@ -22,10 +22,12 @@ pub use filter::{Filter, add_broken};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
     /// Every pattern on every capable implementation and the main channel
-    /// loads, 7 repetitions of 30 ms: about three minutes on two cores.
+    /// loads, 5 rounds of 30 ms, then deciding rounds up to 30 repetitions:
+    /// three minutes of measuring on two cores.
     Quick,
-    /// More repetitions, both runtimes, and sweeps over threads, capacity
-    /// and message size: about 80 minutes on two cores.
+    /// Both runtimes and sweeps over threads, capacity and message size, 5
+    /// rounds of 200 ms, then deciding rounds up to 20 repetitions: at most
+    /// 150 minutes of measuring on two cores.
     Full,
 }
 
@@ -57,7 +59,7 @@ const SIZING_JOBS: u32 = 4;
 /// How [`Plan::estimate`] counts, for the dry run to say.
 pub const ESTIMATE_MODEL: &str = "per cell, its repetitions and one more for sizing at the \
      budget each, plus 20 ms per job for the worker process over the repetitions and 4 sizing \
-     probes";
+     probes; then deciding rounds as if every cell needed them all, stopped at the plan's cap";
 
 /// The open loop's common rate: half the slowest implementation's
 /// saturation, the same offered load for every implementation.
@@ -231,12 +233,23 @@ impl Plan {
     /// rendezvous load, a pattern with an item limit) may cost less or more
     /// (re-sizing), so it is an estimate to plan by, not a bound.
     pub fn estimate(&self) -> Duration {
-        let repetitions = u32::try_from(self.repetitions).unwrap_or(u32::MAX);
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let repetitions = count(self.repetitions);
         let per_cell = self
             .budget
             .saturating_mul(repetitions.saturating_add(1))
             .saturating_add(JOB_OVERHEAD.saturating_mul(repetitions.saturating_add(SIZING_JOBS)));
-        per_cell.saturating_mul(u32::try_from(self.cells.len()).unwrap_or(u32::MAX))
+        let cells = count(self.cells.len());
+        let rounds = per_cell.saturating_mul(cells);
+        let deciding = self
+            .budget
+            .saturating_add(JOB_OVERHEAD)
+            .saturating_mul(cells)
+            .saturating_mul(count(
+                self.most_repetitions.saturating_sub(self.repetitions),
+            ));
+        // Deciding rounds start only within the cap.
+        rounds.max(rounds.saturating_add(deciding).min(self.deciding_cap))
     }
 
     /// Keeps only the cells `filter` admits; an empty result is an error
