@@ -130,7 +130,7 @@ fn count_on<E: Ends>(
         .iter()
         .map(|&operation| {
             check(info, operation)?;
-            let capacity = capacity_of(operation);
+            let capacity = operation.capacity();
             let mut ends = open(capacity)?;
             match operation {
                 Operation::SendRecv { .. } => run(&mut || ends.send_recv(), repeat),
@@ -146,7 +146,7 @@ fn count_on<E: Ends>(
 
 /// Refuses an operation `info`'s flavor cannot do alone.
 fn check(info: &FlavorInfo, operation: Operation) -> Result<(), Refused> {
-    let capacity = capacity_of(operation);
+    let capacity = operation.capacity();
     info.check(capacity)
         .map_err(|refusal| refusal.to_string())?;
     match (operation, capacity) {
@@ -155,15 +155,6 @@ fn check(info: &FlavorInfo, operation: Operation) -> Result<(), Refused> {
             Err("an unbounded channel is never full".to_owned())
         }
         _ => Ok(()),
-    }
-}
-
-/// The capacity an operation runs at; an empty channel's is any the
-/// flavor takes, bounded(64) here.
-fn capacity_of(operation: Operation) -> Capacity {
-    match operation {
-        Operation::SendRecv { capacity } | Operation::TrySendFull { capacity } => capacity,
-        Operation::TryRecvEmpty => Capacity::Bounded(64),
     }
 }
 

@@ -64,8 +64,8 @@ pub fn execute(job: Job, registry: &Registry) -> anyhow::Result<Reply> {
 /// spins for its fraction of each run's time, counted in the run.
 fn measure(run: &Attempt<'_>, items: usize, planted_slowdown: f64) -> anyhow::Result<Reply> {
     let warm_up_items = (items / 10).max(1);
-    let (warmed, warm_up_allocations) = run.attempt(warm_up_items)?;
-    let warm_up = match warmed {
+    let warmed = run.attempt(warm_up_items)?;
+    let warm_up = match warmed.run {
         Ok(run) => {
             let run = run.slowed_down(planted_slowdown);
             WarmUp {
@@ -76,15 +76,26 @@ fn measure(run: &Attempt<'_>, items: usize, planted_slowdown: f64) -> anyhow::Re
         }
         Err(reply) => return Ok(reply),
     };
-    let (measured, allocations) = run.attempt(items)?;
-    Ok(match measured {
+    // Once a job, just before the run it describes.
+    let round_trip_ns = placement::cross_core_round_trip_ns();
+    let measured = run.attempt(items)?;
+    Ok(match measured.run {
         Ok(run) => {
             let run = run.slowed_down(planted_slowdown);
             let per_item = (items > warm_up_items).then(|| {
-                allocations.saturating_sub(warm_up_allocations) as f64
+                measured.allocations.saturating_sub(warmed.allocations) as f64
                     / (items - warm_up_items) as f64
             });
-            Reply::Measured(Box::new(run.repetition(per_item, warm_up)?))
+            let disturbance = Disturbance {
+                round_trip_ns,
+                ..measured.disturbance
+            };
+            Reply::Measured(Box::new(run.repetition(
+                per_item,
+                warm_up,
+                measured.placement,
+                disturbance,
+            )?))
         }
         Err(reply) => reply,
     })
@@ -117,8 +128,6 @@ struct Run {
     received_by: Vec<u64>,
     counters: BTreeMap<String, u64>,
     latency: Option<Histogram<u64>>,
-    placement: Option<Placement>,
-    disturbance: Option<Disturbance>,
 }
 
 impl Run {
@@ -139,6 +148,8 @@ impl Run {
         self,
         allocations_per_item: Option<f64>,
         warm_up: WarmUp,
+        placement: Placement,
+        disturbance: Disturbance,
     ) -> anyhow::Result<Repetition> {
         let seconds = self.elapsed.as_secs_f64();
         Ok(Repetition {
@@ -158,10 +169,24 @@ impl Run {
             allocations_per_item,
             warm_up: Some(warm_up),
             round: None,
-            placement: self.placement,
-            disturbance: self.disturbance,
+            placement: Some(placement),
+            disturbance: Some(disturbance),
         })
     }
+}
+
+/// What one attempt at a cell came to.
+struct Attempted {
+    /// The run, or the reply that says why there is none.
+    run: Result<Run, Reply>,
+    /// The heap allocations the run made (placing and watching its threads
+    /// outside the count, but for what each thread does as it starts and
+    /// ends, the same in every run of the cell).
+    allocations: u64,
+    /// Where its measured threads ran.
+    placement: Placement,
+    /// What disturbed it.
+    disturbance: Disturbance,
 }
 
 /// A cell to run on its implementation, its measured threads placed by a
@@ -174,20 +199,17 @@ struct Attempt<'a> {
 
 impl Attempt<'_> {
     /// Runs the cell with `items` items, its measured threads placed and
-    /// watched: the run, or the reply that says why there is none, and the
-    /// heap allocations the run made (placing and watching its threads
-    /// outside the count, but for what each thread does as it starts and
-    /// ends, the same in every run of the cell).
-    fn attempt(&self, items: usize) -> anyhow::Result<(Result<Run, Reply>, u64)> {
+    /// watched.
+    fn attempt(&self, items: usize) -> anyhow::Result<Attempted> {
         let plan = placement::Plan::new(self.placement, self.measured_threads());
-        let ((result, allocations), placement, disturbance) =
+        let ((run, allocations), placement, disturbance) =
             placement::observe(plan, || counting_allocations(|| self.run(items)));
-        let run = result?.map(|run| Run {
-            placement: Some(placement),
-            disturbance: Some(disturbance),
-            ..run
-        });
-        Ok((run, allocations))
+        Ok(Attempted {
+            run: run?,
+            allocations,
+            placement,
+            disturbance,
+        })
     }
 
     /// The threads a run of the cell measures, when known before it runs:
@@ -262,8 +284,6 @@ impl Attempt<'_> {
                         .map(|(name, value)| (name.to_owned(), value))
                         .collect(),
                     latency: None,
-                    placement: None,
-                    disturbance: None,
                 })
             }
             (Workload::Load { spec, .. }, driver) => {
@@ -296,8 +316,6 @@ impl Attempt<'_> {
                         received_by: outcome.received_by,
                         counters: BTreeMap::new(),
                         latency: outcome.latency,
-                        placement: None,
-                        disturbance: None,
                     })
                 })
             }
@@ -318,11 +336,12 @@ impl Attempt<'_> {
     }
 }
 
-/// The worker threads of a fresh runtime of kind `runtime`.
+/// The worker threads of a fresh runtime of kind `runtime` (tokio's
+/// default: one per core).
 fn runtime_threads(runtime: Runtime) -> usize {
     match runtime {
         Runtime::CurrentThread => 1,
-        Runtime::MultiThread => std::thread::available_parallelism().map_or(1, usize::from),
+        Runtime::MultiThread => super::provenance::cores(),
     }
 }
 

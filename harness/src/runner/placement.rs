@@ -5,7 +5,8 @@
 //! involuntary context switches and migrations (`/proc/thread-self/sched`)
 //! and the time it waited runnable for a CPU (`schedstat`) are read once it
 //! is placed and again as it ends, and the machine's steal time from
-//! `/proc/stat` around the run.
+//! `/proc/stat` around the run; once a job, the round trip between the
+//! first two cores says where the host has put them.
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -46,7 +47,9 @@ impl Plan {
 }
 
 /// Runs `work` with its measured threads placed by `plan`, and returns
-/// what it returned with where they ran and what disturbed them.
+/// what it returned with where they ran and what disturbed them (but for
+/// the host's placement of the cores, [`cross_core_round_trip_ns`], which
+/// a job times once).
 pub fn observe<T>(plan: Plan, work: impl FnOnce() -> T) -> (T, Placement, Disturbance) {
     let (cores, reason) = match plan {
         Plan::Pin(cores) => (cores, None),
@@ -57,12 +60,6 @@ pub fn observe<T>(plan: Plan, work: impl FnOnce() -> T) -> (T, Placement, Distur
         next: AtomicUsize::new(0),
         threads: Records::default(),
     });
-    // The machine's first two cores, whatever the plan: the host's
-    // placement of them moves every run's figures, pinned or not.
-    let round_trip_ns = match allowed_cores().as_deref() {
-        Ok([first, second, ..]) => cross_core_round_trip_ns(*first, *second),
-        _ => None,
-    };
     let steal_before = steal_ticks();
     let watching = watch::watch(watcher.clone());
     let value = work();
@@ -99,7 +96,7 @@ pub fn observe<T>(plan: Plan, work: impl FnOnce() -> T) -> (T, Placement, Distur
             .zip(tick)
             .map(|((before, after), tick)| after.saturating_sub(before) * tick),
         steal_tick_ns: tick,
-        round_trip_ns,
+        round_trip_ns: None,
         threads: threads.into_iter().map(|(_, thread)| thread).collect(),
     };
     (value, placement, disturbance)
@@ -110,6 +107,17 @@ const ROUND_TRIPS: u64 = 4_000;
 /// Round trips timed together; the probe keeps the fastest burst.
 const BURST: u64 = 250;
 
+/// The round trip between the process's first two cores, whatever a run's
+/// plan: the host's placement of them moves every run's figures, pinned or
+/// not ([`round_trip_between`]); `None` on one core or without an
+/// affinity call.
+pub fn cross_core_round_trip_ns() -> Option<f64> {
+    match allowed_cores().as_deref() {
+        Ok([first, second, ..]) => round_trip_between(*first, *second),
+        _ => None,
+    }
+}
+
 /// The time one value takes to go from a thread pinned on `first` to one
 /// pinned on `second` and back, in nanoseconds: the fastest of the bursts
 /// of [`BURST`] round trips among [`ROUND_TRIPS`] (about a millisecond in
@@ -119,7 +127,7 @@ const BURST: u64 = 250;
 /// core, or two cores), and every cross-core figure moves with it. Both
 /// ends run on threads of their own, so the caller's affinity is left as
 /// it was. `None` when a thread could not be pinned.
-fn cross_core_round_trip_ns(first: usize, second: usize) -> Option<f64> {
+fn round_trip_between(first: usize, second: usize) -> Option<f64> {
     let ball = AtomicU64::new(0);
     std::thread::scope(|scope| {
         let echo = scope.spawn(|| {

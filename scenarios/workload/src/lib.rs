@@ -21,7 +21,7 @@ mod runtime;
 pub use chanlab_contract::Capacity;
 pub use error::ParamError;
 pub use load::{IDLE_GAP, LoadSpec, MESSAGE_SIZES, MOST_IDLE_ITEMS, Measure, TIMED_MESSAGE_BYTES};
-pub use operation::{COUNTED_CAPACITIES, FULL_CAPACITY, Operation};
+pub use operation::Operation;
 pub use params::{
     MAX_CAPACITY, MAX_ITEMS, MAX_PAYLOAD, MAX_THREADS, MAX_WORK, Params, capacity_within,
     count_within, rate_error, share,

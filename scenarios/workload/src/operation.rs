@@ -28,14 +28,14 @@ pub enum Operation {
 }
 
 /// The capacities a send/receive pair is counted at.
-pub const COUNTED_CAPACITIES: [Capacity; 3] = [
+const COUNTED_CAPACITIES: [Capacity; 3] = [
     Capacity::Bounded(1),
     Capacity::Bounded(64),
     Capacity::Unbounded,
 ];
 
-/// The capacity a full channel is counted at.
-pub const FULL_CAPACITY: Capacity = Capacity::Bounded(64);
+/// The capacity a full channel, and an empty one, is counted at.
+const FULL_CAPACITY: Capacity = Capacity::Bounded(64);
 
 impl Operation {
     /// Every operation counted on a flavor, before its capacities are
@@ -50,6 +50,14 @@ impl Operation {
         });
         all.push(Operation::TryRecvEmpty);
         all
+    }
+
+    /// The capacity of the channel it runs on.
+    pub fn capacity(self) -> Capacity {
+        match self {
+            Operation::SendRecv { capacity } | Operation::TrySendFull { capacity } => capacity,
+            Operation::TryRecvEmpty => FULL_CAPACITY,
+        }
     }
 
     /// The operation's name in tables: `send+recv cap=64`.

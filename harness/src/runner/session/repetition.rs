@@ -23,7 +23,11 @@ impl Session<'_> {
     /// [`sizing::MOST_RESIZES`] times over the cell's life; a cell that
     /// cannot reach the budget is marked so.
     pub(super) fn measure(&mut self, index: usize, round: usize) -> anyhow::Result<()> {
-        if self.results.cells[index].repetitions.len() > round {
+        if self.results.cells[index]
+            .repetitions
+            .iter()
+            .any(|repetition| repetition.round == Some(round))
+        {
             // Measured before the run was interrupted and resumed.
             return Ok(());
         }
