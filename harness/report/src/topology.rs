@@ -53,12 +53,18 @@ pub struct Topology {
 impl Topology {
     /// The regimes of every repetition's round trip in `results`.
     pub fn of(results: &Results) -> Topology {
-        let mut trips: Vec<f64> = results
-            .cells
-            .iter()
-            .flat_map(|cell| &cell.repetitions)
-            .filter_map(round_trip)
-            .collect();
+        Topology::of_round_trips(
+            results
+                .cells
+                .iter()
+                .flat_map(|cell| &cell.repetitions)
+                .filter_map(round_trip),
+        )
+    }
+
+    /// The regimes of these round trips, in nanoseconds.
+    pub fn of_round_trips(trips: impl IntoIterator<Item = f64>) -> Topology {
+        let mut trips: Vec<f64> = trips.into_iter().collect();
         trips.sort_by(f64::total_cmp);
         let mut groups: Vec<Vec<f64>> = Vec::new();
         for trip in trips {
@@ -86,12 +92,25 @@ impl Topology {
         Topology { regimes, main }
     }
 
-    /// The regime `repetition` ran in; `None` when it timed no round trip.
-    pub fn regime_of(&self, repetition: &Repetition) -> Option<usize> {
-        let trip = round_trip(repetition)?;
+    /// Whether a run with this round trip (`None`: it timed none) belongs
+    /// with the main regime.
+    pub fn in_main(&self, trip: Option<f64>) -> bool {
+        match (trip, self.main) {
+            (Some(trip), Some(main)) => self.regime_of_trip(trip).is_none_or(|r| r == main),
+            _ => true,
+        }
+    }
+
+    /// The regime a round trip of `trip` nanoseconds falls in.
+    fn regime_of_trip(&self, trip: f64) -> Option<usize> {
         self.regimes
             .iter()
             .position(|regime| regime.from_ns <= trip && trip <= regime.to_ns)
+    }
+
+    /// The regime `repetition` ran in; `None` when it timed no round trip.
+    pub fn regime_of(&self, repetition: &Repetition) -> Option<usize> {
+        self.regime_of_trip(round_trip(repetition)?)
     }
 
     /// Whether the host moved the cores during the run.

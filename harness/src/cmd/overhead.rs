@@ -5,7 +5,11 @@
 //! overhead. Variants are interleaved in each repetition and the medians of
 //! the per-repetition ratios are reported, each with its 95% bootstrap
 //! interval; where that interval is wider than ±5% of the median, the
-//! output says how many repetitions would narrow it that far.
+//! output says how many repetitions would narrow it that far. Both sides
+//! place their two threads alike (`--placement`, pinned by default, as
+//! `chanlab run` does), and each repetition times the cross-core round
+//! trip first: only repetitions in the main regime of the host's placement
+//! of the cores ([`Topology`]) are counted.
 
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
@@ -17,8 +21,11 @@ use chanlab_scenarios::load::{LoadSpec, Measure, start_load_sync};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use chanlab_report::format::duration;
-use chanlab_report::schema::Spread;
+use chanlab_report::schema::{PlacementPolicy, Spread};
 use chanlab_report::stats::{self, Interval};
+use chanlab_report::topology::Topology;
+
+use crate::runner::placement::{self, Plan};
 
 /// The half-width, as a share of the median, that the overhead's 95%
 /// interval should not exceed.
@@ -39,6 +46,10 @@ pub struct Args {
     /// Repetitions of every variant, interleaved.
     #[arg(long, default_value_t = 11)]
     repetitions: usize,
+    /// Where the two threads of either side run (as `chanlab run
+    /// --placement`).
+    #[arg(long, value_name = "POLICY", default_value = "pinned", value_parser = crate::runner::measure::placements())]
+    placement: PlacementPolicy,
 }
 
 /// Runs the subcommand.
@@ -51,8 +62,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         rows: None,
     };
     chanlab_impls::visit_all(&mut visitor);
-    let rows = match visitor.rows {
-        Some(rows) => rows?,
+    let (rows, setting) = match visitor.rows {
+        Some(measured) => measured?,
         None => bail!(
             "no blocking implementation named {:?} (see `chanlab list`)",
             args.implementation
@@ -116,8 +127,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
     };
     crate::output::print(&format!(
-        "{table}\n{} on bounded({}), {} messages, {} interleaved repetitions; {precision}\n",
-        args.implementation, args.capacity, args.items, args.repetitions
+        "{table}\n{} on bounded({}), {} messages, {} of {} interleaved repetitions counted \
+         (cross-core round trips: {}); threads {}; {precision}\n",
+        args.implementation,
+        args.capacity,
+        args.items,
+        setting.counted,
+        args.repetitions,
+        setting.topology.describe(),
+        setting.placement,
     ))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -132,9 +150,19 @@ struct Row {
     interval: Option<Interval>,
 }
 
+/// What the rows were measured under.
+struct Setting {
+    /// The host's placement of the cores over the repetitions.
+    topology: Topology,
+    /// Repetitions in its main regime, the ones counted.
+    counted: usize,
+    /// Where the threads ran, in words.
+    placement: String,
+}
+
 struct OnNamed<'a> {
     args: &'a Args,
-    rows: Option<anyhow::Result<Vec<Row>>>,
+    rows: Option<anyhow::Result<(Vec<Row>, Setting)>>,
 }
 
 impl FlavorVisitor for OnNamed<'_> {
@@ -155,7 +183,7 @@ type Variant = (
     Box<dyn Fn() -> anyhow::Result<Duration>>,
 );
 
-fn measure<F: SyncFlavor>(args: &Args) -> anyhow::Result<Vec<Row>> {
+fn measure<F: SyncFlavor>(args: &Args) -> anyhow::Result<(Vec<Row>, Setting)> {
     let (items, capacity) = (args.items, Capacity::Bounded(args.capacity));
     let load = move |message_bytes, measure| {
         move || {
@@ -201,19 +229,44 @@ fn measure<F: SyncFlavor>(args: &Args) -> anyhow::Result<Vec<Row>> {
             Box::new(load(16, Measure::ClosedLoop)),
         ),
     ];
+    let mut placements = std::collections::BTreeSet::new();
+    let mut placed = |name: &str, run: &dyn Fn() -> anyhow::Result<Duration>| {
+        let (elapsed, placement, _) = placement::observe(Plan::new(args.placement, Some(2)), run);
+        placements.insert(match placement.reason {
+            Some(reason) => format!("placed by the OS ({reason})"),
+            None => placement.policy.name().to_owned(),
+        });
+        elapsed.with_context(|| format!("running {name}"))
+    };
     // Warm-up: one run of each, not counted.
     for (name, _, run) in &variants {
-        run().with_context(|| format!("warming up {name}"))?;
+        placed(name, run)?;
     }
     let mut times = vec![Vec::new(); variants.len()];
+    let mut round_trips = Vec::with_capacity(args.repetitions);
     for _ in 0..args.repetitions {
+        round_trips.push(placement::cross_core_round_trip_ns());
         for ((name, _, run), times) in variants.iter().zip(&mut times) {
-            times.push(run().with_context(|| format!("running {name}"))?.as_nanos() as f64);
+            times.push(placed(name, run)?.as_nanos() as f64);
         }
     }
+    let topology = Topology::of_round_trips(round_trips.iter().flatten().copied());
+    let counted: Vec<bool> = round_trips
+        .iter()
+        .map(|trip| topology.in_main(*trip))
+        .collect();
+    let kept = |times: &[f64]| -> Vec<f64> {
+        times
+            .iter()
+            .zip(&counted)
+            .filter_map(|(time, counted)| counted.then_some(*time))
+            .collect()
+    };
+    let times: Vec<Vec<f64>> = times.iter().map(|times| kept(times)).collect();
     let bare_of = |index: usize| if variants[index].1 == 8 { 0 } else { 2 };
-    // Every variant has one time per repetition, and there is at least one.
-    variants
+    // Every variant has one time per counted repetition, and there is at
+    // least one (the main regime is never empty).
+    let rows = variants
         .iter()
         .enumerate()
         .map(|(index, (name, bytes, _))| {
@@ -237,7 +290,13 @@ fn measure<F: SyncFlavor>(args: &Args) -> anyhow::Result<Vec<Row>> {
             })
         })
         .collect::<Option<Vec<Row>>>()
-        .context("no repetition was measured")
+        .context("no repetition was measured")?;
+    let setting = Setting {
+        counted: counted.iter().filter(|counted| **counted).count(),
+        topology,
+        placement: placements.into_iter().collect::<Vec<_>>().join(", "),
+    };
+    Ok((rows, setting))
 }
 
 /// The bare loop: one thread sends `items` messages, another receives
@@ -253,6 +312,7 @@ fn bare<F: SyncFlavor, M: Default + Send + 'static>(
     let producer = {
         let start = start.clone();
         std::thread::spawn(move || {
+            let _watched = chanlab_scenarios::watch::started();
             start.wait();
             for _ in 0..items {
                 if sender.send(M::default()).is_err() {
@@ -264,6 +324,7 @@ fn bare<F: SyncFlavor, M: Default + Send + 'static>(
     let consumer = {
         let start = start.clone();
         std::thread::spawn(move || {
+            let _watched = chanlab_scenarios::watch::started();
             start.wait();
             let mut received = 0;
             while receiver.recv().is_ok() {

@@ -197,7 +197,7 @@ pub fn measure(
 }
 
 /// The placement policies by name, each with what it does in `--help`.
-fn placements() -> impl TypedValueParser<Value = PlacementPolicy> {
+pub(crate) fn placements() -> impl TypedValueParser<Value = PlacementPolicy> {
     PossibleValuesParser::new(
         PlacementPolicy::ALL
             .map(|policy| PossibleValue::new(policy.name()).help(policy.description())),
