@@ -55,6 +55,18 @@ pub struct FidelityCell {
     pub ratio: Option<Spread>,
     /// The 95% percentile-bootstrap interval of the median ratio.
     pub ratio_interval: Option<(f64, f64)>,
+    /// The suite against itself: its second run of the cell over its first
+    /// in the same repetition (A/A), the spread the machine alone gives
+    /// this cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_again_ratio: Option<Spread>,
+    /// The 95% interval of the median A/A ratio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_again_interval: Option<(f64, f64)>,
+    /// Repetitions left out because the host had placed the cores
+    /// otherwise than in most of the run's repetitions.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub other_regimes: usize,
     /// Why the cell has no figures or fewer repetitions, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
@@ -87,7 +99,22 @@ impl Agreement {
     }
 }
 
+fn is_zero(count: &usize) -> bool {
+    *count == 0
+}
+
 impl FidelityCell {
+    /// Whether a cell that cannot tell is held back by the machine: the
+    /// suite cannot pin it within [`AGREEMENT`] even against itself (its
+    /// A/A interval reaches beyond the band around 1). A cell whose whole
+    /// interval lies outside the band differs, whatever the A/A spread.
+    pub fn machine_limited(&self) -> bool {
+        self.agreement() == Some(Agreement::Undecided)
+            && self
+                .peer_again_interval
+                .is_some_and(|(low, high)| low < 1.0 - AGREEMENT || high > 1.0 + AGREEMENT)
+    }
+
     /// How chanlab's figure compares with the peer's; `None` without
     /// figures.
     pub fn agreement(&self) -> Option<Agreement> {
@@ -140,12 +167,20 @@ impl Fidelity {
     /// many cannot tell yet, and how many differ.
     pub fn summary(&self) -> String {
         let [agree, undecided, differ] = self.agreement();
+        let limited = self
+            .cells
+            .iter()
+            .filter(|cell| cell.machine_limited())
+            .count();
         format!(
             "{agree} of {} cells within {:.0}% of {}; {undecided} whose 95% interval still \
-             reaches that band (more pairs of runs would tell); {differ} that differ",
+             reaches that band (more pairs of runs would tell), {limited} of them where the \
+             suite's A/A interval against itself reaches beyond {:.0}% too (the machine's \
+             limit); {differ} that differ",
             agree + undecided + differ,
             AGREEMENT * 100.0,
-            self.peer
+            self.peer,
+            AGREEMENT * 100.0,
         )
     }
 }
@@ -170,6 +205,9 @@ mod tests {
                 max: interval.1,
             }),
             ratio_interval: Some(interval),
+            peer_again_ratio: None,
+            peer_again_interval: None,
+            other_regimes: 0,
             problem: None,
             difference: None,
         }

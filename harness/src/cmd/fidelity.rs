@@ -12,7 +12,12 @@
 //! later, so drift on a noisy machine falls on both sides alike. chanlab's
 //! figure is the one `chanlab run` records for the cell (a worker process,
 //! a warm-up on a tenth of the messages, then the timed run); the peer's is
-//! the time its binary prints for the cell.
+//! the time its binary prints for the cell. The peer runs twice in each
+//! repetition: its second run over its first (A/A) is the spread the
+//! machine alone gives the cell, so a cell that does not agree shows
+//! whether the limit is the machine. Each repetition of a cell first times
+//! the cross-core round trip, and only repetitions in the run's main regime
+//! of the host's core placement are counted.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -25,11 +30,13 @@ use chanlab_report::fidelity::{Fidelity, FidelityCell};
 use chanlab_report::render::tables;
 use chanlab_report::schema::{Cell, PlacementPolicy, Spread, Workload};
 use chanlab_report::stats;
+use chanlab_report::topology::Topology;
 use chanlab_scenarios::MAX_CAPACITY;
 use chanlab_scenarios::load::{LoadSpec, Measure};
 
 use crate::child::{self, Ended};
 use crate::runner::go;
+use crate::runner::placement;
 use crate::runner::protocol::{Job, Reply};
 use crate::runner::provenance;
 use crate::runner::sizing;
@@ -209,8 +216,11 @@ fn cells(args: &Args) -> Vec<PeerCell> {
 /// One cell's progress through the run.
 struct Tally {
     items: usize,
+    /// One per complete repetition, like `peer_again_ns` and `round_trips`.
     chanlab_ns: Vec<f64>,
     peer_ns: Vec<f64>,
+    peer_again_ns: Vec<f64>,
+    round_trips: Vec<Option<f64>>,
     problem: Option<String>,
 }
 
@@ -257,20 +267,21 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
             if tally.problem.is_some() {
                 continue;
             }
-            let sides = [Side::Peer, Side::Chanlab];
-            for side in sides.iter().cycle().skip(round % 2).take(2) {
+            // The suite's two runs sit either side of chanlab's, which of
+            // them comes first alternating between rounds.
+            let sides = match round % 2 {
+                0 => [Side::Peer, Side::Chanlab, Side::PeerAgain],
+                _ => [Side::PeerAgain, Side::Chanlab, Side::Peer],
+            };
+            let round_trip = placement::cross_core_round_trip_ns();
+            let mut times = [0.0; 3];
+            for (side, time) in sides.iter().zip(&mut times) {
                 let measured = match side {
-                    Side::Peer => peer(cell, tally.items, limit),
+                    Side::Peer | Side::PeerAgain => peer(cell, tally.items, limit),
                     Side::Chanlab => chanlab(cell, worker_for(cell), tally.items, limit),
                 };
                 match measured? {
-                    Ok(elapsed) => {
-                        let ns = elapsed.as_nanos() as f64 / tally.items as f64;
-                        match side {
-                            Side::Peer => tally.peer_ns.push(ns),
-                            Side::Chanlab => tally.chanlab_ns.push(ns),
-                        }
-                    }
+                    Ok(elapsed) => *time = elapsed.as_nanos() as f64 / tally.items as f64,
                     Err(problem) => {
                         eprintln!(
                             "fidelity: {} {}: {problem}",
@@ -282,8 +293,24 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
+            if tally.problem.is_none() {
+                for (side, time) in sides.iter().zip(times) {
+                    match side {
+                        Side::Peer => tally.peer_ns.push(time),
+                        Side::PeerAgain => tally.peer_again_ns.push(time),
+                        Side::Chanlab => tally.chanlab_ns.push(time),
+                    }
+                }
+                tally.round_trips.push(round_trip);
+            }
         }
     }
+    let topology = Topology::of_round_trips(
+        tallies
+            .iter()
+            .flat_map(|tally| tally.round_trips.iter().flatten().copied()),
+    );
+    eprintln!("fidelity: cross-core round trips: {}", topology.describe());
     let fidelity = Fidelity {
         machine: provenance::machine(),
         chanlab: provenance::build(registry),
@@ -294,7 +321,7 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
         cells: cells
             .iter()
             .zip(tallies)
-            .map(|(cell, tally)| figures(cell, tally))
+            .map(|(cell, tally)| figures(cell, tally, &topology))
             .collect(),
     };
     if let Some(dir) = args.json.parent() {
@@ -309,6 +336,8 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
 #[derive(Clone, Copy)]
 enum Side {
     Peer,
+    /// The suite's second run of the cell in a repetition.
+    PeerAgain,
     Chanlab,
 }
 
@@ -335,6 +364,8 @@ fn size(
         items: (items / THREADS).max(1) * THREADS,
         chanlab_ns: Vec::new(),
         peer_ns: Vec::new(),
+        peer_again_ns: Vec::new(),
+        round_trips: Vec::new(),
         problem,
     })
 }
@@ -400,14 +431,33 @@ fn printed_seconds(stdout: &str, cell: &str) -> Option<f64> {
     })
 }
 
-/// A cell's figures from its tally.
-fn figures(cell: &PeerCell, tally: Tally) -> FidelityCell {
-    let ratios: Vec<f64> = tally
-        .chanlab_ns
+/// A cell's figures from its tally's repetitions in the main regime.
+fn figures(cell: &PeerCell, tally: Tally, topology: &Topology) -> FidelityCell {
+    let counted: Vec<bool> = tally
+        .round_trips
         .iter()
-        .zip(&tally.peer_ns)
-        .map(|(chanlab, peer)| chanlab / peer)
+        .map(|trip| topology.in_main(*trip))
         .collect();
+    let kept = |times: &[f64]| -> Vec<f64> {
+        times
+            .iter()
+            .zip(&counted)
+            .filter_map(|(time, counted)| counted.then_some(*time))
+            .collect()
+    };
+    let (chanlab_ns, peer_ns, peer_again_ns) = (
+        kept(&tally.chanlab_ns),
+        kept(&tally.peer_ns),
+        kept(&tally.peer_again_ns),
+    );
+    let over = |times: &[f64], reference: &[f64]| -> Vec<f64> {
+        times.iter().zip(reference).map(|(t, r)| t / r).collect()
+    };
+    let ratios = over(&chanlab_ns, &peer_ns);
+    let peer_again = over(&peer_again_ns, &peer_ns);
+    let interval = |ratios: &[f64]| {
+        stats::median_interval(ratios, 0.95).map(|interval| (interval.low, interval.high))
+    };
     FidelityCell {
         cell: cell.name(),
         implementation: cell.implementation.to_owned(),
@@ -415,11 +465,13 @@ fn figures(cell: &PeerCell, tally: Tally) -> FidelityCell {
         consumers: cell.consumers,
         capacity: cell.kind.capacity(tally.items).label(),
         items: tally.items,
-        chanlab_ns: Spread::of(tally.chanlab_ns.iter().copied()),
-        peer_ns: Spread::of(tally.peer_ns.iter().copied()),
+        chanlab_ns: Spread::of(chanlab_ns.iter().copied()),
+        peer_ns: Spread::of(peer_ns.iter().copied()),
         ratio: Spread::of(ratios.iter().copied()),
-        ratio_interval: stats::median_interval(&ratios, 0.95)
-            .map(|interval| (interval.low, interval.high)),
+        ratio_interval: interval(&ratios),
+        peer_again_ratio: Spread::of(peer_again.iter().copied()),
+        peer_again_interval: interval(&peer_again),
+        other_regimes: counted.iter().filter(|counted| !**counted).count(),
         problem: tally.problem,
         difference: known_difference(cell).map(str::to_owned),
     }

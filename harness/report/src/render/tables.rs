@@ -77,6 +77,7 @@ pub fn fidelity(fidelity: &Fidelity) -> Table {
         "ratio (median [min, max])",
         "95% interval",
         "within 10%",
+        "suite A/A: 95% interval",
         "why it differs",
     ]);
     for cell in &fidelity.cells {
@@ -96,6 +97,15 @@ pub fn fidelity(fidelity: &Fidelity) -> Table {
             cell.ratio_interval
                 .map_or_else(String::new, |(low, high)| format!("[{low:.2}, {high:.2}]")),
             cell.agreement().map_or("-", Agreement::word).to_owned(),
+            cell.peer_again_interval
+                .map_or_else(String::new, |(low, high)| {
+                    let limit = if cell.machine_limited() {
+                        " (machine)"
+                    } else {
+                        ""
+                    };
+                    format!("[{low:.2}, {high:.2}]{limit}")
+                }),
             match cell.agreement() {
                 Some(Agreement::Agrees) | None => String::new(),
                 Some(_) => cell.difference.clone().unwrap_or_default(),
