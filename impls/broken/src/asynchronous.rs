@@ -54,6 +54,8 @@ impl<K: FaultKind> AsyncFlavor for AsyncPolling<K> {
             live_senders: 1,
             live_receivers: 1,
             next_id: 0,
+            capacity: capacity.bound(),
+            kept_slots: 0,
         }));
         Ok((
             Sender {
@@ -83,6 +85,9 @@ struct Waiting<T> {
     live_senders: usize,
     live_receivers: usize,
     next_id: u64,
+    capacity: Option<usize>,
+    /// Slots dropped send futures kept (the slot-keeping twin).
+    kept_slots: usize,
 }
 
 /// A waiting receive future: its waker and, for the hand-off twin, the
@@ -165,8 +170,17 @@ impl<K: FaultKind, T: Send + 'static> Sender<K, T> {
             *ticket.handed.lock() = Some(value);
             return Ok(Some(ticket.waker.lock().clone()));
         }
+        if waiting
+            .capacity
+            .is_some_and(|capacity| waiting.queued + waiting.kept_slots >= capacity)
+        {
+            return Err(TrySendError::Full(value));
+        }
         self.inner.try_send(value)?;
         waiting.queued += 1;
+        if K::FAULT == Fault::AsyncWakesOnlyWhenEmpty && waiting.queued > 1 {
+            return Ok(None);
+        }
         Ok(waiting.wake_receiver())
     }
 }
@@ -248,6 +262,10 @@ impl<K: FaultKind, T: Send + 'static> Drop for SendFuture<'_, K, T> {
                 wake_after(waiting, wake);
                 return;
             }
+        }
+        if !listed && K::FAULT == Fault::DroppedSendKeepsSlot {
+            waiting.kept_slots += 1;
+            return;
         }
         // Woken for room it will not use: pass the wake-up on.
         let wake = if listed { None } else { waiting.wake_sender() };
@@ -331,7 +349,9 @@ impl<K: FaultKind, T: Send + 'static> Future for RecvFuture<'_, K, T> {
                         handed: Mutex::new(None),
                     })
                 });
-                ticket.waker.lock().clone_from(cx.waker());
+                if K::FAULT != Fault::RecvKeepsFirstWaker {
+                    ticket.waker.lock().clone_from(cx.waker());
+                }
                 waiting.register_receiver::<K>(ticket);
                 Poll::Pending
             }

@@ -51,6 +51,10 @@ pub enum Fault {
     NeverDisconnects,
     /// Values still buffered when the last receiver leaves are leaked.
     Leaks,
+    /// Values still buffered when the last receiver leaves are leaked, but
+    /// only once the buffer has turned past its capacity (a drop that
+    /// walks its ring from head to tail without wrapping).
+    LeaksAfterWrap,
     /// A bounded channel accepts without limit.
     IgnoresCapacity,
     /// A rendezvous channel secretly buffers one message.
@@ -59,6 +63,12 @@ pub enum Fault {
     SwallowsRefusedValue,
     /// `recv_timeout` gives up after a tenth of the timeout.
     TimesOutEarly,
+    /// `recv_timeout` waits twenty times its timeout, from
+    /// [`LATE_FROM`] on: right at the edges, far too late in between.
+    TimesOutLate,
+    /// `recv_timeout` rounds its timeout down to whole milliseconds, so
+    /// one under a millisecond returns at once.
+    RoundsTimeoutDown,
     /// `recv_timeout` computes its deadline as `Instant::now() + timeout`,
     /// which panics when the timeout is too large to represent.
     PanicsOnHugeTimeout,
@@ -95,6 +105,21 @@ pub enum Fault {
     /// does not pass the wake-up on to another waiting receive future
     /// ([`AsyncPolling`] twin).
     WokenRecvSwallowsWake,
+    /// A send wakes a blocked receiver only when the queue was empty
+    /// before it, and a receive wakes a blocked sender only when the queue
+    /// was full: right for one waiter at a time, and all but one of several
+    /// waiters sleep on through back-to-back operations ([`Polling`] twin).
+    SendWakesOnlyWhenEmpty,
+    /// A receive future keeps the waker of its first poll: polled again
+    /// with another (its task moved), it is woken through the stale one
+    /// ([`AsyncPolling`] twin).
+    RecvKeepsFirstWaker,
+    /// A send wakes a waiting receive future only when the queue was empty
+    /// before it ([`AsyncPolling`] twin).
+    AsyncWakesOnlyWhenEmpty,
+    /// A send future woken for room and dropped before its next poll keeps
+    /// the slot it was woken for, for good ([`AsyncPolling`] twin).
+    DroppedSendKeepsSlot,
     /// Correct, but every send first spins for [`SLOW_SEND`]: the twin of
     /// the regression gate (`chanlab compare`), which must flag it against
     /// the reference channel.
@@ -104,6 +129,9 @@ pub enum Fault {
     /// must show it busy while it waits.
     SpinsWhenEmpty,
 }
+
+/// The shortest timeout a [`Fault::TimesOutLate`] twin overstays.
+pub const LATE_FROM: Duration = Duration::from_millis(10);
 
 /// How long a [`Fault::Slow`] twin spins before each send.
 pub const SLOW_SEND: Duration = Duration::from_micros(5);
@@ -141,10 +169,13 @@ twins! {
     ReplacesWithDuplicate => "broken-replaces-with-duplicate" in Broken as visit_sync,
     NeverDisconnects => "broken-never-disconnects" in Broken as visit_sync,
     Leaks => "broken-leaks" in Broken as visit_sync,
+    LeaksAfterWrap => "broken-leaks-after-wrap" in Broken as visit_sync,
     IgnoresCapacity => "broken-ignores-capacity" in Broken as visit_sync,
     FakesRendezvous => "broken-fakes-rendezvous" in Broken as visit_sync,
     SwallowsRefusedValue => "broken-swallows-refused-value" in Broken as visit_sync,
     TimesOutEarly => "broken-times-out-early" in Broken as visit_sync,
+    TimesOutLate => "broken-times-out-late" in Broken as visit_sync,
+    RoundsTimeoutDown => "broken-rounds-timeout-down" in Broken as visit_sync,
     PanicsOnHugeTimeout => "broken-panics-on-huge-timeout" in Broken as visit_sync,
     HugeTimeoutReturnsAtOnce => "broken-huge-timeout-returns-at-once" in Broken as visit_sync,
     DropsTwice => "broken-drops-twice" in Broken as visit_sync,
@@ -155,6 +186,10 @@ twins! {
     RecvTakesThenDrops => "broken-async-recv-takes-then-drops" in AsyncPolling as visit_async,
     DroppedSendDeliversAndDrops => "broken-async-dropped-send-delivers-and-drops" in AsyncPolling as visit_async,
     WokenRecvSwallowsWake => "broken-async-woken-recv-swallows-wake" in AsyncPolling as visit_async,
+    SendWakesOnlyWhenEmpty => "broken-send-wakes-only-when-empty" in Polling as visit_sync,
+    RecvKeepsFirstWaker => "broken-async-recv-keeps-first-waker" in AsyncPolling as visit_async,
+    AsyncWakesOnlyWhenEmpty => "broken-async-wakes-only-when-empty" in AsyncPolling as visit_async,
+    DroppedSendKeepsSlot => "broken-async-dropped-send-keeps-slot" in AsyncPolling as visit_async,
     Slow => "broken-slow" in Broken as visit_sync,
     SpinsWhenEmpty => "broken-spins-when-empty" in Broken as visit_sync,
 }
@@ -197,6 +232,8 @@ impl<K: FaultKind> SyncFlavor for Broken<K> {
             held_back: None,
             keepalive,
             receivers: Arc::new(AtomicUsize::new(1)),
+            // An unbounded queue's blocks turn over as a ring's slots do.
+            wraps_after: capacity.bound().unwrap_or(32),
             kind: PhantomData,
         };
         Ok((sender, receiver))
@@ -226,6 +263,9 @@ pub struct Receiver<K: FaultKind, T: Send + 'static> {
     keepalive: Option<reference::Sender<T>>,
     /// Live receiver handles, for [`Fault::Leaks`].
     receivers: Arc<AtomicUsize>,
+    /// Messages received after which the buffer has turned past its
+    /// capacity, for [`Fault::LeaksAfterWrap`].
+    wraps_after: usize,
     kind: PhantomData<K>,
 }
 
@@ -355,6 +395,10 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Receiver<T> for Receiver
         }
         let timeout = match K::FAULT {
             Fault::TimesOutEarly => timeout / 10,
+            Fault::TimesOutLate if (LATE_FROM..Duration::from_secs(3600)).contains(&timeout) => {
+                timeout * 20
+            }
+            Fault::RoundsTimeoutDown => Duration::from_millis(timeout.as_millis() as u64),
             Fault::PanicsOnHugeTimeout => {
                 let deadline = Instant::now() + timeout;
                 deadline.saturating_duration_since(Instant::now())
@@ -379,6 +423,7 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Receiver<T> for Receiver
             held_back: None,
             keepalive: self.keepalive.clone(),
             receivers: self.receivers.clone(),
+            wraps_after: self.wraps_after,
             kind: PhantomData,
         })
     }
@@ -387,7 +432,13 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Receiver<T> for Receiver
 impl<K: FaultKind, T: Send + 'static> Drop for Receiver<K, T> {
     fn drop(&mut self) {
         let last = self.receivers.fetch_sub(1, Ordering::SeqCst) == 1;
-        if last && K::FAULT == Fault::Leaks {
+        let wrapped = self.received > self.wraps_after;
+        let leaks = match K::FAULT {
+            Fault::Leaks => true,
+            Fault::LeaksAfterWrap => wrapped,
+            _ => false,
+        };
+        if last && leaks {
             while let Ok(value) = chanlab_contract::Receiver::try_recv(&mut self.inner) {
                 std::mem::forget(value);
             }

@@ -50,6 +50,8 @@ impl<K: FaultKind> SyncFlavor for Polling<K> {
                 generation: 0,
                 senders: 1,
                 receivers: 1,
+                queued: 0,
+                capacity: capacity.bound(),
             }),
             moved: Condvar::new(),
         });
@@ -75,6 +77,9 @@ struct Counts {
     generation: u64,
     senders: usize,
     receivers: usize,
+    /// Values in the queue.
+    queued: usize,
+    capacity: Option<usize>,
 }
 
 struct Signal {
@@ -98,6 +103,39 @@ impl Signal {
             self.moved.notify_all();
         } else {
             self.moved.notify_one();
+        }
+    }
+
+    /// A value went in: wakes every waiter, but for the twin that wakes
+    /// one and only when the queue was empty, and the one that forgets.
+    fn sent(&self, fault: Fault, forgets: bool) {
+        let was_empty = {
+            let mut state = self.lock();
+            state.queued += 1;
+            state.queued == 1
+        };
+        match fault {
+            _ if forgets => {}
+            Fault::SendWakesOnlyWhenEmpty if !was_empty => {}
+            Fault::SendWakesOnlyWhenEmpty => self.bump(false),
+            _ => self.bump(true),
+        }
+    }
+
+    /// A value came out: wakes every waiter, but for the twin that wakes
+    /// one and only when the queue was full, and the one that forgets.
+    fn received(&self, fault: Fault, forgets: bool) {
+        let was_full = {
+            let mut state = self.lock();
+            let full = state.capacity.is_some_and(|room| state.queued >= room);
+            state.queued = state.queued.saturating_sub(1);
+            full
+        };
+        match fault {
+            _ if forgets => {}
+            Fault::SendWakesOnlyWhenEmpty if !was_full => {}
+            Fault::SendWakesOnlyWhenEmpty => self.bump(false),
+            _ => self.bump(true),
         }
     }
 
@@ -181,7 +219,7 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Sender<T> for Sender<K, 
             }
             match chanlab_contract::Sender::try_send(&self.inner, value) {
                 Ok(()) => {
-                    self.signal.bump(true);
+                    self.signal.sent(K::FAULT, false);
                     return Ok(());
                 }
                 Err(TrySendError::Disconnected(back)) => return Err(SendError::new(back)),
@@ -195,9 +233,8 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Sender<T> for Sender<K, 
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         chanlab_contract::Sender::try_send(&self.inner, value)?;
-        if K::FAULT != Fault::TrySendForgetsWake {
-            self.signal.bump(true);
-        }
+        self.signal
+            .sent(K::FAULT, K::FAULT == Fault::TrySendForgetsWake);
         Ok(())
     }
 }
@@ -209,9 +246,8 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Receiver<T> for Receiver
 
     fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let value = chanlab_contract::Receiver::try_recv(&mut self.inner)?;
-        if K::FAULT != Fault::TryRecvForgetsWake {
-            self.signal.bump(true);
-        }
+        self.signal
+            .received(K::FAULT, K::FAULT == Fault::TryRecvForgetsWake);
         Ok(value)
     }
 
@@ -236,7 +272,7 @@ impl<K: FaultKind, T: Send + 'static> Receiver<K, T> {
             let seen = self.signal.snapshot();
             match chanlab_contract::Receiver::try_recv(&mut self.inner) {
                 Ok(value) => {
-                    self.signal.bump(true);
+                    self.signal.received(K::FAULT, false);
                     return Ok(value);
                 }
                 Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),

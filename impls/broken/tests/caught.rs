@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use chanlab_broken::{AsyncPolling, Broken, Polling};
-use chanlab_conformance::{CheckResult, Rule, Settings, run_async_suite, run_suite};
+use chanlab_conformance::{
+    CheckResult, Rule, Settings, run_async_check, run_async_suite, run_check, run_suite,
+};
 use chanlab_contract::{AsyncFlavor, SyncFlavor};
 
 /// Settings for twins: a twin that never disconnects hangs its checks
@@ -102,4 +104,68 @@ caught_async! {
     a_receive_future_that_takes_and_drops_breaks_its_capability: RecvTakesThenDrops => Capabilities;
     a_dropped_send_future_that_delivers_and_drops_breaks_drop_once: DroppedSendDeliversAndDrops => DropOnce;
     a_woken_receive_future_swallowing_the_wake_up_breaks_wakeup: WokenRecvSwallowsWake => Wakeup;
+}
+
+/// The check named is the one that rejects the twin, for the rule named:
+/// these classes passed every other check.
+macro_rules! caught_by {
+    ($($test:ident: $flavor:ident<$kind:ident> by $run:ident($check:ident) => $rule:ident;)+) => {
+        $(
+            #[test]
+            fn $test() {
+                type Twin = $flavor<chanlab_broken::$kind>;
+                let result = $run::<Twin>(stringify!($check), &settings(), &[])
+                    .expect("the check exists");
+                assert_violates(
+                    stringify!($kind),
+                    std::slice::from_ref(&result),
+                    Rule::$rule,
+                );
+            }
+        )+
+    };
+}
+
+caught_by! {
+    waking_only_when_empty_misses_back_to_back_receivers:
+        Polling<SendWakesOnlyWhenEmpty> by run_check(many_waiters_back_to_back) => Wakeup;
+    a_receive_future_keeping_its_first_waker_breaks_wakeup:
+        AsyncPolling<RecvKeepsFirstWaker> by run_async_check(async_wakes_latest_waker) => Wakeup;
+    waking_only_when_empty_misses_back_to_back_receive_futures:
+        AsyncPolling<AsyncWakesOnlyWhenEmpty> by run_async_check(async_many_waiters_back_to_back) => Wakeup;
+    leaking_only_after_the_buffer_wraps_breaks_drop_once:
+        Broken<LeaksAfterWrap> by run_check(values_dropped_once) => DropOnce;
+    a_dropped_send_future_keeping_its_slot_breaks_capacity:
+        AsyncPolling<DroppedSendKeepsSlot> by run_async_check(cancelled_send_gives_back) => Capacity;
+}
+
+/// The timeout twins, with a watchdog that lets the best-of-five upper
+/// bound run its attempts out (each one overstays by design).
+#[test]
+fn timeouts_too_late_or_rounded_down_break_recv_timeout() {
+    let patient = Settings {
+        watchdog: Duration::from_secs(30),
+        ..settings()
+    };
+    for (name, result) in [
+        (
+            "late",
+            run_check::<Broken<chanlab_broken::TimesOutLate>>(
+                "recv_timeout_behaves",
+                &patient,
+                &[],
+            ),
+        ),
+        (
+            "rounded down",
+            run_check::<Broken<chanlab_broken::RoundsTimeoutDown>>(
+                "recv_timeout_edges",
+                &patient,
+                &[],
+            ),
+        ),
+    ] {
+        let result = result.expect("the check exists");
+        assert_violates(name, std::slice::from_ref(&result), Rule::RecvTimeout);
+    }
 }

@@ -316,6 +316,7 @@ define_suite! { $
     receivers_gone_disconnects => checks::disconnect::receivers_gone_disconnects, [ReceiversGone];
     every_blocked_party_wakes => checks::wakeup::every_blocked_party_wakes, [SendersGone, ReceiversGone];
     no_lost_wakeup => checks::wakeup::no_lost_wakeup, [Wakeup];
+    many_waiters_back_to_back => checks::waiters::many_waiters_back_to_back, [Wakeup, ExactlyOnce];
     recv_timeout_behaves => checks::basics::recv_timeout_behaves, [RecvTimeout];
     recv_timeout_edges => checks::timeout::recv_timeout_edges, [RecvTimeout];
     values_dropped_once => checks::drops::values_dropped_once, [DropOnce];
@@ -332,6 +333,9 @@ define_suite! { $
     async_capacity_and_rendezvous => asynchronous::basics::async_capacity_and_rendezvous, [Capacity, Rendezvous, Wakeup];
     async_every_blocked_party_wakes => asynchronous::wakeup::async_every_blocked_party_wakes, [SendersGone, ReceiversGone];
     async_no_lost_waker => asynchronous::wakeup::async_no_lost_waker, [Wakeup];
+    async_wakes_latest_waker => asynchronous::waiters::async_wakes_latest_waker, [Wakeup];
+    async_many_waiters_back_to_back => asynchronous::waiters::async_many_waiters_back_to_back, [Wakeup, ExactlyOnce];
+    cancelled_send_gives_back => asynchronous::waiters::cancelled_send_gives_back, [Capacity, Wakeup, ExactlyOnce];
     async_recv_raced_with_timer => asynchronous::timeout::async_recv_raced_with_timer, [RecvTimeout];
     cancel_safe_recv => asynchronous::cancel::cancel_safe_recv, [Capabilities, ExactlyOnce, Fifo, Wakeup];
     async_values_dropped_once => asynchronous::drops::async_values_dropped_once, [DropOnce, ExactlyOnce];

@@ -13,7 +13,7 @@ use super::{
     patience, receiver_count, receivers, run_on, spawn_task,
 };
 use crate::checks::stress::account;
-use crate::checks::{Budget, CheckOutcome, let_settle, stall_limit};
+use crate::checks::{Budget, CheckOutcome, let_settle, stall_limit, wrap_buffer};
 use crate::payload::Stamp;
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -184,7 +184,11 @@ pub(crate) fn async_capacity_and_rendezvous<A: AsyncFlavor>(
         match capacity.bound() {
             None => unbounded::<A>()?,
             Some(0) => rendezvous::<A>(settings)?,
-            Some(room) => bounded::<A>(room as u64, settings)?,
+            Some(room) => {
+                // Fresh, and with the buffer turned past its capacity.
+                bounded::<A>(room as u64, false, settings)?;
+                bounded::<A>(room as u64, true, settings)?;
+            }
         }
     }
     Ok(CheckOutcome::Pass)
@@ -208,13 +212,31 @@ fn unbounded<A: AsyncFlavor>() -> Result<(), Violation> {
     })
 }
 
-fn bounded<A: AsyncFlavor>(room: u64, settings: &Settings) -> Result<(), Violation> {
-    let capacity = Capacity::Bounded(room as usize);
+fn bounded<A: AsyncFlavor>(room: u64, wrapped: bool, settings: &Settings) -> Result<(), Violation> {
     // Futures polled by hand on this thread are woken by calls on this
     // thread, at once: `wait` is ample, `limit` bounds what may block.
     let (wait, limit) = (patience(settings), stall_limit(settings));
-    let (tx, mut rx) = open_async::<A, u64>(capacity)?;
-    fill_async(&tx, 0..room, &format!("{capacity}"))?;
+    let (tx, mut rx) = open_async::<A, u64>(Capacity::Bounded(room as usize))?;
+    let capacity = format!(
+        "{}{}",
+        Capacity::Bounded(room as usize),
+        if wrapped {
+            ", turned past its capacity"
+        } else {
+            ""
+        }
+    );
+    if wrapped {
+        let make = |i: usize| 1000 + i as u64;
+        wrap_buffer(
+            |v| tx.try_send(v),
+            || rx.try_recv(),
+            room as usize,
+            make,
+            &capacity,
+        )?;
+    }
+    fill_async(&tx, 0..room, &capacity)?;
     match tx.try_send(room) {
         Err(TrySendError::Full(value)) => ensure(value == room, Rule::Capacity, || {
             format!("{capacity} full: try_send handed back {value}, not {room}")

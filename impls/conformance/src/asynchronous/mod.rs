@@ -12,6 +12,7 @@ pub(crate) mod cancel;
 pub(crate) mod drops;
 pub(crate) mod mixed;
 pub(crate) mod timeout;
+pub(crate) mod waiters;
 pub(crate) mod wakeup;
 
 use std::fmt;
@@ -333,6 +334,51 @@ pub(crate) fn drive<A, B>(
         }
         let b_wants = b.as_deref().is_some_and(Hand::wants_poll);
         if !a.wants_poll() && !b_wants {
+            thread::sleep(Duration::from_micros(200));
+        }
+    }
+}
+
+/// A hand-polled future of any output, so several can be driven at once.
+pub(crate) trait Driven {
+    /// Whether an executor would poll it now: fresh or woken, not done.
+    fn wants_poll(&self) -> bool;
+    /// Polls it once.
+    fn poll_once(&mut self);
+    /// Whether it has completed.
+    fn done(&self) -> bool;
+}
+
+impl<O> Driven for Hand<'_, O> {
+    fn wants_poll(&self) -> bool {
+        Hand::wants_poll(self)
+    }
+
+    fn poll_once(&mut self) {
+        self.poll();
+    }
+
+    fn done(&self) -> bool {
+        Hand::done(self)
+    }
+}
+
+/// Drives hand-polled futures as an executor would, each polled only when
+/// fresh or woken, until `enough` of them have completed or `limit`
+/// passes; how many completed.
+pub(crate) fn drive_until(hands: &mut [&mut dyn Driven], enough: usize, limit: Duration) -> usize {
+    let deadline = Instant::now() + limit;
+    loop {
+        for hand in hands.iter_mut() {
+            if hand.wants_poll() {
+                hand.poll_once();
+            }
+        }
+        let done = hands.iter().filter(|hand| hand.done()).count();
+        if done >= enough || Instant::now() >= deadline {
+            return done;
+        }
+        if !hands.iter().any(|hand| hand.wants_poll()) {
             thread::sleep(Duration::from_micros(200));
         }
     }

@@ -9,8 +9,10 @@ use chanlab_contract::{
     Sender, SyncFlavor, TryRecvError, TrySendError,
 };
 
+use super::timeout::times_out_in_bounds;
 use super::{
-    Budget, CheckOutcome, PROBED_CAPACITIES, Pending, buffering, capacities, fill, let_settle, open,
+    Budget, CheckOutcome, PROBED_CAPACITIES, Pending, buffering, capacities, fill, let_settle,
+    open, stall_limit, wrap_buffer,
 };
 use crate::spec::ensure;
 use crate::{Rule, Settings, Violation};
@@ -173,13 +175,30 @@ pub(crate) fn fifo_in_order<F: SyncFlavor>(settings: &Settings) -> Result<CheckO
 pub(crate) fn capacity_is_exact<F: SyncFlavor>(
     settings: &Settings,
 ) -> Result<CheckOutcome, Violation> {
-    for n in [1usize, 4, 16] {
+    // Fresh, and with the buffer turned past its capacity first.
+    for (n, wrapped) in [1usize, 3, 4, 16, 64]
+        .into_iter()
+        .flat_map(|n| [(n, false), (n, true)])
+    {
         let (tx, mut rx) = open::<F, usize>(Capacity::Bounded(n))?;
+        let state = if wrapped {
+            let situation = format!("bounded({n})");
+            wrap_buffer(
+                |v| tx.try_send(v),
+                || rx.try_recv(),
+                n,
+                |i| 1000 + i,
+                &situation,
+            )?;
+            ", turned past its capacity"
+        } else {
+            ""
+        };
         for value in 0..n {
             let sent = tx.try_send(value);
             ensure(sent.is_ok(), Rule::Capacity, || {
                 format!(
-                    "bounded({n}): try_send #{} of {n} failed: {sent:?}",
+                    "bounded({n}){state}: try_send #{} of {n} failed: {sent:?}",
                     value + 1
                 )
             })?;
@@ -190,17 +209,17 @@ pub(crate) fn capacity_is_exact<F: SyncFlavor>(
             Rule::Capacity,
             || {
                 format!(
-                    "bounded({n}) holding {n}: try_send gave {over:?}, want Full handing back the value"
+                    "bounded({n}){state} holding {n}: try_send gave {over:?}, want Full handing back the value"
                 )
             },
         )?;
         let first = rx.try_recv();
         ensure(first == Ok(0), Rule::Fifo, || {
-            format!("bounded({n}): first receive gave {first:?}")
+            format!("bounded({n}){state}: first receive gave {first:?}")
         })?;
         let refill = tx.try_send(n);
         ensure(refill.is_ok(), Rule::Capacity, || {
-            format!("bounded({n}): try_send after one receive made room gave {refill:?}")
+            format!("bounded({n}){state}: try_send after one receive made room gave {refill:?}")
         })?;
     }
 
@@ -310,6 +329,11 @@ pub(crate) fn recv_timeout_behaves<F: SyncFlavor>(
         ensure(waited >= timeout, Rule::RecvTimeout, || {
             format!("{capacity}: recv_timeout({timeout:?}) returned Timeout after only {waited:?}")
         })?;
+        // And not far late: both bounds at the duration this check uses
+        // (once: the bound is about the duration, not the capacity).
+        if Some(&capacity) == capacities::<F>().first() {
+            times_out_in_bounds::<F>(capacity, timeout, stall_limit(settings))?;
+        }
 
         let late = Pending::start(move || {
             let_settle(timeout);

@@ -7,7 +7,8 @@ use std::time::Duration;
 use chanlab_contract::{Capacity, Receiver, RecvTimeoutError, Sender, SyncFlavor};
 
 use super::{
-    Budget, CheckOutcome, Pending, buffering, capacities, fill, let_settle, open, stall_limit,
+    Budget, CheckOutcome, Pending, UNBOUNDED_TURN, buffering, capacities, fill, let_settle, open,
+    stall_limit, wrap_buffer, wrap_values,
 };
 use crate::payload::{Ledger, Tracked, ZeroSized};
 use crate::spec::ensure;
@@ -19,23 +20,46 @@ pub(crate) fn values_dropped_once<F: SyncFlavor>(
     settings: &Settings,
 ) -> Result<CheckOutcome, Violation> {
     for capacity in buffering::<F>(8) {
-        // Some received, the rest still buffered when both halves go.
-        let ledger = Ledger::leak(8);
-        let (tx, mut rx) = open::<F, Tracked>(capacity)?;
-        fill(
-            &tx,
-            (0..8).map(|id| ledger.value(id)),
-            &capacity.to_string(),
-        )?;
-        for _ in 0..3 {
-            drop(rx.try_recv());
+        // Some received, the rest still buffered when both halves go; on a
+        // fresh buffer, and on one turned past its capacity first.
+        for wrapped in [false, true] {
+            let turned = if wrapped {
+                wrap_values(capacity.bound().unwrap_or(UNBOUNDED_TURN))
+            } else {
+                0
+            };
+            let ledger = Ledger::leak(8 + turned);
+            let (tx, mut rx) = open::<F, Tracked>(capacity)?;
+            let state = if wrapped {
+                let room = capacity.bound().unwrap_or(UNBOUNDED_TURN);
+                let situation = capacity.to_string();
+                let value = |i| ledger.value(8 + i);
+                wrap_buffer(
+                    |v| tx.try_send(v),
+                    || rx.try_recv(),
+                    room,
+                    value,
+                    &situation,
+                )?;
+                ", turned past its capacity"
+            } else {
+                ""
+            };
+            fill(
+                &tx,
+                (0..8).map(|id| ledger.value(id)),
+                &capacity.to_string(),
+            )?;
+            for _ in 0..3 {
+                drop(rx.try_recv());
+            }
+            drop(tx);
+            drop(rx);
+            verify(
+                ledger,
+                &format!("{capacity}{state}: 3 of 8 received, the channel dropped"),
+            )?;
         }
-        drop(tx);
-        drop(rx);
-        verify(
-            ledger,
-            &format!("{capacity}: 3 of 8 received, the channel dropped"),
-        )?;
 
         // Receivers go first, then senders.
         let ledger = Ledger::leak(4);

@@ -7,6 +7,7 @@ pub(crate) mod drops;
 pub(crate) mod linear;
 pub(crate) mod stress;
 pub(crate) mod timeout;
+pub(crate) mod waiters;
 pub(crate) mod wakeup;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,8 +16,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chanlab_contract::{Capacity, FlavorInfo, Sender, SyncEnds, SyncFlavor, TrySendError};
+use chanlab_contract::{
+    Capacity, FlavorInfo, Sender, SyncEnds, SyncFlavor, TryRecvError, TrySendError,
+};
 
+use crate::spec::ensure;
 use crate::watchdog::panic_message;
 use crate::{Rule, Settings, Violation};
 
@@ -220,6 +224,48 @@ pub(crate) fn fill_with<T>(
                 format!("{situation}: try_send #{index} within capacity failed: {err:?}"),
             )
         })?;
+    }
+    Ok(())
+}
+
+/// Times [`wrap_buffer`] fills and drains a buffer.
+const WRAPS: usize = 3;
+
+/// The buffer an unbounded channel is turned past: more than one block of
+/// the linked blocks such channels keep (crossbeam's hold 31 values).
+pub(crate) const UNBOUNDED_TURN: usize = 64;
+
+/// Values [`wrap_buffer`] sends through a buffer of `room`.
+pub(crate) fn wrap_values(room: usize) -> usize {
+    WRAPS * room + 1
+}
+
+/// Turns a channel's buffer past its capacity before a check: [`WRAPS`]
+/// times filled with `room` values and drained, then one value through,
+/// so a ring buffer starts the check wrapped and off its first slot (a
+/// state a fresh channel never shows). `make(i)` gives the i-th of the
+/// [`wrap_values`] values; each must come back, in order of `i`.
+pub(crate) fn wrap_buffer<T>(
+    try_send: impl Fn(T) -> Result<(), TrySendError<T>>,
+    mut try_recv: impl FnMut() -> Result<T, TryRecvError>,
+    room: usize,
+    make: impl Fn(usize) -> T,
+    situation: &str,
+) -> Result<(), Violation> {
+    let turns = (0..WRAPS).map(|_| room).chain([1]);
+    let mut next = 0;
+    for batch in turns {
+        fill_with(&try_send, (next..next + batch).map(&make), situation)?;
+        for _ in 0..batch {
+            let got = try_recv();
+            ensure(got.is_ok(), Rule::ExactlyOnce, || {
+                format!(
+                    "{situation}, turning the buffer past its capacity: a try_recv with values buffered gave {:?}",
+                    got.as_ref().err()
+                )
+            })?;
+        }
+        next += batch;
     }
     Ok(())
 }

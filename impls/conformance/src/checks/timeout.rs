@@ -19,10 +19,14 @@ use crate::{Rule, Settings, Violation};
 
 /// Durations a caller can hand `recv_timeout` that a deadline computation
 /// can get wrong.
-const EDGES: [Duration; 7] = [
+const EDGES: [Duration; 9] = [
     Duration::ZERO,
     Duration::from_nanos(1),
     Duration::from_micros(5),
+    // Under a millisecond, where a timeout rounded down to whole
+    // milliseconds returns at once; and just past one.
+    Duration::from_micros(500),
+    Duration::from_micros(1500),
     Duration::from_secs(3600),
     // Past `Instant::now() + timeout` on every platform std supports.
     Duration::from_secs(u64::MAX / 2),
@@ -102,7 +106,7 @@ fn expect(
 /// An empty, connected channel: `Timeout`, not before `timeout` has passed,
 /// and before a plain sleep of `10 * timeout + 200 ms` started at the same
 /// moment ends, on the best of [`ATTEMPTS`].
-fn times_out_in_bounds<F: SyncFlavor>(
+pub(crate) fn times_out_in_bounds<F: SyncFlavor>(
     capacity: Capacity,
     timeout: Duration,
     limit: Duration,
@@ -115,12 +119,14 @@ fn times_out_in_bounds<F: SyncFlavor>(
             thread::sleep(bound);
             Instant::now()
         });
-        let started = Instant::now();
+        // Timed from the call itself, on the thread that makes it, so a
+        // sub-millisecond timeout is not measured with a thread's start.
         let called = call_within(limit, move || {
+            let started = Instant::now();
             let got = rx.recv_timeout(timeout);
-            (got, Instant::now(), rx)
+            (got, started, Instant::now(), rx)
         });
-        let (got, returned, back) = match called {
+        let (got, started, returned, back) = match called {
             Called::Returned(returned) => returned,
             other => {
                 return Err(Violation::new(

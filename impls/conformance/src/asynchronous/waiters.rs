@@ -1,0 +1,379 @@
+//! Futures and their wakers, polled by hand ([`Hand`]) so no executor
+//! hides what the channel does:
+//!
+//! - **The latest waker** (R12): a future polled again with a new waker,
+//!   as when its task moves to another worker, must be woken through that
+//!   waker. tokio re-polls a task with the same waker, so only hand-polling
+//!   shows a channel that keeps the first one.
+//! - **Many waiters, back to back** (R12): several receive futures wait,
+//!   then as many sends follow with no poll between them; several send
+//!   futures wait on a full channel, then receives free room for them all.
+//!   Every one must be woken without any further event.
+//! - **Cancellation gives back what it reserved** (R4, R12): after a send
+//!   future is dropped, pending or woken with room on its way, the channel
+//!   holds exactly its capacity again (emptied, then filled to `Full` and
+//!   counted), no value is lost or doubled, and a wake-up the dropped
+//!   future will not use reaches another waiting send future.
+
+use std::time::Duration;
+
+use chanlab_contract::{AsyncFlavor, AsyncReceiver, AsyncSender, Capacity, TryRecvError};
+
+use super::{
+    Driven, Hand, capacities_of, drive, drive_until, either_woken, fill_async, open_async,
+    patience, receiver_count, receivers,
+};
+use crate::checks::waiters::WAITERS;
+use crate::checks::{CheckOutcome, stall_limit};
+use crate::spec::ensure;
+use crate::{Rule, Settings, Violation};
+
+/// The value a lone send future carries.
+const VALUE: u64 = 7;
+
+/// Where the check's own values start, above any filler.
+const SENT: u64 = 1000;
+
+/// R12 through a new waker: a receive future at every capacity, and a
+/// send future on a rendezvous channel (the send futures of a full
+/// channel are re-polled by `async_capacity_and_rendezvous`).
+pub(crate) fn async_wakes_latest_waker<A: AsyncFlavor>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
+    let (wait, limit) = (patience(settings), stall_limit(settings));
+    for capacity in capacities_of::<A>() {
+        receive_polled_again::<A>(capacity, wait, limit)?;
+        if capacity == Capacity::RENDEZVOUS {
+            rendezvous_send_polled_again::<A>(wait, limit)?;
+        }
+    }
+    Ok(CheckOutcome::Pass)
+}
+
+fn receive_polled_again<A: AsyncFlavor>(
+    capacity: Capacity,
+    wait: Duration,
+    limit: Duration,
+) -> Result<(), Violation> {
+    let (tx, mut rx) = open_async::<A, u64>(capacity)?;
+    let mut recv = Hand::new(rx.recv());
+    ensure(recv.poll().is_none(), Rule::ExactlyOnce, || {
+        format!("{capacity}: a receive future on an empty channel completed")
+    })?;
+    recv.renew_waker();
+    ensure(recv.poll().is_none(), Rule::ExactlyOnce, || {
+        format!("{capacity}: a receive future polled again on an empty channel completed")
+    })?;
+    let mut send = Hand::new(tx.send(VALUE));
+    send.poll();
+    if !recv.wait_woken(wait) {
+        ensure(false, Rule::Wakeup, || {
+            format!(
+                "{capacity}: a receive future polled again with a new waker (as when its task moves) was not woken through the new waker within {wait:?} by a send"
+            )
+        })?;
+        // A declared known failure goes on from here.
+        recv.poll();
+    }
+    let arrived = drive(&mut recv, Some(&mut send), limit);
+    let got = recv.into_output();
+    ensure(
+        arrived && matches!(got, Some(Ok(VALUE))),
+        Rule::ExactlyOnce,
+        || format!("{capacity}: the re-polled receive future gave {got:?}, not the value sent"),
+    )
+}
+
+fn rendezvous_send_polled_again<A: AsyncFlavor>(
+    wait: Duration,
+    limit: Duration,
+) -> Result<(), Violation> {
+    let capacity = Capacity::RENDEZVOUS;
+    let (tx, mut rx) = open_async::<A, u64>(capacity)?;
+    let mut send = Hand::new(tx.send(VALUE));
+    ensure(send.poll().is_none(), Rule::Rendezvous, || {
+        format!("{capacity}: a send future completed with no receiver")
+    })?;
+    send.renew_waker();
+    ensure(send.poll().is_none(), Rule::Rendezvous, || {
+        format!("{capacity}: a send future polled again completed with no receiver")
+    })?;
+    let mut recv = Hand::new(rx.recv());
+    recv.poll();
+    if !send.wait_woken(wait) {
+        ensure(false, Rule::Wakeup, || {
+            format!(
+                "{capacity}: a send future polled again with a new waker was not woken through it within {wait:?} when a receive future took its value"
+            )
+        })?;
+        send.poll();
+    }
+    let arrived = drive(&mut send, Some(&mut recv), limit);
+    let got = recv.into_output();
+    ensure(
+        arrived && matches!(got, Some(Ok(VALUE))),
+        Rule::ExactlyOnce,
+        || {
+            format!(
+                "{capacity}: the receive future gave {got:?}, not the value of the re-polled send"
+            )
+        },
+    )
+}
+
+/// R12 with several waiters and operations back to back, at every
+/// declared capacity: receive futures where the flavor has several
+/// receivers, send futures where the channel can fill.
+pub(crate) fn async_many_waiters_back_to_back<A: AsyncFlavor>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
+    let limit = stall_limit(settings);
+    for capacity in capacities_of::<A>() {
+        if receiver_count::<A>(WAITERS) > 1 {
+            waiting_receive_futures::<A>(capacity, limit)?;
+        }
+        if let Some(room) = capacity.bound().filter(|&room| room > 0) {
+            waiting_send_futures::<A>(capacity, room as u64, limit)?;
+        }
+    }
+    Ok(CheckOutcome::Pass)
+}
+
+fn waiting_receive_futures<A: AsyncFlavor>(
+    capacity: Capacity,
+    limit: Duration,
+) -> Result<(), Violation> {
+    let (tx, rx) = open_async::<A, u64>(capacity)?;
+    let mut all_rx = receivers(rx, WAITERS)?;
+    let mut recvs: Vec<_> = all_rx.iter_mut().map(|rx| Hand::new(rx.recv())).collect();
+    for recv in &mut recvs {
+        ensure(recv.poll().is_none(), Rule::ExactlyOnce, || {
+            format!("{capacity}: a receive future on an empty channel completed")
+        })?;
+    }
+    // Back to back: each send future polled once, none awaited.
+    let mut sends: Vec<_> = (0..WAITERS as u64)
+        .map(|index| Hand::new(tx.send(SENT + index)))
+        .collect();
+    for send in &mut sends {
+        send.poll();
+    }
+    let mut hands: Vec<&mut dyn Driven> = recvs
+        .iter_mut()
+        .map(|hand| hand as &mut dyn Driven)
+        .chain(sends.iter_mut().map(|hand| hand as &mut dyn Driven))
+        .collect();
+    drive_until(&mut hands, 2 * WAITERS, limit);
+    drop(hands);
+    let got: Vec<_> = recvs.into_iter().map(Hand::into_output).collect();
+    let woken = got.iter().filter(|output| output.is_some()).count();
+    ensure(woken == WAITERS, Rule::Wakeup, || {
+        format!(
+            "{capacity}: {WAITERS} receive futures waited, then {WAITERS} sends back to back; {} of them were never woken within {limit:?} (they got {got:?})",
+            WAITERS - woken
+        )
+    })?;
+    let mut values: Vec<u64> = got.into_iter().flatten().filter_map(Result::ok).collect();
+    values.sort_unstable();
+    ensure(
+        values == (SENT..SENT + WAITERS as u64).collect::<Vec<_>>(),
+        Rule::ExactlyOnce,
+        || format!("{capacity}: {WAITERS} woken receive futures got {values:?}"),
+    )
+}
+
+fn waiting_send_futures<A: AsyncFlavor>(
+    capacity: Capacity,
+    room: u64,
+    limit: Duration,
+) -> Result<(), Violation> {
+    let (tx, mut rx) = open_async::<A, u64>(capacity)?;
+    fill_async(&tx, 0..room, &capacity.to_string())?;
+    let mut sends: Vec<_> = (0..WAITERS as u64)
+        .map(|index| Hand::new(tx.send(SENT + index)))
+        .collect();
+    for send in &mut sends {
+        ensure(send.poll().is_none(), Rule::Capacity, || {
+            format!("{capacity} full: a send future completed at once")
+        })?;
+    }
+    // Back to back: every buffered value taken, no poll between.
+    let taken: Vec<_> = (0..room).map(|_| rx.try_recv()).collect();
+    ensure(
+        taken.iter().copied().eq((0..room).map(Ok)),
+        Rule::Fifo,
+        || format!("{capacity}: {room} try_recv on a full channel gave {taken:?}"),
+    )?;
+    let freed = WAITERS.min(room as usize);
+    let mut hands: Vec<&mut dyn Driven> = sends
+        .iter_mut()
+        .map(|hand| hand as &mut dyn Driven)
+        .collect();
+    let done = drive_until(&mut hands, freed, limit);
+    drop(hands);
+    ensure(done >= freed, Rule::Wakeup, || {
+        format!(
+            "{capacity} full: {WAITERS} send futures waited, then {room} try_recv back to back freed room for {freed}; only {done} were woken and completed within {limit:?}"
+        )
+    })
+}
+
+/// R4 and R12 through cancelled send futures, at every bounded capacity
+/// with room: the capacity is exact again after each case.
+pub(crate) fn cancelled_send_gives_back<A: AsyncFlavor>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
+    let (wait, limit) = (patience(settings), stall_limit(settings));
+    for capacity in capacities_of::<A>() {
+        let Some(room) = capacity.bound().filter(|&room| room > 0) else {
+            continue;
+        };
+        let room = room as u64;
+        for case in [Cancelled::Pending, Cancelled::Woken] {
+            dropped_alone::<A>(capacity, room, case, wait)?;
+        }
+        dropped_beside_another::<A>(capacity, room, wait, limit)?;
+    }
+    Ok(CheckOutcome::Pass)
+}
+
+/// When a send future waiting on a full channel is dropped.
+#[derive(Clone, Copy, Debug)]
+enum Cancelled {
+    /// Before anything freed room.
+    Pending,
+    /// After a receive freed room and woke it, before its next poll.
+    Woken,
+}
+
+/// One send future waits on a full channel and is dropped (`case`).
+fn dropped_alone<A: AsyncFlavor>(
+    capacity: Capacity,
+    room: u64,
+    case: Cancelled,
+    wait: Duration,
+) -> Result<(), Violation> {
+    let (tx, mut rx) = open_async::<A, u64>(capacity)?;
+    fill_async(&tx, 0..room, &capacity.to_string())?;
+    let mut send = Hand::new(tx.send(VALUE + SENT));
+    ensure(send.poll().is_none(), Rule::Capacity, || {
+        format!("{capacity} full: a send future completed at once")
+    })?;
+    let mut received = Vec::new();
+    if let Cancelled::Woken = case {
+        received.push(rx.try_recv());
+        ensure(send.wait_woken(wait), Rule::Wakeup, || {
+            format!(
+                "{capacity}: a try_recv on the full channel did not wake the waiting send future within {wait:?}"
+            )
+        })?;
+    }
+    drop(send);
+    let situation =
+        format!("{capacity}: a send future waiting on the full channel was dropped {case:?}");
+    exact_again(&tx, &mut rx, room, received, &[VALUE + SENT], &situation)
+}
+
+/// Two send futures wait on a full channel; a receive wakes one, which is
+/// dropped before its next poll. The room it leaves must reach the other.
+fn dropped_beside_another<A: AsyncFlavor>(
+    capacity: Capacity,
+    room: u64,
+    wait: Duration,
+    limit: Duration,
+) -> Result<(), Violation> {
+    let (tx, mut rx) = open_async::<A, u64>(capacity)?;
+    fill_async(&tx, 0..room, &capacity.to_string())?;
+    let mut first = Hand::new(tx.send(SENT + 1));
+    let mut second = Hand::new(tx.send(SENT + 2));
+    ensure(
+        first.poll().is_none() && second.poll().is_none(),
+        Rule::Capacity,
+        || format!("{capacity} full: a send future completed at once"),
+    )?;
+    let received = vec![rx.try_recv()];
+    ensure(either_woken(&first, &second, wait), Rule::Wakeup, || {
+        format!(
+            "{capacity}: a try_recv on the full channel woke neither of two waiting send futures within {wait:?}"
+        )
+    })?;
+    let mut survivor = if first.woken() {
+        drop(first);
+        second
+    } else {
+        drop(second);
+        first
+    };
+    if survivor.wait_woken(wait) {
+        drive::<_, ()>(&mut survivor, None, limit);
+    } else {
+        // Legitimate only if the dropped future's value already took the
+        // room (some channels move it in as they wake it): then the
+        // channel is full again.
+        ensure(tx.try_send(SENT + 3).is_err(), Rule::Wakeup, || {
+            format!(
+                "{capacity}: of two send futures waiting on the full channel, the one a try_recv woke was dropped before its next poll, and the other was not woken within {wait:?} though the room was free: the wake-up was not passed on"
+            )
+        })?;
+    }
+    drop(survivor);
+    let situation = format!(
+        "{capacity}: of two send futures waiting on the full channel, the woken one was dropped and the other went on"
+    );
+    exact_again(
+        &tx,
+        &mut rx,
+        room,
+        received,
+        &[SENT + 1, SENT + 2, SENT + 3],
+        &situation,
+    )
+}
+
+/// Empties the channel and fills it to `Full`, counting: it must hold
+/// exactly `room` again. What it held must be the filler `0..room` less
+/// what was `received` before, in order, with each of the `cancelled`
+/// send futures' values at most once (a send that completed before its
+/// future was dropped delivered it).
+fn exact_again<S: AsyncSender<u64>, R: AsyncReceiver<u64>>(
+    tx: &S,
+    rx: &mut R,
+    room: u64,
+    received: Vec<Result<u64, TryRecvError>>,
+    cancelled: &[u64],
+    situation: &str,
+) -> Result<(), Violation> {
+    let bound = room as usize + cancelled.len() + 1;
+    let held: Vec<u64> = std::iter::from_fn(|| rx.try_recv().ok())
+        .take(bound)
+        .collect();
+    let filler: Vec<Result<u64, TryRecvError>> = received
+        .iter()
+        .copied()
+        .chain(held.iter().map(|&value| Ok(value)))
+        .filter(|value| !value.as_ref().is_ok_and(|value| cancelled.contains(value)))
+        .collect();
+    ensure(
+        filler.iter().copied().eq((0..room).map(Ok)),
+        Rule::ExactlyOnce,
+        || {
+            format!(
+                "{situation}; then the channel gave {received:?} and held {held:?}, not 0..{room} in order"
+            )
+        },
+    )?;
+    for value in cancelled {
+        let times = held.iter().filter(|&held| held == value).count();
+        ensure(times <= 1, Rule::ExactlyOnce, || {
+            format!("{situation}; then the channel held {value} {times} times: {held:?}")
+        })?;
+    }
+    let free = (0..=room)
+        .take_while(|&value| tx.try_send(value).is_ok())
+        .count() as u64;
+    ensure(free == room, Rule::Capacity, || {
+        format!(
+            "{situation}; then, emptied, the channel took {free} values before Full, not its capacity of {room}: the cancelled send kept a slot"
+        )
+    })
+}
