@@ -49,6 +49,14 @@ pub enum Fault {
     ReplacesWithDuplicate,
     /// Receivers never see the senders disconnect.
     NeverDisconnects,
+    /// One in `one_in` of the sends that start while another send is in
+    /// progress is accepted and silently discarded: a fault that shows
+    /// only sometimes, and only under contention (the detection-power
+    /// twins, `ci/power.sh`).
+    LosesUnderContention {
+        /// How many contended sends per lost message.
+        one_in: usize,
+    },
     /// Values still buffered when the last receiver leaves are leaked.
     Leaks,
     /// Values still buffered when the last receiver leaves are leaked, but
@@ -144,13 +152,23 @@ pub trait FaultKind: Send + Sync + 'static {
     const NAME: &'static str;
 }
 
+/// A marker's fault: the variant of its name, or the one given.
+macro_rules! fault_of {
+    ($kind:ident) => {
+        Fault::$kind
+    };
+    ($kind:ident $fault:expr) => {
+        $fault
+    };
+}
+
 macro_rules! twins {
-    ($($kind:ident => $name:literal in $flavor:ident as $visit:ident,)+) => {
+    ($($kind:ident $(= $fault:expr)? => $name:literal in $flavor:ident as $visit:ident,)+) => {
         $(
-            #[doc = concat!("Marker for the `", $name, "` twin ([`Fault::", stringify!($kind), "`]).")]
+            #[doc = concat!("Marker for the `", $name, "` twin.")]
             pub struct $kind;
             impl FaultKind for $kind {
-                const FAULT: Fault = Fault::$kind;
+                const FAULT: Fault = fault_of!($kind $($fault)?);
                 const NAME: &'static str = $name;
             }
         )+
@@ -164,6 +182,12 @@ macro_rules! twins {
 
 twins! {
     Loses => "broken-loses" in Broken as visit_sync,
+    LosesOneIn64 = Fault::LosesUnderContention { one_in: 64 }
+        => "broken-loses-1-in-64-under-contention" in Broken as visit_sync,
+    LosesOneIn1024 = Fault::LosesUnderContention { one_in: 1024 }
+        => "broken-loses-1-in-1024-under-contention" in Broken as visit_sync,
+    LosesOneIn16384 = Fault::LosesUnderContention { one_in: 16_384 }
+        => "broken-loses-1-in-16384-under-contention" in Broken as visit_sync,
     Duplicates => "broken-duplicates" in Broken as visit_sync,
     Reorders => "broken-reorders" in Broken as visit_sync,
     ReplacesWithDuplicate => "broken-replaces-with-duplicate" in Broken as visit_sync,
@@ -223,6 +247,8 @@ impl<K: FaultKind> SyncFlavor for Broken<K> {
         let sender = Sender {
             inner: tx,
             accepted: Arc::new(AtomicUsize::new(0)),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            contended: Arc::new(AtomicUsize::new(0)),
             last_sent: Mutex::new((0, None)),
             kind: PhantomData,
         };
@@ -243,8 +269,12 @@ impl<K: FaultKind> SyncFlavor for Broken<K> {
 /// Sending half of a twin.
 pub struct Sender<K, T> {
     inner: reference::Sender<T>,
-    /// Messages accepted through any clone, for [`Fault::Loses`].
+    /// Messages accepted through any clone, for [`Fault::Loses`]; sends
+    /// in progress and contended sends, for
+    /// [`Fault::LosesUnderContention`].
     accepted: Arc<AtomicUsize>,
+    in_flight: Arc<AtomicUsize>,
+    contended: Arc<AtomicUsize>,
     /// For [`Fault::ReplacesWithDuplicate`]: messages this handle sent, and
     /// a copy of the last one.
     last_sent: Mutex<(usize, Option<T>)>,
@@ -274,6 +304,8 @@ impl<K, T: Send + 'static> Clone for Sender<K, T> {
         Sender {
             inner: self.inner.clone(),
             accepted: self.accepted.clone(),
+            in_flight: self.in_flight.clone(),
+            contended: self.contended.clone(),
             last_sent: Mutex::new((0, None)),
             kind: PhantomData,
         }
@@ -284,13 +316,29 @@ impl<K: FaultKind, T> Sender<K, T> {
     /// Whether the message just accepted is one [`Fault::Loses`] discards;
     /// a [`Fault::Slow`] twin spends its time here.
     fn loses_this_one(&self) -> bool {
-        if K::FAULT == Fault::Slow {
-            let started = std::time::Instant::now();
-            while started.elapsed() < SLOW_SEND {
-                std::hint::spin_loop();
+        match K::FAULT {
+            Fault::Slow => {
+                let started = std::time::Instant::now();
+                while started.elapsed() < SLOW_SEND {
+                    std::hint::spin_loop();
+                }
+                false
             }
+            Fault::Loses => self.accepted.fetch_add(1, Ordering::Relaxed) % 7 == 6,
+            _ => false,
         }
-        K::FAULT == Fault::Loses && self.accepted.fetch_add(1, Ordering::Relaxed) % 7 == 6
+    }
+
+    /// Marks a send in progress until the guard drops; under
+    /// [`Fault::LosesUnderContention`], whether this one is discarded.
+    fn enter(&self) -> (InFlight<'_>, bool) {
+        let Fault::LosesUnderContention { one_in } = K::FAULT else {
+            return (InFlight(None), false);
+        };
+        let others = self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let lost =
+            others > 0 && self.contended.fetch_add(1, Ordering::Relaxed) % one_in == one_in - 1;
+        (InFlight(Some(&self.in_flight)), lost)
     }
 }
 
@@ -314,9 +362,21 @@ impl<K: FaultKind, T: Send + 'static> Sender<K, T> {
     }
 }
 
+/// A send in progress, counted until dropped.
+struct InFlight<'a>(Option<&'a AtomicUsize>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(count) = self.0 {
+            count.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
 impl<K: FaultKind, T: Send + 'static> chanlab_contract::Sender<T> for Sender<K, T> {
     fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if self.loses_this_one() {
+        let (_in_flight, lost) = self.enter();
+        if lost || self.loses_this_one() {
             return Ok(());
         }
         match chanlab_contract::Sender::send(&self.inner, self.substitute(value)) {
@@ -326,7 +386,8 @@ impl<K: FaultKind, T: Send + 'static> chanlab_contract::Sender<T> for Sender<K, 
     }
 
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        if self.loses_this_one() {
+        let (_in_flight, lost) = self.enter();
+        if lost || self.loses_this_one() {
             return Ok(());
         }
         chanlab_contract::Sender::try_send(&self.inner, self.substitute(value))
