@@ -101,6 +101,16 @@ impl Topology {
         }
     }
 
+    /// The `values` of runs that belong with the main regime, each run
+    /// with its round trip in `trips` (`None`: it timed none).
+    pub fn keep_main(&self, trips: &[Option<f64>], values: &[f64]) -> Vec<f64> {
+        trips
+            .iter()
+            .zip(values)
+            .filter_map(|(trip, value)| self.in_main(*trip).then_some(*value))
+            .collect()
+    }
+
     /// The regime a round trip of `trip` nanoseconds falls in.
     fn regime_of_trip(&self, trip: f64) -> Option<usize> {
         self.regimes

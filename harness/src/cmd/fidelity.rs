@@ -433,18 +433,7 @@ fn printed_seconds(stdout: &str, cell: &str) -> Option<f64> {
 
 /// A cell's figures from its tally's repetitions in the main regime.
 fn figures(cell: &PeerCell, tally: Tally, topology: &Topology) -> FidelityCell {
-    let counted: Vec<bool> = tally
-        .round_trips
-        .iter()
-        .map(|trip| topology.in_main(*trip))
-        .collect();
-    let kept = |times: &[f64]| -> Vec<f64> {
-        times
-            .iter()
-            .zip(&counted)
-            .filter_map(|(time, counted)| counted.then_some(*time))
-            .collect()
-    };
+    let kept = |times: &[f64]| topology.keep_main(&tally.round_trips, times);
     let (chanlab_ns, peer_ns, peer_again_ns) = (
         kept(&tally.chanlab_ns),
         kept(&tally.peer_ns),
@@ -471,7 +460,11 @@ fn figures(cell: &PeerCell, tally: Tally, topology: &Topology) -> FidelityCell {
         ratio_interval: interval(&ratios),
         peer_again_ratio: Spread::of(peer_again.iter().copied()),
         peer_again_interval: interval(&peer_again),
-        other_regimes: counted.iter().filter(|counted| !**counted).count(),
+        other_regimes: tally
+            .round_trips
+            .iter()
+            .filter(|trip| !topology.in_main(**trip))
+            .count(),
         problem: tally.problem,
         difference: known_difference(cell).map(str::to_owned),
     }

@@ -251,18 +251,10 @@ fn measure<F: SyncFlavor>(args: &Args) -> anyhow::Result<(Vec<Row>, Setting)> {
         }
     }
     let topology = Topology::of_round_trips(round_trips.iter().flatten().copied());
-    let counted: Vec<bool> = round_trips
+    let times: Vec<Vec<f64>> = times
         .iter()
-        .map(|trip| topology.in_main(*trip))
+        .map(|times| topology.keep_main(&round_trips, times))
         .collect();
-    let kept = |times: &[f64]| -> Vec<f64> {
-        times
-            .iter()
-            .zip(&counted)
-            .filter_map(|(time, counted)| counted.then_some(*time))
-            .collect()
-    };
-    let times: Vec<Vec<f64>> = times.iter().map(|times| kept(times)).collect();
     let bare_of = |index: usize| if variants[index].1 == 8 { 0 } else { 2 };
     // Every variant has one time per counted repetition, and there is at
     // least one (the main regime is never empty).
@@ -292,7 +284,10 @@ fn measure<F: SyncFlavor>(args: &Args) -> anyhow::Result<(Vec<Row>, Setting)> {
         .collect::<Option<Vec<Row>>>()
         .context("no repetition was measured")?;
     let setting = Setting {
-        counted: counted.iter().filter(|counted| **counted).count(),
+        counted: round_trips
+            .iter()
+            .filter(|trip| topology.in_main(**trip))
+            .count(),
         topology,
         placement: placements.into_iter().collect::<Vec<_>>().join(", "),
     };

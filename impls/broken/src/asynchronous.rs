@@ -14,9 +14,10 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use chanlab_conformance::{BlockOn, BlockOnReceiver, BlockOnSender};
 use chanlab_contract::{
-    Api, AsyncEnds, AsyncFlavor, Capabilities, Capacity, FlavorInfo, Receiver as _, RecvError,
-    SendError, Sender as _, TryRecvError, TrySendError, UnsupportedError,
+    Api, AsyncEnds, AsyncFlavor, Bridge, Capabilities, Capacity, FlavorInfo, Receiver as _,
+    RecvError, SendError, Sender as _, TryRecvError, TrySendError, UnsupportedError,
 };
 use chanlab_impls::{AsyncReference, reference};
 
@@ -25,6 +26,30 @@ use crate::{Fault, FaultKind, drop_a_second_time};
 /// The reference channel's queue behind futures whose waiting fault `K`
 /// gets wrong.
 pub struct AsyncPolling<K>(PhantomData<K>);
+
+/// [`AsyncPolling`] as a bridge: its own futures at the async end, and
+/// those futures driven to completion ([`BlockOn`]) at the blocking end,
+/// for the mixed suite's twins.
+pub struct PollingBridge<K>(PhantomData<K>);
+
+impl<K: FaultKind> Bridge for PollingBridge<K> {
+    type Sync = BlockOn<AsyncPolling<K>>;
+    type Async = AsyncPolling<K>;
+
+    fn sync_to_async<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(BlockOnSender<Sender<K, T>>, Receiver<K, T>), UnsupportedError> {
+        let (tx, rx) = AsyncPolling::<K>::channel(capacity)?;
+        Ok((BlockOnSender::new(tx), rx))
+    }
+
+    fn async_to_sync<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(Sender<K, T>, BlockOnReceiver<Receiver<K, T>>), UnsupportedError> {
+        let (tx, rx) = AsyncPolling::<K>::channel(capacity)?;
+        Ok((tx, BlockOnReceiver::new(rx)))
+    }
+}
 
 impl<K: FaultKind> AsyncFlavor for AsyncPolling<K> {
     type Sender<T: Send + 'static> = Sender<K, T>;

@@ -15,7 +15,7 @@ mod asynchronous;
 pub mod child;
 mod wakeup;
 
-pub use asynchronous::AsyncPolling;
+pub use asynchronous::{AsyncPolling, PollingBridge};
 pub use wakeup::Polling;
 
 use chanlab_sync::atomic::{AtomicUsize, Ordering};

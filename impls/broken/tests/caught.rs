@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use chanlab_broken::{AsyncPolling, Broken, Polling};
+use chanlab_broken::{AsyncPolling, Broken, Polling, PollingBridge};
 use chanlab_conformance::{
-    CheckResult, Rule, Settings, run_async_check, run_async_suite, run_check, run_suite,
+    CheckResult, Rule, Settings, run_async_check, run_async_suite, run_bridge_check, run_check,
+    run_suite,
 };
 use chanlab_contract::{AsyncFlavor, SyncFlavor};
 
@@ -135,6 +136,8 @@ caught_by! {
         AsyncPolling<AsyncWakesOnlyWhenEmpty> by run_async_check(async_many_waiters_back_to_back) => Wakeup;
     leaking_only_after_the_buffer_wraps_breaks_drop_once:
         Broken<LeaksAfterWrap> by run_check(values_dropped_once) => DropOnce;
+    a_receive_future_dropping_what_a_blocking_send_handed_it_breaks_its_capability:
+        PollingBridge<RecvTakesThenDrops> by run_bridge_check(mixed_cancelled_receive) => Capabilities;
     a_dropped_send_future_keeping_its_slot_breaks_capacity:
         AsyncPolling<DroppedSendKeepsSlot> by run_async_check(cancelled_send_gives_back) => Capacity;
 }

@@ -59,6 +59,21 @@ impl<A: AsyncFlavor> SyncFlavor for BlockOn<A> {
     }
 }
 
+impl<S> BlockOnSender<S> {
+    /// The blocking view of an async sender: one end of a bridge built
+    /// from an async flavor alone.
+    pub fn new(sender: S) -> Self {
+        BlockOnSender(sender)
+    }
+}
+
+impl<R> BlockOnReceiver<R> {
+    /// The blocking view of an async receiver.
+    pub fn new(receiver: R) -> Self {
+        BlockOnReceiver(receiver)
+    }
+}
+
 impl<S: Clone> Clone for BlockOnSender<S> {
     fn clone(&self) -> Self {
         BlockOnSender(self.0.clone())

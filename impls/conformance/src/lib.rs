@@ -346,6 +346,7 @@ define_suite! { $
     BRIDGE_CHECKS, run_bridge_check, assert_bridge_check, bridge_conformance_tests;
     mixed_exactly_once => asynchronous::mixed::mixed_exactly_once, [Fifo, ExactlyOnce, Rendezvous, Wakeup];
     mixed_disconnect_and_drops => asynchronous::mixed::mixed_disconnect_and_drops, [SendersGone, ReceiversGone, DropOnce];
+    mixed_cancelled_receive => asynchronous::mixed::mixed_cancelled_receive, [Capabilities, ExactlyOnce, Rendezvous, Wakeup];
 }
 
 /// Runs every check on `F` and returns the results in [`CHECKS`] order.

@@ -3,7 +3,9 @@
 //! send to tasks and tasks to threads (R2, R3); a blocking
 //! send on a rendezvous channel waits for the async receive and an async
 //! send for the blocking one (R5); either side leaving wakes the other
-//! (R6, R7); and values are dropped exactly once across the mix (R9).
+//! (R6, R7); values are dropped exactly once across the mix (R9); and a
+//! value a blocking send hands to a waiting receive future that is then
+//! dropped is not lost where the async end declares `cancel_safe_recv`.
 
 use std::thread;
 use std::time::Duration;
@@ -532,4 +534,68 @@ fn drops_across<B: Bridge>(
         PER_PRODUCER,
         &format!("{capacity}: tasks to a blocking receiver that left mid-traffic"),
     )
+}
+
+/// A blocking send meets a waiting async receive future, which is woken
+/// and then dropped before its next poll, at every capacity both ends
+/// declare (rendezvous included): the value must reach the next receive,
+/// whether it had left the sender or not, and the blocking send must
+/// return `Ok` (on a rendezvous channel its `Ok` means a receiver has the
+/// value). Where the async end does not declare `cancel_safe_recv` the
+/// check still looks, and says what it saw.
+pub(crate) fn mixed_cancelled_receive<B: Bridge>(
+    settings: &Settings,
+) -> Result<CheckOutcome, Violation> {
+    let cancel_safe = <B::Async as AsyncFlavor>::INFO
+        .capabilities
+        .cancel_safe_recv;
+    let (wait, limit) = (patience(settings), stall_limit(settings));
+    let mut lost = None;
+    for capacity in bridge_capacities::<B>() {
+        let (tx, mut rx) =
+            B::sync_to_async::<u64>(capacity).map_err(|err| unsupported(capacity, err))?;
+        let mut recv = Hand::new(rx.recv());
+        ensure(recv.poll().is_none(), Rule::ExactlyOnce, || {
+            format!("{capacity}: an async receive on an empty channel completed")
+        })?;
+        let sending = Pending::start(move || tx.send(5).is_ok());
+        ensure(recv.wait_woken(limit), Rule::Wakeup, || {
+            format!(
+                "{capacity}: a blocking send did not wake the waiting async receive within {limit:?}"
+            )
+        })?;
+        drop(recv);
+        let mut again = Hand::new(rx.recv());
+        let arrived = drive::<_, ()>(&mut again, None, wait);
+        let got = again.into_output();
+        let sent = sending.join_within(limit)?;
+        ensure(sent.is_some(), Rule::Wakeup, || {
+            format!(
+                "{capacity}: a blocking send whose value went to a dropped receive future, with another receive waiting, was still blocked after {limit:?}"
+            )
+        })?;
+        if !(arrived && matches!(got, Some(Ok(5)))) {
+            let send = if sent == Some(true) {
+                "returned Ok"
+            } else {
+                "failed"
+            };
+            let seen = format!(
+                "{capacity}: a blocking send {send} to a waiting receive future that was woken and dropped, and the next receive gave {got:?} within {wait:?}, not the value"
+            );
+            ensure(!cancel_safe, Rule::Capabilities, || {
+                format!("declares cancel_safe_recv, but {seen}")
+            })?;
+            lost.get_or_insert(seen);
+        }
+    }
+    Ok(match (cancel_safe, lost) {
+        (true, _) => CheckOutcome::Pass,
+        (false, Some(_)) => CheckOutcome::NotApplicable(
+            "the async end does not declare cancel_safe_recv, and a receive future woken by a blocking send and then dropped did lose the value",
+        ),
+        (false, None) => CheckOutcome::NotApplicable(
+            "the async end does not declare cancel_safe_recv, though no value a blocking send handed to a dropped receive future was lost here",
+        ),
+    })
 }
