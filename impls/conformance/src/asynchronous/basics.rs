@@ -254,22 +254,17 @@ fn bounded<A: AsyncFlavor>(room: u64, wrapped: bool, settings: &Settings) -> Res
     let_settle(settings.settle);
     // Polled again with another waker, as when a task moves: the channel
     // must wake the newest one.
-    send.renew_waker();
-    ensure(send.poll().is_none(), Rule::Capacity, || {
+    send.repoll_with_new_waker(Rule::Capacity, || {
         format!("{capacity} full: a send future completed with no receive")
     })?;
     ensure(rx.try_recv() == Ok(0), Rule::Fifo, || {
         format!("{capacity}: the first try_recv did not give the first message")
     })?;
-    if !send.wait_woken(wait) {
-        ensure(false, Rule::Wakeup, || {
-            format!(
-                "{capacity}: a send future waiting on the full channel, polled again with a new waker, was not woken (the new waker) within {wait:?} by one try_recv"
-            )
-        })?;
-        // A declared known failure goes on from here: poll it by hand.
-        send.poll();
-    }
+    send.expect_woken(wait, || {
+        format!(
+            "{capacity}: a send future waiting on the full channel, polled again with a new waker, was not woken (the new waker) within {wait:?} by one try_recv"
+        )
+    })?;
     ensure(drive::<_, ()>(&mut send, None, limit), Rule::Wakeup, || {
         format!("{capacity}: a woken send future did not complete within {limit:?}")
     })?;

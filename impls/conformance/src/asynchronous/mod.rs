@@ -28,6 +28,7 @@ use chanlab_contract::{AsyncEnds, AsyncFlavor, AsyncReceiver, AsyncSender, Capac
 use tokio::task::JoinHandle;
 
 use crate::checks::{CheckOutcome, declared_capacities, fill_with};
+use crate::spec::ensure;
 use crate::watchdog::panic_message;
 use crate::{Rule, Settings, Violation};
 
@@ -269,15 +270,37 @@ impl<'a, O> Hand<'a, O> {
         self.probe.woken()
     }
 
-    /// Gives its next polls a new waker, as when a task moves to another
-    /// executor; the old one may still be woken, but no longer counts.
-    pub(crate) fn renew_waker(&mut self) {
+    /// Polls again with a new waker, as when its task moves to another
+    /// worker; completing now, with nothing changed, breaks `rule` as
+    /// `case` says.
+    pub(crate) fn repoll_with_new_waker(
+        &mut self,
+        rule: Rule,
+        case: impl FnOnce() -> String,
+    ) -> Result<(), Violation> {
+        // The old waker may still be woken, but no longer counts.
         self.probe = Probe::new();
+        ensure(self.poll().is_none(), rule, case)
     }
 
     /// Waits at most `limit` for a wake-up.
     pub(crate) fn wait_woken(&self, limit: Duration) -> bool {
         self.probe.wait_woken(limit)
+    }
+
+    /// Waits at most `limit` for a wake-up; without one, a violation of
+    /// R12 that `case` describes, after which (where a declared known
+    /// failure lets the check go on) it is polled once by hand.
+    pub(crate) fn expect_woken(
+        &mut self,
+        limit: Duration,
+        case: impl FnOnce() -> String,
+    ) -> Result<(), Violation> {
+        if !self.wait_woken(limit) {
+            ensure(false, Rule::Wakeup, case)?;
+            self.poll();
+        }
+        Ok(())
     }
 
     /// Its output, once it completed.

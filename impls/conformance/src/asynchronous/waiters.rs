@@ -60,21 +60,16 @@ fn receive_polled_again<A: AsyncFlavor>(
     ensure(recv.poll().is_none(), Rule::ExactlyOnce, || {
         format!("{capacity}: a receive future on an empty channel completed")
     })?;
-    recv.renew_waker();
-    ensure(recv.poll().is_none(), Rule::ExactlyOnce, || {
+    recv.repoll_with_new_waker(Rule::ExactlyOnce, || {
         format!("{capacity}: a receive future polled again on an empty channel completed")
     })?;
     let mut send = Hand::new(tx.send(VALUE));
     send.poll();
-    if !recv.wait_woken(wait) {
-        ensure(false, Rule::Wakeup, || {
-            format!(
-                "{capacity}: a receive future polled again with a new waker (as when its task moves) was not woken through the new waker within {wait:?} by a send"
-            )
-        })?;
-        // A declared known failure goes on from here.
-        recv.poll();
-    }
+    recv.expect_woken(wait, || {
+        format!(
+            "{capacity}: a receive future polled again with a new waker (as when its task moves) was not woken through the new waker within {wait:?} by a send"
+        )
+    })?;
     let arrived = drive(&mut recv, Some(&mut send), limit);
     let got = recv.into_output();
     ensure(
@@ -94,20 +89,16 @@ fn rendezvous_send_polled_again<A: AsyncFlavor>(
     ensure(send.poll().is_none(), Rule::Rendezvous, || {
         format!("{capacity}: a send future completed with no receiver")
     })?;
-    send.renew_waker();
-    ensure(send.poll().is_none(), Rule::Rendezvous, || {
+    send.repoll_with_new_waker(Rule::Rendezvous, || {
         format!("{capacity}: a send future polled again completed with no receiver")
     })?;
     let mut recv = Hand::new(rx.recv());
     recv.poll();
-    if !send.wait_woken(wait) {
-        ensure(false, Rule::Wakeup, || {
-            format!(
-                "{capacity}: a send future polled again with a new waker was not woken through it within {wait:?} when a receive future took its value"
-            )
-        })?;
-        send.poll();
-    }
+    send.expect_woken(wait, || {
+        format!(
+            "{capacity}: a send future polled again with a new waker was not woken through it within {wait:?} when a receive future took its value"
+        )
+    })?;
     let arrived = drive(&mut send, Some(&mut recv), limit);
     let got = recv.into_output();
     ensure(
