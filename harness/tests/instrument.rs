@@ -118,9 +118,7 @@ fn a_run_counts_instructions_or_says_why_it_could_not() {
         "throughput",
     ];
     // Without valgrind on the PATH, the results say so.
-    let output = Command::new(env!("CARGO_BIN_EXE_chanlab"))
-        .args(args)
-        .env("CHANLAB_VERDICTS", support::VERDICTS)
+    let output = support::command(&args)
         .env("PATH", "")
         .output()
         .expect("the chanlab binary runs");

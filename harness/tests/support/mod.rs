@@ -8,13 +8,19 @@ use serde_json::Value;
 /// Where the tests' conformance verdicts are cached, out of the source tree.
 pub const VERDICTS: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/verdicts.json");
 
+/// The `chanlab` command with `args`, its verdicts cached out of the
+/// source tree, for a test that sets more before running it.
+// Not every test binary that shares this module changes the command.
+#[allow(dead_code)]
+pub fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chanlab"));
+    command.args(args).env("CHANLAB_VERDICTS", VERDICTS);
+    command
+}
+
 /// Runs `chanlab` with `args` and waits for it.
 pub fn chanlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chanlab"))
-        .args(args)
-        .env("CHANLAB_VERDICTS", VERDICTS)
-        .output()
-        .expect("the chanlab binary runs")
+    command(args).output().expect("the chanlab binary runs")
 }
 
 /// Everything the run printed, stdout then stderr.
