@@ -13,9 +13,11 @@
 
 mod asynchronous;
 pub mod child;
+mod lingering;
 mod wakeup;
 
 pub use asynchronous::{AsyncPolling, PollingBridge};
+pub use lingering::Lingering;
 pub use wakeup::Polling;
 
 use chanlab_sync::atomic::{AtomicUsize, Ordering};
@@ -128,6 +130,10 @@ pub enum Fault {
     /// A send future woken for room and dropped before its next poll keeps
     /// the slot it was woken for, for good ([`AsyncPolling`] twin).
     DroppedSendKeepsSlot,
+    /// A send future dropped while it waits leaves its value behind for
+    /// the next receive, at every capacity, rendezvous included
+    /// ([`Lingering`] twin).
+    CancelledSendLingers,
     /// Correct, but every send first spins for [`SLOW_SEND`]: the twin of
     /// the regression gate (`chanlab compare`), which must flag it against
     /// the reference channel.
@@ -214,6 +220,7 @@ twins! {
     RecvKeepsFirstWaker => "broken-async-recv-keeps-first-waker" in AsyncPolling as visit_async,
     AsyncWakesOnlyWhenEmpty => "broken-async-wakes-only-when-empty" in AsyncPolling as visit_async,
     DroppedSendKeepsSlot => "broken-async-dropped-send-keeps-slot" in AsyncPolling as visit_async,
+    CancelledSendLingers => "broken-async-cancelled-send-lingers" in Lingering as visit_async,
     Slow => "broken-slow" in Broken as visit_sync,
     SpinsWhenEmpty => "broken-spins-when-empty" in Broken as visit_sync,
 }

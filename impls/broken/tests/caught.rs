@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chanlab_broken::{AsyncPolling, Broken, Polling, PollingBridge};
+use chanlab_broken::{AsyncPolling, Broken, Lingering, Polling, PollingBridge};
 use chanlab_conformance::{
     CheckResult, Rule, Settings, run_async_check, run_async_suite, run_bridge_check, run_check,
     run_suite,
@@ -140,6 +140,8 @@ caught_by! {
         PollingBridge<RecvTakesThenDrops> by run_bridge_check(mixed_cancelled_receive) => Capabilities;
     a_dropped_send_future_keeping_its_slot_breaks_capacity:
         AsyncPolling<DroppedSendKeepsSlot> by run_async_check(cancelled_send_gives_back) => Capacity;
+    a_cancelled_send_left_for_the_next_receive_breaks_exactly_once:
+        Lingering<CancelledSendLingers> by run_async_check(cancelled_send_gives_back) => ExactlyOnce;
 }
 
 /// The timeout twins, with a watchdog that lets the best-of-five upper

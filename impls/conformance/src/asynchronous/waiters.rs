@@ -13,7 +13,9 @@
 //!   future is dropped, pending or woken with room on its way, the channel
 //!   holds exactly its capacity again (emptied, then filled to `Full` and
 //!   counted), no value is lost or doubled, and a wake-up the dropped
-//!   future will not use reaches another waiting send future.
+//!   future will not use reaches another waiting send future. A future
+//!   dropped before anything could take its value leaves no trace of it,
+//!   on a rendezvous channel too.
 
 use std::time::Duration;
 
@@ -210,12 +212,18 @@ fn waiting_send_futures<A: AsyncFlavor>(
 }
 
 /// R4 and R12 through cancelled send futures, at every bounded capacity
-/// with room: the capacity is exact again after each case.
+/// with room: the capacity is exact again after each case. On a rendezvous
+/// channel (R3, R12): a dropped send future's value reaches no receiver,
+/// and a receiver meets the send future still waiting.
 pub(crate) fn cancelled_send_gives_back<A: AsyncFlavor>(
     settings: &Settings,
 ) -> Result<CheckOutcome, Violation> {
     let (wait, limit) = (patience(settings), stall_limit(settings));
     for capacity in capacities_of::<A>() {
+        if capacity == Capacity::RENDEZVOUS {
+            rendezvous_send_dropped::<A>(limit)?;
+            continue;
+        }
         let Some(room) = capacity.bound().filter(|&room| room > 0) else {
             continue;
         };
@@ -262,7 +270,58 @@ fn dropped_alone<A: AsyncFlavor>(
     drop(send);
     let situation =
         format!("{capacity}: a send future waiting on the full channel was dropped {case:?}");
-    exact_again(&tx, &mut rx, room, received, &[VALUE + SENT], &situation)
+    // Dropped with no room ever freed, its value never left it: it must
+    // not appear. Woken, it may have moved in as it was woken.
+    let may_have_sent: &[u64] = match case {
+        Cancelled::Pending => &[],
+        Cancelled::Woken => &[VALUE + SENT],
+    };
+    exact_again(&tx, &mut rx, room, received, may_have_sent, &situation)
+}
+
+/// Two send futures wait on a rendezvous channel with no receiver; the
+/// first is dropped. A receive future must get the second's value, never
+/// the dropped one's, and the second must complete; then no value is left.
+fn rendezvous_send_dropped<A: AsyncFlavor>(limit: Duration) -> Result<(), Violation> {
+    let capacity = Capacity::RENDEZVOUS;
+    let (tx, mut rx) = open_async::<A, u64>(capacity)?;
+    let mut dropped = Hand::new(tx.send(SENT + 1));
+    let mut waiting = Hand::new(tx.send(SENT + 2));
+    ensure(
+        dropped.poll().is_none() && waiting.poll().is_none(),
+        Rule::Rendezvous,
+        || format!("{capacity}: a send future completed with no receiver"),
+    )?;
+    drop(dropped);
+    let mut recv = Hand::new(rx.recv());
+    let met = drive(&mut recv, Some(&mut waiting), limit);
+    let sent = waiting.into_output();
+    let got = recv.into_output();
+    ensure(
+        !matches!(got, Some(Ok(value)) if value == SENT + 1),
+        Rule::ExactlyOnce,
+        || {
+            format!(
+                "{capacity}: of two send futures waiting with no receiver, the first was dropped, and a receive future then got its value: a cancelled send was delivered"
+            )
+        },
+    )?;
+    ensure(
+        met && matches!(got, Some(Ok(value)) if value == SENT + 2) && matches!(sent, Some(Ok(()))),
+        Rule::Wakeup,
+        || {
+            format!(
+                "{capacity}: of two send futures waiting with no receiver, the first was dropped; a receive future then gave {got:?} and the other send {sent:?} within {limit:?}, not its value and Ok"
+            )
+        },
+    )?;
+    let mut after = Hand::new(rx.recv());
+    let ghost = after.poll();
+    ensure(ghost.is_none(), Rule::ExactlyOnce, || {
+        format!(
+            "{capacity}: after a dropped send future and a completed one, a receive future with no sender waiting gave {ghost:?}"
+        )
+    })
 }
 
 /// Two send futures wait on a full channel; a receive wakes one, which is
