@@ -1,6 +1,7 @@
 //! A table of text, written as Markdown, HTML or a terminal table, so
 //! every output shows the same rows.
 
+use comfy_table::ContentArrangement;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 
 /// Rows of text under a header.
@@ -57,10 +58,14 @@ impl Table {
         text + "</tbody>\n</table>\n"
     }
 
-    /// A table for the terminal.
+    /// A table for the terminal, its cells wrapped so every line fits in
+    /// [`TERMINAL_WIDTH`] columns, on a terminal and in a pipe alike.
     pub fn terminal(&self) -> String {
         let mut table = comfy_table::Table::new();
-        table.load_preset(UTF8_FULL_CONDENSED);
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(TERMINAL_WIDTH);
         table.set_header(&self.header);
         for row in &self.rows {
             table.add_row(row);
@@ -68,6 +73,9 @@ impl Table {
         table.to_string()
     }
 }
+
+/// The columns every terminal table fits in.
+pub const TERMINAL_WIDTH: u16 = 100;
 
 /// `text` safe in a line or table cell of GitHub Markdown: HTML and the
 /// characters that would start a table, a code span or a new line escaped.

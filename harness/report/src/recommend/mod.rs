@@ -29,8 +29,7 @@
 
 use std::collections::BTreeMap;
 
-use chanlab_workload::Measure;
-use chanlab_workload::Pattern;
+use chanlab_workload::{Measure, Pattern, Runtime};
 
 use crate::compare::paired_ratios;
 use crate::metric::Metric;
@@ -153,9 +152,12 @@ pub struct Lead {
     /// The leader's margin over the runner-up.
     pub margin: Option<Margin>,
     /// What chanlab's conformance gate found for the leader, when it is
-    /// not a clean pass: said in the same row, so a failing implementation
-    /// is never recommended without it.
+    /// not a clean pass, with what that can do in words: said in the same
+    /// row, so a failing implementation is never recommended without it.
     pub warning: Option<String>,
+    /// The gate's mark (`fails R7, R8`) of every other implementation the
+    /// lead names that does not pass, by name.
+    pub marks: BTreeMap<String, String>,
 }
 
 impl Lead {
@@ -187,7 +189,11 @@ impl Lead {
         });
         let leader = format!("{} {}", self.leader, metric.format(self.median));
         let named = || {
-            let mut named = self.contenders[..self.contenders.len().min(MAX_NAMED)].join(", ");
+            let mut named = self.contenders[..self.contenders.len().min(MAX_NAMED)]
+                .iter()
+                .map(|name| self.marked(name))
+                .collect::<Vec<_>>()
+                .join(", ");
             if self.contenders.len() > MAX_NAMED {
                 named += &format!(" and {} more", self.contenders.len() - MAX_NAMED);
             }
@@ -198,7 +204,7 @@ impl Lead {
                 let next = self
                     .runner_up
                     .as_ref()
-                    .map(|(name, _)| format!(": {margin} over {name}"))
+                    .map(|(name, _)| format!(": {margin} over {}", self.marked(name)))
                     .unwrap_or_default();
                 format!("{leader} (clear{next})")
             }
@@ -223,6 +229,27 @@ impl Lead {
             None => verdict,
         }
     }
+
+    /// `name`, with the gate's mark when it does not pass: `kanal [fails
+    /// R7, R8]`.
+    pub fn marked(&self, name: &str) -> String {
+        match self.marks.get(name) {
+            Some(mark) => format!("{name} [{mark}]"),
+            None => name.to_owned(),
+        }
+    }
+}
+
+/// Where the leader on a row's main figure does not pass the gate: what
+/// leads among those that do.
+#[derive(Debug, Clone)]
+pub enum Passing {
+    /// Two or more pass: their own ranking, decided with the page's.
+    Ranked(Lead),
+    /// One passes: it, with its median.
+    Only(String, f64),
+    /// None passes.
+    Nobody,
 }
 
 /// The verdicts for one workload in one class on one machine.
@@ -236,6 +263,8 @@ pub struct Recommendation {
     pub workload: String,
     /// The class ranked within.
     pub class: Class,
+    /// The runtime its async ends ran on, if any: each is its own row.
+    pub runtime: Option<Runtime>,
     /// Ranked implementations measured on it.
     pub measured: usize,
     /// How many of those ran more threads than the machine has cores.
@@ -246,6 +275,9 @@ pub struct Recommendation {
     /// The leader on the workload's main figure, and that figure; `None`
     /// when it is not ranked.
     pub main: Option<(Metric, Lead)>,
+    /// The leader on the main figure among the implementations that pass
+    /// the gate, where the overall leader does not.
+    pub passing: Option<Passing>,
     /// The leader on p99 latency, where latency was timed.
     pub p99: Option<Lead>,
     /// Why the workload is not ranked, when it is not.
@@ -265,9 +297,11 @@ pub struct Recommendations {
     /// Rows (a workload, a class and a metric) corrected for together.
     pub comparisons: usize,
     /// The fewest repetitions per cell with which a leader that beats an
-    /// implementation in every round can be clear at all, when the results
-    /// have fewer.
+    /// implementation in every round can be clear at all, when some ranked
+    /// cell has fewer.
     pub repetitions_needed: Option<usize>,
+    /// The fewest repetitions of any ranked cell.
+    pub fewest_repetitions: usize,
 }
 
 /// A ranking being built: the cells, each implementation's samples, and
@@ -276,13 +310,14 @@ struct Pending<'a> {
     scenario: String,
     workload: String,
     class: Class,
+    runtime: Option<Runtime>,
     cells: Vec<&'a CellResult>,
     references: Vec<&'a CellResult>,
 }
 
 /// The recommendations of `results`.
 pub fn recommend(results: &Results) -> Recommendations {
-    let mut groups: BTreeMap<(String, String, Class), Pending> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, Class, Option<&str>), Pending> = BTreeMap::new();
     for cell in results
         .cells
         .iter()
@@ -297,11 +332,20 @@ pub fn recommend(results: &Results) -> Recommendations {
             } => own.key_label(),
             other => other.label(),
         };
-        let key = (cell.scenario.clone(), workload.clone(), cell.class());
+        // Runtimes are their own question: a library on one runtime is
+        // never ranked against itself on another.
+        let runtime = cell.cell.runtime;
+        let key = (
+            cell.scenario.clone(),
+            workload.clone(),
+            cell.class(),
+            runtime.map(Runtime::name),
+        );
         let group = groups.entry(key).or_insert_with(|| Pending {
             scenario: cell.scenario.clone(),
             workload,
             class: cell.class(),
+            runtime,
             cells: Vec::new(),
             references: Vec::new(),
         });
@@ -311,8 +355,10 @@ pub fn recommend(results: &Results) -> Recommendations {
             group.cells.push(cell);
         }
     }
-    // Rank every group, then correct all the comparisons together.
-    let mut ranked: Vec<(Pending, Option<Ranked>, Option<Ranked>, Ranking)> = groups
+    // Rank every group (and, where the leader fails the gate, those that
+    // pass), then correct all the comparisons together.
+    let passes = |label: &str| passes(&results.verdicts, label);
+    let mut ranked: Vec<Grouped> = groups
         .into_values()
         .filter(|group| group.cells.len() >= 2)
         .map(|group| {
@@ -322,16 +368,50 @@ pub fn recommend(results: &Results) -> Recommendations {
                 Ranking::RateError => rank(&group.cells, Metric::RateError),
                 Ranking::NotRanked(_) => None,
             };
+            let passing = main
+                .as_ref()
+                .filter(|main| !passes(&main.order[0].0))
+                .map(|main| {
+                    let cells: Vec<&CellResult> = group
+                        .cells
+                        .iter()
+                        .copied()
+                        .filter(|cell| passes(&cell.cell.implementation_label()))
+                        .collect();
+                    match cells.as_slice() {
+                        [] => PassingRank::Nobody,
+                        [only] => PassingRank::Only(only),
+                        _ => rank(&cells, main.metric)
+                            .map_or(PassingRank::Nobody, PassingRank::Ranked),
+                    }
+                });
             let p99 = match ranking {
                 Ranking::NotRanked(_) => None,
                 _ => rank(&group.cells, Metric::P99),
             };
-            (group, main, p99, ranking)
+            Grouped {
+                group,
+                main,
+                passing,
+                p99,
+                ranking,
+            }
         })
         .collect();
     let p_values: Vec<f64> = ranked
         .iter()
-        .flat_map(|(_, main, p99, _)| main.iter().chain(p99).map(Ranked::p))
+        .flat_map(|grouped| {
+            let passing = match &grouped.passing {
+                Some(PassingRank::Ranked(ranked)) => Some(ranked),
+                _ => None,
+            };
+            grouped
+                .main
+                .iter()
+                .chain(passing)
+                .chain(&grouped.p99)
+                .map(Ranked::p)
+        })
         .collect();
     let adjusted = stats::benjamini_hochberg(&p_values);
     let comparisons = p_values.len();
@@ -339,19 +419,37 @@ pub fn recommend(results: &Results) -> Recommendations {
     let mut next = adjusted.into_iter();
     let fewest_repetitions = ranked
         .iter()
-        .flat_map(|(group, ..)| group.cells.iter().map(|c| c.repetitions.len()))
+        .flat_map(|grouped| grouped.group.cells.iter().map(|c| c.repetitions.len()))
         .min()
         .unwrap_or(0);
     let rows = ranked
         .iter_mut()
-        .map(|(group, main, p99, ranking)| {
-            let mut lead = |ranked: &mut Option<Ranked>| {
-                ranked
-                    .take()
-                    .map(|r| r.lead(&mut next, tie_confidence, &results.verdicts))
+        .map(|grouped| {
+            let Grouped {
+                group,
+                main,
+                passing,
+                p99,
+                ranking,
+            } = grouped;
+            let mut lead = |ranked: Option<Ranked>| {
+                ranked.map(|r| r.lead(&mut next, tie_confidence, &results.verdicts))
             };
-            let main_lead = main.as_ref().map(|r| r.metric).zip(lead(main));
-            let p99_lead = lead(p99);
+            let main_metric = main.as_ref().map(|r| r.metric);
+            let main_lead = main_metric.zip(lead(main.take()));
+            let passing = passing.take().map(|passing| match passing {
+                PassingRank::Ranked(ranked) => {
+                    lead(Some(ranked)).map_or(Passing::Nobody, Passing::Ranked)
+                }
+                PassingRank::Only(cell) => {
+                    let metric = main_metric.unwrap_or(Metric::Throughput);
+                    stats::median(&metric.samples(cell)).map_or(Passing::Nobody, |median| {
+                        Passing::Only(cell.cell.implementation_label(), median)
+                    })
+                }
+                PassingRank::Nobody => Passing::Nobody,
+            });
+            let p99_lead = lead(p99.take());
             let main_metric = main_lead.as_ref().map_or(Metric::Throughput, |(m, _)| *m);
             let references = group
                 .references
@@ -367,6 +465,7 @@ pub fn recommend(results: &Results) -> Recommendations {
                 cells: group.cells.iter().map(|cell| cell.id.clone()).collect(),
                 workload: group.workload.clone(),
                 class: group.class,
+                runtime: group.runtime,
                 measured: group.cells.len(),
                 oversubscribed: group.cells.iter().filter(|c| c.oversubscribed).count(),
                 threads: (
@@ -374,6 +473,7 @@ pub fn recommend(results: &Results) -> Recommendations {
                     threads.max().unwrap_or(0),
                 ),
                 main: main_lead,
+                passing,
                 p99: p99_lead,
                 not_ranked: match ranking {
                     Ranking::NotRanked(why) => Some(*why),
@@ -386,12 +486,60 @@ pub fn recommend(results: &Results) -> Recommendations {
     Recommendations {
         rows,
         comparisons,
+        fewest_repetitions,
         repetitions_needed: (comparisons > 0 && one_sided_smallest_p(fewest_repetitions) >= ALPHA)
             .then(|| {
                 (1..)
                     .find(|&n| one_sided_smallest_p(n) < ALPHA)
                     .unwrap_or(usize::MAX)
             }),
+    }
+}
+
+/// One group's rankings before correction.
+struct Grouped<'a> {
+    group: Pending<'a>,
+    main: Option<Ranked>,
+    /// Where the main figure's leader fails the gate: those that pass.
+    passing: Option<PassingRank<'a>>,
+    p99: Option<Ranked>,
+    ranking: Ranking,
+}
+
+/// The implementations that pass the gate in a group, before correction.
+enum PassingRank<'a> {
+    Ranked(Ranked),
+    Only(&'a CellResult),
+    Nobody,
+}
+
+/// Whether the implementation of `label` (its runtime after `@`, if any)
+/// passes the gate.
+fn passes(verdicts: &BTreeMap<String, Verdict>, label: &str) -> bool {
+    let implementation = label.split('@').next().unwrap_or(label);
+    verdicts.get(implementation).is_some_and(Verdict::passes)
+}
+
+/// The gate's mark for a name in a ranking, when it does not pass:
+/// `fails R7, R8` (declared), `FAILS R3`, or `not checked`.
+fn mark(verdicts: &BTreeMap<String, Verdict>, label: &str) -> Option<String> {
+    let implementation = label.split('@').next().unwrap_or(label);
+    match verdicts.get(implementation) {
+        Some(verdict) if verdict.passes() => None,
+        Some(verdict @ Verdict::Deviates { .. }) => {
+            let rules = verdict.rules();
+            let numbers: Vec<&str> = rules
+                .iter()
+                .filter_map(|rule| rule.split(' ').next())
+                .collect();
+            let fails = if verdict.fails_undeclared() {
+                "FAILS"
+            } else {
+                "fails"
+            };
+            Some(format!("{fails} {}", numbers.join(", ")))
+        }
+        Some(_) | None => Some("not checked".to_owned()),
     }
 }
 
@@ -503,11 +651,18 @@ impl Ranked {
         };
         let implementation = leader.split('@').next().unwrap_or(&leader);
         let warning = match verdicts.get(implementation) {
-            Some(Verdict::Pass { .. } | Verdict::NoSuite { .. }) => None,
-            Some(verdict @ Verdict::Deviates { .. }) => Some(verdict.short()),
-            Some(Verdict::Unknown { .. }) | None => Some("not checked".to_owned()),
+            Some(verdict) if verdict.passes() => None,
+            Some(verdict @ Verdict::Deviates { .. }) => {
+                Some(format!("{}: {}", verdict.short(), verdict.consequences()))
+            }
+            Some(_) | None => Some("not checked".to_owned()),
         };
+        let marks = self.order[1..]
+            .iter()
+            .filter_map(|(name, ..)| Some((name.clone(), mark(verdicts, name)?)))
+            .collect();
         Lead {
+            marks,
             decision,
             contenders,
             runner_up: Some((self.order[1].0.clone(), self.order[1].1)),

@@ -67,7 +67,8 @@ pub fn recommendation_note(recommendations: &Recommendations) -> String {
     );
     if let Some(needed) = recommendations.repetitions_needed {
         note += &format!(
-            " With this run's repetitions no lead can be clear, even one that wins every round: that takes at least {needed} repetitions per cell (`--repetitions {needed}`)."
+            " Some cells have only {} repetitions: no lead among them can be clear, even one that wins every round; that takes at least {needed} repetitions per cell (`--repetitions {needed}`).",
+            recommendations.fewest_repetitions
         );
     }
     note

@@ -45,7 +45,10 @@ pub fn recommendations(recommendations: &Recommendations) -> Table {
         table.rows.push(vec![
             r.scenario.clone(),
             r.workload.clone(),
-            r.class.name().to_owned(),
+            match r.runtime {
+                Some(runtime) => format!("{} on {}", r.class.name(), runtime.name()),
+                None => r.class.name().to_owned(),
+            },
             format!("{} ({threads}{oversubscribed})", r.measured),
             match (&r.main, r.not_ranked) {
                 (Some((metric, lead)), _) => lead.describe(*metric),

@@ -62,17 +62,37 @@ impl Verdict {
         }
     }
 
-    /// The rules broken, each once, in order: `R6 senders-gone, R12 wake-up`.
+    /// Whether a chooser can take it as it is: every check held, or no
+    /// suite applies (a primitive, the Go reference). A declared known
+    /// failure still breaks the spec, and an unchecked build is unknown.
+    pub fn passes(&self) -> bool {
+        matches!(self, Verdict::Pass { .. } | Verdict::NoSuite { .. })
+    }
+
+    /// The rules broken, each once, by number: `R6 senders-gone, R12 wake-up`.
     pub fn rules(&self) -> Vec<String> {
         match self {
-            Verdict::Deviates { findings, .. } => findings
-                .iter()
-                .map(|finding| finding.rule.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
+            Verdict::Deviates { findings, .. } => {
+                let mut rules: Vec<String> = findings
+                    .iter()
+                    .map(|finding| finding.rule.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                rules.sort_by_key(|rule| rule_number(rule));
+                rules
+            }
             Verdict::Pass { .. } | Verdict::Unknown { .. } | Verdict::NoSuite { .. } => Vec::new(),
         }
+    }
+
+    /// What the broken rules mean for a user, in words: `may lose a value
+    /// or hang a sender once the receivers leave; may leave a waiter asleep`.
+    /// Empty when nothing is broken.
+    pub fn consequences(&self) -> String {
+        let mut words: Vec<&str> = self.rules().iter().map(|rule| consequence(rule)).collect();
+        words.dedup();
+        words.join("; ")
     }
 
     /// The verdict in a few words for a table cell: `pass`, `fails R6
@@ -91,6 +111,34 @@ impl Verdict {
     }
 }
 
+/// A rule's number, from its name (`R12 wake-up` is 12); unknown names
+/// sort last.
+fn rule_number(rule: &str) -> u32 {
+    rule.strip_prefix('R')
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or(u32::MAX)
+}
+
+/// What breaking `rule` can do to a program that uses the channel.
+fn consequence(rule: &str) -> &'static str {
+    match rule_number(rule) {
+        1 => "does not do what it declares",
+        2 => "may reorder values",
+        3 => "may lose or duplicate a value",
+        4 => "may hold more or fewer values than its capacity",
+        5 => "may buffer where it should hand off",
+        6 => "may leave a receiver waiting once the senders leave",
+        7 => "may lose a value or hang a sender once the receivers leave",
+        8 => "a timed receive may panic or wait the wrong time",
+        9 => "may leak a value or drop it twice",
+        10 => "may hang or panic",
+        11 => "try_send and try_recv may say Full or Empty wrongly",
+        12 => "may leave a waiter asleep",
+        _ => "breaks a rule this report does not know",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +150,19 @@ mod tests {
             detail: "a value was dropped".into(),
             declared,
         }
+    }
+
+    #[test]
+    fn rules_go_by_number() {
+        let verdict = Verdict::Deviates {
+            checked_at: String::new(),
+            findings: vec![
+                finding("R12 wake-up", true),
+                finding("R7 receivers-gone", true),
+            ],
+        };
+        assert_eq!(verdict.rules(), ["R7 receivers-gone", "R12 wake-up"]);
+        assert!(!verdict.passes());
     }
 
     #[test]
@@ -125,6 +186,10 @@ mod tests {
         assert_eq!(
             undeclared.short(),
             "FAILS R3 exactly-once, R7 receivers-gone"
+        );
+        assert_eq!(
+            undeclared.consequences(),
+            "may lose or duplicate a value; may lose a value or hang a sender once the receivers leave"
         );
         assert_eq!(
             Verdict::Pass {
