@@ -74,8 +74,8 @@ fn go_cells_are_measured_and_checked_when_go_is_installed() {
             .is_some_and(|id| id.contains("closed-loop"))
         {
             assert!(
-                cell["summary"]["latency"]["percentiles_ns"]["p99"]
-                    .as_u64()
+                cell["summary"]["latency_ns"]["p99"]["median"]
+                    .as_f64()
                     .is_some(),
                 "{cell}"
             );

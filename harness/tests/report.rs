@@ -212,17 +212,35 @@ fn compare_refuses_a_malformed_threshold() {
 #[test]
 fn ab_reports_the_median_of_paired_ratios() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let output = spsc(&["ab", "crossbeam", "broken-slow"], dir.path(), &[], "3");
+    let json = path(dir.path(), "ab.json");
+    let output = spsc(
+        &["ab", "crossbeam", "broken-slow", "--json", &json],
+        dir.path(),
+        &[],
+        "3",
+    );
     assert!(output.status.success(), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let row = stdout
-        .lines()
-        .find(|line| line.contains("cap=64 16B throughput") && line.contains("┆ throughput"))
-        .unwrap_or_else(|| panic!("no paired row in:\n{stdout}"));
+    assert!(stdout.contains("B/A (median of pairs)"), "{stdout}");
+    let pairs: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("ab wrote its JSON"))
+            .expect("ab's JSON parses");
+    let throughput = pairs
+        .as_array()
+        .and_then(|pairs| {
+            pairs.iter().find(|pair| {
+                pair["metric"] == "throughput"
+                    && pair["workload"]
+                        .as_str()
+                        .is_some_and(|w| w.contains("cap=64 16B throughput"))
+            })
+        })
+        .unwrap_or_else(|| panic!("no paired throughput in {pairs}"));
     let alike = pairs_placed_alike(&support::results(dir.path()));
-    assert!(
-        row.contains(&format!("┆ {alike} ")),
-        "{alike} pairs expected: {row}"
+    assert_eq!(
+        throughput["ratios"].as_array().map(Vec::len),
+        Some(alike),
+        "{throughput}"
     );
 }
 

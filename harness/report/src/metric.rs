@@ -17,17 +17,11 @@ pub fn scheduled_rate(cell: &CellResult) -> Option<f64> {
 }
 
 /// A latency percentile of `cell` (`p50`, `p99`, `p99.9`, `max`): each
-/// repetition's own, summarized over the repetitions. This is the one
-/// definition every table, chart and verdict uses; the merged histogram
-/// only draws the distribution's shape.
+/// repetition's own, summarized over the repetitions, as its summary holds
+/// it. This is the one definition every table, chart legend, verdict and
+/// export uses; the pooled histogram only draws the distribution's shape.
 pub fn percentile(cell: &CellResult, name: &str) -> Option<Spread> {
-    Spread::of(cell.repetitions.iter().filter_map(|repetition| {
-        repetition
-            .latency
-            .as_ref()
-            .and_then(|latency| latency.percentile_ns(name))
-            .map(|ns| ns as f64)
-    }))
+    cell.summary.as_ref()?.percentile_ns(name)
 }
 
 /// A quantity compared across implementations or runs.

@@ -19,7 +19,7 @@
 use serde::Serialize;
 
 use crate::Result;
-use crate::schema::{Repetition, Results, Summary};
+use crate::schema::{Repetition, Results};
 
 /// The factor between two neighbouring round trips that starts a new
 /// regime: a host that moves the virtual CPUs apart changes the round
@@ -210,7 +210,7 @@ impl Results {
             }
             cell.repetitions = kept;
             cell.other_regimes = apart;
-            cell.summary = Summary::of(&cell.repetitions)?;
+            cell.summarize()?;
         }
         Ok((self, topology))
     }

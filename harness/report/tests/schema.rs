@@ -13,7 +13,13 @@ use serde_json::Value;
 
 /// Fields whose keys are data (library names, percentile names, counter
 /// names, implementation names), not schema.
-const MAPS: [&str; 4] = ["libraries", "percentiles_ns", "counters", "verdicts"];
+const MAPS: [&str; 5] = [
+    "libraries",
+    "percentiles_ns",
+    "latency_ns",
+    "counters",
+    "verdicts",
+];
 
 fn published() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reports/published/quick/results.json")

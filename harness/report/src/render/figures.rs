@@ -18,7 +18,11 @@ use crate::{ReportError, Result};
 pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     let mut workloads: BTreeMap<(String, String), Vec<&CellResult>> = BTreeMap::new();
     for cell in measured(&source.results) {
-        if cell.summary.as_ref().is_some_and(|s| s.latency.is_some()) {
+        if cell
+            .summary
+            .as_ref()
+            .is_some_and(|s| s.pooled_histogram_v2.is_some())
+        {
             // Cells at their own offered loads share a chart, not a rate.
             let workload = match &cell.cell.workload {
                 own @ Workload::Load {
@@ -37,45 +41,46 @@ pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     for ((scenario, label), cells) in workloads {
         let mut lines = Vec::new();
         for cell in cells {
-            let Some(latency) = cell.summary.as_ref().and_then(|s| s.latency.as_ref()) else {
+            let Some(pooled) = cell
+                .summary
+                .as_ref()
+                .and_then(|s| s.pooled_histogram_v2.as_ref())
+            else {
                 continue;
             };
-            let histogram = schema::decode(&latency.histogram_v2).map_err(|err| match err {
+            let histogram = schema::decode(pooled).map_err(|err| match err {
                 ReportError::Histogram { what, detail } => ReportError::Histogram {
                     what: format!("{what} of {}", cell.id),
                     detail,
                 },
                 other => other,
             })?;
+            let p99 = percentile(cell, "p99").map_or(f64::INFINITY, |p99| p99.median);
             lines.push((
+                p99,
                 cell.cell.implementation_label(),
                 percentile_curve(&histogram),
             ));
         }
-        // The best p99 first, so the legend reads as a ranking.
-        lines.sort_by(|a, b| p99_of(&a.1).total_cmp(&p99_of(&b.1)));
+        // The best p99 (the cell's, as the tables show it) first.
+        lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let lines = lines
+            .into_iter()
+            .map(|(_, name, curve)| (name, curve))
+            .collect();
         figures.push(Figure {
             kind: FigureKind::Latency,
             id: String::new(),
             title: format!("{scenario} [{label}]{suffix}"),
             svg: charts::lines_svg(&Lines {
                 x_axis: XAxis::Nines,
-                y_axis: "latency (log scale)".into(),
+                y_axis: "latency, every repetition pooled (log scale)".into(),
                 lines,
                 format: |v| duration(v),
             })?,
         });
     }
     Ok(figures)
-}
-
-/// The value at p99 on a curve from [`percentile_curve`].
-fn p99_of(points: &[(f64, f64)]) -> f64 {
-    points
-        .iter()
-        .find(|(x, _)| *x >= 2.0)
-        .or(points.last())
-        .map_or(f64::INFINITY, |p| p.1)
 }
 
 /// `(nines, value)` from p50 to the maximum, in steps of a twentieth of a

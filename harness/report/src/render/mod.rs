@@ -137,7 +137,7 @@ pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String,
         ),
         (
             "What is excluded, and what a figure means".to_owned(),
-            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run (thread start-up included, a load's oracle excluded; in the open loop it includes the producers' pacing). Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and a table shows their median over the repetitions: the same p99 in every table and verdict. A cell marked oversubscribed ran more threads than the machine has cores. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
+            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run less its warm-up's, over the items beyond the warm-up's, so the start-up both runs share (threads, runtime, channel) cancels; a load's oracle is excluded, and in the open loop it includes the producers' pacing. It is the one CPU per item every table shows. Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and every table, verdict, export and the results file's summary (`latency_ns`) show their median over the repetitions: one p99 everywhere. The pooled histogram (`pooled_histogram_v2`) only draws the percentile charts. A cell marked oversubscribed ran more threads than the machine has cores. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
         ),
     ];
     paragraphs.push(("Where threads ran".to_owned(), placement(source)));
@@ -292,7 +292,7 @@ impl FigureKind {
                 "Items per second, median of the repetitions (bar) with their range (whisker), on a log scale. Longer is better."
             }
             FigureKind::Latency => {
-                "Per-message latency from the merged HdrHistograms of all repetitions, from p50 to the maximum (the dot), on a \"nines\" axis: each step right is ten times rarer. Lower is better."
+                "Per-message latency, every repetition's HdrHistogram pooled, from p50 to the maximum (the dot), on a \"nines\" axis: each step right is ten times rarer. Lower is better. The curve shows the distribution's shape; a cell's p99 is the median of its repetitions' own (the tables', and the legend's order), which one slow repetition cannot set."
             }
             FigureKind::Scaling => {
                 "Median throughput as producers (channel loads) or workers (patterns) grow, on a log scale. Flat is good; a fall means contention."

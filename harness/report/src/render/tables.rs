@@ -337,15 +337,14 @@ pub fn waiting(results: &Results) -> Table {
         "parameters",
         "implementation",
         "busy while waiting",
-        "CPU/message",
-        "switches/message",
+        "CPU/item",
+        "voluntary switches/item",
     ]);
     for (cell, busy) in rows {
-        let cpu_per_message = Spread::of(cell.repetitions.iter().map(|r| {
-            let (items, _, cpu) = r.beyond_warm_up();
-            cpu / items.max(1.0)
-        }))
-        .map_or(0.0, |s| s.median);
+        let cpu_per_message = cell
+            .summary
+            .as_ref()
+            .map_or(0.0, |summary| summary.cpu_ns_per_item.median);
         let switches_per_message = Spread::of(
             cell.repetitions
                 .iter()

@@ -47,20 +47,25 @@ impl Latency {
             .map(|&(name, q)| (name.to_owned(), histogram.value_at_percentile(q)))
             .collect();
         percentiles_ns.insert("max".into(), histogram.max());
-        let mut bytes = Vec::new();
-        V2DeflateSerializer::new()
-            .serialize(histogram, &mut bytes)
-            .map_err(|err| ReportError::Histogram {
-                what: "encoding a latency histogram".into(),
-                detail: format!("{err:?}"),
-            })?;
         Ok(Latency {
             count: histogram.len(),
             mean_ns: histogram.mean(),
             percentiles_ns,
-            histogram_v2: base64::engine::general_purpose::STANDARD.encode(bytes),
+            histogram_v2: encode(histogram)?,
         })
     }
+}
+
+/// `histogram` as HdrHistogram V2 with deflate, base64.
+pub fn encode(histogram: &Histogram<u64>) -> Result<String> {
+    let mut bytes = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(histogram, &mut bytes)
+        .map_err(|err| ReportError::Histogram {
+            what: "encoding a latency histogram".into(),
+            detail: format!("{err:?}"),
+        })?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// A histogram from its base64 V2 encoding.

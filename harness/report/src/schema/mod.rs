@@ -25,14 +25,16 @@ use chanlab_workload::{Params, Pattern, Runtime};
 use serde::{Deserialize, Serialize};
 
 pub use instructions::{InstructionCount, Instructions};
-pub use io::{Writer, write_atomically};
-pub use latency::{Latency, PERCENTILES, decode};
+pub use io::{UPGRADED_FROM, Writer, write_atomically};
+pub use latency::{Latency, PERCENTILES, decode, encode};
 pub use placement::{DISTURBANCE_RULE, Disturbance, Placement, PlacementPolicy, ThreadDisturbance};
 pub use summary::{Spread, Summary};
 pub use verdict::{Finding, Verdict};
 
-/// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 4;
+/// Bumped whenever a field changes meaning or disappears. 5: a cell's
+/// latency percentiles are each repetition's own over the repetitions
+/// (4 kept a merged histogram's), and CPU per item leaves the start-up out.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// What a baseline build's cells are named in a run over two builds
 /// (`chanlab ab --baseline-build`): their implementation and this.
@@ -263,6 +265,24 @@ pub enum Status {
 }
 
 impl CellResult {
+    /// Recomputes the statistics over its repetitions (and with the
+    /// re-measured ones, when there are any).
+    pub fn summarize(&mut self) -> crate::Result<()> {
+        self.summary = Summary::of(&self.repetitions)?;
+        self.summary_with_remeasured = if self.remeasured.is_empty() {
+            None
+        } else {
+            let every: Vec<Repetition> = self
+                .repetitions
+                .iter()
+                .chain(&self.remeasured)
+                .cloned()
+                .collect();
+            Summary::of(&every)?
+        };
+        Ok(())
+    }
+
     /// What a user chooses it among: as recorded, or for an older file,
     /// async when it ran on a runtime.
     pub fn class(&self) -> Class {

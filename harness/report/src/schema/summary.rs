@@ -1,11 +1,13 @@
-//! Statistics over a cell's repetitions: the spread of each quantity and
-//! the latency of every repetition merged.
+//! Statistics over a cell's repetitions: the spread of each quantity,
+//! each latency percentile among them, and every repetition's latency
+//! histogram pooled for the shape of the distribution.
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
-use super::{Latency, Repetition, decode};
+use super::{PERCENTILES, Repetition, decode, encode};
 use crate::error::{ReportError, Result};
 
 /// Median and range of a quantity over repetitions.
@@ -38,7 +40,10 @@ pub struct Summary {
     pub repetitions: usize,
     /// Items per second.
     pub throughput: Spread,
-    /// CPU time (user + system, all threads) per item, in nanoseconds.
+    /// CPU time (user + system, all threads) per item, in nanoseconds,
+    /// beyond the warm-up where one is on record (so the start-up of
+    /// threads, runtime and channel cancels): the one CPU figure every
+    /// table shows.
     pub cpu_ns_per_item: Spread,
     /// Context switches (voluntary + involuntary) per item.
     pub switches_per_item: Spread,
@@ -49,16 +54,25 @@ pub struct Summary {
     /// The same over consumers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consumer_fairness: Option<Spread>,
-    /// Latency over all repetitions' histograms merged.
+    /// Each latency percentile (`p50`, `p90`, `p99`, `p99.9`, `p99.99`,
+    /// `max`), in nanoseconds: every repetition's own, spread over the
+    /// repetitions. The cell's p99 is `latency_ns["p99"].median`, in every
+    /// table, verdict, chart legend and export.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub latency_ns: BTreeMap<String, Spread>,
+    /// Every repetition's latency histogram added together, HdrHistogram V2
+    /// with deflate, base64: the distribution's shape for the percentile
+    /// charts. Its own percentiles are not the cell's: one slow repetition
+    /// sets them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency: Option<Latency>,
+    pub pooled_histogram_v2: Option<String>,
 }
 
 impl Summary {
-    /// A latency percentile by name (`p99`), in nanoseconds, when latency
-    /// was timed.
-    pub fn percentile_ns(&self, name: &str) -> Option<u64> {
-        self.latency.as_ref()?.percentile_ns(name)
+    /// A latency percentile by name (`p99`), in nanoseconds, over the
+    /// repetitions, when latency was timed.
+    pub fn percentile_ns(&self, name: &str) -> Option<Spread> {
+        self.latency_ns.get(name).copied()
     }
 
     /// Statistics over `repetitions`; `None` when there are none.
@@ -70,9 +84,13 @@ impl Summary {
                     .map(|r| value(r) as f64 / r.items.max(1) as f64),
             )
         };
+        let cpu_per_item = Spread::of(repetitions.iter().map(|r| {
+            let (items, _, cpu) = r.beyond_warm_up();
+            cpu / items.max(1.0)
+        }));
         let (Some(throughput), Some(cpu_ns_per_item), Some(switches_per_item)) = (
             Spread::of(repetitions.iter().map(|r| r.throughput)),
-            per_item(|r| r.cpu.total_ns()),
+            cpu_per_item,
             per_item(|r| r.cpu.voluntary_switches + r.cpu.involuntary_switches),
         ) else {
             return Ok(None);
@@ -87,9 +105,26 @@ impl Summary {
             switches_per_item,
             producer_fairness: fairness(|r| &r.sent_by),
             consumer_fairness: fairness(|r| &r.received_by),
-            latency: merged_latency(repetitions)?,
+            latency_ns: percentiles(repetitions),
+            pooled_histogram_v2: pooled(repetitions)?,
         }))
     }
+}
+
+/// Each percentile's spread over the repetitions that timed latency.
+fn percentiles(repetitions: &[Repetition]) -> BTreeMap<String, Spread> {
+    PERCENTILES
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(["max"])
+        .filter_map(|name| {
+            let spread = Spread::of(repetitions.iter().filter_map(|r| {
+                let latency = r.latency.as_ref()?;
+                latency.percentile_ns(name).map(|ns| ns as f64)
+            }))?;
+            Some((name.to_owned(), spread))
+        })
+        .collect()
 }
 
 /// The smallest share over the largest, for two or more shares.
@@ -98,8 +133,8 @@ fn min_over_max(shares: &[u64]) -> Option<f64> {
     (shares.len() > 1 && *max > 0).then(|| *min as f64 / *max as f64)
 }
 
-/// The latency of every repetition's histogram added together.
-fn merged_latency(repetitions: &[Repetition]) -> Result<Option<Latency>> {
+/// Every repetition's histogram added together, encoded.
+fn pooled(repetitions: &[Repetition]) -> Result<Option<String>> {
     let mut merged: Option<Histogram<u64>> = None;
     for latency in repetitions.iter().filter_map(|r| r.latency.as_ref()) {
         let histogram = decode(&latency.histogram_v2)?;
@@ -113,5 +148,5 @@ fn merged_latency(repetitions: &[Repetition]) -> Result<Option<Latency>> {
                 })?,
         }
     }
-    merged.as_ref().map(Latency::of).transpose()
+    merged.as_ref().map(encode).transpose()
 }

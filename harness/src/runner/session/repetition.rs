@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chanlab_report::schema::{Status, Summary};
+use chanlab_report::schema::Status;
 
 use super::{CellSizing, ORACLE_ALLOWANCE, Session, Size, status_during};
 use crate::runner::protocol::{Job, Reply};
@@ -82,16 +82,7 @@ impl Session<'_> {
                     result.threads = result.threads.max(repetition.threads);
                     result.oversubscribed = result.threads + background > cores;
                     result.repetitions.push(*repetition);
-                    result.summary = Summary::of(&result.repetitions)?;
-                    if !result.remeasured.is_empty() {
-                        let every: Vec<_> = result
-                            .repetitions
-                            .iter()
-                            .chain(&result.remeasured)
-                            .cloned()
-                            .collect();
-                        result.summary_with_remeasured = Summary::of(&every)?;
-                    }
+                    result.summarize()?;
                     result.status = Status::Measured;
                 }
                 Answer::Reply(other) => self.settle(index, other, &during),
