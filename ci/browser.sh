@@ -2,9 +2,10 @@
 # The report's browser check: renders the published report's results (once
 # alone, once merged with itself as a second machine) and opens each page
 # in headless Chromium (ci/browser/check.mjs), which must find every chart
-# drawn, on screen and in print, and no console error. Then the check's
-# broken twins: pages with a chart removed, a console error, an external
-# font, and charts hidden in print, each of which it must reject.
+# drawn, on screen and in print, no console error, and the answer on the
+# first screen. Then the check's broken twins: pages with a chart removed,
+# a console error, an external font, charts hidden in print, and the
+# answer moved to the end, each of which it must reject.
 set -euo pipefail
 cd "$(dirname "$0")"/..
 ci/setup.sh
@@ -43,4 +44,5 @@ twin missing-chart 's/<svg.*?<\/svg>//s' "draws nothing"
 twin console-error 's/<\/body>/<script>console.error("planted")<\/script><\/body>/' "console error: planted"
 twin external-font 's/<\/head>/<link rel="stylesheet" href="https:\/\/fonts.example.com\/x.css"><\/head>/' "reaches outside itself"
 twin hidden-in-print 's/<\/style>/\@media print { figure.chart svg { display: none; } }<\/style>/' "print: chart"
-echo "ci/browser.sh: report renders in headless Chromium; 4 broken twins rejected"
+twin answer-last 's/(<section id="answer">.*?<\/section>\n)(.*)(<\/main>)/$2$1$3/s' "not on the first screen"
+echo "ci/browser.sh: report renders in headless Chromium; 5 broken twins rejected"

@@ -5,7 +5,9 @@
 //   - no console error or warning and no uncaught exception;
 //   - as many charts as the page declares (<main data-charts="N">), each a
 //     figure with a caption and an SVG drawn at a visible size, on screen
-//     and in print.
+//     and in print;
+//   - the answer (section#answer) opens the page: its first row is on the
+//     first screen at 1366x768.
 // Usage: node check.mjs REPORT.html [--screenshot FILE.png]
 // Exit status: 0 when every check passes, 1 with the failures listed.
 
@@ -92,6 +94,19 @@ try {
     }
   }
   await page.emulateMedia({ media: "screen" });
+  // The answer opens the page: its table's first row is on the first
+  // screen of a 1366x768 laptop.
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const answer = await page.evaluate(() => {
+    const row = document.querySelector("section#answer tbody tr");
+    return row ? row.getBoundingClientRect().bottom : null;
+  });
+  if (answer === null) {
+    problems.push("the page has no answer table (section#answer)");
+  } else if (answer > 768) {
+    problems.push(`the answer is not on the first screen at 1366x768: its first row ends at ${Math.round(answer)}px`);
+  }
   if (screenshot) {
     await page.screenshot({ path: screenshot, fullPage: false });
     console.log(`screenshot: ${screenshot}`);

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chanlab_workload::Runtime;
 
 use crate::metric::Metric;
-use crate::recommend::{Decision, Lead, Passing, Recommendation, Recommendations};
+use crate::recommend::{Passing, Recommendation, Recommendations};
 use crate::render::{Report, tables};
 use crate::schema::{Class, Results, Status, Verdict};
 
@@ -133,11 +133,11 @@ fn row_lines(row: &Recommendation, name_runtime: bool) -> String {
             .to_owned(),
         None => name.to_owned(),
     };
-    let mut text = wrap(&format!("{head}{}", pick(lead, metric, &strip)), &indent);
+    let mut text = wrap(&format!("{head}{}", lead.brief(metric, &strip)), &indent);
     match &row.passing {
         Some(Passing::Ranked(passing)) => {
             text += &wrap(
-                &format!("{indent}passing: {}", pick(passing, metric, &strip)),
+                &format!("{indent}passing: {}", passing.brief(metric, &strip)),
                 &indent,
             );
         }
@@ -160,58 +160,6 @@ fn row_lines(row: &Recommendation, name_runtime: bool) -> String {
         None => {}
     }
     text
-}
-
-/// `kanal 20.87M/s [fails R7, R8]  clear 1.44x [1.24, 1.57]`.
-fn pick(lead: &Lead, metric: Metric, strip: &dyn Fn(&str) -> String) -> String {
-    let mark = match &lead.warning {
-        Some(warning) if warning == "not checked" => " [not checked]".to_owned(),
-        Some(warning) => {
-            // "fails R7 receivers-gone (declared): ..." to "fails R7".
-            let rules = warning.split(':').next().unwrap_or(warning);
-            format!(" [{}]", numbers_only(rules))
-        }
-        None => String::new(),
-    };
-    let margin = lead.margin.map_or_else(String::new, |margin| {
-        let interval = margin
-            .interval
-            .map_or_else(String::new, |i| format!(" [{:.2}, {:.2}]", i.low, i.high));
-        format!("{:.2}x{interval}", margin.estimate)
-    });
-    let decision = match lead.decision {
-        Decision::Clear => format!("clear {margin}"),
-        Decision::Tied { within } => format!(
-            "tied within {:.0}%: {margin}",
-            (within * 100.0).ceil().max(1.0)
-        ),
-        Decision::CantTell { needs } => {
-            let needs =
-                needs.map_or_else(|| "more than 10000".to_owned(), |needs| format!("~{needs}"));
-            format!("can't tell {margin}, needs {needs} reps")
-        }
-    };
-    format!(
-        "{} {}{mark}  {decision}",
-        strip(&lead.leader),
-        metric.format(lead.median)
-    )
-}
-
-/// `fails R7 receivers-gone, R8 recv-timeout (declared)` as `fails R7, R8`.
-fn numbers_only(rules: &str) -> String {
-    let words: Vec<&str> = rules
-        .split([' ', ','])
-        .filter(|word| {
-            !word.is_empty()
-                && (word.starts_with('R') && word[1..].chars().all(|c| c.is_ascii_digit())
-                    || matches!(*word, "fails" | "FAILS"))
-        })
-        .collect();
-    match words.split_first() {
-        Some((fails, rules)) => format!("{fails} {}", rules.join(", ")),
-        None => rules.to_owned(),
-    }
 }
 
 /// The class in one word.

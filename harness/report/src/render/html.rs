@@ -43,6 +43,17 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
             escape(&notice)
         );
     }
+    body += &format!(
+        "<section id=\"answer\"><h2>The answer</h2>\n<p class=\"note\">{}</p>\n",
+        escape(super::ANSWER_NOTE)
+    );
+    for (source, recommendations) in report.recommendations() {
+        if report.is_merged() {
+            body += &format!("<h3>{}</h3>\n", escape(&source.machine));
+        }
+        body += &tables::answer(&recommendations).html();
+    }
+    body += "</section>\n";
     body += "<nav><h2>Contents</h2><ul>\n<li><a href=\"#provenance\">How this was measured</a></li>\n<li><a href=\"#verdicts\">Correctness: what the gate found</a></li>\n<li><a href=\"#recommendations\">Which library for which job</a></li>\n";
     for kind in FigureKind::ALL {
         if figures.iter().any(|f| f.kind == kind) {

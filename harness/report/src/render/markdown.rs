@@ -11,6 +11,14 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
     if let Some(notice) = report.partial_notice() {
         text += &format!("**{}**\n\n", markdown_text(&notice));
     }
+    text += &format!("## The answer\n\n{}\n\n", super::ANSWER_NOTE);
+    for (source, recommendations) in report.recommendations() {
+        if report.is_merged() {
+            text += &format!("### {}\n\n", markdown_text(&source.machine));
+        }
+        text += &tables::answer(&recommendations).markdown();
+        text += "\n";
+    }
     text += &format!(
         "{} charts are in `index.html` beside this file.\n\n",
         figures.len()

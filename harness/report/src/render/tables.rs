@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::fidelity::{Agreement, Fidelity};
 use crate::format::{duration, rate};
 use crate::metric::{Metric, percentile};
-use crate::recommend::Recommendations;
+use crate::recommend::{Passing, Recommendation, Recommendations};
 use crate::schema::{
     CellResult, Class, GO_REFERENCE, Instructions, Results, Spread, Status, Verdict, Workload,
 };
@@ -14,6 +14,49 @@ use crate::table::Table;
 use chanlab_workload::Measure;
 
 use super::{Source, measured};
+
+/// The answer first: for each ranked job and class, the pick with its
+/// lead over the next and the gate's mark, and where the pick fails the
+/// gate, the best of those that pass.
+pub fn answer(recommendations: &Recommendations) -> Table {
+    let mut table = Table::new(&[
+        "job",
+        "class",
+        "pick: lead over the next [95% interval]",
+        "best of those that pass the gate",
+    ]);
+    let same = |name: &str| name.to_owned();
+    for row in &recommendations.rows {
+        let (metric, lead) = match (&row.main, &row.p99) {
+            (Some((metric, lead)), _) => (*metric, lead),
+            (None, Some(lead)) => (Metric::P99, lead),
+            (None, None) => continue,
+        };
+        let passing = match &row.passing {
+            None => String::new(),
+            Some(Passing::Ranked(passing)) => passing.brief(metric, &same),
+            Some(Passing::Only(name, median)) => {
+                format!("{name} {} (the only one)", metric.format(*median))
+            }
+            Some(Passing::Nobody) => "none passes".to_owned(),
+        };
+        table.rows.push(vec![
+            format!("{} {}", row.scenario, row.workload),
+            class_label(row),
+            lead.brief(metric, &same),
+            passing,
+        ]);
+    }
+    table
+}
+
+/// A row's class, with its runtime when it has one.
+fn class_label(row: &Recommendation) -> String {
+    match row.runtime {
+        Some(runtime) => format!("{} on {}", row.class.name(), runtime.name()),
+        None => row.class.name().to_owned(),
+    }
+}
 
 /// "Which library for which job": one row per workload and class.
 pub fn recommendations(recommendations: &Recommendations) -> Table {
@@ -45,10 +88,7 @@ pub fn recommendations(recommendations: &Recommendations) -> Table {
         table.rows.push(vec![
             r.scenario.clone(),
             r.workload.clone(),
-            match r.runtime {
-                Some(runtime) => format!("{} on {}", r.class.name(), runtime.name()),
-                None => r.class.name().to_owned(),
-            },
+            class_label(r),
             format!("{} ({threads}{oversubscribed})", r.measured),
             match (&r.main, r.not_ranked) {
                 (Some((metric, lead)), _) => lead.describe(*metric),
