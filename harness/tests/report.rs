@@ -337,3 +337,49 @@ fn exports_are_json_that_dashboards_read() {
         serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("JSON");
     assert_eq!(entries[0]["unit"], "ns/item");
 }
+
+#[test]
+fn a_failing_verdict_reaches_the_terminal_and_with_fail_on_verdict_the_exit_code() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // The twin times out early (R8), which this load never asks of it:
+    // every cell measures, so only its verdict can fail the run.
+    let run = |out: &str, extra: &[&str]| {
+        let out = path(dir.path(), out);
+        let mut args = vec![
+            "run",
+            "--out",
+            &out,
+            "--scenario",
+            "load/spsc",
+            "--capacity",
+            "64",
+            "--measure",
+            "throughput",
+            "--budget",
+            "20ms",
+            "--repetitions",
+            "2",
+            "--min-limit",
+            "2s",
+            "--impl",
+            "broken-times-out-early",
+        ];
+        args.extend(extra);
+        chanlab(&args)
+    };
+    let reported = run("reported", &[]);
+    assert!(reported.status.success(), "{}", text(&reported));
+    let stdout = String::from_utf8_lossy(&reported.stdout);
+    assert!(
+        stdout.contains("broken-times-out-early: FAILS R8 recv-timeout"),
+        "{stdout}"
+    );
+    let gated = run("gated", &["--fail-on-verdict", "--cached-verdicts"]);
+    assert_eq!(gated.status.code(), Some(1), "{}", text(&gated));
+    assert!(
+        String::from_utf8_lossy(&gated.stderr)
+            .contains("--fail-on-verdict: the conformance gate does not pass"),
+        "{}",
+        text(&gated)
+    );
+}

@@ -5,7 +5,7 @@
 //! verdicts in words, the failures, and the counts. The full tables are in
 //! `report.md` and `index.html`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chanlab_workload::Runtime;
 
@@ -31,7 +31,7 @@ pub fn summary(report: &Report) -> String {
             picks(&recommendations)
         };
         text += "\n";
-        text += &verdicts(results, &recommendations);
+        text += &verdicts(results);
         let failures = tables::failures(results);
         if !failures.rows.is_empty() {
             text += &format!("{}\n", failures.terminal());
@@ -39,13 +39,19 @@ pub fn summary(report: &Report) -> String {
         let count = |wanted: fn(&Status) -> bool| {
             results.cells.iter().filter(|c| wanted(&c.status)).count()
         };
+        let findings = results.gate_findings();
+        let undeclared = findings
+            .values()
+            .filter(|verdict| verdict.fails_undeclared())
+            .count();
         text += &wrap(
             &format!(
-                "{} cells: {} measured, {} not applicable (a capability the implementation lacks), {} failed, hung or crashed",
+                "{} cells: {} measured, {} not applicable (a capability the implementation lacks), {} failed, hung or crashed; {} implementations the gate does not pass ({undeclared} with failures they do not declare)",
                 results.cells.len(),
                 count(|s| *s == Status::Measured),
                 count(|s| matches!(s, Status::NotApplicable { .. })),
                 count(Status::is_failure),
+                findings.len(),
             ),
             "",
         );
@@ -180,35 +186,16 @@ fn runtime_word(runtime: Runtime) -> &'static str {
     }
 }
 
-/// Every implementation named in a pick that does not pass the gate, with
-/// what that can do, once each.
-fn verdicts(results: &Results, recommendations: &Recommendations) -> String {
-    let mut named: BTreeMap<&str, &Verdict> = BTreeMap::new();
-    let leads = recommendations.rows.iter().flat_map(|row| {
-        let passing = match &row.passing {
-            Some(Passing::Ranked(lead)) => Some(lead),
-            _ => None,
-        };
-        row.main
-            .iter()
-            .map(|(_, lead)| lead)
-            .chain(&row.p99)
-            .chain(passing)
-    });
-    for lead in leads {
-        let implementation = lead.leader.split('@').next().unwrap_or(&lead.leader);
-        if let Some((name, verdict)) = results.verdicts.get_key_value(implementation)
-            && !verdict.passes()
-        {
-            named.insert(name, verdict);
-        }
-    }
-    if named.is_empty() {
+/// Every implementation in the run that does not pass the gate, with what
+/// its failures can do, once each.
+fn verdicts(results: &Results) -> String {
+    let findings = results.gate_findings();
+    if findings.is_empty() {
         return String::new();
     }
     let mut text =
-        "The gate's findings for the picks above (a declared failure is still one):\n".to_owned();
-    for (name, verdict) in named {
+        "Implementations the gate does not pass (a declared failure is still one):\n".to_owned();
+    for (name, verdict) in findings {
         let line = match verdict {
             Verdict::Deviates { .. } => {
                 format!("  {name}: {}: {}", verdict.short(), verdict.consequences())

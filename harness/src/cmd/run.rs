@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chanlab_registry::Registry;
+use chanlab_report::schema::Verdict;
 
 use crate::runner::cell;
 use crate::runner::measure::{self, MeasureArgs};
@@ -26,6 +27,12 @@ use crate::runner::protocol::Job;
 pub struct Args {
     #[command(flatten)]
     measure: MeasureArgs,
+    /// Exit with status 1 when an implementation named with `--impl` (every
+    /// one in the run, when none is named) fails its conformance suite with
+    /// a failure it does not declare, or was not checked: the gate for a
+    /// channel author's CI. Without it, verdicts are reported, not gated.
+    #[arg(long)]
+    fail_on_verdict: bool,
     /// Do one job in this process and print its reply as JSON (used by the
     /// parent run for each worker).
     #[arg(long, hide = true, value_name = "JSON")]
@@ -42,8 +49,35 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
             .context("writing the reply to stdout")?;
         return Ok(ExitCode::SUCCESS);
     }
-    match measure::measure(&args.measure, registry, None)? {
-        Some(measured) => measure::finish(&measured),
-        None => Ok(ExitCode::SUCCESS),
+    let Some(measured) = measure::measure(&args.measure, registry, None)? else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let code = measure::finish(&measured)?;
+    if !args.fail_on_verdict || code != ExitCode::SUCCESS {
+        return Ok(code);
     }
+    let named = &args.measure.filter.impls;
+    let failing: Vec<String> = measured
+        .results
+        .gate_findings()
+        .into_iter()
+        .filter(|(name, _)| named.is_empty() || named.iter().any(|named| named == name))
+        .filter(|(_, verdict)| {
+            verdict.fails_undeclared() || matches!(verdict, Verdict::Unknown { .. })
+        })
+        .map(|(name, verdict)| {
+            format!(
+                "  {name}: {} (`chanlab conformance --impl {name}` shows why)",
+                verdict.short()
+            )
+        })
+        .collect();
+    if failing.is_empty() {
+        return Ok(code);
+    }
+    eprintln!(
+        "chanlab: --fail-on-verdict: the conformance gate does not pass\n{}",
+        failing.join("\n")
+    );
+    Ok(ExitCode::from(1))
 }

@@ -264,6 +264,19 @@ pub enum Status {
     },
 }
 
+impl Results {
+    /// Every implementation with a cell in the run whose conformance
+    /// verdict is not a pass ([`Verdict::passes`]), by name.
+    pub fn gate_findings(&self) -> BTreeMap<&str, &Verdict> {
+        self.cells
+            .iter()
+            .filter_map(|cell| self.verdicts.get_key_value(&cell.cell.implementation))
+            .filter(|(_, verdict)| !verdict.passes())
+            .map(|(name, verdict)| (name.as_str(), verdict))
+            .collect()
+    }
+}
+
 impl CellResult {
     /// Recomputes the statistics over its repetitions (and with the
     /// re-measured ones, when there are any).
