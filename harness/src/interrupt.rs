@@ -1,5 +1,6 @@
-//! Ctrl-C during a measuring run (`chanlab run`, `chanlab ab`). The first
-//! asks the run to stop after the job under way: it keeps every finished
+//! Ctrl-C during a measuring run (`chanlab run`, `chanlab ab`), and SIGTERM
+//! and SIGHUP (a closed terminal or tmux pane) alike. The first asks the
+//! run to stop after the job under way: it keeps every finished
 //! result, renders its report marked partial and says how to resume. The
 //! second ends the process at once, and the worker under way with it; the
 //! results file is valid either way, since it is replaced atomically after
@@ -29,19 +30,23 @@ pub fn install() -> anyhow::Result<()> {
                 // It may have ended meanwhile: then there is nothing to stop.
                 let _ = kill(Pid::from_raw(worker), Signal::SIGKILL);
             }
-            eprintln!(
+            say!(
                 "\nchanlab: interrupted again: stopping now; the results file keeps every \
                  finished job"
             );
             std::process::exit(130);
         }
-        eprintln!(
-            "\nchanlab: interrupted: stopping after the job under way (Ctrl-C again stops now)"
-        );
+        say!("\nchanlab: interrupted: stopping after the job under way (Ctrl-C again stops now)");
     })
     .context("installing the Ctrl-C handler")?;
     INSTALLED.store(true, Ordering::SeqCst);
     Ok(())
+}
+
+/// Asks the run to stop after the job under way, as a first Ctrl-C does,
+/// without a word: called when nobody reads the output any more.
+pub fn stop() {
+    REQUESTED.store(true, Ordering::SeqCst);
 }
 
 /// Whether Ctrl-C asked the run to stop.

@@ -5,6 +5,14 @@
 //! builds the [`Registry`] once and hands it to the subcommand; each
 //! subcommand lives in its own module under `cmd/`.
 
+/// `eprintln!` that never panics: a line to standard error through
+/// [`output::say`], which stops a measuring run when nobody reads it.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::say(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod child;
 mod cmd;
 mod interrupt;
@@ -149,7 +157,7 @@ impl Runner {
 
 /// Prints `err` with its causes and gives the exit code of an error.
 fn exit_with(err: &anyhow::Error) -> ExitCode {
-    eprintln!("chanlab: error: {err:#}");
+    say!("chanlab: error: {err:#}");
     ExitCode::from(2)
 }
 

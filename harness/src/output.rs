@@ -1,6 +1,8 @@
-//! Writing to standard output the way command-line tools should: a closed
-//! pipe (`chanlab list | head`) ends output quietly instead of panicking,
-//! and colour follows `--color` and `NO_COLOR` (<https://no-color.org>).
+//! Writing to standard output and error the way command-line tools
+//! should: a closed pipe (`chanlab list | head`, `chanlab run | tee` cut
+//! short) ends output quietly instead of panicking, and stops a measuring
+//! run as Ctrl-C does; colour follows `--color` and `NO_COLOR`
+//! (<https://no-color.org>).
 
 use std::io::{ErrorKind, IsTerminal, Write};
 use std::sync::OnceLock;
@@ -49,7 +51,23 @@ pub fn paint(cell: Cell, color: Color) -> Cell {
     if colored() { cell.fg(color) } else { cell }
 }
 
-/// Writes `text` to standard output; a closed pipe is not an error.
+/// Writes `text` to standard error, never panicking: when it cannot be
+/// written (a closed pipe, a closed terminal), nobody is reading, and a
+/// measuring run stops after the job under way, as on Ctrl-C, keeping its
+/// results and writing its partial report.
+pub fn say(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    if stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush())
+        .is_err()
+    {
+        crate::interrupt::stop();
+    }
+}
+
+/// Writes `text` to standard output; a closed pipe is not an error, and
+/// stops a measuring run as [`say`] does.
 pub fn print(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -57,6 +75,10 @@ pub fn print(text: &str) -> anyhow::Result<()> {
         .and_then(|()| stdout.flush())
     {
         Err(err) if err.kind() != ErrorKind::BrokenPipe => Err(err).context("writing to stdout"),
-        _ => Ok(()),
+        Err(_) => {
+            crate::interrupt::stop();
+            Ok(())
+        }
+        Ok(()) => Ok(()),
     }
 }

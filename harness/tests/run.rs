@@ -413,6 +413,48 @@ fn ctrl_c_stops_after_the_job_with_a_partial_report_and_resume_finishes_the_run(
 }
 
 #[test]
+fn sigterm_and_sighup_stop_as_ctrl_c_does_and_closed_pipes_never_panic() {
+    use nix::sys::signal::Signal;
+    for signal in [Signal::SIGTERM, Signal::SIGHUP] {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut child = start_and_wait_for_a_repetition(dir.path(), "30", "20ms");
+        if signal == Signal::SIGHUP {
+            // As when the terminal or tmux pane goes: nobody reads any more.
+            drop(child.stdout.take());
+            drop(child.stderr.take());
+        }
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+        nix::sys::signal::kill(pid, signal).expect("the signal is sent");
+        let output = child.wait_with_output().expect("the run ends");
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "{signal}: {}",
+            text(&output)
+        );
+        if signal == Signal::SIGTERM {
+            assert!(text(&output).contains("--resume"), "{}", text(&output));
+        }
+        assert!(results(dir.path())["finished_at"].is_null(), "{signal}");
+        let report = std::fs::read_to_string(dir.path().join("report.md")).expect("a report");
+        assert!(
+            report.contains("PARTIAL"),
+            "{signal}: the report is marked partial"
+        );
+    }
+    // Both pipes closed mid-run and no signal: no panic (exit 101), and
+    // the run keeps its results and its report.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut child = start_and_wait_for_a_repetition(dir.path(), "10", "20ms");
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().expect("the run ends");
+    assert!(matches!(status.code(), Some(0 | 130)), "{status}");
+    assert!(dir.path().join("report.md").exists());
+    assert!(results(dir.path())["cells"].is_array());
+}
+
+#[test]
 fn a_second_ctrl_c_ends_at_once_with_a_valid_results_file() {
     let dir = tempfile::tempdir().expect("a temp dir");
     // Runs of two seconds: the second Ctrl-C comes while the job the

@@ -157,9 +157,7 @@ fn implementations(
         args.markdown.as_deref(),
     )?;
     if pairs.is_empty() {
-        eprintln!(
-            "no workload was measured on both {a} and {b}: check the names with `chanlab list`"
-        );
+        say!("no workload was measured on both {a} and {b}: check the names with `chanlab list`");
     }
     measure::finish(&measured)
 }

@@ -90,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         differences.push(placed);
     }
     if !differences.is_empty() {
-        eprintln!(
+        say!(
             "warning: the runs come from different machines ({}); a difference may be the machine's",
             differences.join(", ")
         );

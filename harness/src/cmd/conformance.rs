@@ -118,15 +118,15 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut rows = Vec::new();
     for (index, suite) in selected.iter().enumerate() {
-        eprint!(
+        crate::output::say(&format!(
             "[{}/{}] {:<30} {:<9}",
             index + 1,
             selected.len(),
             suite.name,
             suite.kind.name()
-        );
+        ));
         let outcome = verdicts::run_suite(&exe, suite, &args.settings(), &args.checks)?;
-        eprintln!(" {}", summary(&outcome));
+        say!(" {}", summary(&outcome));
         // A whole suite's outcome is the verdict `chanlab run` reuses.
         if args.checks.is_empty() {
             cache.put(suite, &outcome)?;
@@ -145,7 +145,7 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
         }
     }
     crate::output::print(&render_tables(&rows, &args.checks))?;
-    eprintln!(
+    say!(
         "conformance run took {:.1}s",
         started.elapsed().as_secs_f64()
     );

@@ -256,11 +256,11 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
 
     let mut tallies = Vec::new();
     for cell in &cells {
-        eprintln!("fidelity: sizing {} {}", cell.implementation, cell.name());
+        say!("fidelity: sizing {} {}", cell.implementation, cell.name());
         tallies.push(size(cell, worker_for(cell), args.budget, limit)?);
     }
     for round in 0..args.repetitions {
-        eprintln!("fidelity: round {} of {}", round + 1, args.repetitions);
+        say!("fidelity: round {} of {}", round + 1, args.repetitions);
         for step in 0..cells.len() {
             let index = (step + round) % cells.len();
             let (cell, tally) = (&cells[index], &mut tallies[index]);
@@ -283,7 +283,7 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
                 match measured? {
                     Ok(elapsed) => *time = elapsed.as_nanos() as f64 / tally.items as f64,
                     Err(problem) => {
-                        eprintln!(
+                        say!(
                             "fidelity: {} {}: {problem}",
                             cell.implementation,
                             cell.name()
@@ -310,7 +310,7 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
             .iter()
             .flat_map(|tally| tally.round_trips.iter().flatten().copied()),
     );
-    eprintln!("fidelity: cross-core round trips: {}", topology.describe());
+    say!("fidelity: cross-core round trips: {}", topology.describe());
     let fidelity = Fidelity {
         machine: provenance::machine(),
         chanlab: provenance::build(registry),
@@ -329,7 +329,7 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
     }
     fidelity.write(&args.json)?;
     crate::output::print(&table(&fidelity))?;
-    eprintln!("fidelity: figures in {}", args.json.display());
+    say!("fidelity: figures in {}", args.json.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -75,7 +75,7 @@ pub fn run(args: Args, registry: &Registry) -> anyhow::Result<ExitCode> {
     if failing.is_empty() {
         return Ok(code);
     }
-    eprintln!(
+    say!(
         "chanlab: --fail-on-verdict: the conformance gate does not pass\n{}",
         failing.join("\n")
     );

@@ -313,7 +313,7 @@ pub fn finish(measured: &Measured) -> anyhow::Result<ExitCode> {
             // As `timeout(1)` reports a command it stopped.
             Stopped::TimeLimit(_) => 124,
         };
-        eprintln!(
+        say!(
             "chanlab: the run was {stopped}; its report is marked partial. Finish it with \
              `chanlab run --resume {}`",
             measured.dir.display()
@@ -321,7 +321,7 @@ pub fn finish(measured: &Measured) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(code));
     }
     Ok(if failures > 0 {
-        eprintln!("{failures} cells failed, hung or crashed (listed above and in the report)");
+        say!("{failures} cells failed, hung or crashed (listed above and in the report)");
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

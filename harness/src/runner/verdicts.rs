@@ -354,14 +354,14 @@ pub fn verdicts(
         .filter(|suite| cache.get(suite).is_none())
         .collect();
     if check_missing && !missing.is_empty() {
-        eprintln!(
+        say!(
             "conformance: {} suites have no verdict for this build; checking them first \
              (once per build, then cached in {})",
             missing.len(),
             path.display()
         );
         for (index, suite) in missing.iter().enumerate() {
-            eprintln!(
+            say!(
                 "conformance: [{}/{}] {} {}",
                 index + 1,
                 missing.len(),

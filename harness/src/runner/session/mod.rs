@@ -139,7 +139,7 @@ pub fn run(registry: &Registry, mut request: Request) -> anyhow::Result<Measured
         runner.run(&request.plan, request.time_limit)?;
         // Said again at the end, where a long run's reader looks.
         if let Some(Err(reason)) = &runner.go {
-            eprintln!("chanlab: warning: {reason}");
+            say!("chanlab: warning: {reason}");
         }
         anyhow::Ok((
             runner.results,
@@ -147,7 +147,7 @@ pub fn run(registry: &Registry, mut request: Request) -> anyhow::Result<Measured
             runner.stopped,
         ))
     })?;
-    eprintln!("results: {}", path.display());
+    say!("results: {}", path.display());
     Ok(Measured {
         results,
         dir: request.out,
@@ -247,7 +247,7 @@ impl<'a> Session<'a> {
         match &go {
             Some(Ok(worker)) => machine.go = Some(worker.toolchain.clone()),
             Some(Err(reason)) => {
-                eprintln!("chanlab: warning: {reason}; its cells are recorded as not applicable")
+                say!("chanlab: warning: {reason}; its cells are recorded as not applicable")
             }
             None => {}
         }
@@ -379,7 +379,7 @@ impl<'a> Session<'a> {
             let baseline = self.builds.as_ref().map(|builds| builds.baseline.as_path());
             let counted = instructions::count(self.registry, &names, &self.exe, baseline, scratch)?;
             self.progress.suspend(|| {
-                eprintln!(
+                say!(
                     "counted instructions per operation in {:.1?}",
                     started.elapsed()
                 )
@@ -454,7 +454,7 @@ impl<'a> Session<'a> {
         self.writer.write(&self.results)?;
         self.progress.finish_and_clear();
         let repetitions: usize = self.results.cells.iter().map(|c| c.repetitions.len()).sum();
-        eprintln!(
+        say!(
             "measured {count} cells, {repetitions} repetitions in all, in {:.0?}",
             started.elapsed()
         );
@@ -480,7 +480,7 @@ impl<'a> Session<'a> {
         self.progress.inc(1);
         if self.plain_progress && self.last_line.elapsed() >= PLAIN_PROGRESS_EVERY {
             self.last_line = Instant::now();
-            eprintln!(
+            say!(
                 "chanlab: {}/{} jobs, {} elapsed, {}",
                 self.progress.position(),
                 self.progress.length().unwrap_or(0),
@@ -621,7 +621,7 @@ impl<'a> Session<'a> {
             }
             other => format!("{id}: {other:?}"),
         };
-        self.progress.suspend(|| eprintln!("{line}"));
+        self.progress.suspend(|| say!("{line}"));
         self.results.cells[index].status = status;
         self.skip_remaining(index);
     }

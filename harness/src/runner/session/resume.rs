@@ -18,7 +18,7 @@ impl Session<'_> {
         let left = all.saturating_sub(self.progress.position());
         // Finishing the bar moves it to its end, so it is read first.
         self.progress.finish_and_clear();
-        eprintln!("chanlab: {cause} with {left} of {all} jobs left; every finished job is kept");
+        say!("chanlab: {cause} with {left} of {all} jobs left; every finished job is kept");
         Ok(())
     }
 
