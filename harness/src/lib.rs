@@ -71,7 +71,9 @@ enum Command {
     /// dimension.
     Report(cmd::report::Args),
     /// Compare a run with a baseline: exits 1 on a correctness failure or a
-    /// significant regression beyond the threshold.
+    /// significant regression beyond the threshold, 3 when it cannot tell
+    /// (nothing compared, a partial baseline, too few repetitions, an
+    /// interval past the threshold).
     Compare(cmd::compare::Args),
     /// Run two implementations A/B, interleaved in one run, and report the
     /// median of the paired ratios.

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::instructions::{self, InstructionGate};
 use crate::metric::{Metric, scheduled_rate};
+use crate::ruling::Ruling;
 use crate::schema::{CellResult, Repetition, Results, Status};
 use crate::stats::{self, Interval};
 use crate::table::Table;
@@ -61,8 +62,13 @@ pub enum Shift {
     Worse,
     /// Significantly worse beyond the threshold: fails the gate.
     Regressed,
-    /// The repetitions do not show a change.
+    /// The repetitions show no change, and the interval rules out one
+    /// for the worse beyond the threshold.
     NoSignificantChange,
+    /// The repetitions show no change, but the interval reaches beyond
+    /// the threshold on the worse side (or there is none): a regression is
+    /// not ruled out.
+    CantTell,
 }
 
 impl Shift {
@@ -73,6 +79,7 @@ impl Shift {
             Shift::Worse => "worse, within threshold",
             Shift::Regressed => "REGRESSED",
             Shift::NoSignificantChange => "no significant change",
+            Shift::CantTell => "can't tell",
         }
     }
 }
@@ -123,19 +130,75 @@ pub struct Comparison {
     pub underpowered: Option<usize>,
     /// Whether the current run was interrupted: a partial run never passes.
     pub incomplete: bool,
+    /// Whether the baseline run was interrupted: what it lacks cannot be
+    /// judged.
+    pub baseline_incomplete: bool,
     /// The deterministic tier: instructions per operation in both runs.
     pub instructions: InstructionGate,
 }
 
 impl Comparison {
-    /// Whether the gate passes: a finished run with no failure, no
-    /// regression, and no cell lost unless allowed.
+    /// Whether the gate passes: [`Comparison::ruling`] is a pass.
     pub fn passed(&self) -> bool {
-        !self.incomplete
-            && self.failures.is_empty()
-            && (self.options.allow_missing || self.missing.is_empty())
-            && self.regressions() == 0
-            && self.instructions.passed()
+        self.ruling() == Ruling::Pass
+    }
+
+    /// What the gate rules. It fails on an interrupted run, a failure, a
+    /// regression, or a cell lost unless allowed; short of that it cannot
+    /// tell when nothing was compared, the baseline is partial or lacks
+    /// cells this run measured, the repetitions are too few for any change
+    /// to be significant, or a change's interval reaches past the
+    /// threshold; else it passes.
+    pub fn ruling(&self) -> Ruling {
+        if self.incomplete
+            || !self.failures.is_empty()
+            || (!self.options.allow_missing && !self.missing.is_empty())
+            || self.regressions() > 0
+            || !self.instructions.passed()
+        {
+            Ruling::Fail
+        } else if !self.cant_tell().is_empty() {
+            Ruling::CantTell
+        } else {
+            Ruling::Pass
+        }
+    }
+
+    /// Why the gate cannot tell, one reason per line; empty when it can.
+    pub fn cant_tell(&self) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if self.changes.is_empty() {
+            reasons.push("nothing was compared: no cell was measured in both runs".to_owned());
+        }
+        if self.baseline_incomplete {
+            reasons.push("the baseline run was interrupted (no finished_at)".to_owned());
+        }
+        if !self.added.is_empty() {
+            reasons.push(format!(
+                "{} cells measured now have no baseline (first: {})",
+                self.added.len(),
+                self.added[0]
+            ));
+        }
+        if let Some(needed) = self.underpowered {
+            reasons.push(format!(
+                "too few repetitions for any change to be significant: run both sides with --repetitions {needed} or more, or fewer cells"
+            ));
+        }
+        let undecided: Vec<String> = self
+            .changes
+            .iter()
+            .filter(|change| change.verdict == Shift::CantTell)
+            .map(|change| format!("{} {}", change.cell, change.metric.name()))
+            .collect();
+        if !undecided.is_empty() {
+            reasons.push(format!(
+                "{} changes whose interval reaches past the threshold: {}",
+                undecided.len(),
+                undecided.join(", ")
+            ));
+        }
+        reasons
     }
 
     /// Changes that fail the gate.
@@ -178,7 +241,7 @@ impl Comparison {
     /// The verdict in words, one line per kind of finding.
     pub fn summary(&self) -> String {
         let mut lines = vec![format!(
-            "{} comparisons (threshold {:.0}%, alpha {} after Holm's correction): {} regressed, {} worse within threshold, {} improved, {} no significant change",
+            "{} comparisons (threshold {:.0}%, alpha {} after Holm's correction): {} regressed, {} worse within threshold, {} improved, {} no significant change, {} can't tell",
             self.changes.len(),
             self.options.max_regression * 100.0,
             self.options.alpha,
@@ -186,11 +249,10 @@ impl Comparison {
             self.count(Shift::Worse),
             self.count(Shift::Improved),
             self.count(Shift::NoSignificantChange),
+            self.count(Shift::CantTell),
         )];
-        if let Some(needed) = self.underpowered {
-            lines.push(format!(
-                "warning: with this many repetitions and comparisons no change can be significant; run both sides with --repetitions {needed} or more, or fewer cells"
-            ));
+        for reason in self.cant_tell() {
+            lines.push(format!("CAN'T TELL: {reason}"));
         }
         if self.incomplete {
             lines.push(
@@ -218,22 +280,8 @@ impl Comparison {
                 self.rate_changed[0]
             ));
         }
-        if !self.added.is_empty() {
-            lines.push(format!(
-                "{} cells are new (first: {})",
-                self.added.len(),
-                self.added[0]
-            ));
-        }
         lines.push(self.instructions.summary().trim_end().to_owned());
-        lines.push(
-            if self.passed() {
-                "verdict: pass"
-            } else {
-                "verdict: FAIL"
-            }
-            .to_owned(),
-        );
+        lines.push(format!("verdict: {}", self.ruling().describe()));
         lines.join("\n") + "\n"
     }
 }
@@ -330,8 +378,20 @@ pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comp
             } else {
                 ratio - 1.0
             };
+            let interval = stats::ratio_of_medians_interval(&base, &cur, options.confidence);
+            // The interval's end on the worse side, as a fraction worse.
+            let worst = interval.map(|i| {
+                if metric.higher_is_better() {
+                    1.0 - i.low
+                } else {
+                    i.high - 1.0
+                }
+            });
             let verdict = match (p_adjusted < options.alpha, worse_by) {
-                (false, _) => Shift::NoSignificantChange,
+                (false, _) if worst.is_some_and(|w| w <= options.max_regression) => {
+                    Shift::NoSignificantChange
+                }
+                (false, _) => Shift::CantTell,
                 (true, w) if w > options.max_regression => Shift::Regressed,
                 (true, w) if w > 0.0 => Shift::Worse,
                 (true, _) => Shift::Improved,
@@ -342,7 +402,7 @@ pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comp
                 baseline: b,
                 current: c,
                 ratio,
-                interval: stats::ratio_of_medians_interval(&base, &cur, options.confidence),
+                interval,
                 p,
                 p_adjusted,
                 verdict,
@@ -358,6 +418,7 @@ pub fn compare(baseline: &Results, current: &Results, options: &Options) -> Comp
         rate_changed,
         underpowered,
         incomplete: current.finished_at.is_none(),
+        baseline_incomplete: baseline.finished_at.is_none(),
         instructions: InstructionGate::of_runs(baseline, current, options.instruction_threshold),
     }
 }
@@ -524,10 +585,17 @@ mod tests {
         let base = results_with(vec![cell_with("flume", &[100.0, 101.0, 99.0])]);
         let slow = results_with(vec![cell_with("flume", &[10.0, 11.0, 9.0])]);
         let comparison = compare(&base, &slow, &Options::default());
-        assert!(comparison.passed());
+        // A tenth of the throughput, undecidable: can't tell, never a pass.
+        assert_eq!(
+            comparison.ruling(),
+            Ruling::CantTell,
+            "{}",
+            comparison.summary()
+        );
         // Two comparisons (throughput and p99) need five repetitions a side.
         assert_eq!(comparison.underpowered, Some(5));
         assert!(comparison.summary().contains("--repetitions 5"));
+        assert!(comparison.summary().contains("verdict: CAN'T TELL"));
     }
 
     #[test]
@@ -575,7 +643,43 @@ mod tests {
             allow_missing: true,
             ..Options::default()
         };
-        assert!(compare(&base, &current, &allowed).passed());
+        // Allowed, the lost cells do not fail it; with nothing left to
+        // compare, it cannot tell.
+        let allowed = compare(&base, &current, &allowed);
+        assert_eq!(allowed.ruling(), Ruling::CantTell, "{}", allowed.summary());
+        assert!(allowed.summary().contains("nothing was compared"));
+    }
+
+    #[test]
+    fn an_empty_or_partial_baseline_cannot_tell() {
+        let current = results_with(vec![cell_with("flume", &[100.0; 10])]);
+        let empty = compare(&results_with(Vec::new()), &current, &Options::default());
+        assert_eq!(empty.ruling(), Ruling::CantTell, "{}", empty.summary());
+        assert_eq!(empty.ruling().exit_status(), 3);
+        let mut partial = results_with(vec![cell_with("flume", &[100.0; 10])]);
+        partial.finished_at = None;
+        let judged = compare(&partial, &current, &Options::default());
+        assert_eq!(judged.ruling(), Ruling::CantTell, "{}", judged.summary());
+        assert!(judged.summary().contains("baseline run was interrupted"));
+    }
+
+    #[test]
+    fn no_change_passes_only_when_its_interval_rules_out_a_regression() {
+        let steady = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2, 99.8, 100.1];
+        let base = results_with(vec![cell_with("flume", &steady)]);
+        let same = compare(&base, &base, &Options::default());
+        assert_eq!(same.ruling(), Ruling::Pass, "{}", same.summary());
+        // Spread so wide that a 10% regression is not ruled out.
+        let wild = [40.0, 160.0, 70.0, 130.0, 55.0, 145.0, 90.0, 110.0];
+        let noisy = results_with(vec![cell_with("flume", &wild)]);
+        let judged = compare(&base, &noisy, &Options::default());
+        assert_eq!(
+            judged.changes[0].verdict,
+            Shift::CantTell,
+            "{}",
+            judged.summary()
+        );
+        assert_eq!(judged.ruling(), Ruling::CantTell);
     }
 
     #[test]

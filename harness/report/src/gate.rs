@@ -27,6 +27,7 @@ use serde::Serialize;
 use crate::compare::{paired_ratios, status_reason};
 use crate::instructions::{self, InstructionGate};
 use crate::metric::Metric;
+use crate::ruling::Ruling;
 use crate::schema::{CellResult, Results, Status};
 use crate::stats::{self, Interval};
 use crate::table::Table;
@@ -67,8 +68,11 @@ pub enum Outcome {
     Regressed,
     /// The whole interval is beyond the threshold on the better side.
     Improved,
-    /// The interval reaches within the threshold.
+    /// The whole interval lies within the threshold either way.
     WithinThreshold,
+    /// The interval reaches past the threshold without lying wholly
+    /// beyond it: neither a regression nor its absence is shown.
+    CantTell,
     /// Too few pairs for an interval at the corrected confidence.
     TooFewPairs,
 }
@@ -80,6 +84,7 @@ impl Outcome {
             Outcome::Regressed => "REGRESSED",
             Outcome::Improved => "improved",
             Outcome::WithinThreshold => "within threshold",
+            Outcome::CantTell => "can't tell",
             Outcome::TooFewPairs => "too few pairs",
         }
     }
@@ -128,18 +133,34 @@ pub struct Gate {
 }
 
 impl Gate {
-    /// Whether the gate passes: a finished run, something compared and
-    /// every comparison decided, no failure on the candidate, no
-    /// regression, and no cell lost unless allowed. A gate that could not
-    /// decide does not pass: it would let any regression through.
+    /// Whether the gate passes: [`Gate::ruling`] is a pass. A gate that
+    /// could not decide does not pass: it would let any regression
+    /// through.
     pub fn passed(&self) -> bool {
-        !self.incomplete
-            && !self.decisions.is_empty()
-            && self.failures.is_empty()
-            && (self.options.allow_missing || self.missing.is_empty())
-            && self.count(Outcome::Regressed) == 0
-            && self.count(Outcome::TooFewPairs) == 0
-            && self.instructions.passed()
+        self.ruling() == Ruling::Pass
+    }
+
+    /// What the gate rules: it fails on an interrupted run, a failure on
+    /// the candidate, a regression, or a cell lost unless allowed; short of
+    /// that it cannot tell when nothing was compared or a comparison is
+    /// undecided (too few pairs, or an interval past the threshold's
+    /// edge); else it passes.
+    pub fn ruling(&self) -> Ruling {
+        if self.incomplete
+            || !self.failures.is_empty()
+            || (!self.options.allow_missing && !self.missing.is_empty())
+            || self.count(Outcome::Regressed) > 0
+            || !self.instructions.passed()
+        {
+            Ruling::Fail
+        } else if self.decisions.is_empty()
+            || self.count(Outcome::TooFewPairs) > 0
+            || self.count(Outcome::CantTell) > 0
+        {
+            Ruling::CantTell
+        } else {
+            Ruling::Pass
+        }
     }
 
     /// Decisions with `outcome`.
@@ -179,8 +200,8 @@ impl Gate {
     pub fn summary(&self) -> String {
         let mut out = format!(
             "{} comparisons, each interval at {:.2}% (alpha {} over all, Bonferroni; {} pairs \
-             needed); threshold {:.0}%: {} regressed, {} improved, {} within threshold, {} with \
-             too few pairs.\n",
+             needed); threshold {:.0}%: {} regressed, {} improved, {} within threshold, {} can't \
+             tell, {} with too few pairs.\n",
             self.decisions.len(),
             self.confidence * 100.0,
             self.options.alpha,
@@ -189,6 +210,7 @@ impl Gate {
             self.count(Outcome::Regressed),
             self.count(Outcome::Improved),
             self.count(Outcome::WithinThreshold),
+            self.count(Outcome::CantTell),
             self.count(Outcome::TooFewPairs),
         );
         let mut list = |title: &str, rows: &[(String, String)]| {
@@ -218,17 +240,27 @@ impl Gate {
         }
         if self.count(Outcome::TooFewPairs) > 0 {
             out.push_str(&format!(
-                "UNDECIDED: run with --repetitions {} or more (or fewer cells), or the gate \
-                 cannot tell a regression from noise.\n",
+                "CAN'T TELL: too few pairs: run with --repetitions {} or more (or fewer cells), \
+                 or the gate cannot tell a regression from noise.\n",
                 self.pairs_needed
             ));
         }
+        let undecided: Vec<String> = self
+            .decisions
+            .iter()
+            .filter(|d| d.outcome == Outcome::CantTell)
+            .map(|d| format!("{} {}", d.cell, d.metric))
+            .collect();
+        if !undecided.is_empty() {
+            out.push_str(&format!(
+                "CAN'T TELL: {} intervals reach past the {:.0}% threshold: {}\n",
+                undecided.len(),
+                self.options.threshold * 100.0,
+                undecided.join(", ")
+            ));
+        }
         out.push_str(&self.instructions.summary());
-        out.push_str(if self.passed() {
-            "gate: passed\n"
-        } else {
-            "gate: FAILED\n"
-        });
+        out.push_str(&format!("gate: {}\n", self.ruling().describe()));
         out
     }
 
@@ -318,18 +350,22 @@ pub fn judge(results: &Results, options: GateOptions) -> Gate {
             let outcome = match interval {
                 None => Outcome::TooFewPairs,
                 Some(i) => {
-                    // Oriented so that below 1 is worse.
-                    let (worst, best) = if metric.higher_is_better() {
-                        (i.high, i.low)
+                    // The interval's ends, oriented so that below 1 is
+                    // worse.
+                    let (low, high) = if metric.higher_is_better() {
+                        (i.low, i.high)
                     } else {
-                        (1.0 / i.low, 1.0 / i.high)
+                        (1.0 / i.high, 1.0 / i.low)
                     };
-                    if worst < 1.0 - options.threshold {
+                    let threshold = options.threshold;
+                    if high < 1.0 - threshold {
                         Outcome::Regressed
-                    } else if best > 1.0 + options.threshold {
+                    } else if low > 1.0 + threshold {
                         Outcome::Improved
-                    } else {
+                    } else if low >= 1.0 - threshold && high <= 1.0 + threshold {
                         Outcome::WithinThreshold
+                    } else {
+                        Outcome::CantTell
                     }
                 }
             };
@@ -406,11 +442,30 @@ mod tests {
         assert_eq!(gate.decisions[0].outcome, Outcome::TooFewPairs);
         assert!(gate.pairs_needed > 4);
         // Undecided is not a pass: it would let any regression through.
-        assert!(!gate.passed());
+        assert_eq!(gate.ruling(), Ruling::CantTell);
+        assert_eq!(gate.ruling().exit_status(), 3);
         assert!(
             gate.summary()
                 .contains(&format!("--repetitions {}", gate.pairs_needed))
         );
+    }
+
+    #[test]
+    fn an_interval_past_the_threshold_edge_cannot_tell() {
+        // Pairs that swing from 0.6 to 1.6: the change may be a regression
+        // beyond 5% or none, and the gate says it cannot tell.
+        let candidate: Vec<f64> = (0..12)
+            .map(|i| 100.0 * [0.6, 1.6, 0.9, 1.3, 0.7, 1.1][i % 6])
+            .collect();
+        let gate = judge(
+            &two_builds(&steady(12, 100.0), &candidate),
+            GateOptions::default(),
+        );
+        let throughput = &gate.decisions[0];
+        assert_eq!(throughput.outcome, Outcome::CantTell, "{}", gate.summary());
+        assert_eq!(gate.ruling(), Ruling::CantTell);
+        assert!(gate.summary().contains("CAN'T TELL"), "{}", gate.summary());
+        assert!(gate.summary().contains("gate: CAN'T TELL"));
     }
 
     #[test]

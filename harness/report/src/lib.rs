@@ -20,6 +20,7 @@ pub mod instructions;
 pub mod metric;
 pub mod recommend;
 pub mod render;
+pub mod ruling;
 pub mod schema;
 pub mod stats;
 pub mod table;

@@ -198,6 +198,6 @@ fn builds(mut args: Args, registry: &Registry, baseline: PathBuf) -> anyhow::Res
     Ok(if verdict.passed() || measured.stopped.is_some() {
         rendered
     } else {
-        ExitCode::from(1)
+        ExitCode::from(verdict.ruling().exit_status())
     })
 }

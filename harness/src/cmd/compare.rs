@@ -47,7 +47,7 @@ pub struct Args {
 }
 
 /// Runs the subcommand: exit status 0 when the gate passes, 1 when it
-/// fails.
+/// fails, 3 when it cannot tell ([`chanlab_report::ruling::Ruling`]).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(0.0..1.0).contains(&args.alpha) || args.alpha == 0.0 {
         bail!("--alpha must be between 0 and 1, not {}", args.alpha);
@@ -114,11 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.json.as_deref(),
         args.markdown.as_deref(),
     )?;
-    Ok(if comparison.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(ExitCode::from(comparison.ruling().exit_status()))
 }
 
 /// `new=old`.
