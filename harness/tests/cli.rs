@@ -221,6 +221,78 @@ fn broken_scenario_files_get_an_error_naming_the_file_never_a_panic() {
 }
 
 #[test]
+fn out_of_bounds_values_are_refused_naming_the_field() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("scenario.toml");
+    let file_text = file.to_str().expect("a UTF-8 temp path");
+    for (args, says) in [
+        (
+            vec!["--background-load", "100000"],
+            "--background-load must be at most",
+        ),
+        (
+            vec!["--repetitions", "1000000000000"],
+            "--repetitions must be between",
+        ),
+        (
+            vec!["--most-repetitions", "1000000"],
+            "--most-repetitions must be at most",
+        ),
+    ] {
+        let mut all = vec!["run", "--scenario", "load/spsc", "--dry-run"];
+        all.extend(args);
+        let output = chanlab(&all);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{all:?}: {}",
+            support::text(&output)
+        );
+        assert!(
+            support::text(&output).contains(says),
+            "{all:?}: {}",
+            support::text(&output)
+        );
+    }
+    for (body, says) in [
+        (
+            "[[load]]\nimpls = [\"crossbeam\"]\nmeasure = \"open-loop\"\nrate = 1e300",
+            "open-loop rate",
+        ),
+        (
+            "[[pattern]]\npattern = \"rate-limit\"\nimpls = [\"crossbeam\"]\nrate = 1e300",
+            "too fast",
+        ),
+        (
+            "repetitions = 1000000000000\n[[load]]",
+            "repetitions must be between",
+        ),
+        (
+            "[[load]]\nproducers = \"two\"",
+            "invalid type: string \"two\", expected usize (or a list of them)",
+        ),
+        (
+            "[[load]]\nproducers = [1, \"two\"]",
+            "in the list [1, \"two\"]",
+        ),
+    ] {
+        std::fs::write(&file, body).expect("the scenario file is written");
+        let output = chanlab(&["run", "--file", file_text, "--dry-run"]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{body}: {}",
+            support::text(&output)
+        );
+        assert!(
+            support::text(&output).contains(says),
+            "{body}: {}",
+            support::text(&output)
+        );
+    }
+}
+
+#[test]
 fn broken_results_files_exit_2_naming_the_file() {
     let published = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -235,7 +307,36 @@ fn broken_results_files_exit_2_naming_the_file() {
     old["cells"][0]["cell"] = serde_json::json!({"scenario": "load/spsc"});
     let older = dir.path().join("older.json");
     std::fs::write(&older, old.to_string()).expect("the older file is written");
-    for file in [&cut, &older] {
+    // Results that parse but hold what no run writes: a negative figure,
+    // a cell twice.
+    let mut value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let measured = value["cells"]
+        .as_array()
+        .and_then(|cells| cells.iter().position(|c| c["repetitions"][0].is_object()))
+        .expect("a measured cell");
+    let id = value["cells"][measured]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    value["cells"][measured]["repetitions"][0]["throughput"] = (-5.0).into();
+    let negative = dir.path().join("negative.json");
+    std::fs::write(&negative, value.to_string()).expect("written");
+    let mut value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let first = value["cells"][0].clone();
+    let first_id = first["id"].as_str().expect("an id").to_owned();
+    value["cells"].as_array_mut().expect("cells").push(first);
+    let duplicated = dir.path().join("duplicated.json");
+    std::fs::write(&duplicated, value.to_string()).expect("written");
+    for (file, cell) in [(&negative, &id), (&duplicated, &first_id)] {
+        let output = chanlab(&["export", "--format", "bmf", file.to_str().expect("UTF-8")]);
+        assert_eq!(output.status.code(), Some(2), "{}", support::text(&output));
+        assert!(
+            support::text(&output).contains(cell.as_str()),
+            "{}",
+            support::text(&output)
+        );
+    }
+    for file in [&cut, &older, &negative, &duplicated] {
         let name = file.to_str().expect("a UTF-8 temp path");
         let out = dir.path().join("out");
         let out = out.to_str().expect("a UTF-8 temp path");

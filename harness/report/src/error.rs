@@ -62,6 +62,14 @@ pub enum ReportError {
         /// What the parser said.
         source: serde_json::Error,
     },
+    /// The file reads as results, but holds figures no run writes.
+    #[error("{} holds {what}: refused, as no run writes that", path.display())]
+    Implausible {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the cell.
+        what: String,
+    },
     /// A report was asked of no results file.
     #[error("no results file given")]
     NoResults,

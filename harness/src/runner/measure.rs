@@ -95,6 +95,13 @@ pub struct MeasureArgs {
     pub(crate) dry_run: bool,
 }
 
+/// The most repetitions a cell may be asked for: beyond what any decision
+/// needs (a row that cannot tell by then says so), and far beyond a day.
+pub const MOST_REPETITIONS: usize = 10_000;
+
+/// The most busy threads `--background-load` starts.
+const MOST_BACKGROUND_THREADS: usize = 256;
+
 /// Measures the plan `args` describe, on `builds` too when given; `None`
 /// after a dry run, which only lists the cells. Ctrl-C stops it after the
 /// job under way.
@@ -115,9 +122,15 @@ pub fn measure(
         ),
     };
     let mut plan = plan.filter(&args.filter, registry)?;
+    if args.background_load > MOST_BACKGROUND_THREADS {
+        bail!(
+            "--background-load must be at most {MOST_BACKGROUND_THREADS} busy threads, not {}",
+            args.background_load
+        );
+    }
     if let Some(repetitions) = args.repetitions {
-        if repetitions == 0 {
-            bail!("--repetitions must be at least 1");
+        if !(1..=MOST_REPETITIONS).contains(&repetitions) {
+            bail!("--repetitions must be between 1 and {MOST_REPETITIONS}, not {repetitions}");
         }
         // Asked for, it is what every cell gets, unless deciding rounds
         // are asked for too.
@@ -125,6 +138,9 @@ pub fn measure(
         plan.most_repetitions = repetitions;
     }
     if let Some(most) = args.most_repetitions {
+        if most > MOST_REPETITIONS {
+            bail!("--most-repetitions must be at most {MOST_REPETITIONS}, not {most}");
+        }
         if most < plan.repetitions {
             bail!(
                 "--most-repetitions ({most}) must be at least the repetitions every cell gets ({})",

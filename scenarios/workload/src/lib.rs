@@ -29,4 +29,9 @@ pub use params::{
 pub use pattern::Pattern;
 pub use primitive::{Primitive, World};
 pub use rate::{InvalidRate, MAX_INTERVAL, interval_of};
+
+/// The fastest rate a workload may ask for, in messages (or permits) per
+/// second: a billion, beyond what any channel here moves, so a rate past
+/// it is a typo, not a load.
+pub const MOST_RATE: f64 = 1e9;
 pub use runtime::Runtime;

@@ -129,12 +129,15 @@ impl LoadSpec {
             ));
         }
         if let Measure::OpenLoop { rate } = self.measure
-            && !(rate.is_finite() && rate >= 1.0)
+            && !(rate.is_finite() && (1.0..=crate::MOST_RATE).contains(&rate))
         {
             return Err(ParamError::new(
                 "open-loop rate",
                 rate,
-                "at least 1 message per second",
+                format!(
+                    "between 1 and {:e} messages per second (no channel here moves more)",
+                    crate::MOST_RATE
+                ),
             ));
         }
         if self.measure == Measure::Idle && self.items > MOST_IDLE_ITEMS {

@@ -20,6 +20,12 @@ pub fn interval_of(per_second: f64) -> Result<Duration, InvalidRate> {
             "{per_second} is not a positive number of permits per second"
         )));
     }
+    if per_second > crate::MOST_RATE {
+        return Err(InvalidRate(format!(
+            "{per_second} per second is too fast: at most {:e}",
+            crate::MOST_RATE
+        )));
+    }
     match Duration::try_from_secs_f64(1.0 / per_second) {
         Ok(interval) if interval > MAX_INTERVAL => Err(InvalidRate(format!(
             "{per_second} per second is too slow: at least one permit per {MAX_INTERVAL:?}"

@@ -43,11 +43,47 @@ impl Results {
                 readable: SCHEMA_VERSION,
             });
         }
+        if let Some(what) = results.implausible() {
+            return Err(ReportError::Implausible {
+                path: path.to_owned(),
+                what,
+            });
+        }
         let mut results = results;
         if results.schema_version == UPGRADED_FROM {
             results.upgrade()?;
         }
         Ok(results)
+    }
+
+    /// What no run writes, naming the cell: a cell twice, or a repetition
+    /// with a negative or non-finite figure. `None` when all is plausible.
+    fn implausible(&self) -> Option<String> {
+        let mut ids = std::collections::BTreeSet::new();
+        for cell in &self.cells {
+            if !ids.insert(&cell.id) {
+                return Some(format!("the cell {} twice", cell.id));
+            }
+            let every = cell.repetitions.iter().chain(&cell.remeasured);
+            for (index, repetition) in every.enumerate() {
+                let figures = [
+                    ("throughput", Some(repetition.throughput)),
+                    ("allocations per item", repetition.allocations_per_item),
+                ];
+                for (name, value) in figures {
+                    if let Some(value) = value
+                        && !(value.is_finite() && value >= 0.0)
+                    {
+                        return Some(format!(
+                            "a {name} of {value} in repetition {} of {}",
+                            index + 1,
+                            cell.id
+                        ));
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// Brings results of schema [`UPGRADED_FROM`] to this one: they

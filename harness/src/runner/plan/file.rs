@@ -45,11 +45,35 @@ fn default_fraction() -> f64 {
 }
 
 /// One value or a list of them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 enum Sweep<T> {
     One(T),
     Many(Vec<T>),
+}
+
+/// Read by hand, so a wrong type says what was expected and what was
+/// found (serde's untagged enums say only that no variant matched).
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Sweep<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = toml::Value::deserialize(deserializer)?;
+        let found = value.to_string();
+        match value {
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(T::deserialize)
+                .collect::<Result<Vec<T>, _>>()
+                .map(Sweep::Many)
+                .map_err(|err| {
+                    let err = err.to_string();
+                    D::Error::custom(format!("in the list {found}: {}", err.trim_end()))
+                }),
+            one => T::deserialize(one).map(Sweep::One).map_err(|err| {
+                let err = err.to_string();
+                D::Error::custom(format!("{} (or a list of them)", err.trim_end()))
+            }),
+        }
+    }
 }
 
 impl<T: Clone> Sweep<T> {
@@ -118,7 +142,12 @@ struct LoadEntry {
 
 impl ScenarioFile {
     pub(super) fn plan(self, name: String, registry: &Registry) -> anyhow::Result<Plan> {
-        ensure!(self.repetitions >= 1, "repetitions must be at least 1");
+        ensure!(
+            (1..=crate::runner::measure::MOST_REPETITIONS).contains(&self.repetitions),
+            "repetitions must be between 1 and {}, not {}",
+            crate::runner::measure::MOST_REPETITIONS,
+            self.repetitions
+        );
         ensure!(
             (1..=60_000).contains(&self.budget_ms),
             "budget_ms must be between 1 and 60000, not {}",

@@ -118,16 +118,25 @@ pub fn run(registry: &Registry, mut request: Request) -> anyhow::Result<Measured
 
     let stop = AtomicBool::new(false);
     let (results, path, stopped) = std::thread::scope(|scope| {
-        for _ in 0..request.background_load {
-            scope.spawn(|| {
-                while !stop.load(Ordering::Relaxed) {
-                    std::hint::spin_loop();
-                }
-            });
-        }
-        // Stops the busy threads however the run ends, a panic included,
-        // so the scope can join them.
+        // Stops the busy threads however the run ends, an error or a panic
+        // included, so the scope can join them.
         let _stop = StopOnDrop(&stop);
+        for index in 0..request.background_load {
+            std::thread::Builder::new()
+                .name(format!("background-{index}"))
+                .spawn_scoped(scope, || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+                .with_context(|| {
+                    format!(
+                        "starting busy thread {} of --background-load {}",
+                        index + 1,
+                        request.background_load
+                    )
+                })?;
+        }
         let mut runner = Session::new(registry, &request, exe, writer);
         match request.resume.take() {
             Some(previous) => runner.restore(previous),
