@@ -347,39 +347,24 @@ fn exports_are_json_that_dashboards_read() {
 fn a_failing_verdict_reaches_the_terminal_and_with_fail_on_verdict_the_exit_code() {
     let dir = tempfile::tempdir().expect("a temp dir");
     // The twin times out early (R8), which this load never asks of it:
-    // every cell measures, so only its verdict can fail the run.
-    let run = |out: &str, extra: &[&str]| {
-        let out = path(dir.path(), out);
-        let mut args = vec![
-            "run",
-            "--out",
-            &out,
-            "--scenario",
-            "load/spsc",
-            "--capacity",
-            "64",
-            "--measure",
-            "throughput",
-            "--budget",
-            "20ms",
-            "--repetitions",
-            "2",
-            "--min-limit",
-            "2s",
-            "--impl",
-            "broken-times-out-early",
-        ];
-        args.extend(extra);
-        chanlab(&args)
-    };
-    let reported = run("reported", &[]);
+    // every cell measures, so only its verdict can fail the run. Its
+    // suite runs first, into the cache the runs read.
+    let twin = "broken-times-out-early";
+    let checked = chanlab(&["conformance", "--impl", twin]);
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked));
+    let reported = spsc(&["run"], &dir.path().join("reported"), &[twin], "2");
     assert!(reported.status.success(), "{}", text(&reported));
     let stdout = String::from_utf8_lossy(&reported.stdout);
     assert!(
         stdout.contains("broken-times-out-early: FAILS R8 recv-timeout"),
         "{stdout}"
     );
-    let gated = run("gated", &["--fail-on-verdict", "--cached-verdicts"]);
+    let gated = spsc(
+        &["run", "--fail-on-verdict"],
+        &dir.path().join("gated"),
+        &[twin],
+        "2",
+    );
     assert_eq!(gated.status.code(), Some(1), "{}", text(&gated));
     assert!(
         String::from_utf8_lossy(&gated.stderr)

@@ -115,8 +115,9 @@ pub struct Recommendation {
     /// The leader on the workload's main figure, and that figure; `None`
     /// when it is not ranked.
     pub main: Option<(Metric, Lead)>,
-    /// The leader on the main figure among the implementations that pass
-    /// the gate, where the overall leader does not.
+    /// The leader among the implementations that pass the gate, on the
+    /// row's figure (its main one, or in the open loop p99), where the
+    /// overall leader does not pass.
     pub passing: Option<Passing>,
     /// The leader on p99 latency, where latency was timed.
     pub p99: Option<Lead>,
@@ -208,10 +209,17 @@ pub fn recommend(results: &Results) -> Recommendations {
                 Ranking::RateError => rank(&group.cells, Metric::RateError),
                 Ranking::NotRanked(_) => None,
             };
+            let p99 = match ranking {
+                Ranking::NotRanked(_) => None,
+                _ => rank(&group.cells, Metric::P99),
+            };
+            // The figure the row is read by: its main one, or in the open
+            // loop its p99.
             let passing = main
                 .as_ref()
-                .filter(|main| !passes(&main.order[0].0))
-                .map(|main| {
+                .or(p99.as_ref())
+                .filter(|first| !passes(&first.order[0].0))
+                .map(|first| {
                     let cells: Vec<&CellResult> = group
                         .cells
                         .iter()
@@ -220,15 +228,11 @@ pub fn recommend(results: &Results) -> Recommendations {
                         .collect();
                     match cells.as_slice() {
                         [] => PassingRank::Nobody,
-                        [only] => PassingRank::Only(only),
-                        _ => rank(&cells, main.metric)
+                        [only] => PassingRank::Only(only, first.metric),
+                        _ => rank(&cells, first.metric)
                             .map_or(PassingRank::Nobody, PassingRank::Ranked),
                     }
                 });
-            let p99 = match ranking {
-                Ranking::NotRanked(_) => None,
-                _ => rank(&group.cells, Metric::P99),
-            };
             Grouped {
                 group,
                 main,
@@ -281,12 +285,10 @@ pub fn recommend(results: &Results) -> Recommendations {
                 PassingRank::Ranked(ranked) => {
                     lead(Some(ranked)).map_or(Passing::Nobody, Passing::Ranked)
                 }
-                PassingRank::Only(cell) => {
-                    let metric = main_metric.unwrap_or(Metric::Throughput);
-                    stats::median(&metric.samples(cell)).map_or(Passing::Nobody, |median| {
+                PassingRank::Only(cell, metric) => stats::median(&metric.samples(cell))
+                    .map_or(Passing::Nobody, |median| {
                         Passing::Only(cell.cell.implementation_label(), median)
-                    })
-                }
+                    }),
                 PassingRank::Nobody => Passing::Nobody,
             });
             let p99_lead = lead(p99.take());
@@ -340,7 +342,8 @@ pub fn recommend(results: &Results) -> Recommendations {
 struct Grouped<'a> {
     group: Pending<'a>,
     main: Option<Ranked>,
-    /// Where the main figure's leader fails the gate: those that pass.
+    /// Where the leader on the row's figure (main, else p99) fails the
+    /// gate: those that pass.
     passing: Option<PassingRank<'a>>,
     p99: Option<Ranked>,
     ranking: Ranking,
@@ -349,7 +352,7 @@ struct Grouped<'a> {
 /// The implementations that pass the gate in a group, before correction.
 enum PassingRank<'a> {
     Ranked(Ranked),
-    Only(&'a CellResult),
+    Only(&'a CellResult, Metric),
     Nobody,
 }
 
