@@ -148,7 +148,7 @@ fn several_runs_merge_with_the_machine_as_a_dimension() {
 }
 
 #[test]
-fn compare_fails_on_a_slowed_implementation_and_passes_on_itself() {
+fn compare_fails_on_a_slowed_implementation_and_never_on_itself() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let (base, slow) = (dir.path().join("base"), dir.path().join("slow"));
     assert!(spsc_run(&base, &["reference"], "6").status.success());
@@ -156,17 +156,24 @@ fn compare_fails_on_a_slowed_implementation_and_passes_on_itself() {
     let (base, slow) = (path(&base, "results.json"), path(&slow, "results.json"));
 
     let json = path(dir.path(), "compare.json");
+    // A run against itself never fails; with 6 noisy 20 ms repetitions
+    // the interval of its medians' ratio may still reach past the 10%
+    // threshold, and then the gate says it cannot tell (exit 3).
     let same = chanlab(&["compare", &base, &base, "--json", &json]);
-    assert_eq!(same.status.code(), Some(0), "{}", text(&same));
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("compare.json is written"))
             .expect("JSON");
-    assert_eq!(written["changes"][0]["verdict"], "no-significant-change");
-    assert!(
-        text(&same).contains("no significant change"),
-        "{}",
-        text(&same)
-    );
+    let verdict = written["changes"][0]["verdict"]
+        .as_str()
+        .unwrap_or_default();
+    match same.status.code() {
+        Some(0) => assert_eq!(verdict, "no-significant-change", "{}", text(&same)),
+        Some(3) => {
+            assert_eq!(verdict, "cant-tell", "{}", text(&same));
+            assert!(text(&same).contains("CAN'T TELL"), "{}", text(&same));
+        }
+        other => panic!("{other:?}: {}", text(&same)),
+    }
 
     let slowed = chanlab(&[
         "compare",

@@ -95,10 +95,6 @@ pub struct MeasureArgs {
     pub(crate) dry_run: bool,
 }
 
-/// The most repetitions a cell may be asked for: beyond what any decision
-/// needs (a row that cannot tell by then says so), and far beyond a day.
-pub const MOST_REPETITIONS: usize = 10_000;
-
 /// The most busy threads `--background-load` starts.
 const MOST_BACKGROUND_THREADS: usize = 256;
 
@@ -129,8 +125,11 @@ pub fn measure(
         );
     }
     if let Some(repetitions) = args.repetitions {
-        if !(1..=MOST_REPETITIONS).contains(&repetitions) {
-            bail!("--repetitions must be between 1 and {MOST_REPETITIONS}, not {repetitions}");
+        if !(1..=plan::MOST_REPETITIONS).contains(&repetitions) {
+            bail!(
+                "--repetitions must be between 1 and {}, not {repetitions}",
+                plan::MOST_REPETITIONS
+            );
         }
         // Asked for, it is what every cell gets, unless deciding rounds
         // are asked for too.
@@ -138,8 +137,11 @@ pub fn measure(
         plan.most_repetitions = repetitions;
     }
     if let Some(most) = args.most_repetitions {
-        if most > MOST_REPETITIONS {
-            bail!("--most-repetitions must be at most {MOST_REPETITIONS}, not {most}");
+        if most > plan::MOST_REPETITIONS {
+            bail!(
+                "--most-repetitions must be at most {}, not {most}",
+                plan::MOST_REPETITIONS
+            );
         }
         if most < plan.repetitions {
             bail!(

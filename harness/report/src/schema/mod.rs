@@ -264,38 +264,7 @@ pub enum Status {
     },
 }
 
-impl Results {
-    /// Every implementation with a cell in the run whose conformance
-    /// verdict is not a pass ([`Verdict::passes`]), by name.
-    pub fn gate_findings(&self) -> BTreeMap<&str, &Verdict> {
-        self.cells
-            .iter()
-            .filter_map(|cell| self.verdicts.get_key_value(&cell.cell.implementation))
-            .filter(|(_, verdict)| !verdict.passes())
-            .map(|(name, verdict)| (name.as_str(), verdict))
-            .collect()
-    }
-}
-
 impl CellResult {
-    /// Recomputes the statistics over its repetitions (and with the
-    /// re-measured ones, when there are any).
-    pub fn summarize(&mut self) -> crate::Result<()> {
-        self.summary = Summary::of(&self.repetitions)?;
-        self.summary_with_remeasured = if self.remeasured.is_empty() {
-            None
-        } else {
-            let every: Vec<Repetition> = self
-                .repetitions
-                .iter()
-                .chain(&self.remeasured)
-                .cloned()
-                .collect();
-            Summary::of(&every)?
-        };
-        Ok(())
-    }
-
     /// What a user chooses it among: as recorded, or for an older file,
     /// async when it ran on a runtime.
     pub fn class(&self) -> Class {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::{PERCENTILES, Repetition, decode, encode};
+use super::{CellResult, PERCENTILES, Repetition, decode, encode};
 use crate::error::{ReportError, Result};
 
 /// Median and range of a quantity over repetitions.
@@ -108,6 +108,26 @@ impl Summary {
             latency_ns: percentiles(repetitions),
             pooled_histogram_v2: pooled(repetitions)?,
         }))
+    }
+}
+
+impl CellResult {
+    /// Recomputes the statistics over its repetitions (and with the
+    /// re-measured ones, when there are any).
+    pub fn summarize(&mut self) -> crate::Result<()> {
+        self.summary = Summary::of(&self.repetitions)?;
+        self.summary_with_remeasured = if self.remeasured.is_empty() {
+            None
+        } else {
+            let every: Vec<Repetition> = self
+                .repetitions
+                .iter()
+                .chain(&self.remeasured)
+                .cloned()
+                .collect();
+            Summary::of(&every)?
+        };
+        Ok(())
     }
 }
 

@@ -1,9 +1,11 @@
 //! An implementation's conformance verdict, recorded beside its figures so
 //! a report never shows a number without what chanlab's gate found.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+
+use super::Results;
 
 /// What chanlab's conformance suites found for one implementation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +110,19 @@ impl Verdict {
             Verdict::Unknown { .. } => "not checked".to_owned(),
             Verdict::NoSuite { .. } => "no suite applies".to_owned(),
         }
+    }
+}
+
+impl Results {
+    /// Every implementation with a cell in the run whose conformance
+    /// verdict is not a pass ([`Verdict::passes`]), by name.
+    pub fn gate_findings(&self) -> BTreeMap<&str, &Verdict> {
+        self.cells
+            .iter()
+            .filter_map(|cell| self.verdicts.get_key_value(&cell.cell.implementation))
+            .filter(|(_, verdict)| !verdict.passes())
+            .map(|(name, verdict)| (name.as_str(), verdict))
+            .collect()
     }
 }
 

@@ -143,9 +143,9 @@ struct LoadEntry {
 impl ScenarioFile {
     pub(super) fn plan(self, name: String, registry: &Registry) -> anyhow::Result<Plan> {
         ensure!(
-            (1..=crate::runner::measure::MOST_REPETITIONS).contains(&self.repetitions),
+            (1..=super::MOST_REPETITIONS).contains(&self.repetitions),
             "repetitions must be between 1 and {}, not {}",
-            crate::runner::measure::MOST_REPETITIONS,
+            super::MOST_REPETITIONS,
             self.repetitions
         );
         ensure!(

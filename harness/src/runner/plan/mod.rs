@@ -65,6 +65,10 @@ pub const ESTIMATE_MODEL: &str = "per cell, its repetitions and one more for siz
 /// saturation, the same offered load for every implementation.
 const COMMON_FRACTION: f64 = 0.5;
 
+/// The most repetitions a cell may be asked for: beyond what any decision
+/// needs (a row that cannot tell by then says so), and far beyond a day.
+pub const MOST_REPETITIONS: usize = 10_000;
+
 /// Points along each implementation's own latency-against-load curve, as
 /// fractions of its own saturation: the quick profile's one (with the
 /// common rate, two points per implementation), and the full profile's
