@@ -133,7 +133,7 @@ impl LoadSpec {
         {
             return Err(ParamError::new(
                 "open-loop rate",
-                rate,
+                format!("{rate:e}"),
                 format!(
                     "between 1 and {:e} messages per second (no channel here moves more)",
                     crate::MOST_RATE
