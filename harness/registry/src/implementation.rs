@@ -49,7 +49,7 @@ pub enum Driver {
     /// channel.
     Primitive(Primitive),
     /// Go's channels and goroutines, in the `chanlab-go` worker process
-    /// (`impls/go`, [`super::go`]).
+    /// (`impls/go`).
     Go,
 }
 

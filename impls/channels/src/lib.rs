@@ -1,6 +1,6 @@
 //! The implementations under test: one adapter per library, each in its own
 //! file, putting that library behind the `chanlab-contract` traits, plus
-//! chanlab's own [`reference`] and [`reference_async`] channels.
+//! chanlab's own [`reference`](mod@reference) and [`reference_async`] channels.
 //!
 //! Adapters are thin: they map the library's calls and errors one to one and
 //! add no logic of their own, so what the conformance suite finds and what

@@ -254,7 +254,7 @@ macro_rules! define_suite {
             })
         }
 
-        #[doc = concat!("The body of each test [`", stringify!($macro_name), "!`] generates: see [`assert_passes`].")]
+        #[doc = concat!("The body of each test [`", stringify!($macro_name), "!`] generates: the check runs, and a violation it does not declare fails the test.")]
         pub fn $assert<F: $bound>(name: &str, extra: &[KnownFailure], settings: &Settings) {
             assert_passes($subject::<F>(), name, extra, settings, $run::<F>);
         }

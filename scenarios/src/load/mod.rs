@@ -36,10 +36,10 @@
 //! Latency is recorded per consumer into an HdrHistogram (1 ns to 60 s,
 //! three significant digits) and merged after the run.
 //!
-//! The drivers are here; a message's layout in [`message`], the pacing
-//! and the clock each producer and consumer reads in [`schedule`], the
-//! producers' and consumers' loops in [`ends`], and the tallies and their
-//! oracle in [`tally`]. The load itself, as data, is `chanlab-workload`'s.
+//! The drivers are here; a message's layout in `message.rs`, the pacing
+//! and the clock each producer and consumer reads in `schedule.rs`, the
+//! producers' and consumers' loops in `ends.rs`, and the tallies and their
+//! oracle in `tally.rs`. The load itself, as data, is `chanlab-workload`'s.
 //!
 //! Oracle: every message is received exactly once (per producer, as many
 //! as it sent, and the sum of mixed stamps matches the sum over what was

@@ -1,7 +1,7 @@
 //! A report from one or more results files: the figures and tables are
 //! built once ([`Report::figures`]), then written as a self-contained HTML
-//! page (`index.html`, [`html`]) and GitHub-ready Markdown (`report.md`,
-//! [`markdown`]). Several files (a CI matrix, two machines) merge into one
+//! page (`index.html`, `html.rs`) and GitHub-ready Markdown (`report.md`,
+//! `markdown.rs`). Several files (a CI matrix, two machines) merge into one
 //! report with the machine as a dimension: throughput bars get one bar per
 //! machine, and the other charts and tables come once per machine.
 

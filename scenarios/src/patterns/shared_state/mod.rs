@@ -23,7 +23,7 @@
 //! The counter and the map each have their own lock of the kind compared:
 //! every op bumps the counter, one in ten writes the map. One lock over both
 //! would make every op a writer and leave an `RwLock` nothing to share. The
-//! map has [`KEYS`] fixed keys, stored as a table indexed by key in every
+//! map has `KEYS` fixed keys, stored as a table indexed by key in every
 //! variant, so the primitive is all that differs.
 //!
 //! Under a lock each map entry is a pair, a value and its copy, that a write
