@@ -146,21 +146,16 @@ impl Gate {
     /// undecided (too few pairs, or an interval past the threshold's
     /// edge); else it passes.
     pub fn ruling(&self) -> Ruling {
-        if self.incomplete
-            || !self.failures.is_empty()
-            || (!self.options.allow_missing && !self.missing.is_empty())
-            || self.count(Outcome::Regressed) > 0
-            || !self.instructions.passed()
-        {
-            Ruling::Fail
-        } else if self.decisions.is_empty()
-            || self.count(Outcome::TooFewPairs) > 0
-            || self.count(Outcome::CantTell) > 0
-        {
-            Ruling::CantTell
-        } else {
-            Ruling::Pass
-        }
+        Ruling::of(
+            self.incomplete
+                || !self.failures.is_empty()
+                || (!self.options.allow_missing && !self.missing.is_empty())
+                || self.count(Outcome::Regressed) > 0
+                || !self.instructions.passed(),
+            self.decisions.is_empty()
+                || self.count(Outcome::TooFewPairs) > 0
+                || self.count(Outcome::CantTell) > 0,
+        )
     }
 
     /// Decisions with `outcome`.

@@ -19,6 +19,16 @@ pub enum Ruling {
 }
 
 impl Ruling {
+    /// Fail when `failed`, else can't tell when `undecided`, else pass:
+    /// a failure outranks an open question.
+    pub fn of(failed: bool, undecided: bool) -> Ruling {
+        match (failed, undecided) {
+            (true, _) => Ruling::Fail,
+            (false, true) => Ruling::CantTell,
+            (false, false) => Ruling::Pass,
+        }
+    }
+
     /// The exit status that says it: 0, 1, or 3 for can't tell (2 is an
     /// error, as for every chanlab command).
     pub fn exit_status(self) -> u8 {

@@ -150,18 +150,14 @@ impl Comparison {
     /// to be significant, or a change's interval reaches past the
     /// threshold; else it passes.
     pub fn ruling(&self) -> Ruling {
-        if self.incomplete
-            || !self.failures.is_empty()
-            || (!self.options.allow_missing && !self.missing.is_empty())
-            || self.regressions() > 0
-            || !self.instructions.passed()
-        {
-            Ruling::Fail
-        } else if !self.cant_tell().is_empty() {
-            Ruling::CantTell
-        } else {
-            Ruling::Pass
-        }
+        Ruling::of(
+            self.incomplete
+                || !self.failures.is_empty()
+                || (!self.options.allow_missing && !self.missing.is_empty())
+                || self.regressions() > 0
+                || !self.instructions.passed(),
+            !self.cant_tell().is_empty(),
+        )
     }
 
     /// Why the gate cannot tell, one reason per line; empty when it can.
