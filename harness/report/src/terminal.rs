@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 
 use chanlab_workload::Runtime;
 
-use crate::metric::Metric;
 use crate::recommend::{Passing, Recommendation, Recommendations};
 use crate::render::{Report, tables};
 use crate::schema::{Class, Results, Status, Verdict};
@@ -123,12 +122,7 @@ fn row_lines(row: &Recommendation, name_runtime: bool) -> String {
     };
     let indent = " ".repeat(PICK_COLUMN);
     let head = format!("  {class:<width$} ", width = PICK_COLUMN - 3);
-    let lead = match (&row.main, &row.p99) {
-        (Some((metric, lead)), _) => Some((*metric, lead)),
-        (None, Some(lead)) => Some((Metric::P99, lead)),
-        (None, None) => None,
-    };
-    let Some((metric, lead)) = lead else {
+    let Some((metric, lead)) = row.pick() else {
         let why = row.not_ranked.unwrap_or("the rate is set");
         return wrap(&format!("{head}not ranked: {why}"), &indent);
     };

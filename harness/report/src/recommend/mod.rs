@@ -128,6 +128,18 @@ pub struct Recommendation {
     pub references: Vec<(String, f64)>,
 }
 
+impl Recommendation {
+    /// The lead the row is read by, and its figure: the main one, or in
+    /// the open loop p99; `None` when the row is not ranked.
+    pub fn pick(&self) -> Option<(Metric, &Lead)> {
+        match (&self.main, &self.p99) {
+            (Some((metric, lead)), _) => Some((*metric, lead)),
+            (None, Some(lead)) => Some((Metric::P99, lead)),
+            (None, None) => None,
+        }
+    }
+}
+
 /// Every recommendation of a results file, and what it took to call a lead
 /// clear.
 #[derive(Debug, Clone)]

@@ -27,10 +27,8 @@ pub fn answer(recommendations: &Recommendations) -> Table {
     ]);
     let same = |name: &str| name.to_owned();
     for row in &recommendations.rows {
-        let (metric, lead) = match (&row.main, &row.p99) {
-            (Some((metric, lead)), _) => (*metric, lead),
-            (None, Some(lead)) => (Metric::P99, lead),
-            (None, None) => continue,
+        let Some((metric, lead)) = row.pick() else {
+            continue;
         };
         let passing = match &row.passing {
             None => String::new(),
