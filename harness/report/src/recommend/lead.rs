@@ -96,12 +96,7 @@ impl Lead {
     /// 1.13]); needs about 40 repetitions`, with the leader's conformance
     /// warning after it.
     pub fn describe(&self, metric: Metric) -> String {
-        let margin = self.margin.map_or_else(String::new, |margin| {
-            let interval = margin
-                .interval
-                .map_or_else(String::new, |i| format!(" [{:.2}, {:.2}]", i.low, i.high));
-            format!("{:.2}x{interval}", margin.estimate)
-        });
+        let margin = self.margin_text();
         let leader = format!("{} {}", self.leader, metric.format(self.median));
         let named = || {
             let mut named = self.contenders[..self.contenders.len().min(MAX_NAMED)]
@@ -152,12 +147,7 @@ impl Lead {
             .marks
             .get(&self.leader)
             .map_or_else(String::new, |mark| format!(" [{mark}]"));
-        let margin = self.margin.map_or_else(String::new, |margin| {
-            let interval = margin
-                .interval
-                .map_or_else(String::new, |i| format!(" [{:.2}, {:.2}]", i.low, i.high));
-            format!("{:.2}x{interval}", margin.estimate)
-        });
+        let margin = self.margin_text();
         let decision = match self.decision {
             Decision::Clear => format!("clear {margin}"),
             Decision::Tied { within } => format!(
@@ -177,6 +167,17 @@ impl Lead {
             name(&self.leader),
             metric.format(self.median)
         )
+    }
+
+    /// The margin over the runner-up: `1.84x [1.71, 1.97]`, without the
+    /// interval when there is none, empty when there is no margin.
+    fn margin_text(&self) -> String {
+        self.margin.map_or_else(String::new, |margin| {
+            let interval = margin
+                .interval
+                .map_or_else(String::new, |i| format!(" [{:.2}, {:.2}]", i.low, i.high));
+            format!("{:.2}x{interval}", margin.estimate)
+        })
     }
 
     /// `name`, with the gate's mark when it does not pass: `kanal [fails

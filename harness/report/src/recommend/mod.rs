@@ -371,15 +371,19 @@ enum PassingRank<'a> {
 /// Whether the implementation of `label` (its runtime after `@`, if any)
 /// passes the gate.
 fn passes(verdicts: &BTreeMap<String, Verdict>, label: &str) -> bool {
-    let implementation = label.split('@').next().unwrap_or(label);
-    verdicts.get(implementation).is_some_and(Verdict::passes)
+    verdict_of(verdicts, label).is_some_and(Verdict::passes)
+}
+
+/// The verdict of the implementation of `label` (its runtime after `@`,
+/// if any).
+fn verdict_of<'a>(verdicts: &'a BTreeMap<String, Verdict>, label: &str) -> Option<&'a Verdict> {
+    verdicts.get(label.split('@').next().unwrap_or(label))
 }
 
 /// The gate's mark for a name in a ranking, when it does not pass:
 /// `fails R7, R8` (declared), `FAILS R3`, or `not checked`.
 fn mark(verdicts: &BTreeMap<String, Verdict>, label: &str) -> Option<String> {
-    let implementation = label.split('@').next().unwrap_or(label);
-    match verdicts.get(implementation) {
+    match verdict_of(verdicts, label) {
         Some(verdict) if verdict.passes() => None,
         Some(verdict @ Verdict::Deviates { .. }) => {
             let rules = verdict.rules();
@@ -504,8 +508,7 @@ impl Ranked {
         } else {
             decide(runner_up, tie_confidence)
         };
-        let implementation = leader.split('@').next().unwrap_or(&leader);
-        let warning = match verdicts.get(implementation) {
+        let warning = match verdict_of(verdicts, &leader) {
             Some(verdict) if verdict.passes() => None,
             Some(verdict @ Verdict::Deviates { .. }) => {
                 Some(format!("{}: {}", verdict.short(), verdict.consequences()))
