@@ -43,15 +43,17 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
             escape(&notice)
         );
     }
+    // Ranked once, for the answer and for the full table.
+    let recommendations = report.recommendations();
     body += &format!(
         "<section id=\"answer\"><h2>The answer</h2>\n<p class=\"note\">{}</p>\n",
         escape(super::ANSWER_NOTE)
     );
-    for (source, recommendations) in report.recommendations() {
+    for (source, recommendations) in &recommendations {
         if report.is_merged() {
             body += &format!("<h3>{}</h3>\n", escape(&source.machine));
         }
-        body += &tables::answer(&recommendations).html();
+        body += &tables::answer(recommendations).html();
     }
     body += "</section>\n";
     body += "<nav><h2>Contents</h2><ul>\n<li><a href=\"#provenance\">How this was measured</a></li>\n<li><a href=\"#verdicts\">Correctness: what the gate found</a></li>\n<li><a href=\"#recommendations\">Which library for which job</a></li>\n";
@@ -106,7 +108,7 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
         "<section id=\"recommendations\"><h2>Which library for which job</h2>\n<p class=\"note\">{}</p>\n",
         escape(super::RECOMMENDATION_RULE)
     );
-    for (source, recommendations) in report.recommendations() {
+    for (source, recommendations) in &recommendations {
         if report.is_merged() {
             body += &format!("<h3>{}</h3>\n", escape(&source.machine));
         }
@@ -115,8 +117,8 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
         } else {
             format!(
                 "<p class=\"note\">{}</p>\n{}",
-                escape(&super::recommendation_note(&recommendations)),
-                tables::recommendations(&recommendations).html()
+                escape(&super::recommendation_note(recommendations)),
+                tables::recommendations(recommendations).html()
             )
         };
     }

@@ -11,12 +11,14 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
     if let Some(notice) = report.partial_notice() {
         text += &format!("**{}**\n\n", markdown_text(&notice));
     }
+    // Ranked once, for the answer and for the full table.
+    let recommendations = report.recommendations();
     text += &format!("## The answer\n\n{}\n\n", super::ANSWER_NOTE);
-    for (source, recommendations) in report.recommendations() {
+    for (source, recommendations) in &recommendations {
         if report.is_merged() {
             text += &format!("### {}\n\n", markdown_text(&source.machine));
         }
-        text += &tables::answer(&recommendations).markdown();
+        text += &tables::answer(recommendations).markdown();
         text += "\n";
     }
     text += &format!(
@@ -56,7 +58,7 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
         "## Which library for which job\n\n{}\n\n",
         super::RECOMMENDATION_RULE
     );
-    for (source, recommendations) in report.recommendations() {
+    for (source, recommendations) in &recommendations {
         if report.is_merged() {
             text += &format!("### {}\n\n", markdown_text(&source.machine));
         }
@@ -65,8 +67,8 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
         } else {
             format!(
                 "{}\n\n{}",
-                super::recommendation_note(&recommendations),
-                tables::recommendations(&recommendations).markdown()
+                super::recommendation_note(recommendations),
+                tables::recommendations(recommendations).markdown()
             )
         };
         text += "\n";
