@@ -9,16 +9,28 @@
 //! # Using it on your own channel
 //!
 //! Implement [`chanlab_contract::SyncFlavor`], [`chanlab_contract::AsyncFlavor`]
-//! or [`chanlab_contract::Bridge`] for your channel (one file), then, in a
-//! test file, one line per flavor and suite. Each call makes its own
-//! module, named by its first argument, so several share a file. The
-//! suites need only the contract and tokio, never the libraries chanlab
-//! ships (the examples below borrow chanlab's own channels):
+//! or [`chanlab_contract::Bridge`] for your channel (one file), then write
+//! a test target that runs under this crate's harness: declare it in your
+//! `Cargo.toml` with `harness = false`,
 //!
+//! ```toml
+//! [[test]]
+//! name = "conformance"
+//! harness = false
 //! ```
+//!
+//! and in `tests/conformance.rs` write one line per flavor and suite, and a
+//! `main` that runs them. Each call makes its own module, named by its
+//! first argument, so several share a file. The suites need only the
+//! contract and tokio, never the libraries chanlab ships (the examples
+//! below borrow chanlab's own channels; compiled here, not run):
+//!
+//! ```no_run
 //! use chanlab_conformance::{
 //!     BlockOn, Settings, async_conformance_tests, bridge_conformance_tests, conformance_tests,
+//!     run_tests,
 //! };
+//! use std::process::ExitCode;
 //! use std::time::Duration;
 //!
 //! // A blocking flavor.
@@ -41,12 +53,26 @@
 //!     ],
 //!     settings: Settings { settle: Duration::from_millis(100), ..Settings::default() },
 //! );
-//! # fn main() {}
+//!
+//! fn main() -> ExitCode {
+//!     run_tests([
+//!         reference::tests(),
+//!         reference_async::tests(),
+//!         reference_async_blocking::tests(),
+//!         flume_bridge::tests(),
+//!         kanal::tests(),
+//!     ])
+//! }
 //! ```
 //!
-//! Each expands to one `#[test]` per check, each running under a watchdog,
-//! so a hang fails with the flavor's and the check's names instead of
-//! stalling CI. A violation fails the test unless it matches a known
+//! `cargo test` (or `cargo nextest run`) then runs one test per check,
+//! named `module::check` as `#[test]`s would be, each under a watchdog, so
+//! a hang fails with the flavor's and the check's names instead of
+//! stalling CI. A check that does not apply to the flavor (a rendezvous
+//! check on a channel that declares no rendezvous) is reported `ignored`
+//! with its reason; nextest, which has no such outcome, counts it as
+//! passed. A failure ends with the `cargo test` command that reruns that
+//! test alone. A violation fails the test unless it matches a known
 //! failure ([`KnownFailure`]: the check, the rule and a text of the case),
 //! declared in the flavor's `INFO.known_failures` (for a bridge, either
 //! end's) or in the macro call; then the check goes on and fails on any
@@ -70,6 +96,7 @@
 mod asynchronous;
 mod block_on;
 mod checks;
+mod harness;
 mod history;
 mod known;
 mod model;
@@ -85,6 +112,7 @@ use serde::Serialize;
 pub use block_on::{BlockOn, BlockOnReceiver, BlockOnSender};
 pub use chanlab_contract::KnownFailure;
 pub use checks::CheckOutcome;
+pub use harness::{ConformanceTest, TestEnd, run_tests};
 pub use known::KnownSeen;
 pub use spec::{Rule, Violation};
 pub use watchdog::guarded;
@@ -254,12 +282,12 @@ macro_rules! define_suite {
             })
         }
 
-        #[doc = concat!("The body of each test [`", stringify!($macro_name), "!`] generates: the check runs, and a violation it does not declare fails the test.")]
-        pub fn $assert<F: $bound>(name: &str, extra: &[KnownFailure], settings: &Settings) {
-            assert_passes($subject::<F>(), name, extra, settings, $run::<F>);
+        #[doc = concat!("The body of each test [`", stringify!($macro_name), "!`] makes: the check runs, a violation it does not declare fails the test, and a check that does not apply says why.")]
+        pub fn $assert<F: $bound>(name: &str, extra: &[KnownFailure], settings: &Settings) -> TestEnd {
+            assert_passes($subject::<F>(), name, extra, settings, $run::<F>)
         }
 
-        #[doc = concat!("Expands to a module of `#[test]`s, one per check of the ", $what, " suite.")]
+        #[doc = concat!("Expands to a module whose `tests()` makes one test per check of the ", $what, " suite, for [`run_tests`].")]
         ///
         /// `macro!(module: Type)`; optionally followed by known failures
         /// beyond those the type declares, each `check(Rule, "case text",
@@ -276,7 +304,8 @@ macro_rules! define_suite {
                 $d (, settings: $d settings:expr)?
                 $d (,)?
             ) => {
-                mod $d module {
+                #[doc = concat!("The ", $what, " suite's tests on `", stringify!($d flavor), "`.")]
+                pub mod $d module {
                     #[allow(unused_imports)]
                     use super::*;
 
@@ -293,12 +322,14 @@ macro_rules! define_suite {
                         chosen.unwrap_or_default()
                     }
 
-                    $(
-                        #[test]
-                        fn $name() {
-                            $crate::$assert::<$d flavor>(stringify!($name), KNOWN, &settings());
-                        }
-                    )+
+                    /// One test per check, named by this module's path.
+                    pub fn tests() -> Vec<$crate::ConformanceTest> {
+                        vec![$(
+                            $crate::ConformanceTest::new(module_path!(), stringify!($name), || {
+                                $crate::$assert::<$d flavor>(stringify!($name), KNOWN, &settings())
+                            }),
+                        )+]
+                    }
                 }
             };
         }
@@ -380,17 +411,17 @@ pub fn run_bridge_suite<B: Bridge>(settings: &Settings) -> Vec<CheckResult> {
 /// machine can hide them for a run.
 const KNOWN_FAILURE_ATTEMPTS: usize = 5;
 
-/// Runs one check through `run` and panics on a violation that is not a
+/// Runs one check through `run`: it fails on a violation that is not a
 /// declared known failure, or when a known failure declared for this check
 /// (by the subject or in `extra`) has not shown in
-/// [`KNOWN_FAILURE_ATTEMPTS`] runs.
+/// [`KNOWN_FAILURE_ATTEMPTS`] runs, and says why when it does not apply.
 fn assert_passes(
     subject: Subject,
     name: &str,
     extra: &[KnownFailure],
     settings: &Settings,
     run: fn(&str, &Settings, &[KnownFailure]) -> Option<CheckResult>,
-) {
+) -> TestEnd {
     let flavor = &subject.name;
     let expected: Vec<KnownFailure> = subject
         .declared_for(name, extra)
@@ -400,9 +431,13 @@ fn assert_passes(
     let mut shown: Vec<KnownFailure> = Vec::new();
     for _ in 0..KNOWN_FAILURE_ATTEMPTS {
         let result = run(name, settings, extra)
-            .unwrap_or_else(|| panic!("no conformance check is called {name}"));
-        if let Err(violation) = result.verdict {
-            panic!("{flavor} fails {name}: {violation}");
+            .ok_or_else(|| format!("no conformance check is called {name}"))?;
+        match result.verdict {
+            Err(violation) => return Err(format!("{flavor} fails {name}: {violation}")),
+            Ok(CheckOutcome::NotApplicable(why)) if result.known.is_empty() => {
+                return Ok(Some(why));
+            }
+            Ok(_) => {}
         }
         for seen in result.known {
             eprintln!(
@@ -414,14 +449,14 @@ fn assert_passes(
             }
         }
         if expected.iter().all(|known| shown.contains(known)) {
-            return;
+            return Ok(None);
         }
     }
     let missing: Vec<_> = expected
         .iter()
         .filter(|known| !shown.contains(known))
         .collect();
-    panic!(
+    Err(format!(
         "{flavor} passes {name} {KNOWN_FAILURE_ATTEMPTS} times without showing these declared known failures: {missing:#?}; remove them from its known failures"
-    );
+    ))
 }
