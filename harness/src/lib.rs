@@ -17,6 +17,7 @@ mod child;
 mod cmd;
 mod interrupt;
 mod output;
+mod places;
 mod render;
 mod runner;
 mod values;

@@ -8,12 +8,8 @@ use anyhow::Context;
 use chanlab_report::render::Report;
 use chanlab_report::terminal;
 
-/// Where `chanlab fidelity` writes its figures, and a report looks for
-/// them.
-pub const FIDELITY: &str = "reports/fidelity.json";
-
 /// Renders `files` into `out` with the fidelity figures at `fidelity` (or
-/// at [`FIDELITY`], when there are some), prints the summary, and ends with
+/// at [`crate::places::fidelity`], when there are some), prints the summary, and ends with
 /// the page's path.
 pub fn render(
     name: &str,
@@ -22,8 +18,8 @@ pub fn render(
     fidelity: Option<&Path>,
 ) -> anyhow::Result<()> {
     let mut report = Report::load(name, files)?;
-    let default = Path::new(FIDELITY);
-    if let Some(path) = fidelity.or_else(|| default.is_file().then_some(default)) {
+    let default = crate::places::fidelity();
+    if let Some(path) = fidelity.or_else(|| default.is_file().then_some(default.as_path())) {
         report = report.with_fidelity(path)?;
     }
     let written = report

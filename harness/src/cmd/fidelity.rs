@@ -69,7 +69,7 @@ pub struct Args {
     /// Where to write the figures as JSON; reports rendered here pick them
     /// up from the default place (`chanlab report --fidelity FILE` for
     /// another).
-    #[arg(long, value_name = "FILE", default_value = crate::render::FIDELITY)]
+    #[arg(long, value_name = "FILE", default_value_os_t = crate::places::fidelity())]
     json: PathBuf,
 }
 

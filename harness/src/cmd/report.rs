@@ -15,7 +15,8 @@ pub struct Args {
     /// into one report with the machine as a dimension.
     #[arg(required = true, value_name = "RESULTS")]
     results: Vec<PathBuf>,
-    /// Directory for `index.html` and `report.md` [default: reports/<name>].
+    /// Directory for `index.html` and `report.md` [default:
+    /// target/chanlab/<name>, in the target directory chanlab was built in].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// The report's name and title [default: the first run's directory
@@ -23,7 +24,7 @@ pub struct Args {
     #[arg(long)]
     name: Option<String>,
     /// Fidelity figures (`chanlab fidelity`'s JSON) for the methodology
-    /// section [default: reports/fidelity.json, when there is one].
+    /// section [default: target/chanlab/fidelity.json, when there is one].
     #[arg(long, value_name = "FILE")]
     fidelity: Option<PathBuf>,
     /// Replace a report already in the output directory.
@@ -40,7 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let out = args
         .out
-        .unwrap_or_else(|| PathBuf::from("reports").join(&name));
+        .unwrap_or_else(|| crate::places::home().join(&name));
     for page in ["index.html", "report.md"] {
         let existing = out.join(page);
         if existing.exists() && !args.force {

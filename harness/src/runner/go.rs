@@ -71,7 +71,11 @@ pub fn prepare() -> Result<GoWorker, String> {
                 .to_owned(),
         );
     }
-    let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/go-chan/chanlab-go");
+    // Built beside the runs, never in the source (a cargo checkout when
+    // chanlab is a git dependency); `go build` runs in the source
+    // directory, so the path is made absolute.
+    let binary = std::path::absolute(crate::places::home().join("go-chan/chanlab-go"))
+        .map_err(|err| format!("finding where to build the Go worker: {err}"))?;
     let built = Command::new("go")
         .args(["build", "-o"])
         .arg(&binary)

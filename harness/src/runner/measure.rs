@@ -32,7 +32,8 @@ pub struct MeasureArgs {
     #[command(flatten)]
     pub(crate) filter: Filter,
     /// Directory for `results.json` and the report rendered from it
-    /// [default: reports/<plan>-<time>].
+    /// [default: target/chanlab/<plan>-<time>, in the target directory
+    /// chanlab was built in].
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
     /// Replace a run already in the `--out` directory; with `--resume`,

@@ -12,6 +12,7 @@
 pub mod cell;
 pub mod go;
 pub mod instructions;
+pub mod lockfile;
 pub mod measure;
 pub mod placement;
 pub mod plan;

@@ -108,10 +108,17 @@ pub fn cores() -> usize {
 
 /// This binary's build: version, commit, compiler, and the version of
 /// every library the registry names, with the histogram library that
-/// measures them. A library missing from `Cargo.lock`'s direct
-/// dependencies is recorded as [`UNKNOWN_VERSION`].
+/// measures them. The versions come from the lock file of the package
+/// `cargo run` runs (a user's runner, wherever its target directory is),
+/// else from the one the build script found. A library missing from the
+/// lock's direct dependencies is recorded as [`UNKNOWN_VERSION`].
 pub fn build(registry: &Registry) -> Build {
-    let locked: BTreeMap<&str, &str> = env!("CHANLAB_LIBRARIES")
+    let running = running_package_lock()
+        .map(|lock| super::lockfile::library_versions(&lock))
+        .filter(|versions| !versions.is_empty());
+    let locked: BTreeMap<&str, &str> = running
+        .as_deref()
+        .unwrap_or(env!("CHANLAB_LIBRARIES"))
         .split(';')
         .filter_map(|pair| pair.split_once('='))
         .collect();
@@ -133,6 +140,16 @@ pub fn build(registry: &Registry) -> Build {
             })
             .collect(),
     }
+}
+
+/// The `Cargo.lock` nearest above the package `cargo run` (or `cargo
+/// test`) runs, which cargo names in the process's `CARGO_MANIFEST_DIR`.
+fn running_package_lock() -> Option<std::path::PathBuf> {
+    let package = std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
+    package
+        .ancestors()
+        .map(|dir| dir.join("Cargo.lock"))
+        .find(|lock| lock.is_file())
 }
 
 /// Libraries whose version the build records another way: chanlab by its

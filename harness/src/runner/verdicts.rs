@@ -233,10 +233,12 @@ pub fn run_suite(
 }
 
 /// Where suite outcomes are cached: `$CHANLAB_VERDICTS`, or
-/// `reports/verdicts.json` beside the runs.
+/// `verdicts.json` beside the runs ([`crate::places::home`]).
 pub fn cache_path() -> PathBuf {
-    std::env::var_os("CHANLAB_VERDICTS")
-        .map_or_else(|| PathBuf::from("reports/verdicts.json"), PathBuf::from)
+    std::env::var_os("CHANLAB_VERDICTS").map_or_else(
+        || crate::places::home().join("verdicts.json"),
+        PathBuf::from,
+    )
 }
 
 /// One cached suite outcome and what it is valid for.

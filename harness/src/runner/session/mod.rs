@@ -173,7 +173,7 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-/// `reports/<plan>-<UTC time>`.
+/// `<target dir>/chanlab/<plan>-<UTC time>` ([`crate::places::home`]).
 pub fn default_out(plan: &str) -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
@@ -184,7 +184,7 @@ pub fn default_out(plan: &str) -> PathBuf {
     let name = std::path::Path::new(plan)
         .file_stem()
         .map_or_else(|| plan.to_owned(), |s| s.to_string_lossy().into_owned());
-    PathBuf::from("reports").join(format!("{name}-{stamp}"))
+    crate::places::home().join(format!("{name}-{stamp}"))
 }
 
 /// How often a run whose stderr is not a terminal (a CI log, a file) says

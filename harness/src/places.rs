@@ -1,0 +1,62 @@
+//! Where chanlab writes when it is not told: a `chanlab` directory in the
+//! cargo target directory its own executable was built in, as criterion
+//! writes under `target/criterion`, so neither a user's source tree nor
+//! cargo's checkout of chanlab gets a file; for an executable outside any
+//! target directory (an installed one), `chanlab` in the working directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The directory runs, reports, the verdict cache, the fidelity figures
+/// and the Go worker go to by default: relative to the working directory
+/// when it lies below it, so messages stay short.
+pub fn home() -> &'static Path {
+    static HOME: OnceLock<PathBuf> = OnceLock::new();
+    HOME.get_or_init(|| {
+        let Some(target) = std::env::current_exe()
+            .ok()
+            .and_then(|exe| target_dir_of(&exe))
+        else {
+            return PathBuf::from("chanlab");
+        };
+        let home = target.join("chanlab");
+        std::env::current_dir()
+            .ok()
+            .and_then(|here| home.strip_prefix(here).ok().map(Path::to_path_buf))
+            .unwrap_or(home)
+    })
+}
+
+/// Where `chanlab fidelity` writes its figures, and a report looks for them.
+pub fn fidelity() -> PathBuf {
+    home().join("fidelity.json")
+}
+
+/// The nearest directory above `exe` that cargo marked as a target
+/// directory (it holds cargo's `CACHEDIR.TAG`).
+fn target_dir_of(exe: &Path) -> Option<PathBuf> {
+    exe.ancestors()
+        .skip(1)
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_home_is_in_the_target_directory_of_the_executable() {
+        let exe = std::env::current_exe().expect("the test's own path");
+        let target = target_dir_of(&exe).expect("tests run from a cargo target directory");
+        assert!(exe.starts_with(&target));
+        assert!(home().ends_with("chanlab"));
+        assert!(target.join("chanlab").ends_with(home()));
+    }
+
+    #[test]
+    fn outside_a_target_directory_there_is_none() {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        assert_eq!(target_dir_of(&dir.path().join("bin/chanlab")), None);
+    }
+}
