@@ -25,10 +25,14 @@ pub trait AsyncFlavor: Sized + 'static {
     ) -> Result<AsyncEnds<Self, T>, UnsupportedError>;
 }
 
-/// The sending half of an async channel.
+/// The sending half of an async channel. `Sync`, so tasks on a
+/// multi-threaded runtime share one by reference.
 pub trait AsyncSender<T>: Clone + Send + Sync + 'static {
     /// Sends `value`, waiting while a bounded channel is full. Fails, handing
-    /// the value back, when every receiver is gone.
+    /// the value back, when every receiver is gone. Polled again with a new
+    /// waker, the future wakes the latest one; dropped before it completes,
+    /// it gives back any room it reserved and passes on a wake-up it was
+    /// given, and its value is never received.
     fn send(&self, value: T) -> impl Future<Output = Result<(), SendError<T>>> + Send;
 
     /// Sends `value` only if that needs no waiting.
@@ -38,7 +42,9 @@ pub trait AsyncSender<T>: Clone + Send + Sync + 'static {
 /// The receiving half of an async channel.
 pub trait AsyncReceiver<T>: Send + 'static {
     /// Waits for a message. Once every sender is gone, returns what is still
-    /// buffered, then [`RecvError`].
+    /// buffered, then [`RecvError`]. Polled again with a new waker, the
+    /// future wakes the latest one; dropped before it completes, it takes
+    /// no message where the flavor declares `cancel_safe_recv`.
     fn recv(&mut self) -> impl Future<Output = Result<T, RecvError>> + Send;
 
     /// Takes a message only if one is ready now.

@@ -23,12 +23,22 @@
 //!
 //! One file is enough: a unit struct, a [`SyncFlavor`] impl whose `INFO`
 //! declares the capabilities, and [`Sender`]/[`Receiver`] impls on thin
-//! wrappers that map the library's errors onto [`error`]'s types. The
-//! adapters in `chanlab-impls` are examples of exactly that shape; the
-//! `chanlab-conformance` crate then checks it with one macro line.
+//! wrappers that map the library's errors onto [`error`]'s types.
+//! [`implementing`] says what each trait and [`FlavorInfo`] field promises
+//! and holds a complete small channel (blocking, async and bridge ends),
+//! compiled and run as a doctest; the `chanlab-conformance` crate then
+//! checks yours with one macro line per flavor.
 
 mod async_api;
 mod bridge;
+// The page ends with the example crate's channel, compiled and run as a
+// doctest, and a first look at it (`implementing_end.md`).
+#[doc = concat!(
+    include_str!("implementing.md"),
+    include_str!("../../example-channel/src/lib.rs"),
+    include_str!("implementing_end.md"),
+)]
+pub mod implementing {}
 pub mod error;
 mod info;
 mod select;

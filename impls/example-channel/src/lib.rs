@@ -1,19 +1,21 @@
 //! A small MPMC channel with a blocking end and an async end over one
 //! queue, written as a library author would bring it to chanlab: it
-//! implements `chanlab-contract`'s traits, and its tests run chanlab's
-//! conformance suites on it (`tests/conformance.rs`).
+//! implements `chanlab-contract`'s traits, its tests run chanlab's
+//! conformance suites on it (`tests/conformance.rs`), and its runner
+//! (`runner/`) measures it beside the shipped libraries. The contract's
+//! docs (`chanlab_contract::implementing`) show this file as their
+//! complete example and compile it as a doctest.
 //!
 //! # Algorithm
-//! One mutex over a queue and the handle counts. Every change (a value
-//! queued or taken, the last sender or receiver gone) bumps a generation
-//! counter and wakes every waiter: threads through one condition variable,
-//! tasks through the wakers they left. A waiter that saw generation `g`
-//! sleeps until the generation moves past `g`, and reads `g` under the same
-//! lock as its failed attempt, so no change between the two is missed.
-//! Waking everyone is simple and loses no wake-up; it is not fast, and
-//! chanlab's benchmarks show what it costs. A receive takes a value only in
-//! the poll that returns it, so a dropped receive future takes nothing.
-//! Values are dropped outside the lock.
+//! One mutex over a queue and the handle counts; every change wakes every
+//! waiting thread (one condition variable) and every waiting task (the
+//! wakers they left). A waiter checks and sleeps under one lock, so no
+//! change between the two is missed. Waking everyone loses no wake-up and
+//! is slow; chanlab's benchmarks show by how much. A receive takes a value
+//! only in the poll that returns it, so a dropped receive future takes
+//! nothing (`cancel_safe_recv`); a send future holds nothing while it
+//! waits, so dropping it has nothing to give back. Bounded (capacity 1 and
+//! more) and unbounded channels; no rendezvous, no select.
 
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
@@ -27,8 +29,8 @@ use chanlab_contract::{
     UnsupportedError,
 };
 
-/// What both flavors declare: bounded (capacity 1 or more) and unbounded,
-/// many producers and consumers, no rendezvous, no select.
+/// What both flavors declare: bounded and unbounded, many producers and
+/// consumers, cancel-safe receive futures.
 const CAPABILITIES: Capabilities = Capabilities {
     multi_consumer: true,
     rendezvous: false,
@@ -46,368 +48,221 @@ pub struct ExampleAsync;
 /// Its blocking and async ends over one channel.
 pub struct ExampleBridge;
 
-impl SyncFlavor for Example {
-    type Sender<T: Send + 'static> = Sender<T>;
-    type Receiver<T: Send + 'static> = Receiver<T>;
-
-    const INFO: FlavorInfo = FlavorInfo {
-        name: "example",
-        library: "example-channel",
-        api: Api::Sync,
-        capabilities: CAPABILITIES,
-        note: None,
-        known_failures: &[],
-    };
-
-    fn channel<T: Send + 'static>(
-        capacity: Capacity,
-    ) -> Result<SyncEnds<Self, T>, UnsupportedError> {
-        Self::INFO.check(capacity)?;
-        let (sender, receiver) = Handles::new(capacity);
-        Ok((Sender(sender), Receiver(receiver)))
-    }
-}
-
-impl AsyncFlavor for ExampleAsync {
-    type Sender<T: Send + 'static> = AsyncSender<T>;
-    type Receiver<T: Send + 'static> = AsyncReceiver<T>;
-
-    const INFO: FlavorInfo = FlavorInfo {
-        name: "example-async",
-        library: "example-channel",
-        api: Api::Async,
-        capabilities: CAPABILITIES,
-        note: None,
-        known_failures: &[],
-    };
-
-    fn channel<T: Send + 'static>(
-        capacity: Capacity,
-    ) -> Result<AsyncEnds<Self, T>, UnsupportedError> {
-        Self::INFO.check(capacity)?;
-        let (sender, receiver) = Handles::new(capacity);
-        Ok((AsyncSender(sender), AsyncReceiver(receiver)))
-    }
-}
-
-impl Bridge for ExampleBridge {
-    type Sync = Example;
-    type Async = ExampleAsync;
-
-    fn sync_to_async<T: Send + 'static>(
-        capacity: Capacity,
-    ) -> Result<(Sender<T>, AsyncReceiver<T>), UnsupportedError> {
-        Example::INFO.check(capacity)?;
-        let (sender, receiver) = Handles::new(capacity);
-        Ok((Sender(sender), AsyncReceiver(receiver)))
-    }
-
-    fn async_to_sync<T: Send + 'static>(
-        capacity: Capacity,
-    ) -> Result<(AsyncSender<T>, Receiver<T>), UnsupportedError> {
-        Example::INFO.check(capacity)?;
-        let (sender, receiver) = Handles::new(capacity);
-        Ok((AsyncSender(sender), Receiver(receiver)))
-    }
-}
-
-/// What the two ends share.
-struct Shared<T> {
-    /// Everything mutable, under one lock.
-    state: Mutex<State<T>>,
-    /// Signalled, to every waiting thread, on every change.
-    changed: Condvar,
-}
-
 struct State<T> {
-    /// Values sent and not yet received, oldest first.
     queue: VecDeque<T>,
-    /// `None` for unbounded.
-    capacity: Option<usize>,
-    /// Live sender handles, blocking and async.
+    bound: Option<usize>,
     senders: usize,
-    /// Live receiver handles, blocking and async.
     receivers: usize,
-    /// Bumped on every change a waiter could be waiting for.
-    generation: u64,
-    /// The tasks waiting for the next change.
-    wakers: Vec<Waker>,
+    tasks: Vec<Waker>,
 }
 
-/// What a non-blocking send found.
-enum Push<T> {
-    Done,
-    /// The queue is full: the value back, and the generation to wait past.
-    Full(T, u64),
-    Disconnected(T),
+impl<T> State<T> {
+    fn handles(&mut self, sends: bool) -> &mut usize {
+        if sends {
+            &mut self.senders
+        } else {
+            &mut self.receivers
+        }
+    }
 }
 
-/// What a non-blocking receive found.
-enum Pop<T> {
-    Value(T),
-    /// Nothing queued: the generation to wait past.
-    Empty(u64),
-    Disconnected,
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    threads: Condvar,
 }
 
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // No code of a user runs under the lock, so a poisoned lock still
-        // holds consistent state.
+        // No user code runs under the lock: a poisoned one is consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records a change and wakes every waiter, threads and tasks.
-    fn publish(&self, mut state: MutexGuard<'_, State<T>>) {
-        state.generation += 1;
-        let wakers = std::mem::take(&mut state.wakers);
-        drop(state);
-        self.changed.notify_all();
-        wakers.into_iter().for_each(Waker::wake);
+    fn wake_all(&self, state: &mut State<T>) {
+        self.threads.notify_all();
+        state.tasks.drain(..).for_each(Waker::wake);
     }
 
-    fn try_push(&self, value: T) -> Push<T> {
-        let mut state = self.lock();
+    /// One attempt to send, under the lock the caller may go on to wait on.
+    fn push(&self, state: &mut State<T>, value: T) -> Result<(), TrySendError<T>> {
         if state.receivers == 0 {
-            return Push::Disconnected(value);
+            return Err(TrySendError::Disconnected(value));
         }
-        if state
-            .capacity
-            .is_some_and(|capacity| state.queue.len() >= capacity)
-        {
-            return Push::Full(value, state.generation);
+        if state.bound.is_some_and(|bound| state.queue.len() >= bound) {
+            return Err(TrySendError::Full(value));
         }
         state.queue.push_back(value);
-        self.publish(state);
-        Push::Done
+        self.wake_all(state);
+        Ok(())
     }
 
-    fn try_pop(&self) -> Pop<T> {
-        let mut state = self.lock();
+    fn pop(&self, state: &mut State<T>) -> Result<T, TryRecvError> {
         match state.queue.pop_front() {
             Some(value) => {
-                self.publish(state);
-                Pop::Value(value)
+                self.wake_all(state);
+                Ok(value)
             }
-            None if state.senders == 0 => Pop::Disconnected,
-            None => Pop::Empty(state.generation),
+            None if state.senders == 0 => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
         }
-    }
-
-    /// Blocks the thread until the generation moves past `seen`, or until
-    /// `deadline`; false when the deadline came first.
-    fn wait_past(&self, seen: u64, deadline: Option<Instant>) -> bool {
-        let mut state = self.lock();
-        while state.generation == seen {
-            match deadline {
-                None => {
-                    state = self
-                        .changed
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner)
-                }
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return false;
-                    }
-                    state = self
-                        .changed
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
-            }
-        }
-        true
-    }
-
-    /// A future that completes once the generation moves past `seen`.
-    fn changed_past(&self, seen: u64) -> impl Future<Output = ()> + Send + '_
-    where
-        T: Send,
-    {
-        poll_fn(move |cx| {
-            let mut state = self.lock();
-            if state.generation != seen {
-                return Poll::Ready(());
-            }
-            if !state.wakers.iter().any(|waker| waker.will_wake(cx.waker())) {
-                state.wakers.push(cx.waker().clone());
-            }
-            Poll::Pending
-        })
     }
 }
 
-/// The shared state seen through one sender handle or one receiver
-/// handle: cloning and dropping one keeps the counts.
-struct Handles<T> {
+/// One end of either family: the counts follow its clones and drops.
+struct End<T> {
     shared: Arc<Shared<T>>,
-    role: Role,
+    sends: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Sender,
-    Receiver,
+fn ends<T>(capacity: Capacity) -> (End<T>, End<T>) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            queue: VecDeque::new(),
+            bound: capacity.bound(),
+            senders: 1,
+            receivers: 1,
+            tasks: Vec::new(),
+        }),
+        threads: Condvar::new(),
+    });
+    let receiving = End {
+        shared: Arc::clone(&shared),
+        sends: false,
+    };
+    (
+        End {
+            shared,
+            sends: true,
+        },
+        receiving,
+    )
 }
 
-impl<T> Handles<T> {
-    fn new(capacity: Capacity) -> (Handles<T>, Handles<T>) {
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                queue: VecDeque::new(),
-                capacity: capacity.bound(),
-                senders: 1,
-                receivers: 1,
-                generation: 0,
-                wakers: Vec::new(),
-            }),
-            changed: Condvar::new(),
-        });
-        let receiver = Handles {
-            shared: Arc::clone(&shared),
-            role: Role::Receiver,
-        };
-        (
-            Handles {
-                shared,
-                role: Role::Sender,
-            },
-            receiver,
-        )
-    }
-}
-
-impl<T> Clone for Handles<T> {
+impl<T> Clone for End<T> {
     fn clone(&self) -> Self {
-        let mut state = self.shared.lock();
-        match self.role {
-            Role::Sender => state.senders += 1,
-            Role::Receiver => state.receivers += 1,
-        }
-        Handles {
+        *self.shared.lock().handles(self.sends) += 1;
+        End {
             shared: Arc::clone(&self.shared),
-            role: self.role,
+            sends: self.sends,
         }
     }
 }
 
-impl<T> Drop for Handles<T> {
+impl<T> Drop for End<T> {
     fn drop(&mut self) {
         let mut state = self.shared.lock();
-        let last = match self.role {
-            Role::Sender => {
-                state.senders -= 1;
-                state.senders == 0
-            }
-            Role::Receiver => {
-                state.receivers -= 1;
-                state.receivers == 0
-            }
-        };
-        if !last {
+        let left = state.handles(self.sends);
+        *left -= 1;
+        if *left > 0 {
             return;
         }
-        // The last receiver takes the queue with it: nobody can receive it.
-        let stranded = if self.role == Role::Receiver {
-            std::mem::take(&mut state.queue)
-        } else {
+        // The last receiver takes the queue with it (dropped outside the lock).
+        let stranded = if self.sends {
             VecDeque::new()
+        } else {
+            std::mem::take(&mut state.queue)
         };
-        self.shared.publish(state);
+        self.shared.wake_all(&mut state);
+        drop(state);
         drop(stranded);
     }
 }
 
-impl<T> Handles<T> {
+impl<T> End<T> {
     fn send_blocking(&self, mut value: T) -> Result<(), SendError<T>> {
+        let mut state = self.shared.lock();
         loop {
-            match self.shared.try_push(value) {
-                Push::Done => return Ok(()),
-                Push::Disconnected(back) => return Err(SendError::new(back)),
-                Push::Full(back, seen) => {
-                    value = back;
-                    self.shared.wait_past(seen, None);
-                }
+            match self.shared.push(&mut state, value) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(back)) => return Err(SendError::new(back)),
+                Err(TrySendError::Full(back)) => value = back,
             }
-        }
-    }
-
-    fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.shared.try_push(value) {
-            Push::Done => Ok(()),
-            Push::Full(back, _) => Err(TrySendError::Full(back)),
-            Push::Disconnected(back) => Err(TrySendError::Disconnected(back)),
+            state = self
+                .shared
+                .threads
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
     fn recv_blocking(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let mut state = self.shared.lock();
         loop {
-            match self.shared.try_pop() {
-                Pop::Value(value) => return Ok(value),
-                Pop::Disconnected => return Err(RecvTimeoutError::Disconnected),
-                Pop::Empty(seen) => {
-                    if !self.shared.wait_past(seen, deadline) {
-                        // One last look, so a value that came with the
-                        // deadline is not left behind.
-                        return match self.shared.try_pop() {
-                            Pop::Value(value) => Ok(value),
-                            Pop::Disconnected => Err(RecvTimeoutError::Disconnected),
-                            Pop::Empty(_) => Err(RecvTimeoutError::Timeout),
-                        };
-                    }
-                }
+            match self.shared.pop(&mut state) {
+                Ok(value) => return Ok(value),
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
             }
+            let threads = &self.shared.threads;
+            state = match deadline {
+                None => threads.wait(state).unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(RecvTimeoutError::Timeout);
+                    }
+                    threads
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
         }
+    }
+
+    fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.shared.push(&mut self.shared.lock(), value)
     }
 
     fn try_recv(&self) -> Result<T, TryRecvError> {
-        match self.shared.try_pop() {
-            Pop::Value(value) => Ok(value),
-            Pop::Empty(_) => Err(TryRecvError::Empty),
-            Pop::Disconnected => Err(TryRecvError::Disconnected),
-        }
+        self.shared.pop(&mut self.shared.lock())
     }
 }
 
-impl<T: Send> Handles<T> {
-    async fn send_async(&self, mut value: T) -> Result<(), SendError<T>> {
-        loop {
-            match self.shared.try_push(value) {
-                Push::Done => return Ok(()),
-                Push::Disconnected(back) => return Err(SendError::new(back)),
-                Push::Full(back, seen) => {
-                    value = back;
-                    self.shared.changed_past(seen).await;
+impl<T: Send> End<T> {
+    fn send_async(&self, value: T) -> impl Future<Output = Result<(), SendError<T>>> + Send + '_ {
+        let mut value = Some(value);
+        poll_fn(move |cx| {
+            let mut state = self.shared.lock();
+            let attempt = value.take().expect("polled after it completed");
+            match self.shared.push(&mut state, attempt) {
+                Ok(()) => Poll::Ready(Ok(())),
+                Err(TrySendError::Disconnected(back)) => Poll::Ready(Err(SendError::new(back))),
+                Err(TrySendError::Full(back)) => {
+                    value = Some(back);
+                    // The latest waker is the one to wake.
+                    state.tasks.push(cx.waker().clone());
+                    Poll::Pending
                 }
             }
-        }
+        })
     }
 
-    async fn recv_async(&self) -> Result<T, RecvError> {
-        loop {
-            match self.shared.try_pop() {
-                Pop::Value(value) => return Ok(value),
-                Pop::Disconnected => return Err(RecvError),
-                Pop::Empty(seen) => self.shared.changed_past(seen).await,
+    fn recv_async(&self) -> impl Future<Output = Result<T, RecvError>> + Send + '_ {
+        poll_fn(move |cx| {
+            let mut state = self.shared.lock();
+            match self.shared.pop(&mut state) {
+                Ok(value) => Poll::Ready(Ok(value)),
+                Err(TryRecvError::Disconnected) => Poll::Ready(Err(RecvError)),
+                Err(TryRecvError::Empty) => {
+                    state.tasks.push(cx.waker().clone());
+                    Poll::Pending
+                }
             }
-        }
+        })
     }
 }
 
 /// The blocking sending half.
-pub struct Sender<T>(Handles<T>);
+pub struct Sender<T>(End<T>);
 
 /// The blocking receiving half.
-pub struct Receiver<T>(Handles<T>);
+pub struct Receiver<T>(End<T>);
 
 /// The async sending half.
-pub struct AsyncSender<T>(Handles<T>);
+pub struct AsyncSender<T>(End<T>);
 
 /// The async receiving half.
-pub struct AsyncReceiver<T>(Handles<T>);
+pub struct AsyncReceiver<T>(End<T>);
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
@@ -441,7 +296,7 @@ impl<T: Send + 'static> chanlab_contract::Receiver<T> for Receiver<T> {
     }
 
     fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        // A timeout past what `Instant` can hold waits like `recv`.
+        // A deadline past what `Instant` holds waits like `recv` (R8).
         self.0.recv_blocking(Instant::now().checked_add(timeout))
     }
 
@@ -471,5 +326,67 @@ impl<T: Send + 'static> chanlab_contract::AsyncReceiver<T> for AsyncReceiver<T> 
 
     fn try_clone(&self) -> Option<Self> {
         Some(AsyncReceiver(self.0.clone()))
+    }
+}
+
+impl SyncFlavor for Example {
+    type Sender<T: Send + 'static> = Sender<T>;
+    type Receiver<T: Send + 'static> = Receiver<T>;
+
+    const INFO: FlavorInfo = FlavorInfo {
+        name: "example",
+        library: "example-channel",
+        api: Api::Sync,
+        capabilities: CAPABILITIES,
+        note: None,
+        known_failures: &[],
+    };
+
+    fn channel<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<SyncEnds<Self, T>, UnsupportedError> {
+        Self::INFO.check(capacity)?;
+        let (sending, receiving) = ends(capacity);
+        Ok((Sender(sending), Receiver(receiving)))
+    }
+}
+
+impl AsyncFlavor for ExampleAsync {
+    type Sender<T: Send + 'static> = AsyncSender<T>;
+    type Receiver<T: Send + 'static> = AsyncReceiver<T>;
+
+    const INFO: FlavorInfo = FlavorInfo {
+        name: "example-async",
+        api: Api::Async,
+        ..Example::INFO
+    };
+
+    fn channel<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<AsyncEnds<Self, T>, UnsupportedError> {
+        Self::INFO.check(capacity)?;
+        let (sending, receiving) = ends(capacity);
+        Ok((AsyncSender(sending), AsyncReceiver(receiving)))
+    }
+}
+
+impl Bridge for ExampleBridge {
+    type Sync = Example;
+    type Async = ExampleAsync;
+
+    fn sync_to_async<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(Sender<T>, AsyncReceiver<T>), UnsupportedError> {
+        Example::INFO.check(capacity)?;
+        let (sending, receiving) = ends(capacity);
+        Ok((Sender(sending), AsyncReceiver(receiving)))
+    }
+
+    fn async_to_sync<T: Send + 'static>(
+        capacity: Capacity,
+    ) -> Result<(AsyncSender<T>, Receiver<T>), UnsupportedError> {
+        Example::INFO.check(capacity)?;
+        let (sending, receiving) = ends(capacity);
+        Ok((AsyncSender(sending), Receiver(receiving)))
     }
 }
