@@ -1,5 +1,6 @@
 //! Records what a results file must say about the build: the git commit,
-//! the rustc that compiled it, and the version of every crate the workspace
+//! the rustc that compiled it, the cargo profile (name, opt-level, debug
+//! assertions), and the version of every crate the workspace
 //! depends on directly (from `Cargo.lock`), from which the runner picks the
 //! libraries its registry names.
 //!
@@ -55,6 +56,17 @@ fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let version = output(&rustc, &["--version"], &root).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=CHANLAB_RUSTC={version}");
+    let env = |name| std::env::var(name).unwrap_or_else(|_| "unknown".into());
+    let assertions = if std::env::var_os("CARGO_CFG_DEBUG_ASSERTIONS").is_some() {
+        "on"
+    } else {
+        "off"
+    };
+    println!(
+        "cargo:rustc-env=CHANLAB_PROFILE={} (opt-level {}, debug assertions {assertions})",
+        env("PROFILE"),
+        env("OPT_LEVEL")
+    );
     let lock = building_workspace_lock().unwrap_or_else(|| root.join("Cargo.lock"));
     println!("cargo:rerun-if-changed={}", lock.display());
     println!(

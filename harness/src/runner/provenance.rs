@@ -18,12 +18,13 @@ pub fn machine() -> Machine {
             .as_ref()
             .map(|uname| field(uname).to_string_lossy().into_owned())
     };
-    let (cpu_model, os) = match std::fs::read_to_string("/proc/cpuinfo") {
-        Ok(cpuinfo) => (
-            cpu_model(&cpuinfo),
-            std::fs::read_to_string("/etc/os-release")
+    let described = match std::fs::read_to_string("/proc/cpuinfo") {
+        Ok(cpuinfo) => linux(
+            &cpuinfo,
+            std::fs::read_to_string("/etc/os-release").ok().as_deref(),
+            std::fs::read_to_string("/sys/devices/system/cpu/smt/control")
                 .ok()
-                .and_then(|text| field(&text, "PRETTY_NAME", '=')),
+                .as_deref(),
         ),
         Err(_) => {
             let sysctl = Command::new("sysctl")
@@ -38,17 +39,76 @@ pub fn machine() -> Machine {
     };
     Machine {
         hostname: known(uname_field(nix::sys::utsname::UtsName::nodename)),
-        cpu_model: known(cpu_model),
+        cpu_model: known(described.cpu_model),
         cores: cores(),
-        os: known(os),
+        os: known(described.os),
         kernel: known(uname_field(nix::sys::utsname::UtsName::release)),
         arch: std::env::consts::ARCH.into(),
+        cpu_mhz: described.cpu_mhz,
+        smt: described.smt,
         go: None,
     }
 }
 
+/// What the platform's own files or `sysctl` say of the CPU and the OS.
+#[derive(Debug, Default, PartialEq)]
+struct Described {
+    cpu_model: Option<String>,
+    cpu_mhz: Option<f64>,
+    smt: Option<String>,
+    os: Option<String>,
+}
+
+/// Linux: `/proc/cpuinfo`, `/etc/os-release` and the kernel's SMT control.
+fn linux(cpuinfo: &str, os_release: Option<&str>, smt_control: Option<&str>) -> Described {
+    let count = |key| field(cpuinfo, key, ':').and_then(|n| n.parse::<usize>().ok());
+    let smt = match smt_control.map(str::trim) {
+        Some("on") => Some("on".to_owned()),
+        Some("off" | "forceoff") => Some("off".to_owned()),
+        Some("notsupported" | "notimplemented") => Some("not supported".to_owned()),
+        _ => count("siblings")
+            .zip(count("cpu cores"))
+            .filter(|(_, cores)| *cores > 0)
+            .map(|(siblings, cores)| threads_per_core(siblings / cores)),
+    };
+    Described {
+        cpu_model: cpu_model(cpuinfo),
+        cpu_mhz: field(cpuinfo, "cpu MHz", ':').and_then(|mhz| mhz.parse().ok()),
+        smt,
+        os: os_release.and_then(|text| field(text, "PRETTY_NAME", '=')),
+    }
+}
+
+fn threads_per_core(threads: usize) -> String {
+    format!(
+        "{threads} thread{} per core",
+        if threads == 1 { "" } else { "s" }
+    )
+}
+
 /// What macOS's `sysctl` is asked for.
-const SYSCTL_KEYS: [&str; 2] = ["machdep.cpu.brand_string", "kern.osproductversion"];
+const SYSCTL_KEYS: [&str; 5] = [
+    "machdep.cpu.brand_string",
+    "kern.osproductversion",
+    "hw.cpufrequency",
+    "hw.physicalcpu",
+    "hw.logicalcpu",
+];
+
+/// The CPU and the OS from macOS's `sysctl` output (Apple silicon reports
+/// no clock).
+fn macos(sysctl: &str) -> Described {
+    let number = |key| field(sysctl, key, ':').and_then(|n| n.parse::<u64>().ok());
+    Described {
+        cpu_model: field(sysctl, "machdep.cpu.brand_string", ':'),
+        cpu_mhz: number("hw.cpufrequency").map(|hz| hz as f64 / 1e6),
+        smt: number("hw.logicalcpu")
+            .zip(number("hw.physicalcpu"))
+            .filter(|(_, physical)| *physical > 0)
+            .map(|(logical, physical)| threads_per_core((logical / physical) as usize)),
+        os: field(sysctl, "kern.osproductversion", ':').map(|version| format!("macOS {version}")),
+    }
+}
 
 /// `value`, or `unknown` when it is missing or empty.
 fn known(value: Option<String>) -> String {
@@ -93,14 +153,6 @@ const ARM_CORES: &[(&str, &str, &str)] = &[
     ("0xc0", "0xac4", "Ampere-1a"),
 ];
 
-/// The CPU model and the OS from macOS's `sysctl` output.
-fn macos(sysctl: &str) -> (Option<String>, Option<String>) {
-    (
-        field(sysctl, "machdep.cpu.brand_string", ':'),
-        field(sysctl, "kern.osproductversion", ':').map(|version| format!("macOS {version}")),
-    )
-}
-
 /// Cores this process may use.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
@@ -132,6 +184,7 @@ pub fn build(registry: &Registry) -> Build {
         version: env!("CARGO_PKG_VERSION").into(),
         git_commit: env!("CHANLAB_GIT_COMMIT").into(),
         rustc: env!("CHANLAB_RUSTC").into(),
+        profile: Some(env!("CHANLAB_PROFILE").into()),
         libraries: names
             .into_iter()
             .map(|name| {
@@ -187,11 +240,28 @@ mod tests {
             cpu_model(&unknown_part).as_deref(),
             Some("Arm core (implementer 0x41, part 0xfff)")
         );
-        let (cpu, os) = macos(&fixture("sysctl-macos"));
-        assert_eq!(cpu.as_deref(), Some("Apple M1 (Virtual)"));
-        assert_eq!(os.as_deref(), Some("macOS 14.7.1"));
-        assert_eq!(macos(""), (None, None));
+        let mac = macos(&fixture("sysctl-macos"));
+        assert_eq!(mac.cpu_model.as_deref(), Some("Apple M1 (Virtual)"));
+        assert_eq!(mac.os.as_deref(), Some("macOS 14.7.1"));
+        assert_eq!(mac.smt.as_deref(), Some("1 thread per core"));
+        assert_eq!(mac.cpu_mhz, None);
+        assert_eq!(macos(""), Described::default());
         assert_eq!(known(None), "unknown");
+    }
+
+    #[test]
+    fn the_clock_and_smt_come_from_cpuinfo_and_the_kernel() {
+        let cpuinfo = fixture("cpuinfo-x86_64");
+        let x86 = linux(&cpuinfo, None, Some("notsupported\n"));
+        assert_eq!(x86.cpu_mhz, Some(2299.998));
+        assert_eq!(x86.smt.as_deref(), Some("not supported"));
+        assert_eq!(linux(&cpuinfo, None, Some("on")).smt.as_deref(), Some("on"));
+        let hyperthreads = cpuinfo.replace("siblings\t: 2", "siblings\t: 4");
+        assert_eq!(
+            linux(&hyperthreads, None, None).smt.as_deref(),
+            Some("2 threads per core")
+        );
+        assert_eq!(linux(&fixture("cpuinfo-aarch64"), None, None).cpu_mhz, None);
     }
 
     #[test]

@@ -25,7 +25,7 @@ code { background: #f2f2f2; padding: 0.1rem 0.3rem; border-radius: 3px; }
 ";
 
 /// The whole page.
-pub fn page(report: &Report, figures: &[Figure]) -> String {
+pub fn page(report: &Report, figures: &[Figure], dir: &std::path::Path) -> String {
     let go_tables: Vec<(&str, crate::table::Table)> = report
         .sources
         .iter()
@@ -77,7 +77,7 @@ pub fn page(report: &Report, figures: &[Figure]) -> String {
             "<h3>{}</h3>\n<p>Reproduce with <code>{}</code> on a machine like this one.</p>\n{}",
             escape(&source.machine),
             escape(&source.results.command),
-            tables::provenance(source).html()
+            tables::provenance(source, dir).html()
         );
         for (heading, paragraph) in super::methodology(source, report.fidelity.as_ref()) {
             body += &format!(

@@ -6,7 +6,7 @@ use crate::schema::Results;
 use crate::table::{Table, escape, markdown_text};
 
 /// The whole document.
-pub fn document(report: &Report, figures: &[Figure]) -> String {
+pub fn document(report: &Report, figures: &[Figure], dir: &std::path::Path) -> String {
     let mut text = format!("# chanlab report: {}\n\n", markdown_text(&report.title));
     if let Some(notice) = report.partial_notice() {
         text += &format!("**{}**\n\n", markdown_text(&notice));
@@ -33,7 +33,7 @@ pub fn document(report: &Report, figures: &[Figure]) -> String {
         text += &format!(
             "Reproduce with <code>{}</code> on a machine like this one.\n\n{}\n",
             escape(&source.results.command),
-            tables::provenance(source).markdown()
+            tables::provenance(source, dir).markdown()
         );
         for (heading, paragraph) in super::methodology(source, report.fidelity.as_ref()) {
             text += &format!("**{heading}.** {}\n\n", markdown_text(&paragraph));

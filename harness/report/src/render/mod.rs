@@ -438,8 +438,8 @@ impl Report {
             html: dir.join("index.html"),
             markdown: dir.join("report.md"),
         };
-        write_file(&written.html, &html::page(self, &figures))?;
-        write_file(&written.markdown, &markdown::document(self, &figures))?;
+        write_file(&written.html, &html::page(self, &figures, dir))?;
+        write_file(&written.markdown, &markdown::document(self, &figures, dir))?;
         Ok(written)
     }
 

@@ -474,7 +474,7 @@ pub fn failures(results: &Results) -> Table {
 }
 
 /// Where and how a run was made, so a reader can reproduce it.
-pub fn provenance(source: &Source) -> Table {
+pub fn provenance(source: &Source, page_dir: &std::path::Path) -> Table {
     let results = &source.results;
     let machine = &results.machine;
     let mut table = Table::new(&["", ""]);
@@ -490,10 +490,18 @@ pub fn provenance(source: &Source) -> Table {
         (
             "CPU",
             format!(
-                "{} ({} cores, {})",
-                machine.cpu_model, machine.cores, machine.arch
+                "{} ({} cores, {}); clock {}; SMT {}",
+                machine.cpu_model,
+                machine.cores,
+                machine.arch,
+                machine.cpu_mhz.map_or_else(
+                    || "not reported".to_owned(),
+                    |mhz| format!("{mhz:.0} MHz as the OS reports it (nominal in a VM)")
+                ),
+                machine.smt.as_deref().unwrap_or("not reported"),
             ),
         ),
+        ("steal", steal(results)),
         ("OS", format!("{}, kernel {}", machine.os, machine.kernel)),
         (
             "chanlab",
@@ -502,7 +510,18 @@ pub fn provenance(source: &Source) -> Table {
                 results.chanlab.version, results.chanlab.git_commit
             ),
         ),
-        ("compiler", results.chanlab.rustc.clone()),
+        (
+            "compiler",
+            format!(
+                "{}, cargo profile {}",
+                results.chanlab.rustc,
+                results
+                    .chanlab
+                    .profile
+                    .as_deref()
+                    .unwrap_or("not recorded (a file before schema 6)")
+            ),
+        ),
         (
             "Go",
             machine.go.as_ref().map_or_else(
@@ -533,13 +552,48 @@ pub fn provenance(source: &Source) -> Table {
                     .unwrap_or("(interrupted: partial results)")
             ),
         ),
-        ("results file", source.path.display().to_string()),
+        ("results file", shown_path(&source.path, page_dir)),
     ];
     table.rows = rows
         .into_iter()
         .map(|(name, value)| vec![name.to_owned(), value])
         .collect();
     table
+}
+
+/// The hypervisor's steal time over the measured runs, as a share of the
+/// machine's CPU time over them.
+fn steal(results: &crate::schema::Results) -> String {
+    let cores = results.machine.cores.max(1) as f64;
+    let (mut stolen, mut available, mut recorded, mut all) = (0.0, 0.0, 0, 0);
+    for repetition in results.cells.iter().flat_map(|cell| &cell.repetitions) {
+        all += 1;
+        if let Some(ns) = repetition.disturbance.as_ref().and_then(|d| d.steal_ns) {
+            stolen += ns as f64;
+            available += repetition.elapsed_ns as f64 * cores;
+            recorded += 1;
+        }
+    }
+    if recorded == 0 || available <= 0.0 {
+        return "not recorded".to_owned();
+    }
+    format!(
+        "{:.2}% of the machine's CPU time over the measured runs ({recorded} of {all} repetitions recorded it)",
+        100.0 * stolen / available
+    )
+}
+
+/// `path` as a reader of the page in `page_dir` finds it: its file name
+/// when it lies beside the page, else as given.
+fn shown_path(path: &std::path::Path, page_dir: &std::path::Path) -> String {
+    let beside = path.parent().zip(path.file_name()).filter(|(parent, _)| {
+        let canonical = |dir: &std::path::Path| std::fs::canonicalize(dir).ok();
+        canonical(parent).is_some() && canonical(parent) == canonical(page_dir)
+    });
+    match beside {
+        Some((_, name)) => format!("{}, beside this page", name.to_string_lossy()),
+        None => path.display().to_string(),
+    }
 }
 
 /// A status in one word.

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use super::{Results, SCHEMA_VERSION};
 
-/// The schema a reader upgrades to its own on load: 4 measured what 5
-/// does, and differs only in its statistics (a merged histogram's
+/// The oldest schema a reader upgrades to its own on load: 4 measured what
+/// 5 and 6 do, and differs only in its statistics (a merged histogram's
 /// percentiles as the cell's latency, CPU per item with the start-up in
-/// it).
+/// it); 5 lacks only 6's descriptions of the machine and the build.
 pub const UPGRADED_FROM: u32 = 4;
 use crate::error::{ReportError, Result};
 
@@ -50,7 +50,7 @@ impl Results {
             });
         }
         let mut results = results;
-        if results.schema_version == UPGRADED_FROM {
+        if (UPGRADED_FROM..SCHEMA_VERSION).contains(&results.schema_version) {
             results.upgrade()?;
         }
         Ok(results)
@@ -86,7 +86,7 @@ impl Results {
         None
     }
 
-    /// Brings results of schema [`UPGRADED_FROM`] to this one: they
+    /// Brings results of schema [`UPGRADED_FROM`] or later to this one: they
     /// measured the same, and every statistic is recomputed from the
     /// repetitions, so its figures mean what this version's mean. Older
     /// schemas measured otherwise and keep their number, so `compare`

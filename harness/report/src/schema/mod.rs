@@ -34,7 +34,7 @@ pub use verdict::{Finding, Verdict};
 /// Bumped whenever a field changes meaning or disappears. 5: a cell's
 /// latency percentiles are each repetition's own over the repetitions
 /// (4 kept a merged histogram's), and CPU per item leaves the start-up out.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// What a baseline build's cells are named in a run over two builds
 /// (`chanlab ab --baseline-build`): their implementation and this.
@@ -83,6 +83,10 @@ pub struct Build {
     pub rustc: String,
     /// Version of each library under test, from `Cargo.lock`.
     pub libraries: std::collections::BTreeMap<String, String>,
+    /// The cargo profile of the measured code: `release (opt-level 3, debug
+    /// assertions off)`; `None` in files written before schema 6.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 /// How a run was set up.
@@ -307,6 +311,18 @@ pub struct Machine {
     pub kernel: String,
     /// The CPU architecture.
     pub arch: String,
+    /// The clock the OS reports for the first CPU at the start of the run,
+    /// in MHz (`cpu MHz` in `/proc/cpuinfo`, `hw.cpufrequency` on an Intel
+    /// Mac); in a VM it is the host's nominal clock, not a measured one.
+    /// `None` where the platform does not say, and in files written before
+    /// schema 6.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_mhz: Option<f64>,
+    /// Simultaneous multithreading: `on`, `off`, `not supported` (the
+    /// kernel's `smt/control`), or `N threads per core` where only that is
+    /// known; `None` where the platform does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smt: Option<String>,
     /// The Go toolchain that ran `go-chan` cells, when any ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go: Option<GoToolchain>,

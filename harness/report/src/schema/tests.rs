@@ -13,6 +13,7 @@ pub(crate) fn results_with(cells: Vec<CellResult>) -> Results {
             git_commit: "abc123".into(),
             rustc: "rustc 1.95.0".into(),
             libraries: BTreeMap::new(),
+            profile: None,
         },
         machine: Machine {
             hostname: "testbox".into(),
@@ -21,6 +22,8 @@ pub(crate) fn results_with(cells: Vec<CellResult>) -> Results {
             os: "Debian".into(),
             kernel: "6.1".into(),
             arch: "x86_64".into(),
+            cpu_mhz: None,
+            smt: None,
             go: None,
         },
         command: "chanlab run".into(),
