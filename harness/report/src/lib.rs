@@ -10,6 +10,7 @@
 //! ([`topology`]). Its errors
 //! are [`ReportError`]s.
 
+pub mod caveat;
 pub mod compare;
 mod error;
 pub mod export;

@@ -43,7 +43,7 @@ fn the_summary_latency_is_the_tables_and_the_rankings() {
             .find(|row| {
                 let name = cell.cell.implementation_label();
                 (row[implementation] == name
-                    || row[implementation] == format!("{name} (oversubscribed)"))
+                    || row[implementation].starts_with(&format!("{name} [")))
                     && row[parameters] == cell.cell.workload.label()
                     && row[0] == cell.scenario
             })
@@ -76,4 +76,38 @@ fn the_summary_latency_is_the_tables_and_the_rankings() {
         );
     }
     assert!(timed > 0, "the published run timed latency somewhere");
+}
+
+#[test]
+fn every_cell_is_grouped_by_class_and_never_ordered_across_classes() {
+    let results = published();
+    let table = tables::cells(&results);
+    let class = table
+        .header
+        .iter()
+        .position(|header| header == "class")
+        .expect("the cells table has a class column");
+    // Within one workload (scenario and parameters), a class once left
+    // never comes back: its rows are together, the groups one after another.
+    let mut seen: Vec<(&str, &str, &str)> = Vec::new();
+    let mut previous: Option<(&str, &str, &str)> = None;
+    for row in &table.rows {
+        let key = (row[0].as_str(), row[1].as_str(), row[class].as_str());
+        if previous != Some(key) {
+            assert!(
+                !seen.contains(&key),
+                "{} [{}]: the class {} comes back after another class",
+                key.0,
+                key.1,
+                key.2
+            );
+            seen.push(key);
+        }
+        previous = Some(key);
+    }
+    let classes: std::collections::BTreeSet<&str> = seen.iter().map(|key| key.2).collect();
+    assert!(
+        classes.len() > 2,
+        "the published run has several classes: {classes:?}"
+    );
 }

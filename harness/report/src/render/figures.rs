@@ -2,15 +2,16 @@
 //! load, scaling curves, and closed loop against open loop. Throughput
 //! bars, which merge several runs, are drawn in `mod.rs`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chanlab_workload::{LoadSpec, Measure};
 
 use super::charts::{self, Bar, Bars, Lines, XAxis};
 use super::{Figure, FigureKind, Source, measured};
+use crate::caveat;
 use crate::format::{duration, rate};
 use crate::metric::{Metric, percentile};
-use crate::schema::{self, CellResult, Offered, Spread, Workload};
+use crate::schema::{self, CellResult, Group, Offered, Spread, Workload};
 use crate::{ReportError, Result};
 
 /// One chart per load timed for latency: a percentile curve per
@@ -57,13 +58,14 @@ pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
             })?;
             let p99 = percentile(cell, "p99").map_or(f64::INFINITY, |p99| p99.median);
             lines.push((
-                p99,
-                cell.cell.implementation_label(),
+                (cell.group(), p99),
+                caveat::labelled(cell, source.results.machine.cores),
                 percentile_curve(&histogram),
             ));
         }
-        // The best p99 (the cell's, as the tables show it) first.
-        lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // By class, then the best p99 (the cell's, as the tables show it)
+        // first: never an order across classes.
+        lines.sort_by(|a, b| a.0.0.cmp(&b.0.0).then(a.0.1.total_cmp(&b.0.1)));
         let lines = lines
             .into_iter()
             .map(|(_, name, curve)| (name, curve))
@@ -104,9 +106,9 @@ fn percentile_curve(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)>
 /// consumers as producers, and loads with one consumer) and over workers
 /// (patterns), for every family with two or more points.
 pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
-    // Family title and axis -> implementation -> (x, throughput).
-    type Curves = BTreeMap<String, Vec<(f64, f64)>>;
+    // Family title and axis -> its curves of (x, throughput).
     let mut families: BTreeMap<(String, String), Curves> = BTreeMap::new();
+    let cores = source.results.machine.cores;
     for cell in measured(&source.results) {
         let Some(summary) = &cell.summary else {
             continue;
@@ -161,23 +163,20 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
             Workload::Load { .. } => continue,
         };
         for (key, x) in family {
-            families
-                .entry(key)
-                .or_default()
-                .entry(cell.cell.implementation_label())
-                .or_default()
-                .push((x as f64, summary.throughput.median));
+            families.entry(key).or_default().add(
+                cell,
+                cores,
+                (x as f64, summary.throughput.median),
+            );
         }
     }
     let mut figures = Vec::new();
     for ((title, axis), curves) in families {
-        let mut lines = lines_of(curves);
+        // Best at the largest count first, within each class.
+        let lines = curves.lines(|points| -points.last().map_or(0.0, |p| p.1));
         if lines.is_empty() {
             continue;
         }
-        // Best at the largest count first.
-        let last = |points: &[(f64, f64)]| points.last().map_or(0.0, |p| p.1);
-        lines.sort_by(|a, b| last(&b.1).total_cmp(&last(&a.1)));
         figures.push(Figure {
             kind: FigureKind::Scaling,
             id: String::new(),
@@ -194,42 +193,42 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
 }
 
 /// For each load measured in open loop at two or more rates, p99 against
-/// the offered rate, a line per implementation with two or more points.
+/// the rate achieved (the median over the repetitions: a load that could
+/// not keep up sits left of what was offered, and is marked), a line per
+/// implementation with two or more points.
 pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
-    // Load without its measure -> implementation -> (rate, p99).
-    let mut loads: BTreeMap<String, BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
+    // Load without its measure -> its curves of (achieved rate, p99).
+    let mut loads: BTreeMap<String, Curves> = BTreeMap::new();
+    let cores = source.results.machine.cores;
     for cell in measured(&source.results) {
         let Workload::Load { spec, .. } = &cell.cell.workload else {
             continue;
         };
-        let Measure::OpenLoop { rate } = spec.measure else {
+        if !matches!(spec.measure, Measure::OpenLoop { .. }) {
+            continue;
+        }
+        let (Some(p99), Some(summary)) = (percentile(cell, "p99"), &cell.summary) else {
             continue;
         };
-        let Some(p99) = percentile(cell, "p99") else {
-            continue;
-        };
-        loads
-            .entry(load_title(cell, spec))
-            .or_default()
-            .entry(cell.cell.implementation_label())
-            .or_default()
-            .push((rate, p99.median));
+        loads.entry(load_title(cell, spec)).or_default().add(
+            cell,
+            cores,
+            (summary.throughput.median, p99.median),
+        );
     }
     let mut figures = Vec::new();
     for (load, curves) in loads {
-        let mut lines = lines_of(curves);
+        // The highest rate reached first, within each class.
+        let lines = curves.lines(|points| -points.last().map_or(0.0, |p| p.0));
         if lines.is_empty() {
             continue;
         }
-        // The highest rate reached first.
-        let reach = |points: &[(f64, f64)]| points.last().map_or(0.0, |p| p.0);
-        lines.sort_by(|a, b| reach(&b.1).total_cmp(&reach(&a.1)));
         figures.push(Figure {
             kind: FigureKind::OfferedLoad,
             id: String::new(),
-            title: format!("{load}{suffix}: p99 against offered load"),
+            title: format!("{load}{suffix}: p99 against the load achieved"),
             svg: charts::lines_svg(&Lines {
-                x_axis: XAxis::Rate("offered messages per second (log scale)".into()),
+                x_axis: XAxis::Rate("achieved messages per second (log scale)".into()),
                 y_axis: "p99 latency (log scale)".into(),
                 lines,
                 format: |v| duration(v),
@@ -239,17 +238,57 @@ pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>>
     Ok(figures)
 }
 
-/// The lines of `curves` (implementation -> points) with two or more
-/// points, each sorted along the horizontal axis.
-fn lines_of(curves: BTreeMap<String, Vec<(f64, f64)>>) -> Vec<(String, Vec<(f64, f64)>)> {
-    curves
-        .into_iter()
-        .filter(|(_, points)| points.len() >= 2)
-        .map(|(name, mut points)| {
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            (name, points)
-        })
-        .collect()
+/// The lines of one chart: a curve per implementation, keyed by its class
+/// group first, each with the kinds of caveat any of its points carries.
+#[derive(Default)]
+struct Curves(BTreeMap<(Group, String), Curve>);
+
+#[derive(Default)]
+struct Curve {
+    points: Vec<(f64, f64)>,
+    caveats: BTreeSet<String>,
+}
+
+impl Curves {
+    /// Adds `cell`'s point to its implementation's curve.
+    fn add(&mut self, cell: &CellResult, cores: usize, point: (f64, f64)) {
+        let curve = self
+            .0
+            .entry((cell.group(), cell.cell.implementation_label()))
+            .or_default();
+        curve.points.push(point);
+        curve.caveats.extend(
+            caveat::caveats(cell, cores)
+                .iter()
+                .map(|caveat| caveat::kind(caveat).to_owned()),
+        );
+    }
+
+    /// The curves with two or more points, each sorted along the
+    /// horizontal axis and named with its caveats, by class group and
+    /// within one by `order` (lowest first).
+    fn lines(self, order: impl Fn(&[(f64, f64)]) -> f64) -> Vec<(String, Vec<(f64, f64)>)> {
+        let mut lines: Vec<_> = self
+            .0
+            .into_iter()
+            .filter(|(_, curve)| curve.points.len() >= 2)
+            .map(|((group, name), mut curve)| {
+                curve.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let caveats: Vec<String> = curve.caveats.into_iter().collect();
+                let name = if caveats.is_empty() {
+                    name
+                } else {
+                    caveat::marked(name, &[format!("some points {}", caveats.join(", "))])
+                };
+                (group, name, curve.points)
+            })
+            .collect();
+        lines.sort_by(|a, b| a.0.cmp(&b.0).then(order(&a.2).total_cmp(&order(&b.2))));
+        lines
+            .into_iter()
+            .map(|(_, name, points)| (name, points))
+            .collect()
+    }
 }
 
 /// A load's scenario and shape, without its measure: `load/spsc [1p 1c
@@ -268,8 +307,10 @@ fn load_title(cell: &CellResult, spec: &LoadSpec) -> String {
 /// For each load measured in both closed loop and open loop at the common
 /// rate, p99 of each side per implementation.
 pub(super) fn closed_against_open(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
-    // Load without its measure -> implementation -> [closed, open].
-    let mut loads: BTreeMap<String, BTreeMap<String, [Option<Bar>; 2]>> = BTreeMap::new();
+    // Load without its measure -> (class group, implementation) ->
+    // [closed, open].
+    type Sides = BTreeMap<(Group, String), [Option<Bar>; 2]>;
+    let mut loads: BTreeMap<String, Sides> = BTreeMap::new();
     for cell in measured(&source.results) {
         let Workload::Load { spec, offered } = &cell.cell.workload else {
             continue;
@@ -286,21 +327,25 @@ pub(super) fn closed_against_open(source: &Source, suffix: &str) -> Result<Vec<F
         loads
             .entry(load)
             .or_default()
-            .entry(cell.cell.implementation_label())
+            .entry((cell.group(), cell.cell.implementation_label()))
             .or_default()[side] = Some(Bar::from(p99));
     }
     let mut figures = Vec::new();
     for (load, implementations) in loads {
-        let mut rows: Vec<(String, Vec<Option<Bar>>)> = implementations
+        let mut rows: Vec<_> = implementations
             .into_iter()
             .filter(|(_, sides)| sides.iter().all(Option::is_some))
-            .map(|(name, sides)| (name, sides.to_vec()))
             .collect();
         if rows.is_empty() {
             continue;
         }
-        let open = |bars: &[Option<Bar>]| bars[1].map_or(f64::INFINITY, |b| b.median);
-        rows.sort_by(|a, b| open(&a.1).total_cmp(&open(&b.1)));
+        // The best open-loop p99 first within each class group.
+        let open = |bars: &[Option<Bar>; 2]| bars[1].map_or(f64::INFINITY, |b| b.median);
+        rows.sort_by(|a, b| a.0.0.cmp(&b.0.0).then(open(&a.1).total_cmp(&open(&b.1))));
+        let rows: Vec<(String, Vec<Option<Bar>>)> = rows
+            .into_iter()
+            .map(|((_, name), sides)| (name, sides.to_vec()))
+            .collect();
         figures.push(Figure {
             kind: FigureKind::Loop,
             id: String::new(),

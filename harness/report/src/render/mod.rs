@@ -122,7 +122,7 @@ pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String,
     let mut paragraphs = vec![
         (
             "What is timed".to_owned(),
-            "Channel loads: every producer sends a fixed share of the messages, as crossbeam-channel's, kanal's and Go's own benchmarks do, and consumers receive until every sender is gone. On threads the clock starts after every thread is up (a barrier) and stops when all are joined; tasks are spawned with the clock running. Each consumer tallies a message in O(1) (a count and the next sequence number per producer, and a sum of a 64-bit mix of its stamp); the oracle compares the tallies with what was sent after the clock stops. Throughput mode reads no clock per message; closed loop timestamps one message in eight of each producer at send; open loop sends on a fixed schedule and counts latency from each message's due time. A load in open loop runs at a common rate, a fraction of the slowest implementation's saturation on it (half, unless the cell's label says otherwise; the same offered load for all), and at fractions of each implementation's own saturation as sized (the latency-against-load chart; those cells are not ranked, their loads differ). A saturation as sized is the pace of the load's last sizing probe, one run of a quarter of the budget, and can sit a factor of two off the median of the measured runs on a shared machine: the chart plots the rate offered, and the cell table the rate achieved. An idle load sleeps 1 ms before each message, so its receivers wait on an empty channel: its figure is the CPU burnt while waiting. Patterns are timed end to end: their threads or tasks start, work, end, and the pattern's oracle checks the run, all inside the clock.".to_owned(),
+            "Channel loads: every producer sends a fixed share of the messages, as crossbeam-channel's, kanal's and Go's own benchmarks do, and consumers receive until every sender is gone. On threads the clock starts after every thread is up (a barrier) and stops when all are joined; tasks are spawned with the clock running. Each consumer tallies a message in O(1) (a count and the next sequence number per producer, and a sum of a 64-bit mix of its stamp); the oracle compares the tallies with what was sent after the clock stops. Throughput mode reads no clock per message; closed loop timestamps one message in eight of each producer at send; open loop sends on a fixed schedule and counts latency from each message's due time. A load in open loop runs at a common rate, a fraction of the slowest implementation's saturation on it (half, unless the cell's label says otherwise; the same offered load for all), and at fractions of each implementation's own saturation as sized (the latency-against-load chart; those cells are not ranked, their loads differ). A saturation as sized is the pace of the load's last sizing probe, one run of a quarter of the budget, and can sit a factor of two off the median of the measured runs on a shared machine: the chart and the cell table plot the rate achieved. An idle load sleeps 1 ms before each message, so its receivers wait on an empty channel: its figure is the CPU burnt while waiting. Patterns are timed end to end: their threads or tasks start, work, end, and the pattern's oracle checks the run, all inside the clock.".to_owned(),
         ),
         (
             "How cells are sized".to_owned(),
@@ -140,7 +140,7 @@ pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String,
         ),
         (
             "What is excluded, and what a figure means".to_owned(),
-            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run less its warm-up's, over the items beyond the warm-up's, so the start-up both runs share (threads, runtime, channel) cancels; a load's oracle is excluded, and in the open loop it includes the producers' pacing. It is the one CPU per item every table shows. Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and every table, verdict, export and the results file's summary (`latency_ns`) show their median over the repetitions: one p99 everywhere. The pooled histogram (`pooled_histogram_v2`) only draws the percentile charts. A cell marked oversubscribed ran more threads than the machine has cores. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
+            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run less its warm-up's, over the items beyond the warm-up's, so the start-up both runs share (threads, runtime, channel) cancels; a load's oracle is excluded, and in the open loop it includes the producers' pacing. It is the one CPU per item every table shows. Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and every table, verdict, export and the results file's summary (`latency_ns`) show their median over the repetitions: one p99 everywhere. The pooled histogram (`pooled_histogram_v2`) only draws the percentile charts. Every row and chart label carries its cell's caveats in brackets: oversubscribed (more threads than the machine has cores), short of budget, overloaded (an open-loop cell that achieved under 90% of its offered rate, so its latency is its queue's growth), bimodal and disturbed (both defined under \"Where threads ran\"); a curve names the kinds any of its points carry. Rows, legends and bars are grouped by class (threads, tasks on each runtime, bridges, then the reference lines) and ordered only within a group: the groups are different questions. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
         ),
     ];
     paragraphs.push(("Where threads ran".to_owned(), placement(source)));
@@ -464,19 +464,34 @@ impl Report {
         let machines: Vec<String> = self.sources.iter().map(|s| s.machine.clone()).collect();
         let mut figures = Vec::new();
         for ((scenario, label), cells) in workloads {
-            let mut rows: BTreeMap<String, Vec<Option<Bar>>> = BTreeMap::new();
+            // By class group, then implementation; named with the caveats
+            // of its first machine's cell.
+            let mut rows: BTreeMap<_, (String, Vec<Option<Bar>>)> = BTreeMap::new();
             for (machine, cell) in cells {
                 let Some(summary) = &cell.summary else {
                     continue;
                 };
-                rows.entry(cell.cell.implementation_label())
-                    .or_insert_with(|| vec![None; machines.len()])[machine] =
-                    Some(Bar::from(summary.throughput));
+                let cores = self.sources[machine].results.machine.cores;
+                rows.entry((cell.group(), cell.cell.implementation_label()))
+                    .or_insert_with(|| {
+                        (
+                            crate::caveat::labelled(cell, cores),
+                            vec![None; machines.len()],
+                        )
+                    })
+                    .1[machine] = Some(Bar::from(summary.throughput));
             }
-            let mut rows: Vec<(String, Vec<Option<Bar>>)> = rows.into_iter().collect();
             let best =
                 |bars: &[Option<Bar>]| bars.iter().flatten().map(|b| b.median).fold(0.0, f64::max);
-            rows.sort_by(|a, b| best(&b.1).total_cmp(&best(&a.1)));
+            let mut rows: Vec<_> = rows.into_iter().collect();
+            // The best first within each class group, never across them.
+            rows.sort_by(|a, b| {
+                a.0.0
+                    .cmp(&b.0.0)
+                    .then(best(&b.1.1).total_cmp(&best(&a.1.1)))
+            });
+            let rows: Vec<(String, Vec<Option<Bar>>)> =
+                rows.into_iter().map(|(_, row)| row).collect();
             figures.push(Figure {
                 kind: FigureKind::Throughput,
                 id: String::new(),

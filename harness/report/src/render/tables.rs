@@ -227,13 +227,14 @@ pub fn cells(results: &Results) -> Table {
         .filter(|c| !matches!(c.status, Status::NotApplicable { .. } | Status::Pending))
         .collect();
     rows.sort_by(|a, b| {
-        (&a.scenario, a.cell.workload.label())
-            .cmp(&(&b.scenario, b.cell.workload.label()))
+        (&a.scenario, a.cell.workload.label(), a.group())
+            .cmp(&(&b.scenario, b.cell.workload.label(), b.group()))
             .then_with(|| b.median_throughput().total_cmp(&a.median_throughput()))
     });
     let mut table = Table::new(&[
         "scenario",
         "parameters",
+        "class",
         "implementation",
         "verdict",
         "items/s (median)",
@@ -247,12 +248,7 @@ pub fn cells(results: &Results) -> Table {
         "fairness",
     ]);
     for cell in rows {
-        let implementation = cell.cell.implementation_label()
-            + if cell.oversubscribed {
-                " (oversubscribed)"
-            } else {
-                ""
-            };
+        let implementation = crate::caveat::labelled(cell, results.machine.cores);
         let verdict = results
             .verdicts
             .get(&cell.cell.implementation)
@@ -260,6 +256,7 @@ pub fn cells(results: &Results) -> Table {
         let mut row = vec![
             cell.scenario.clone(),
             cell.cell.workload.label(),
+            cell.group_name(),
             implementation,
             verdict,
         ];
@@ -366,13 +363,14 @@ pub fn waiting(results: &Results) -> Table {
         })
         .collect();
     rows.sort_by(|a, b| {
-        (&a.0.scenario, a.0.cell.workload.label())
-            .cmp(&(&b.0.scenario, b.0.cell.workload.label()))
+        (&a.0.scenario, a.0.cell.workload.label(), a.0.group())
+            .cmp(&(&b.0.scenario, b.0.cell.workload.label(), b.0.group()))
             .then_with(|| a.1.median.total_cmp(&b.1.median))
     });
     let mut table = Table::new(&[
         "scenario",
         "parameters",
+        "class",
         "implementation",
         "busy while waiting",
         "CPU/item",
@@ -392,7 +390,8 @@ pub fn waiting(results: &Results) -> Table {
         table.rows.push(vec![
             cell.scenario.clone(),
             cell.cell.workload.label(),
-            cell.cell.implementation_label(),
+            cell.group_name(),
+            crate::caveat::labelled(cell, results.machine.cores),
             format!(
                 "{:.1}% of a core ({:.1}-{:.1}%)",
                 busy.median * 100.0,
@@ -413,6 +412,7 @@ pub fn go_reference(results: &Results) -> Table {
     let mut table = Table::new(&[
         "scenario",
         "workload",
+        "class",
         "implementation",
         "items/s",
         "x Go",
@@ -427,7 +427,11 @@ pub fn go_reference(results: &Results) -> Table {
                     && c.cell.workload.key_label() == go.cell.workload.key_label()
             })
             .collect();
-        rows.sort_by(|a, b| b.median_throughput().total_cmp(&a.median_throughput()));
+        rows.sort_by(|a, b| {
+            a.group()
+                .cmp(&b.group())
+                .then_with(|| b.median_throughput().total_cmp(&a.median_throughput()))
+        });
         for cell in rows {
             let Some(summary) = &cell.summary else {
                 continue;
@@ -436,7 +440,8 @@ pub fn go_reference(results: &Results) -> Table {
             table.rows.push(vec![
                 cell.scenario.clone(),
                 cell.cell.workload.label(),
-                cell.cell.implementation_label(),
+                cell.group_name(),
+                crate::caveat::labelled(cell, results.machine.cores),
                 rate(summary.throughput.median),
                 // A schedule sets an open-loop or idle load's pace.
                 if go_rate > 0.0 && crate::metric::scheduled_rate(cell).is_none() {

@@ -268,6 +268,10 @@ pub enum Status {
     },
 }
 
+/// What a page groups a cell with ([`CellResult::group`]): whether it is
+/// a reference line, its class, its runtime.
+pub type Group = (bool, Class, Option<Runtime>);
+
 impl CellResult {
     /// What a user chooses it among: as recorded, or for an older file,
     /// async when it ran on a runtime.
@@ -276,6 +280,26 @@ impl CellResult {
             Some(_) => Class::Async,
             None => Class::Blocking,
         })
+    }
+
+    /// What a page groups it with: reference lines after the others, then
+    /// the class, then the runtime. Rows are ordered within a group, never
+    /// across one: the groups are different questions.
+    pub fn group(&self) -> Group {
+        (self.reference, self.class(), self.cell.runtime)
+    }
+
+    /// [`CellResult::group`] in words: `async (tasks) on multi-thread`,
+    /// `blocking (threads), reference`.
+    pub fn group_name(&self) -> String {
+        let mut name = self.class().name().to_owned();
+        if let Some(runtime) = self.cell.runtime {
+            name = format!("{name} on {}", runtime.name());
+        }
+        if self.reference {
+            name += ", reference";
+        }
+        name
     }
 
     /// The median throughput over its repetitions; 0 before any.
