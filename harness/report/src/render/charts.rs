@@ -43,6 +43,37 @@ pub fn color(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
+/// One colour per implementation in every line chart of a report: the
+/// implementations of a run, in name order, each its own colour; a runtime
+/// variant (`kanal-async@current-thread`) shares its implementation's
+/// colour and is dashed on the current-thread runtime.
+#[derive(Debug, Clone, Default)]
+pub struct Colors(std::collections::BTreeMap<String, usize>);
+
+impl Colors {
+    /// Colours for the implementations named in `names`.
+    pub fn of<'a>(names: impl IntoIterator<Item = &'a str>) -> Colors {
+        let names: std::collections::BTreeSet<&str> = names.into_iter().collect();
+        Colors(
+            names
+                .into_iter()
+                .enumerate()
+                .map(|(index, name)| (name.to_owned(), index))
+                .collect(),
+        )
+    }
+
+    /// The colour of the line named `label` (`kanal-async@multi-thread
+    /// [bimodal]`), and whether it is dashed; the `fallback` index's
+    /// colour for a name it does not know.
+    fn of_line(&self, label: &str, fallback: usize) -> (RGBColor, bool) {
+        let named = label.split(" [").next().unwrap_or(label);
+        let (implementation, runtime) = named.split_once('@').unwrap_or((named, ""));
+        let index = self.0.get(implementation).copied().unwrap_or(fallback);
+        (color(index), runtime == "current-thread")
+    }
+}
+
 /// A median with the range of the repetitions around it.
 #[derive(Debug, Clone, Copy)]
 pub struct Bar {
@@ -86,6 +117,8 @@ pub struct Lines {
     pub y_axis: String,
     /// Each line's name and points, `(x, value)`, in legend order.
     pub lines: Vec<(String, Vec<(f64, f64)>)>,
+    /// The colour of each implementation's lines.
+    pub colors: Colors,
     /// How a value reads on the axis.
     pub format: fn(f64) -> String,
 }
@@ -211,7 +244,7 @@ pub fn bars_svg(bars: &Bars) -> Result<String> {
                 .map_err(plot_error)?;
         }
         if legend > 0 {
-            draw_legend(&root, &bars.series)?;
+            draw_legend(&root, &bars.series, &series_colors(bars.series.len()))?;
         }
         root.present().map_err(plot_error)?;
     }
@@ -313,27 +346,39 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
                     .map_err(plot_error)?;
             }
         }
-        for (index, (_, points)) in series.iter().enumerate() {
-            let style = color(index).stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(points.iter().copied(), style))
-                .map_err(plot_error)?;
+        for (index, (name, points)) in series.iter().enumerate() {
+            let (line_color, dashed) = lines.colors.of_line(name, index);
+            let style = line_color.stroke_width(2);
+            if dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, style))
+                    .map_err(plot_error)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(points.iter().copied(), style))
+                    .map_err(plot_error)?;
+            }
             if let XAxis::Count(_) | XAxis::Rate(_) = lines.x_axis {
                 chart
                     .draw_series(
                         points
                             .iter()
-                            .map(|&p| Circle::new(p, 3, color(index).filled())),
+                            .map(|&p| Circle::new(p, 3, line_color.filled())),
                     )
                     .map_err(plot_error)?;
             } else if let Some(&last) = points.last() {
                 // The maximum, at the end of the line.
                 chart
-                    .draw_series([Circle::new(last, 3, color(index).filled())])
+                    .draw_series([Circle::new(last, 3, line_color.filled())])
                     .map_err(plot_error)?;
             }
         }
-        draw_legend(&root, &legend)?;
+        let colors: Vec<RGBColor> = legend
+            .iter()
+            .enumerate()
+            .map(|(index, name)| lines.colors.of_line(name, index).0)
+            .collect();
+        draw_legend(&root, &legend, &colors)?;
         root.present().map_err(plot_error)?;
     }
     Ok(svg)
@@ -357,7 +402,12 @@ const NINES: [(&str, f64); 7] = [
 const LEGEND_COLUMNS: usize = 3;
 
 /// A legend across the top: a swatch and a name per series.
-fn draw_legend(root: &Area<'_>, names: &[String]) -> Result<()> {
+/// The first `count` colours of the palette, one per bar series.
+fn series_colors(count: usize) -> Vec<RGBColor> {
+    (0..count).map(color).collect()
+}
+
+fn draw_legend(root: &Area<'_>, names: &[String], colors: &[RGBColor]) -> Result<()> {
     let style = TextStyle::from((FONT, 12).into_font())
         .color(&BLACK)
         .pos(Pos::new(HPos::Left, VPos::Center));
@@ -369,7 +419,7 @@ fn draw_legend(root: &Area<'_>, names: &[String]) -> Result<()> {
         );
         root.draw(&Rectangle::new(
             [(x, y - 5), (x + 12, y + 5)],
-            color(index).filled(),
+            colors[index].filled(),
         ))
         .map_err(plot_error)?;
         root.draw(&Text::new(name.clone(), (x + 17, y), &style))
@@ -381,6 +431,22 @@ fn draw_legend(root: &Area<'_>, names: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_implementation_keeps_its_colour_whatever_the_chart_and_its_marks() {
+        let colors = Colors::of(["kanal-async", "crossbeam", "flume"]);
+        let (crossbeam, dashed) = colors.of_line("crossbeam", 7);
+        assert_eq!(crossbeam, color(0));
+        assert!(!dashed);
+        assert_eq!(colors.of_line("crossbeam [oversubscribed]", 3).0, crossbeam);
+        let (multi, dashed) = colors.of_line("kanal-async@multi-thread", 0);
+        assert!(!dashed);
+        assert_eq!(
+            colors.of_line("kanal-async@current-thread [bimodal]", 5),
+            (multi, true)
+        );
+        assert_eq!(colors.of_line("unknown", 4).0, color(4));
+    }
 
     #[test]
     fn a_log_axis_stays_finite_and_a_few_decades_wide_whatever_the_values() {

@@ -17,6 +17,7 @@ use crate::{ReportError, Result};
 /// One chart per load timed for latency: a percentile curve per
 /// implementation.
 pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
+    let colors = colors(source);
     let mut workloads: BTreeMap<(String, String), Vec<&CellResult>> = BTreeMap::new();
     for cell in measured(&source.results) {
         if cell
@@ -75,6 +76,7 @@ pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
             id: String::new(),
             title: format!("{scenario} [{label}]{suffix}"),
             svg: charts::lines_svg(&Lines {
+                colors: colors.clone(),
                 x_axis: XAxis::Nines,
                 y_axis: "latency, every repetition pooled (log scale)".into(),
                 lines,
@@ -83,6 +85,17 @@ pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
         });
     }
     Ok(figures)
+}
+
+/// The colour of each implementation of `source`, the same in each chart.
+fn colors(source: &Source) -> charts::Colors {
+    charts::Colors::of(
+        source
+            .results
+            .cells
+            .iter()
+            .map(|cell| cell.cell.implementation.as_str()),
+    )
 }
 
 /// `(nines, value)` from p50 to the maximum, in steps of a twentieth of a
@@ -106,6 +119,7 @@ fn percentile_curve(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)>
 /// consumers as producers, and loads with one consumer) and over workers
 /// (patterns), for every family with two or more points.
 pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
+    let colors = colors(source);
     // Family title and axis -> its curves of (x, throughput).
     let mut families: BTreeMap<(String, String), Curves> = BTreeMap::new();
     let cores = source.results.machine.cores;
@@ -182,6 +196,7 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
             id: String::new(),
             title: format!("{title}{suffix}"),
             svg: charts::lines_svg(&Lines {
+                colors: colors.clone(),
                 x_axis: XAxis::Count(axis),
                 y_axis: "items per second (log scale)".into(),
                 lines,
@@ -197,6 +212,7 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
 /// not keep up sits left of what was offered, and is marked), a line per
 /// implementation with two or more points.
 pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
+    let colors = colors(source);
     // Load without its measure -> its curves of (achieved rate, p99).
     let mut loads: BTreeMap<String, Curves> = BTreeMap::new();
     let cores = source.results.machine.cores;
@@ -228,6 +244,7 @@ pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>>
             id: String::new(),
             title: format!("{load}{suffix}: p99 against the load achieved"),
             svg: charts::lines_svg(&Lines {
+                colors: colors.clone(),
                 x_axis: XAxis::Rate("achieved messages per second (log scale)".into()),
                 y_axis: "p99 latency (log scale)".into(),
                 lines,
