@@ -198,7 +198,11 @@ pub fn build(registry: &Registry) -> Build {
 /// The `Cargo.lock` nearest above the package `cargo run` (or `cargo
 /// test`) runs, which cargo names in the process's `CARGO_MANIFEST_DIR`.
 fn running_package_lock() -> Option<std::path::PathBuf> {
-    let package = std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
+    lock_above(std::path::Path::new(&std::env::var_os("CARGO_MANIFEST_DIR")?))
+}
+
+/// The `Cargo.lock` in `package` or nearest above it (a workspace's).
+fn lock_above(package: &std::path::Path) -> Option<std::path::PathBuf> {
     package
         .ancestors()
         .map(|dir| dir.join("Cargo.lock"))
@@ -262,6 +266,33 @@ mod tests {
             Some("2 threads per core")
         );
         assert_eq!(linux(&fixture("cpuinfo-aarch64"), None, None).cpu_mhz, None);
+    }
+
+    #[test]
+    fn a_runner_package_reads_its_workspace_lock_wherever_the_target_directory_is() {
+        let workspace = tempfile::tempdir().expect("a scratch workspace");
+        let runner = workspace.path().join("runner");
+        std::fs::create_dir_all(&runner).expect("the runner's directory");
+        std::fs::write(
+            workspace.path().join("Cargo.lock"),
+            r#"version = 4
+
+[[package]]
+name = "crossbeam-channel"
+version = "0.5.15"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "my-channel"
+version = "0.3.1"
+dependencies = ["crossbeam-channel"]
+"#,
+        )
+        .expect("the lock file");
+        let lock = lock_above(&runner).expect("the workspace's lock above the runner");
+        let versions = super::super::lockfile::library_versions(&lock);
+        assert_eq!(versions, "crossbeam-channel=0.5.15;my-channel=0.3.1");
+        assert_eq!(lock_above(std::path::Path::new("/")), None);
     }
 
     #[test]
