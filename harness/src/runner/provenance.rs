@@ -198,7 +198,9 @@ pub fn build(registry: &Registry) -> Build {
 /// The `Cargo.lock` nearest above the package `cargo run` (or `cargo
 /// test`) runs, which cargo names in the process's `CARGO_MANIFEST_DIR`.
 fn running_package_lock() -> Option<std::path::PathBuf> {
-    lock_above(std::path::Path::new(&std::env::var_os("CARGO_MANIFEST_DIR")?))
+    lock_above(std::path::Path::new(&std::env::var_os(
+        "CARGO_MANIFEST_DIR",
+    )?))
 }
 
 /// The `Cargo.lock` in `package` or nearest above it (a workspace's).
