@@ -119,6 +119,9 @@ pub struct Lines {
     pub lines: Vec<(String, Vec<(f64, f64)>)>,
     /// The colour of each implementation's lines.
     pub colors: Colors,
+    /// Each line's whiskers, in the order of `lines`: `(x, low, high)`,
+    /// the repetitions' range at a point; empty for lines without.
+    pub whiskers: Vec<Vec<(f64, f64, f64)>>,
     /// How a value reads on the axis.
     pub format: fn(f64) -> String,
 }
@@ -176,7 +179,7 @@ pub fn bars_svg(bars: &Bars) -> Result<String> {
     let groups = bars.rows.len().max(1);
     let per_group = bars.series.len().max(1);
     let legend = if bars.series.len() > 1 {
-        18 * bars.series.len().div_ceil(LEGEND_COLUMNS) as u32 + 6
+        18 * bars.series.len().div_ceil(legend_columns(&bars.series)) as u32 + 6
     } else {
         0
     };
@@ -254,7 +257,7 @@ pub fn bars_svg(bars: &Bars) -> Result<String> {
 /// Draws `lines` as an SVG document.
 pub fn lines_svg(lines: &Lines) -> Result<String> {
     let legend: Vec<String> = lines.lines.iter().map(|(name, _)| name.clone()).collect();
-    let legend_rows = legend.len().div_ceil(LEGEND_COLUMNS) as u32;
+    let legend_rows = legend.len().div_ceil(legend_columns(&legend)) as u32;
     let height = 300 + legend_rows * 18;
     // A rate axis plots log10 of the rate on a linear axis.
     let series: Vec<(String, Vec<(f64, f64)>)> = match lines.x_axis {
@@ -268,12 +271,28 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
             .collect(),
         XAxis::Nines | XAxis::Count(_) => lines.lines.clone(),
     };
+    let whiskers: Vec<Vec<(f64, f64, f64)>> = lines
+        .whiskers
+        .iter()
+        .map(|line| {
+            line.iter()
+                .map(|&(x, low, high)| match lines.x_axis {
+                    XAxis::Rate(_) => (x.max(1.0).log10(), low, high),
+                    XAxis::Nines | XAxis::Count(_) => (x, low, high),
+                })
+                .collect()
+        })
+        .collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         let points = || series.iter().flat_map(|(_, points)| points.iter());
-        let y_range = log_range(points().map(|p| p.1));
+        let ends = whiskers
+            .iter()
+            .flatten()
+            .flat_map(|&(_, low, high)| [low, high]);
+        let y_range = log_range(points().map(|p| p.1).chain(ends));
         let x_max = points().map(|p| p.0).fold(1.0, f64::max);
         let x_range = match lines.x_axis {
             XAxis::Nines => NINES_START..x_max.max(2.0),
@@ -349,6 +368,14 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
         for (index, (name, points)) in series.iter().enumerate() {
             let (line_color, dashed) = lines.colors.of_line(name, index);
             let style = line_color.stroke_width(2);
+            for &(x, low, high) in whiskers.get(index).into_iter().flatten() {
+                chart
+                    .draw_series([PathElement::new(
+                        vec![(x, low), (x, high)],
+                        line_color.mix(0.6).stroke_width(1),
+                    )])
+                    .map_err(plot_error)?;
+            }
             if dashed {
                 chart
                     .draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, style))
@@ -398,24 +425,32 @@ const NINES: [(&str, f64); 7] = [
     ("p99.9999", 6.0),
 ];
 
-/// Legend entries per row.
-const LEGEND_COLUMNS: usize = 3;
+/// Legend entries per row: three, or fewer when the longest name (a
+/// caveat-marked one) would run into the next column.
+fn legend_columns(names: &[String]) -> usize {
+    match names.iter().map(|name| name.chars().count()).max() {
+        Some(0..=34) | None => 3,
+        Some(35..=54) => 2,
+        Some(_) => 1,
+    }
+}
 
-/// A legend across the top: a swatch and a name per series.
 /// The first `count` colours of the palette, one per bar series.
 fn series_colors(count: usize) -> Vec<RGBColor> {
     (0..count).map(color).collect()
 }
 
+/// A legend across the top: a swatch and a name per series.
 fn draw_legend(root: &Area<'_>, names: &[String], colors: &[RGBColor]) -> Result<()> {
+    let columns = legend_columns(names);
     let style = TextStyle::from((FONT, 12).into_font())
         .color(&BLACK)
         .pos(Pos::new(HPos::Left, VPos::Center));
-    let column = (WIDTH as i32 - 20) / LEGEND_COLUMNS as i32;
+    let column = (WIDTH as i32 - 20) / columns as i32;
     for (index, name) in names.iter().enumerate() {
         let (x, y) = (
-            10 + column * (index % LEGEND_COLUMNS) as i32,
-            12 + 18 * (index / LEGEND_COLUMNS) as i32,
+            10 + column * (index % columns) as i32,
+            12 + 18 * (index / columns) as i32,
         );
         root.draw(&Rectangle::new(
             [(x, y - 5), (x + 12, y + 5)],

@@ -77,6 +77,7 @@ pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
             title: format!("{scenario} [{label}]{suffix}"),
             svg: charts::lines_svg(&Lines {
                 colors: colors.clone(),
+                whiskers: Vec::new(),
                 x_axis: XAxis::Nines,
                 y_axis: "latency, every repetition pooled (log scale)".into(),
                 lines,
@@ -177,17 +178,16 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
             Workload::Load { .. } => continue,
         };
         for (key, x) in family {
-            families.entry(key).or_default().add(
-                cell,
-                cores,
-                (x as f64, summary.throughput.median),
-            );
+            families
+                .entry(key)
+                .or_default()
+                .add(cell, cores, x as f64, summary.throughput);
         }
     }
     let mut figures = Vec::new();
     for ((title, axis), curves) in families {
         // Best at the largest count first, within each class.
-        let lines = curves.lines(|points| -points.last().map_or(0.0, |p| p.1));
+        let (lines, whiskers) = curves.lines(|points| -points.last().map_or(0.0, |p| p.1));
         if lines.is_empty() {
             continue;
         }
@@ -197,6 +197,7 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
             title: format!("{title}{suffix}"),
             svg: charts::lines_svg(&Lines {
                 colors: colors.clone(),
+                whiskers,
                 x_axis: XAxis::Count(axis),
                 y_axis: "items per second (log scale)".into(),
                 lines,
@@ -229,13 +230,14 @@ pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>>
         loads.entry(load_title(cell, spec)).or_default().add(
             cell,
             cores,
-            (summary.throughput.median, p99.median),
+            summary.throughput.median,
+            p99,
         );
     }
     let mut figures = Vec::new();
     for (load, curves) in loads {
         // The highest rate reached first, within each class.
-        let lines = curves.lines(|points| -points.last().map_or(0.0, |p| p.0));
+        let (lines, whiskers) = curves.lines(|points| -points.last().map_or(0.0, |p| p.0));
         if lines.is_empty() {
             continue;
         }
@@ -245,6 +247,7 @@ pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>>
             title: format!("{load}{suffix}: p99 against the load achieved"),
             svg: charts::lines_svg(&Lines {
                 colors: colors.clone(),
+                whiskers,
                 x_axis: XAxis::Rate("achieved messages per second (log scale)".into()),
                 y_axis: "p99 latency (log scale)".into(),
                 lines,
@@ -255,6 +258,11 @@ pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>>
     Ok(figures)
 }
 
+/// A named line of `(x, median)` points.
+type Line = (String, Vec<(f64, f64)>);
+/// `(x, low, high)`: the repetitions' range at a point.
+type Whisker = (f64, f64, f64);
+
 /// The lines of one chart: a curve per implementation, keyed by its class
 /// group first, each with the kinds of caveat any of its points carries.
 #[derive(Default)]
@@ -262,18 +270,20 @@ struct Curves(BTreeMap<(Group, String), Curve>);
 
 #[derive(Default)]
 struct Curve {
-    points: Vec<(f64, f64)>,
+    /// `(x, the spread over the repetitions)`.
+    points: Vec<(f64, Spread)>,
     caveats: BTreeSet<String>,
 }
 
 impl Curves {
-    /// Adds `cell`'s point to its implementation's curve.
-    fn add(&mut self, cell: &CellResult, cores: usize, point: (f64, f64)) {
+    /// Adds `cell`'s point to its implementation's curve: the median of
+    /// `spread` at `x`, its range a whisker.
+    fn add(&mut self, cell: &CellResult, cores: usize, x: f64, spread: Spread) {
         let curve = self
             .0
             .entry((cell.group(), cell.cell.implementation_label()))
             .or_default();
-        curve.points.push(point);
+        curve.points.push((x, spread));
         curve.caveats.extend(
             caveat::caveats(cell, cores)
                 .iter()
@@ -283,8 +293,8 @@ impl Curves {
 
     /// The curves with two or more points, each sorted along the
     /// horizontal axis and named with its caveats, by class group and
-    /// within one by `order` (lowest first).
-    fn lines(self, order: impl Fn(&[(f64, f64)]) -> f64) -> Vec<(String, Vec<(f64, f64)>)> {
+    /// within one by `order` (lowest first); and their whiskers.
+    fn lines(self, order: impl Fn(&[(f64, f64)]) -> f64) -> (Vec<Line>, Vec<Vec<Whisker>>) {
         let mut lines: Vec<_> = self
             .0
             .into_iter()
@@ -297,14 +307,21 @@ impl Curves {
                 } else {
                     caveat::marked(name, &[format!("some points {}", caveats.join(", "))])
                 };
-                (group, name, curve.points)
+                let medians: Vec<(f64, f64)> =
+                    curve.points.iter().map(|(x, s)| (*x, s.median)).collect();
+                let whiskers: Vec<Whisker> = curve
+                    .points
+                    .iter()
+                    .map(|(x, s)| (*x, s.min, s.max))
+                    .collect();
+                (group, (name, medians), whiskers)
             })
             .collect();
-        lines.sort_by(|a, b| a.0.cmp(&b.0).then(order(&a.2).total_cmp(&order(&b.2))));
+        lines.sort_by(|a, b| a.0.cmp(&b.0).then(order(&a.1.1).total_cmp(&order(&b.1.1))));
         lines
             .into_iter()
-            .map(|(_, name, points)| (name, points))
-            .collect()
+            .map(|(_, line, whiskers)| (line, whiskers))
+            .unzip()
     }
 }
 
