@@ -32,13 +32,22 @@ pub fn fidelity() -> PathBuf {
     home().join("fidelity.json")
 }
 
-/// The nearest directory above `exe` that cargo marked as a target
-/// directory (it holds cargo's `CACHEDIR.TAG`).
+/// The cargo target directory `exe` was built in: the one above its
+/// profile directory (`release`, `debug`, ...; a test's or an example's
+/// is one level down, in `deps` or `examples`), which cargo's layout marks
+/// with a `.fingerprint` directory. (Cargo's `CACHEDIR.TAG` is no mark: it
+/// writes none into a target directory that existed before its first
+/// build.)
 fn target_dir_of(exe: &Path) -> Option<PathBuf> {
-    exe.ancestors()
-        .skip(1)
-        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
-        .map(Path::to_path_buf)
+    let mut profile = exe.parent()?;
+    if profile.ends_with("deps") || profile.ends_with("examples") {
+        profile = profile.parent()?;
+    }
+    profile
+        .join(".fingerprint")
+        .is_dir()
+        .then(|| profile.parent().map(Path::to_path_buf))
+        .flatten()
 }
 
 #[cfg(test)]
@@ -55,8 +64,22 @@ mod tests {
     }
 
     #[test]
-    fn outside_a_target_directory_there_is_none() {
+    fn a_target_directory_is_known_by_its_layout_and_nothing_else_is_one() {
         let dir = tempfile::tempdir().expect("a scratch directory");
+        let target = dir.path().join("elsewhere");
+        std::fs::create_dir_all(target.join("release/.fingerprint")).expect("a cargo layout");
+        for exe in [
+            "release/chanlab",
+            "release/deps/conformance-0123",
+            "release/examples/x",
+        ] {
+            assert_eq!(
+                target_dir_of(&target.join(exe)),
+                Some(target.clone()),
+                "{exe}"
+            );
+        }
         assert_eq!(target_dir_of(&dir.path().join("bin/chanlab")), None);
+        assert_eq!(target_dir_of(Path::new("chanlab")), None);
     }
 }
