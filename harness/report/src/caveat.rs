@@ -4,6 +4,8 @@
 //! could not keep up with its offered load, split into two groups of
 //! repetitions, or kept disturbed repetitions.
 
+use std::fmt;
+
 use chanlab_workload::Measure;
 
 use crate::metric::Metric;
@@ -14,23 +16,63 @@ use crate::stats;
 /// rate could not keep up: its latency is the queue's growth.
 pub const KEPT_UP: f64 = 0.9;
 
-/// The caveats on `cell`'s figures on a machine of `cores` cores, each a
-/// few words, in a fixed order; empty for a plain cell.
-pub fn caveats(cell: &CellResult, cores: usize) -> Vec<String> {
+/// One caveat on a cell's figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Caveat {
+    /// It ran more threads than the machine has cores.
+    Oversubscribed,
+    /// A measured run fell short of half the time budget.
+    ShortOfBudget,
+    /// An open-loop cell achieved this share of its offered rate, under
+    /// [`KEPT_UP`].
+    Overloaded(f64),
+    /// Its throughputs fall in two groups ([`stats::bimodal`]).
+    Bimodal,
+    /// This many of its repetitions were disturbed.
+    Disturbed(usize),
+}
+
+impl Caveat {
+    /// Its kind, without its figures: what a curve names when any of its
+    /// points carries it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Caveat::Oversubscribed => "oversubscribed",
+            Caveat::ShortOfBudget => "short of budget",
+            Caveat::Overloaded(_) => "overloaded",
+            Caveat::Bimodal => "bimodal",
+            Caveat::Disturbed(_) => "disturbed",
+        }
+    }
+}
+
+impl fmt::Display for Caveat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Caveat::Overloaded(kept) => write!(f, "overloaded: {:.0}% of offered", kept * 100.0),
+            Caveat::Disturbed(count) => write!(f, "{count} disturbed"),
+            other => f.write_str(other.kind()),
+        }
+    }
+}
+
+/// The caveats on `cell`'s figures on a machine of `cores` cores, in a
+/// fixed order; empty for a plain cell.
+pub fn caveats(cell: &CellResult, cores: usize) -> Vec<Caveat> {
     let mut found = Vec::new();
     if cell.oversubscribed {
-        found.push("oversubscribed".to_owned());
+        found.push(Caveat::Oversubscribed);
     }
     if cell.short_of_budget.is_some() {
-        found.push("short of budget".to_owned());
+        found.push(Caveat::ShortOfBudget);
     }
     if let Some(kept) = kept_up(cell)
         && kept < KEPT_UP
     {
-        found.push(format!("overloaded: {:.0}% of offered", kept * 100.0));
+        found.push(Caveat::Overloaded(kept));
     }
     if stats::bimodal(&Metric::Throughput.samples(cell)) {
-        found.push("bimodal".to_owned());
+        found.push(Caveat::Bimodal);
     }
     let disturbed = cell
         .repetitions
@@ -38,7 +80,7 @@ pub fn caveats(cell: &CellResult, cores: usize) -> Vec<String> {
         .filter(|repetition| repetition.disturbed(cores).is_some())
         .count();
     if disturbed > 0 {
-        found.push(format!("{disturbed} disturbed"));
+        found.push(Caveat::Disturbed(disturbed));
     }
     found
 }
@@ -56,22 +98,13 @@ pub fn kept_up(cell: &CellResult) -> Option<f64> {
     (rate > 0.0).then(|| achieved / rate)
 }
 
-/// A caveat's kind, without its figures: `overloaded` for `overloaded: 34%
-/// of offered`, `disturbed` for `2 disturbed`.
-pub fn kind(caveat: &str) -> &str {
-    let kind = caveat.split(':').next().unwrap_or(caveat);
-    kind.rsplit(' ')
-        .next()
-        .filter(|_| kind.starts_with(|c: char| c.is_ascii_digit()))
-        .unwrap_or(kind)
-}
-
 /// `label` with `caveats` after it in brackets: `kanal [oversubscribed;
 /// bimodal]`, or `label` alone.
-pub fn marked(label: String, caveats: &[String]) -> String {
+pub fn marked(label: String, caveats: &[impl fmt::Display]) -> String {
     if caveats.is_empty() {
         label
     } else {
+        let caveats: Vec<String> = caveats.iter().map(ToString::to_string).collect();
         format!("{label} [{}]", caveats.join("; "))
     }
 }
@@ -97,7 +130,11 @@ mod tests {
         marked_cell.short_of_budget = Some("its pattern takes no more items".into());
         assert_eq!(
             caveats(&marked_cell, 2),
-            ["oversubscribed", "short of budget", "bimodal"]
+            [
+                Caveat::Oversubscribed,
+                Caveat::ShortOfBudget,
+                Caveat::Bimodal
+            ]
         );
         assert_eq!(
             labelled(&marked_cell, 2),
@@ -111,9 +148,12 @@ mod tests {
         if let Workload::Load { spec, .. } = &mut cell.cell.workload {
             spec.measure = Measure::OpenLoop { rate: 3.12e6 };
         }
-        assert_eq!(caveats(&cell, 2), ["overloaded: 11% of offered"]);
-        assert_eq!(kind(&caveats(&cell, 2)[0]), "overloaded");
-        assert_eq!(kind("2 disturbed"), "disturbed");
-        assert_eq!(kind("short of budget"), "short of budget");
+        let found = caveats(&cell, 2);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].to_string(), "overloaded: 11% of offered");
+        assert_eq!(found[0].kind(), "overloaded");
+        assert_eq!(Caveat::Disturbed(2).to_string(), "2 disturbed");
+        assert_eq!(Caveat::Disturbed(2).kind(), "disturbed");
+        assert_eq!(Caveat::ShortOfBudget.to_string(), "short of budget");
     }
 }

@@ -8,7 +8,7 @@ use chanlab_workload::{LoadSpec, Measure};
 
 use super::charts::{self, Bar, Bars, Lines, XAxis};
 use super::{Figure, FigureKind, Source, measured};
-use crate::caveat;
+use crate::caveat::{self, Caveat};
 use crate::format::{duration, rate};
 use crate::metric::{Metric, percentile};
 use crate::schema::{self, CellResult, Group, Offered, Spread, Workload};
@@ -272,7 +272,8 @@ struct Curves(BTreeMap<(Group, String), Curve>);
 struct Curve {
     /// `(x, the spread over the repetitions)`.
     points: Vec<(f64, Spread)>,
-    caveats: BTreeSet<String>,
+    /// The kinds of caveat its points carry.
+    caveats: BTreeSet<&'static str>,
 }
 
 impl Curves {
@@ -284,11 +285,9 @@ impl Curves {
             .entry((cell.group(), cell.cell.implementation_label()))
             .or_default();
         curve.points.push((x, spread));
-        curve.caveats.extend(
-            caveat::caveats(cell, cores)
-                .iter()
-                .map(|caveat| caveat::kind(caveat).to_owned()),
-        );
+        curve
+            .caveats
+            .extend(caveat::caveats(cell, cores).into_iter().map(Caveat::kind));
     }
 
     /// The curves with two or more points, each sorted along the
@@ -301,7 +300,7 @@ impl Curves {
             .filter(|(_, curve)| curve.points.len() >= 2)
             .map(|((group, name), mut curve)| {
                 curve.points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let caveats: Vec<String> = curve.caveats.into_iter().collect();
+                let caveats: Vec<&str> = curve.caveats.into_iter().collect();
                 let name = if caveats.is_empty() {
                     name
                 } else {
