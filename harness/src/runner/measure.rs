@@ -42,7 +42,7 @@ pub struct MeasureArgs {
     pub(crate) force: bool,
     /// Finish the interrupted run in DIR: measure what it had left, with
     /// its plan and settings, into the same results file.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "file", "out", "repetitions", "most_repetitions", "budget", "placement"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "file", "out", "repetitions", "most_repetitions", "deciding_cap", "budget", "placement"])]
     pub(crate) resume: Option<PathBuf>,
     /// Measured repetitions per cell, instead of the plan's: exactly this
     /// many, with no deciding rounds after them unless
@@ -56,6 +56,12 @@ pub struct MeasureArgs {
     /// quick, 20 full).
     #[arg(long, value_name = "N")]
     pub(crate) most_repetitions: Option<usize>,
+    /// How long the run may measure (`90m`, `2h`; sizing included,
+    /// conformance checks not) before it starts no further deciding round,
+    /// instead of the plan's cap (3 minutes quick, 150 full). Rounds every
+    /// cell takes are not cut by it: `--time-limit` does that.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) deciding_cap: Option<Duration>,
     /// Target length of one measured run (`100ms`, `1s`), instead of the
     /// plan's; at most a minute.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -151,6 +157,9 @@ pub fn measure(
             );
         }
         plan.most_repetitions = most;
+    }
+    if let Some(cap) = args.deciding_cap {
+        plan.deciding_cap = cap;
     }
     if let Some(budget) = args.budget {
         if !(Duration::from_millis(1)..=Duration::from_secs(60)).contains(&budget)
