@@ -87,6 +87,8 @@ enum Command {
     /// Measure chanlab's channel load beside crossbeam-channel's own
     /// benchmark suite on the same cells (ci/fidelity.sh builds the suite).
     Fidelity(cmd::fidelity::Args),
+    /// Rewrite a results file of an older schema (4 or later) in this one.
+    Upgrade(cmd::upgrade::Args),
 }
 
 /// The `chanlab` command with flavors of your own beside the ones chanlab
@@ -175,5 +177,6 @@ fn run(cli: Cli, registry: &Registry) -> anyhow::Result<ExitCode> {
         Command::Export(args) => cmd::export::run(args),
         Command::Overhead(args) => cmd::overhead::run(args),
         Command::Fidelity(args) => cmd::fidelity::run(args, registry),
+        Command::Upgrade(args) => cmd::upgrade::run(args),
     }
 }

@@ -367,3 +367,62 @@ fn broken_results_files_exit_2_naming_the_file() {
         support::text(&output)
     );
 }
+
+#[test]
+fn upgrade_rewrites_an_older_results_file_in_this_schema() {
+    let published = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../reports/published/quick/results.json"
+    );
+    let text = std::fs::read_to_string(published).expect("the published results");
+    let mut old: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    // The form schemas 4 to 6 wrote: a histogram in every timed repetition,
+    // none in the cell.
+    old["schema_version"] = 6.into();
+    for cell in old["cells"].as_array_mut().expect("cells") {
+        let Some(merged) = cell
+            .as_object_mut()
+            .and_then(|cell| cell.remove("latency_histogram_v2"))
+        else {
+            continue;
+        };
+        for repetition in cell["repetitions"].as_array_mut().expect("repetitions") {
+            if repetition["latency"].is_object() {
+                repetition["latency"]["histogram_v2"] = merged.clone();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (from, to) = (dir.path().join("old.json"), dir.path().join("new.json"));
+    let old_text = old.to_string();
+    std::fs::write(&from, &old_text).expect("written");
+    let output = chanlab(&[
+        "upgrade",
+        from.to_str().expect("UTF-8"),
+        "--out",
+        to.to_str().expect("UTF-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let new_text = std::fs::read_to_string(&to).expect("the upgraded file");
+    let new: serde_json::Value = serde_json::from_str(&new_text).expect("JSON");
+    assert_eq!(
+        new["schema_version"],
+        chanlab_report::schema::SCHEMA_VERSION
+    );
+    let mut timed = 0;
+    for cell in new["cells"].as_array().expect("cells") {
+        let repetitions = cell["repetitions"].as_array().expect("repetitions");
+        assert!(
+            repetitions
+                .iter()
+                .all(|r| r["latency"]["histogram_v2"].is_null()),
+            "{}: a repetition kept its histogram",
+            cell["id"]
+        );
+        if repetitions.iter().any(|r| r["latency"].is_object()) {
+            assert!(cell["latency_histogram_v2"].is_string(), "{}", cell["id"]);
+            timed += 1;
+        }
+    }
+    assert!(timed > 0, "the published run timed latency somewhere");
+}

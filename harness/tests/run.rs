@@ -85,7 +85,11 @@ fn a_run_writes_versioned_results_with_every_measure() {
                     "{measure} lacks {p}"
                 );
             }
-            assert!(summary["pooled_histogram_v2"].is_string());
+            assert!(cell["latency_histogram_v2"].is_string());
+            assert!(
+                cell["repetitions"][0]["latency"]["histogram_v2"].is_null(),
+                "{measure}: a repetition keeps its histogram"
+            );
         }
     }
     // The open loop at the common rate (with one implementation, half its

@@ -82,8 +82,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         instruction_threshold: args.instructions_threshold,
         ..Options::default()
     };
-    let (baseline, baseline_topology) = baseline.in_main_regime()?;
-    let (current, current_topology) = current.in_main_regime()?;
+    let (baseline, baseline_topology) = baseline.in_main_regime();
+    let (current, current_topology) = current.in_main_regime();
     let comparison = compare::compare(&baseline, &current, &options);
     let mut differences = baseline.machine.differences(&current.machine);
     if let Some(placed) = baseline_topology.placed_otherwise(&current_topology) {

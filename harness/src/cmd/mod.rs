@@ -9,6 +9,7 @@ pub mod list;
 pub mod overhead;
 pub mod report;
 pub mod run;
+pub mod upgrade;
 
 use std::path::Path;
 

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// `path` itself, or `path/results.json` when `path` is a directory.
-fn results_file(path: &Path) -> PathBuf {
+pub(crate) fn results_file(path: &Path) -> PathBuf {
     if path.is_dir() {
         path.join("results.json")
     } else {

@@ -63,14 +63,10 @@ impl Colors {
         )
     }
 
-    /// The colour of the line named `label` (`kanal-async@multi-thread
-    /// [bimodal]`), and whether it is dashed; the `fallback` index's
-    /// colour for a name it does not know.
-    fn of_line(&self, label: &str, fallback: usize) -> (RGBColor, bool) {
-        let named = label.split(" [").next().unwrap_or(label);
-        let (implementation, runtime) = named.split_once('@').unwrap_or((named, ""));
-        let index = self.0.get(implementation).copied().unwrap_or(fallback);
-        (color(index), runtime == "current-thread")
+    /// The colour of `implementation`'s lines; the `fallback` index's
+    /// colour for one it does not know.
+    fn color_of(&self, implementation: &str, fallback: usize) -> RGBColor {
+        color(self.0.get(implementation).copied().unwrap_or(fallback))
     }
 }
 
@@ -109,19 +105,30 @@ pub struct Bars {
     pub format: fn(f64) -> String,
 }
 
+/// One line of a [`Lines`] chart.
+pub struct Line {
+    /// Its legend entry, caveats included.
+    pub name: String,
+    /// The implementation it measures, which picks its colour.
+    pub implementation: String,
+    /// Whether it is drawn dashed: a variant on the current-thread runtime.
+    pub dashed: bool,
+    /// `(x, median)`, along the horizontal axis.
+    pub points: Vec<(f64, f64)>,
+    /// `(x, low, high)`: the repetitions' range at each point.
+    pub whiskers: Vec<(f64, f64, f64)>,
+}
+
 /// A line chart over a log value axis.
 pub struct Lines {
     /// What the horizontal axis is.
     pub x_axis: XAxis,
     /// What the value axis measures.
     pub y_axis: String,
-    /// Each line's name and points, `(x, value)`, in legend order.
-    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+    /// The lines, in legend order.
+    pub lines: Vec<Line>,
     /// The colour of each implementation's lines.
     pub colors: Colors,
-    /// Each line's whiskers, in the order of `lines`: `(x, low, high)`,
-    /// the repetitions' range at a point; empty for lines without.
-    pub whiskers: Vec<Vec<(f64, f64, f64)>>,
     /// How a value reads on the axis.
     pub format: fn(f64) -> String,
 }
@@ -136,6 +143,9 @@ pub enum XAxis {
     /// A rate, named by the string, on a log scale, marked at each power
     /// of ten.
     Rate(String),
+    /// Named steps (capacities, message sizes), named by the string, evenly
+    /// spaced: a point's x is the index of its step.
+    Steps(String, Vec<String>),
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -256,30 +266,26 @@ pub fn bars_svg(bars: &Bars) -> Result<String> {
 
 /// Draws `lines` as an SVG document.
 pub fn lines_svg(lines: &Lines) -> Result<String> {
-    let legend: Vec<String> = lines.lines.iter().map(|(name, _)| name.clone()).collect();
+    let legend: Vec<String> = lines.lines.iter().map(|line| line.name.clone()).collect();
     let legend_rows = legend.len().div_ceil(legend_columns(&legend)) as u32;
     let height = 300 + legend_rows * 18;
     // A rate axis plots log10 of the rate on a linear axis.
-    let series: Vec<(String, Vec<(f64, f64)>)> = match lines.x_axis {
-        XAxis::Rate(_) => lines
-            .lines
-            .iter()
-            .map(|(name, points)| {
-                let logged = points.iter().map(|&(x, y)| (x.max(1.0).log10(), y));
-                (name.clone(), logged.collect())
-            })
-            .collect(),
-        XAxis::Nines | XAxis::Count(_) => lines.lines.clone(),
+    let place = |x: f64| match lines.x_axis {
+        XAxis::Rate(_) => x.max(1.0).log10(),
+        XAxis::Nines | XAxis::Count(_) | XAxis::Steps(..) => x,
     };
+    let series: Vec<Vec<(f64, f64)>> = lines
+        .lines
+        .iter()
+        .map(|line| line.points.iter().map(|&(x, y)| (place(x), y)).collect())
+        .collect();
     let whiskers: Vec<Vec<(f64, f64, f64)>> = lines
-        .whiskers
+        .lines
         .iter()
         .map(|line| {
-            line.iter()
-                .map(|&(x, low, high)| match lines.x_axis {
-                    XAxis::Rate(_) => (x.max(1.0).log10(), low, high),
-                    XAxis::Nines | XAxis::Count(_) => (x, low, high),
-                })
+            line.whiskers
+                .iter()
+                .map(|&(x, low, high)| (place(x), low, high))
                 .collect()
         })
         .collect();
@@ -287,14 +293,14 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
-        let points = || series.iter().flat_map(|(_, points)| points.iter());
+        let points = || series.iter().flatten();
         let ends = whiskers
             .iter()
             .flatten()
             .flat_map(|&(_, low, high)| [low, high]);
         let y_range = log_range(points().map(|p| p.1).chain(ends));
         let x_max = points().map(|p| p.0).fold(1.0, f64::max);
-        let x_range = match lines.x_axis {
+        let x_range = match &lines.x_axis {
             XAxis::Nines => NINES_START..x_max.max(2.0),
             XAxis::Count(_) => {
                 let x_min = points().map(|p| p.0).fold(f64::INFINITY, f64::min);
@@ -304,6 +310,7 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
                 let x_min = points().map(|p| p.0).fold(f64::INFINITY, f64::min);
                 x_min.floor().min(x_max.ceil() - 1.0)..x_max.ceil()
             }
+            XAxis::Steps(_, steps) => -0.3..(steps.len().max(1) as f64 - 0.7),
         };
         let (y_low, y_high) = (y_range.start, y_range.end);
         let mut chart = ChartBuilder::on(&root)
@@ -316,7 +323,7 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
             .map_err(plot_error)?;
         let x_desc = match &lines.x_axis {
             XAxis::Nines => "percentile",
-            XAxis::Count(what) | XAxis::Rate(what) => what.as_str(),
+            XAxis::Count(what) | XAxis::Rate(what) | XAxis::Steps(what, _) => what.as_str(),
         };
         let y_format = |v: &f64| (lines.format)(*v);
         let mut mesh = chart.configure_mesh();
@@ -325,9 +332,9 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
             .y_label_formatter(&y_format)
             .label_style((FONT, 12));
         mesh.x_labels(0).draw().map_err(plot_error)?;
-        // Ticks where the data is: each percentile, each count measured, or
-        // each power of ten of a rate.
-        let marks: Vec<(String, f64)> = match lines.x_axis {
+        // Ticks where the data is: each percentile, each count measured,
+        // each step, or each power of ten of a rate.
+        let marks: Vec<(String, f64)> = match &lines.x_axis {
             XAxis::Nines => NINES
                 .into_iter()
                 .filter(|(_, x)| *x <= x_range.end)
@@ -348,6 +355,11 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
                     })
                     .collect()
             }
+            XAxis::Steps(_, steps) => steps
+                .iter()
+                .enumerate()
+                .map(|(index, step)| (step.clone(), index as f64))
+                .collect(),
         };
         {
             let style = TextStyle::from((FONT, 12).into_font())
@@ -365,10 +377,16 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
                     .map_err(plot_error)?;
             }
         }
-        for (index, (name, points)) in series.iter().enumerate() {
-            let (line_color, dashed) = lines.colors.of_line(name, index);
+        let colors: Vec<RGBColor> = lines
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(index, line)| lines.colors.color_of(&line.implementation, index))
+            .collect();
+        for (index, line) in lines.lines.iter().enumerate() {
+            let line_color = colors[index];
             let style = line_color.stroke_width(2);
-            for &(x, low, high) in whiskers.get(index).into_iter().flatten() {
+            for &(x, low, high) in &whiskers[index] {
                 chart
                     .draw_series([PathElement::new(
                         vec![(x, low), (x, high)],
@@ -376,35 +394,20 @@ pub fn lines_svg(lines: &Lines) -> Result<String> {
                     )])
                     .map_err(plot_error)?;
             }
-            if dashed {
+            let points = series[index].iter().copied();
+            if line.dashed {
                 chart
-                    .draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, style))
+                    .draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))
                     .map_err(plot_error)?;
             } else {
                 chart
-                    .draw_series(LineSeries::new(points.iter().copied(), style))
+                    .draw_series(LineSeries::new(points.clone(), style))
                     .map_err(plot_error)?;
             }
-            if let XAxis::Count(_) | XAxis::Rate(_) = lines.x_axis {
-                chart
-                    .draw_series(
-                        points
-                            .iter()
-                            .map(|&p| Circle::new(p, 3, line_color.filled())),
-                    )
-                    .map_err(plot_error)?;
-            } else if let Some(&last) = points.last() {
-                // The maximum, at the end of the line.
-                chart
-                    .draw_series([Circle::new(last, 3, line_color.filled())])
-                    .map_err(plot_error)?;
-            }
+            chart
+                .draw_series(points.map(|p| Circle::new(p, 3, line_color.filled())))
+                .map_err(plot_error)?;
         }
-        let colors: Vec<RGBColor> = legend
-            .iter()
-            .enumerate()
-            .map(|(index, name)| lines.colors.of_line(name, index).0)
-            .collect();
         draw_legend(&root, &legend, &colors)?;
         root.present().map_err(plot_error)?;
     }
@@ -468,19 +471,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_implementation_keeps_its_colour_whatever_the_chart_and_its_marks() {
+    fn an_implementation_keeps_its_colour_whatever_the_chart() {
         let colors = Colors::of(["kanal-async", "crossbeam", "flume"]);
-        let (crossbeam, dashed) = colors.of_line("crossbeam", 7);
-        assert_eq!(crossbeam, color(0));
-        assert!(!dashed);
-        assert_eq!(colors.of_line("crossbeam [oversubscribed]", 3).0, crossbeam);
-        let (multi, dashed) = colors.of_line("kanal-async@multi-thread", 0);
-        assert!(!dashed);
-        assert_eq!(
-            colors.of_line("kanal-async@current-thread [bimodal]", 5),
-            (multi, true)
-        );
-        assert_eq!(colors.of_line("unknown", 4).0, color(4));
+        assert_eq!(colors.color_of("crossbeam", 7), color(0));
+        assert_eq!(colors.color_of("kanal-async", 0), color(2));
+        assert_eq!(colors.color_of("unknown", 4), color(4));
     }
 
     #[test]

@@ -1,85 +1,66 @@
 //! The charts of one run: latency percentiles, latency against offered
-//! load, scaling curves, and closed loop against open loop. Throughput
+//! load, scaling curves and sweeps over capacity and message size, and
+//! closed loop against open loop, each line chart split by class group. Throughput
 //! bars, which merge several runs, are drawn in `mod.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chanlab_workload::{LoadSpec, Measure};
+use chanlab_contract::Capacity;
+use chanlab_workload::{LoadSpec, Measure, Runtime};
 
-use super::charts::{self, Bar, Bars, Lines, XAxis};
+use super::charts::{self, Bar, Bars, Line, Lines, XAxis};
 use super::{Figure, FigureKind, Source, measured};
+use crate::Result;
 use crate::caveat::{self, Caveat};
 use crate::format::{duration, rate};
 use crate::metric::{Metric, percentile};
 use crate::schema::{self, CellResult, Group, Offered, Spread, Workload};
-use crate::{ReportError, Result};
 
-/// One chart per load timed for latency: a percentile curve per
-/// implementation.
+/// One chart per load timed for latency and class group: a curve per
+/// implementation through the median of its repetitions' own
+/// percentiles, each with the range of the repetitions as a whisker.
 pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     let colors = colors(source);
-    let mut workloads: BTreeMap<(String, String), Vec<&CellResult>> = BTreeMap::new();
+    let cores = source.results.machine.cores;
+    let mut by_chart: BTreeMap<(String, String, Group), Vec<&CellResult>> = BTreeMap::new();
     for cell in measured(&source.results) {
-        if cell
-            .summary
-            .as_ref()
-            .is_some_and(|s| s.pooled_histogram_v2.is_some())
-        {
-            // Cells at their own offered loads share a chart, not a rate.
-            let workload = match &cell.cell.workload {
-                own @ Workload::Load {
-                    offered: Some(Offered::OwnSaturation { .. }),
-                    ..
-                } => own.key_label(),
-                other => other.label(),
-            };
-            workloads
-                .entry((cell.scenario.clone(), workload))
-                .or_default()
-                .push(cell);
+        if percentile(cell, "p99").is_none() {
+            continue;
         }
+        // Cells at their own offered loads share a chart, not a rate.
+        let workload = match &cell.cell.workload {
+            own @ Workload::Load {
+                offered: Some(Offered::OwnSaturation { .. }),
+                ..
+            } => own.key_label(),
+            other => other.label(),
+        };
+        by_chart
+            .entry((cell.scenario.clone(), workload, cell.group()))
+            .or_default()
+            .push(cell);
     }
     let mut figures = Vec::new();
-    for ((scenario, label), cells) in workloads {
-        let mut lines = Vec::new();
-        for cell in cells {
-            let Some(pooled) = cell
-                .summary
-                .as_ref()
-                .and_then(|s| s.pooled_histogram_v2.as_ref())
-            else {
-                continue;
-            };
-            let histogram = schema::decode(pooled).map_err(|err| match err {
-                ReportError::Histogram { what, detail } => ReportError::Histogram {
-                    what: format!("{what} of {}", cell.id),
-                    detail,
-                },
-                other => other,
-            })?;
-            let p99 = percentile(cell, "p99").map_or(f64::INFINITY, |p99| p99.median);
-            lines.push((
-                (cell.group(), p99),
-                caveat::labelled(cell, source.results.machine.cores),
-                percentile_curve(&histogram),
-            ));
-        }
-        // By class, then the best p99 (the cell's, as the tables show it)
-        // first: never an order across classes.
-        lines.sort_by(|a, b| a.0.0.cmp(&b.0.0).then(a.0.1.total_cmp(&b.0.1)));
-        let lines = lines
+    for ((scenario, label, _), mut cells) in by_chart {
+        // The best p99 (the cell's, as the tables show it) first.
+        let p99 = |cell: &CellResult| percentile(cell, "p99").map_or(f64::INFINITY, |p| p.median);
+        cells.sort_by(|a, b| p99(*a).total_cmp(&p99(*b)));
+        let group = cells[0].group_name();
+        let lines = cells
             .into_iter()
-            .map(|(_, name, curve)| (name, curve))
+            .map(|cell| {
+                let (points, whiskers) = percentile_curve(cell);
+                line(cell, caveat::labelled(cell, cores), points, whiskers)
+            })
             .collect();
         figures.push(Figure {
             kind: FigureKind::Latency,
             id: String::new(),
-            title: format!("{scenario} [{label}]{suffix}"),
+            title: format!("{scenario} [{label}], {group}{suffix}"),
             svg: charts::lines_svg(&Lines {
                 colors: colors.clone(),
-                whiskers: Vec::new(),
                 x_axis: XAxis::Nines,
-                y_axis: "latency, every repetition pooled (log scale)".into(),
+                y_axis: "latency, median of the repetitions (log scale)".into(),
                 lines,
                 format: |v| duration(v),
             })?,
@@ -99,26 +80,58 @@ fn colors(source: &Source) -> charts::Colors {
     )
 }
 
-/// `(nines, value)` from p50 to the maximum, in steps of a twentieth of a
-/// nine, ending at the recorded maximum.
-fn percentile_curve(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
-    let count = histogram.len().max(1) as f64;
-    // Beyond 1 - 1/count the quantiles are all the maximum.
-    let last = count.log10().max(charts::NINES_START);
-    let mut points = Vec::new();
-    let mut x = charts::NINES_START;
-    while x < last {
-        let quantile = 1.0 - 10f64.powf(-x);
-        points.push((x, histogram.value_at_quantile(quantile) as f64));
-        x += 0.05;
+/// `cell`'s line in a chart: its colour by implementation, dashed on the
+/// current-thread runtime.
+fn line(
+    cell: &CellResult,
+    name: String,
+    points: Vec<(f64, f64)>,
+    whiskers: Vec<(f64, f64, f64)>,
+) -> Line {
+    Line {
+        name,
+        implementation: cell.cell.implementation.clone(),
+        dashed: cell.cell.runtime == Some(Runtime::CurrentThread),
+        points,
+        whiskers,
     }
-    points.push((last, histogram.max() as f64));
-    points
+}
+
+/// `(nines, median)` and `(nines, min, max)` of each percentile the
+/// repetitions resolve (p99.99 needs ten thousand messages), then the
+/// maximum at the nines of the median message count.
+fn percentile_curve(cell: &CellResult) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+    let counts: Vec<f64> = cell
+        .repetitions
+        .iter()
+        .filter_map(|r| r.latency.as_ref())
+        .map(|latency| latency.count as f64)
+        .collect();
+    let resolved = crate::stats::median(&counts)
+        .unwrap_or(1.0)
+        .max(1.0)
+        .log10();
+    let mut spreads: Vec<(f64, Spread)> = schema::PERCENTILES
+        .iter()
+        .map(|&(name, q)| (-((100.0 - q) / 100.0).log10(), name))
+        .filter(|&(nines, _)| nines <= resolved + 1e-6)
+        .filter_map(|(nines, name)| Some((nines, percentile(cell, name)?)))
+        .collect();
+    if let Some(max) = percentile(cell, "max") {
+        let last = spreads
+            .last()
+            .map_or(charts::NINES_START, |(nines, _)| *nines);
+        spreads.push((resolved.max(last), max));
+    }
+    let points = spreads.iter().map(|(x, s)| (*x, s.median)).collect();
+    let whiskers = spreads.iter().map(|(x, s)| (*x, s.min, s.max)).collect();
+    (points, whiskers)
 }
 
 /// Scaling curves: throughput over producers (loads with as many
 /// consumers as producers, and loads with one consumer) and over workers
-/// (patterns), for every family with two or more points.
+/// (patterns), for every family with two or more points; a chart per
+/// family and class group.
 pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     let colors = colors(source);
     // Family title and axis -> its curves of (x, throughput).
@@ -186,32 +199,118 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     }
     let mut figures = Vec::new();
     for ((title, axis), curves) in families {
-        // Best at the largest count first, within each class.
-        let (lines, whiskers) = curves.lines(|points| -points.last().map_or(0.0, |p| p.1));
-        if lines.is_empty() {
-            continue;
+        // Best at the largest count first.
+        for (group, lines) in curves.by_group(|points| -points.last().map_or(0.0, |p| p.1)) {
+            figures.push(Figure {
+                kind: FigureKind::Scaling,
+                id: String::new(),
+                title: format!("{title}, {group}{suffix}"),
+                svg: charts::lines_svg(&Lines {
+                    colors: colors.clone(),
+                    x_axis: XAxis::Count(axis.clone()),
+                    y_axis: "items per second (log scale)".into(),
+                    lines,
+                    format: |v| rate(v),
+                })?,
+            });
         }
-        figures.push(Figure {
-            kind: FigureKind::Scaling,
-            id: String::new(),
-            title: format!("{title}{suffix}"),
-            svg: charts::lines_svg(&Lines {
-                colors: colors.clone(),
-                whiskers,
-                x_axis: XAxis::Count(axis),
-                y_axis: "items per second (log scale)".into(),
-                lines,
-                format: |v| rate(v),
-            })?,
-        });
     }
     Ok(figures)
+}
+
+/// Throughput of each channel load against its capacity, and against its
+/// message size, where a run measured three or more of them (the full
+/// profile); a chart per load and class group.
+pub(super) fn sweeps(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
+    let colors = colors(source);
+    let cores = source.results.machine.cores;
+    // (title, axis name) -> (steps, with their order, -> curves).
+    let mut sweeps: BTreeMap<(String, &'static str), Sweep> = BTreeMap::new();
+    for cell in measured(&source.results) {
+        let (Workload::Load { spec, .. }, Some(summary)) = (&cell.cell.workload, &cell.summary)
+        else {
+            continue;
+        };
+        if spec.measure != Measure::Throughput {
+            continue;
+        }
+        let shape = format!("{} [{}p {}c", cell.scenario, spec.producers, spec.consumers);
+        let capacity = match spec.capacity {
+            Capacity::Bounded(n) => n as u64,
+            Capacity::Unbounded => u64::MAX,
+        };
+        let by_capacity = (
+            format!("{shape} {}B]", spec.message_bytes),
+            "capacity",
+            (capacity, spec.capacity.label()),
+        );
+        let by_size = (
+            format!("{shape} cap={}]", spec.capacity.label()),
+            "message size",
+            (
+                spec.message_bytes as u64,
+                format!("{}B", spec.message_bytes),
+            ),
+        );
+        for (title, axis, step) in [by_capacity, by_size] {
+            sweeps
+                .entry((title, axis))
+                .or_default()
+                .add(cell, step, summary.throughput);
+        }
+    }
+    let mut figures = Vec::new();
+    for ((title, axis), sweep) in sweeps {
+        if sweep.steps.len() < 3 {
+            continue;
+        }
+        let steps: Vec<String> = sweep.steps.values().cloned().collect();
+        let mut curves = Curves::default();
+        for (cell, step, throughput) in sweep.points {
+            let x = sweep.steps.keys().position(|key| *key == step).unwrap_or(0);
+            curves.add(cell, cores, x as f64, throughput);
+        }
+        // Best at the largest step first.
+        for (group, lines) in curves.by_group(|points| -points.last().map_or(0.0, |p| p.1)) {
+            figures.push(Figure {
+                kind: FigureKind::Scaling,
+                id: String::new(),
+                title: format!("{title} by {axis}, {group}{suffix}"),
+                svg: charts::lines_svg(&Lines {
+                    colors: colors.clone(),
+                    x_axis: XAxis::Steps(axis.to_owned(), steps.clone()),
+                    y_axis: "items per second (log scale)".into(),
+                    lines,
+                    format: |v| rate(v),
+                })?,
+            });
+        }
+    }
+    Ok(figures)
+}
+
+/// The cells of one sweep, and the steps they were measured at.
+#[derive(Default)]
+struct Sweep<'a> {
+    /// Each step's order key and its label.
+    steps: BTreeMap<u64, String>,
+    /// Each cell, its step's key and its throughput.
+    points: Vec<(&'a CellResult, u64, Spread)>,
+}
+
+impl<'a> Sweep<'a> {
+    /// Adds `cell`'s throughput at the step `(key, label)`.
+    fn add(&mut self, cell: &'a CellResult, (key, label): (u64, String), throughput: Spread) {
+        self.steps.insert(key, label);
+        self.points.push((cell, key, throughput));
+    }
 }
 
 /// For each load measured in open loop at two or more rates, p99 against
 /// the rate achieved (the median over the repetitions: a load that could
 /// not keep up sits left of what was offered, and is marked), a line per
-/// implementation with two or more points.
+/// implementation with two or more points; a chart per load and class
+/// group.
 pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     let colors = colors(source);
     // Load without its measure -> its curves of (achieved rate, p99).
@@ -236,40 +335,38 @@ pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>>
     }
     let mut figures = Vec::new();
     for (load, curves) in loads {
-        // The highest rate reached first, within each class.
-        let (lines, whiskers) = curves.lines(|points| -points.last().map_or(0.0, |p| p.0));
-        if lines.is_empty() {
-            continue;
+        // The highest rate reached first.
+        for (group, lines) in curves.by_group(|points| -points.last().map_or(0.0, |p| p.0)) {
+            figures.push(Figure {
+                kind: FigureKind::OfferedLoad,
+                id: String::new(),
+                title: format!("{load}, {group}{suffix}: p99 against the load achieved"),
+                svg: charts::lines_svg(&Lines {
+                    colors: colors.clone(),
+                    x_axis: XAxis::Rate("achieved messages per second (log scale)".into()),
+                    y_axis: "p99 latency (log scale)".into(),
+                    lines,
+                    format: |v| duration(v),
+                })?,
+            });
         }
-        figures.push(Figure {
-            kind: FigureKind::OfferedLoad,
-            id: String::new(),
-            title: format!("{load}{suffix}: p99 against the load achieved"),
-            svg: charts::lines_svg(&Lines {
-                colors: colors.clone(),
-                whiskers,
-                x_axis: XAxis::Rate("achieved messages per second (log scale)".into()),
-                y_axis: "p99 latency (log scale)".into(),
-                lines,
-                format: |v| duration(v),
-            })?,
-        });
     }
     Ok(figures)
 }
 
-/// A named line of `(x, median)` points.
-type Line = (String, Vec<(f64, f64)>);
-/// `(x, low, high)`: the repetitions' range at a point.
-type Whisker = (f64, f64, f64);
-
-/// The lines of one chart: a curve per implementation, keyed by its class
-/// group first, each with the kinds of caveat any of its points carries.
+/// The lines of one chart's family: a curve per implementation, keyed by
+/// its class group first, each with the kinds of caveat any of its points
+/// carries.
 #[derive(Default)]
 struct Curves(BTreeMap<(Group, String), Curve>);
 
-#[derive(Default)]
 struct Curve {
+    /// The class group in words.
+    group: String,
+    /// A cell of the curve, for its implementation and runtime.
+    implementation: String,
+    /// Whether it ran on the current-thread runtime.
+    dashed: bool,
     /// `(x, the spread over the repetitions)`.
     points: Vec<(f64, Spread)>,
     /// The kinds of caveat its points carry.
@@ -283,44 +380,58 @@ impl Curves {
         let curve = self
             .0
             .entry((cell.group(), cell.cell.implementation_label()))
-            .or_default();
+            .or_insert_with(|| Curve {
+                group: cell.group_name(),
+                implementation: cell.cell.implementation.clone(),
+                dashed: cell.cell.runtime == Some(Runtime::CurrentThread),
+                points: Vec::new(),
+                caveats: BTreeSet::new(),
+            });
         curve.points.push((x, spread));
         curve
             .caveats
             .extend(caveat::caveats(cell, cores).into_iter().map(Caveat::kind));
     }
 
-    /// The curves with two or more points, each sorted along the
-    /// horizontal axis and named with its caveats, by class group and
-    /// within one by `order` (lowest first); and their whiskers.
-    fn lines(self, order: impl Fn(&[(f64, f64)]) -> f64) -> (Vec<Line>, Vec<Vec<Whisker>>) {
-        let mut lines: Vec<_> = self
-            .0
-            .into_iter()
-            .filter(|(_, curve)| curve.points.len() >= 2)
-            .map(|((group, name), mut curve)| {
-                curve.points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let caveats: Vec<&str> = curve.caveats.into_iter().collect();
-                let name = if caveats.is_empty() {
-                    name
-                } else {
-                    caveat::marked(name, &[format!("some points {}", caveats.join(", "))])
-                };
-                let medians: Vec<(f64, f64)> =
-                    curve.points.iter().map(|(x, s)| (*x, s.median)).collect();
-                let whiskers: Vec<Whisker> = curve
+    /// Each class group's curves with two or more points, the group in
+    /// words: every curve sorted along the horizontal axis and named with
+    /// its caveats, the curves by `order` (lowest first). Groups with no
+    /// such curve are left out.
+    fn by_group(self, order: impl Fn(&[(f64, f64)]) -> f64) -> Vec<(String, Vec<Line>)> {
+        let mut groups: BTreeMap<Group, (String, Vec<Line>)> = BTreeMap::new();
+        for ((group, name), mut curve) in self.0 {
+            if curve.points.len() < 2 {
+                continue;
+            }
+            curve.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let caveats: Vec<&str> = curve.caveats.into_iter().collect();
+            let name = if caveats.is_empty() {
+                name
+            } else {
+                caveat::marked(name, &[format!("some points {}", caveats.join(", "))])
+            };
+            let entry = groups
+                .entry(group)
+                .or_insert_with(|| (curve.group.clone(), Vec::new()));
+            entry.1.push(Line {
+                name,
+                implementation: curve.implementation,
+                dashed: curve.dashed,
+                points: curve.points.iter().map(|(x, s)| (*x, s.median)).collect(),
+                whiskers: curve
                     .points
                     .iter()
                     .map(|(x, s)| (*x, s.min, s.max))
-                    .collect();
-                (group, (name, medians), whiskers)
+                    .collect(),
+            });
+        }
+        groups
+            .into_values()
+            .map(|(group, mut lines)| {
+                lines.sort_by(|a, b| order(&a.points).total_cmp(&order(&b.points)));
+                (group, lines)
             })
-            .collect();
-        lines.sort_by(|a, b| a.0.cmp(&b.0).then(order(&a.1.1).total_cmp(&order(&b.1.1))));
-        lines
-            .into_iter()
-            .map(|(_, line, whiskers)| (line, whiskers))
-            .unzip()
+            .collect()
     }
 }
 
@@ -392,4 +503,92 @@ pub(super) fn closed_against_open(source: &Source, suffix: &str) -> Result<Vec<F
         });
     }
     Ok(figures)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::schema::tests::load_cell;
+    use crate::schema::tests::results_with;
+    use crate::topology::Topology;
+
+    fn source(cells: Vec<CellResult>) -> Source {
+        let results = results_with(cells);
+        Source {
+            path: PathBuf::new(),
+            machine: "testbox".into(),
+            topology: Topology::of(&results),
+            results,
+        }
+    }
+
+    /// An SPSC throughput load at `capacity` on `implementation`, on
+    /// `runtime` when it has one.
+    fn throughput_at(
+        implementation: &str,
+        capacity: Capacity,
+        runtime: Option<Runtime>,
+    ) -> CellResult {
+        let mut cell = load_cell(implementation, 1, 1, &[1e6, 1.2e6]);
+        if let Workload::Load { spec, .. } = &mut cell.cell.workload {
+            spec.capacity = capacity;
+            spec.measure = Measure::Throughput;
+        }
+        cell.cell.runtime = runtime;
+        cell.id = cell.cell.id();
+        cell
+    }
+
+    #[test]
+    fn a_percentile_chart_draws_the_figures_the_tables_show() {
+        let cell = load_cell("crossbeam", 1, 1, &[1e6, 2e6, 3e6]);
+        let (points, whiskers) = percentile_curve(&cell);
+        let p99 = percentile(&cell, "p99").expect("timed");
+        let at_p99 = |x: f64| (x - 2.0).abs() < 1e-6;
+        assert!(
+            points.iter().any(|&(x, v)| at_p99(x) && v == p99.median),
+            "{points:?}"
+        );
+        assert!(
+            whiskers
+                .iter()
+                .any(|&(x, low, high)| at_p99(x) && (low, high) == (p99.min, p99.max))
+        );
+        // A hundred messages a repetition resolve p99, not p99.9: the
+        // maximum ends the line there.
+        assert!(points.iter().all(|&(x, _)| x < 2.0 + 1e-6), "{points:?}");
+        let max = percentile(&cell, "max").expect("timed");
+        assert_eq!(points.last().map(|p| p.1), Some(max.median));
+    }
+
+    #[test]
+    fn each_class_gets_its_own_chart_and_a_sweep_needs_three_steps() {
+        let capacities = [
+            Capacity::RENDEZVOUS,
+            Capacity::Bounded(1),
+            Capacity::Bounded(64),
+        ];
+        let cells: Vec<CellResult> = capacities
+            .into_iter()
+            .flat_map(|capacity| {
+                [
+                    throughput_at("crossbeam", capacity, None),
+                    throughput_at("tokio-mpsc", capacity, Some(Runtime::MultiThread)),
+                ]
+            })
+            .collect();
+        let groups = [cells[0].group_name(), cells[1].group_name()];
+        assert_ne!(groups[0], groups[1]);
+        let figures = sweeps(&source(cells.clone()), "").expect("draws");
+        let titles: Vec<&str> = figures.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(titles.len(), 2, "{titles:?}");
+        for (title, group) in titles.iter().zip(&groups) {
+            assert!(title.contains("by capacity"), "{title}");
+            assert!(title.ends_with(group.as_str()), "{title}");
+        }
+        let figures = sweeps(&source(cells[..4].to_vec()), "").expect("draws");
+        assert!(figures.is_empty(), "two capacities are no sweep");
+    }
 }

@@ -140,7 +140,7 @@ pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String,
         ),
         (
             "What is excluded, and what a figure means".to_owned(),
-            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run less its warm-up's, over the items beyond the warm-up's, so the start-up both runs share (threads, runtime, channel) cancels; a load's oracle is excluded, and in the open loop it includes the producers' pacing. It is the one CPU per item every table shows. Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and every table, verdict, export and the results file's summary (`latency_ns`) show their median over the repetitions: one p99 everywhere. The pooled histogram (`pooled_histogram_v2`) only draws the percentile charts. Every row and chart label carries its cell's caveats in brackets: oversubscribed (more threads than the machine has cores), short of budget, overloaded (an open-loop cell that achieved under 90% of its offered rate, so its latency is its queue's growth), bimodal and disturbed (both defined under \"Where threads ran\"); a curve names the kinds any of its points carry. Each bar, and each point of a scaling or offered-load curve, carries a whisker: the range of its repetitions. Rows, legends and bars are grouped by class (threads, tasks on each runtime, bridges, then the reference lines) and ordered only within a group: the groups are different questions. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
+            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run less its warm-up's, over the items beyond the warm-up's, so the start-up both runs share (threads, runtime, channel) cancels; a load's oracle is excluded, and in the open loop it includes the producers' pacing. It is the one CPU per item every table shows. Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and every table, chart, verdict, export and the results file's summary (`latency_ns`) show their median over the repetitions: one p99 everywhere. The results file keeps each cell's repetitions' histograms merged at 2 significant digits (`latency_histogram_v2`), to re-cut at other percentiles; no figure here comes from it. Every row and chart label carries its cell's caveats in brackets: oversubscribed (more threads than the machine has cores), short of budget, overloaded (an open-loop cell that achieved under 90% of its offered rate, so its latency is its queue's growth), bimodal and disturbed (both defined under \"Where threads ran\"); a curve names the kinds any of its points carry. Each bar, and each point of a scaling or offered-load curve, carries a whisker: the range of its repetitions. Rows, legends and bars are grouped by class (threads, tasks on each runtime, bridges, then the reference lines) and ordered only within a group: the groups are different questions. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
         ),
     ];
     paragraphs.push(("Where threads ran".to_owned(), placement(source)));
@@ -295,16 +295,16 @@ impl FigureKind {
                 "Items per second, median of the repetitions (bar) with their range (whisker), on a log scale. Longer is better."
             }
             FigureKind::Latency => {
-                "Per-message latency, every repetition's HdrHistogram pooled, from p50 to the maximum (the dot), on a \"nines\" axis: each step right is ten times rarer. Lower is better. The curve shows the distribution's shape; a cell's p99 is the median of its repetitions' own (the tables', and the legend's order), which one slow repetition cannot set."
+                "Per-message latency on a \"nines\" axis (each step right is ten times rarer), a chart per class: each point is the median of the repetitions' own percentile, the one the tables show, with their range as a whisker, from p50 to the maximum (the last point, at the repetitions' median message count; a percentile rarer than one message in that count is left out). Lower is better."
             }
             FigureKind::Scaling => {
-                "Median throughput as producers (channel loads) or workers (patterns) grow, on a log scale. Flat is good; a fall means contention."
+                "Median throughput, with the repetitions' range as a whisker, as producers (channel loads) or workers (patterns) grow, and, where a run swept them, as a channel load's capacity or message size grows; on a log scale, a chart per class. Flat is good; a fall as producers grow means contention."
             }
             FigureKind::Loop => {
                 "p99 latency of the same load timed in closed loop (every message waits for room, so the queue's own delay is included) and open loop at the common rate (messages sent on a fixed schedule below saturation, latency counted from the due time)."
             }
             FigureKind::OfferedLoad => {
-                "p99 latency (median of the repetitions' own) of one load in open loop, against the rate offered, both on log scales: each implementation at fractions of its own saturation (as sized) and at the common rate. Where a line turns up, the implementation's tail bends: queueing starts before saturation."
+                "p99 latency (median of the repetitions' own, their range as a whisker) of one load in open loop, against the rate it achieved (median of the repetitions), both on log scales, a chart per class: each implementation offered fractions of its own saturation (as sized) and the common rate. A point left of what was offered could not keep up, and is marked overloaded. Where a line turns up, the implementation's tail bends: queueing starts before saturation."
             }
         }
     }
@@ -349,7 +349,7 @@ impl Report {
         }
         let mut sources: Vec<Source> = Vec::new();
         for path in paths {
-            let (results, topology) = Results::load(path)?.in_main_regime()?;
+            let (results, topology) = Results::load(path)?.in_main_regime();
             let host = results.machine.hostname.clone();
             let taken = sources
                 .iter()
@@ -422,6 +422,7 @@ impl Report {
             figures.extend(figures::latency(source, &suffix)?);
             figures.extend(figures::offered_load(source, &suffix)?);
             figures.extend(figures::scaling(source, &suffix)?);
+            figures.extend(figures::sweeps(source, &suffix)?);
             figures.extend(figures::closed_against_open(source, &suffix)?);
         }
         for (index, figure) in figures.iter_mut().enumerate() {

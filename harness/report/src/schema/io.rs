@@ -1,13 +1,15 @@
 //! Reading a results file, and rewriting one atomically.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::{Results, SCHEMA_VERSION};
 
 /// The oldest schema a reader upgrades to its own on load: 4 measured what
-/// 5 and 6 do, and differs only in its statistics (a merged histogram's
+/// 5 to 7 do, and differs only in its statistics (a merged histogram's
 /// percentiles as the cell's latency, CPU per item with the start-up in
-/// it); 5 lacks only 6's descriptions of the machine and the build.
+/// it); 5 lacks only 6's descriptions of the machine and the build; 4 to 6
+/// keep a histogram in every repetition, which 7 merges into its cell's.
 pub const UPGRADED_FROM: u32 = 4;
 use crate::error::{ReportError, Result};
 
@@ -87,23 +89,41 @@ impl Results {
     }
 
     /// Brings results of schema [`UPGRADED_FROM`] or later to this one: they
-    /// measured the same, and every statistic is recomputed from the
+    /// measured the same, each repetition's histogram moves into its
+    /// cell's merged one, and every statistic is recomputed from the
     /// repetitions, so its figures mean what this version's mean. Older
     /// schemas measured otherwise and keep their number, so `compare`
     /// refuses them.
     fn upgrade(&mut self) -> Result<()> {
         for cell in &mut self.cells {
-            cell.summarize()?;
+            let mut repetitions = std::mem::take(&mut cell.repetitions);
+            let mut remeasured = std::mem::take(&mut cell.remeasured);
+            for repetition in repetitions.iter_mut().chain(&mut remeasured) {
+                cell.merge_histogram(repetition)?;
+            }
+            cell.repetitions = repetitions;
+            cell.remeasured = remeasured;
+            cell.summarize();
         }
         self.schema_version = SCHEMA_VERSION;
         Ok(())
     }
 }
 
-/// Writes a results file in place, atomically.
+/// Writes a results file in place, atomically, as a run goes.
 pub struct Writer {
     path: PathBuf,
+    /// When the file was last written, and how long writing it took.
+    last: Option<(Instant, Duration)>,
 }
+
+/// [`Writer::save`] writes only once this many times the last write's own
+/// length has passed since it started: a results file grows to tens of
+/// megabytes over a long run, and rewriting it after every job would take
+/// more of the run's time than the jobs. So the file costs at most about a
+/// tenth of the run, and a run killed outright loses at most that tenth of
+/// the time since its last write.
+const SAVE_SPACING: u32 = 10;
 
 impl Writer {
     /// A writer of `dir/results.json`; creates `dir`.
@@ -111,6 +131,7 @@ impl Writer {
         std::fs::create_dir_all(dir).map_err(ReportError::io("creating", dir))?;
         Ok(Writer {
             path: dir.join("results.json"),
+            last: None,
         })
     }
 
@@ -119,14 +140,28 @@ impl Writer {
         &self.path
     }
 
-    /// Replaces the file with `results`: written beside it, then renamed
-    /// over it, so a reader never sees half a file.
-    pub fn write(&self, results: &Results) -> Result<()> {
+    /// Replaces the file with `results`, as [`Writer::write`] does, unless
+    /// the last write started less than [`SAVE_SPACING`] times its own
+    /// length ago: for the saves after each job, whose last one a
+    /// [`Writer::write`] at the end of the run follows.
+    pub fn save(&mut self, results: &Results) -> Result<()> {
+        match self.last {
+            Some((at, took)) if at.elapsed() < took * SAVE_SPACING => Ok(()),
+            _ => self.write(results),
+        }
+    }
+
+    /// Replaces the file with `results` now: written beside it, then
+    /// renamed over it, so a reader never sees half a file.
+    pub fn write(&mut self, results: &Results) -> Result<()> {
+        let started = Instant::now();
         let text = serde_json::to_vec_pretty(results).map_err(|source| ReportError::Serialize {
             what: "the results",
             source,
         })?;
-        write_atomically(&self.path, &text)
+        write_atomically(&self.path, &text)?;
+        self.last = Some((started, started.elapsed()));
+        Ok(())
     }
 }
 
@@ -139,4 +174,62 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
     let partial = PathBuf::from(partial);
     std::fs::write(&partial, contents).map_err(ReportError::io("writing", &partial))?;
     std::fs::rename(&partial, path).map_err(ReportError::io("replacing", path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::tests::{cell_with, results_with};
+    use crate::schema::{MERGED_DIGITS, decode};
+
+    #[test]
+    fn an_older_file_moves_each_repetition_histogram_into_its_cell() {
+        let mut results = results_with(vec![cell_with("crossbeam", &[1e6, 2e6, 3e6])]);
+        results.schema_version = 6;
+        let messages: u64 = results.cells[0]
+            .repetitions
+            .iter()
+            .filter_map(|r| r.latency.as_ref())
+            .map(|latency| latency.count)
+            .sum();
+        let dir = tempfile::tempdir().expect("a temp dir");
+        Writer::create(dir.path())
+            .expect("creates")
+            .write(&results)
+            .expect("writes");
+        let loaded = Results::load(&dir.path().join("results.json")).expect("loads");
+        assert_eq!(loaded.schema_version, SCHEMA_VERSION);
+        let cell = &loaded.cells[0];
+        assert!(cell.repetitions.iter().all(|r| {
+            r.latency
+                .as_ref()
+                .is_some_and(|latency| latency.histogram_v2.is_none())
+        }));
+        let merged = cell.latency_histogram_v2.as_ref().expect("merged");
+        let merged = decode(merged).expect("decodes");
+        assert_eq!(merged.len(), messages);
+        assert_eq!(merged.sigfig(), MERGED_DIGITS);
+    }
+
+    #[test]
+    fn a_save_soon_after_a_slow_write_waits_and_a_write_never_does() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut writer = Writer::create(dir.path()).expect("creates");
+        let read = || std::fs::read_to_string(dir.path().join("results.json")).expect("written");
+        let mut results = results_with(Vec::new());
+        writer.write(&results).expect("writes");
+        // A write that took an hour, just now: the next save waits.
+        writer.last = Some((Instant::now(), Duration::from_secs(3600)));
+        results.command = "chanlab run --profile full".into();
+        writer.save(&results).expect("saves");
+        assert!(!read().contains("--profile full"));
+        writer.write(&results).expect("writes");
+        assert!(read().contains("--profile full"));
+        // A write of a second, ten seconds ago: the next save writes.
+        let ago = Instant::now().checked_sub(Duration::from_secs(10));
+        writer.last = ago.map(|at| (at, Duration::from_secs(1)));
+        results.command = "chanlab run --profile quick".into();
+        writer.save(&results).expect("saves");
+        assert!(read().contains("--profile quick"));
+    }
 }

@@ -1,5 +1,5 @@
-//! Latency percentiles, and the histogram they come from as HdrHistogram
-//! V2 (deflated, base64).
+//! Latency percentiles, the histogram they come from as HdrHistogram V2
+//! (deflated, base64), and a cell's merged histogram.
 
 use std::collections::BTreeMap;
 
@@ -8,10 +8,10 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
+use super::{CellResult, Repetition};
 use crate::error::{ReportError, Result};
 
-/// Latency of one repetition: percentiles in nanoseconds and the whole
-/// histogram, so a report can be re-cut later.
+/// Latency of one repetition: its percentiles in nanoseconds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Latency {
     /// Messages recorded.
@@ -21,9 +21,18 @@ pub struct Latency {
     /// Percentiles, in nanoseconds: `p50`, `p90`, `p99`, `p99.9`,
     /// `p99.99`, `max`.
     pub percentiles_ns: BTreeMap<String, u64>,
-    /// The histogram, HdrHistogram V2 with deflate, base64.
-    pub histogram_v2: String,
+    /// The repetition's histogram, HdrHistogram V2 with deflate, base64,
+    /// on its way from the worker to the runner, which adds it to the
+    /// cell's [`CellResult::latency_histogram_v2`] and keeps no copy here:
+    /// results of schema 7 or later have none per repetition (earlier ones
+    /// have one in each).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram_v2: Option<String>,
 }
+
+/// Significant digits of a cell's merged histogram: values within 1%,
+/// at a tenth of the size of a repetition's own (3 digits).
+pub const MERGED_DIGITS: u8 = 2;
 
 /// The percentiles a [`Latency`] reports, by name.
 pub const PERCENTILES: [(&str, f64); 5] = [
@@ -51,8 +60,40 @@ impl Latency {
             count: histogram.len(),
             mean_ns: histogram.mean(),
             percentiles_ns,
-            histogram_v2: encode(histogram)?,
+            histogram_v2: Some(encode(histogram)?),
         })
+    }
+}
+
+impl CellResult {
+    /// Moves the histogram `repetition` carries, if any, into the cell's
+    /// merged one, at [`MERGED_DIGITS`] significant digits.
+    pub fn merge_histogram(&mut self, repetition: &mut Repetition) -> Result<()> {
+        let Some(encoded) = repetition
+            .latency
+            .as_mut()
+            .and_then(|latency| latency.histogram_v2.take())
+        else {
+            return Ok(());
+        };
+        let failed = |detail: String| ReportError::Histogram {
+            what: format!("merging a latency histogram into {}", self.id),
+            detail,
+        };
+        let histogram = decode(&encoded)?;
+        let mut merged = match &self.latency_histogram_v2 {
+            Some(merged) => decode(merged)?,
+            None => Histogram::new(MERGED_DIGITS).map_err(|err| failed(format!("{err:?}")))?,
+        };
+        // A decoded histogram keeps the bounds it was written with.
+        merged.auto(true);
+        for value in histogram.iter_recorded() {
+            merged
+                .record_n(value.value_iterated_to(), value.count_at_value())
+                .map_err(|err| failed(format!("{err:?}")))?;
+        }
+        self.latency_histogram_v2 = Some(encode(&merged)?);
+        Ok(())
     }
 }
 

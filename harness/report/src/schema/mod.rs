@@ -1,8 +1,9 @@
 //! The results file: versioned JSON that says what ran where, with every
-//! repetition and every latency histogram, so a report can be re-cut later
-//! without re-running. `chanlab run` rewrites it whole (to a temporary file,
-//! then renamed) after every job, so an interrupted run leaves a valid file
-//! with everything measured so far.
+//! repetition (its latency percentiles among its figures) and each cell's
+//! latency histogram, so a report can be re-cut later without re-running.
+//! `chanlab run` rewrites it whole (to a temporary file, then renamed)
+//! after every job, so an interrupted run leaves a valid file with
+//! everything measured so far.
 //!
 //! This module holds the types and their labels; `summary.rs` the
 //! statistics over a cell's repetitions, `latency.rs` the latency
@@ -27,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use instructions::{InstructionCount, Instructions};
 pub use io::{UPGRADED_FROM, Writer, write_atomically};
-pub use latency::{Latency, PERCENTILES, decode, encode};
+pub use latency::{Latency, MERGED_DIGITS, PERCENTILES, decode, encode};
 pub use placement::{DISTURBANCE_RULE, Disturbance, Placement, PlacementPolicy, ThreadDisturbance};
 pub use provenance::{Build, GoToolchain, Machine};
 pub use summary::{Spread, Summary};
@@ -37,7 +38,9 @@ pub use verdict::{Finding, Verdict};
 /// latency percentiles are each repetition's own over the repetitions
 /// (4 kept a merged histogram's), and CPU per item leaves the start-up out.
 /// 6: the machine's clock and SMT and the cargo profile are recorded.
-pub const SCHEMA_VERSION: u32 = 6;
+/// 7: a repetition keeps its percentiles, not its histogram; a cell keeps
+/// every repetition's histogram merged, at 2 significant digits.
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// What a baseline build's cells are named in a run over two builds
 /// (`chanlab ab --baseline-build`): their implementation and this.
@@ -146,6 +149,14 @@ pub struct CellResult {
     /// again: the re-measurement is in `repetitions`, in its place.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remeasured: Vec<Repetition>,
+    /// Every measured repetition's latency histogram (the re-measured ones
+    /// too) added together at [`MERGED_DIGITS`] significant digits,
+    /// HdrHistogram V2 with deflate, base64: the distribution's shape, to
+    /// re-cut at other percentiles. Its percentiles are not the cell's
+    /// (`summary.latency_ns` holds those: here one slow repetition sets
+    /// them), and no table or chart shows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_histogram_v2: Option<String>,
     /// Why the cell got no more repetitions than it has; `None` in files
     /// written before deciding rounds, or while it is measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,14 +1,11 @@
-//! Statistics over a cell's repetitions: the spread of each quantity,
-//! each latency percentile among them, and every repetition's latency
-//! histogram pooled for the shape of the distribution.
+//! Statistics over a cell's repetitions: the spread of each quantity and
+//! of each latency percentile among them.
 
 use std::collections::BTreeMap;
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::{CellResult, PERCENTILES, Repetition, decode, encode};
-use crate::error::{ReportError, Result};
+use super::{CellResult, PERCENTILES, Repetition};
 
 /// Median and range of a quantity over repetitions.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -57,15 +54,9 @@ pub struct Summary {
     /// Each latency percentile (`p50`, `p90`, `p99`, `p99.9`, `p99.99`,
     /// `max`), in nanoseconds: every repetition's own, spread over the
     /// repetitions. The cell's p99 is `latency_ns["p99"].median`, in every
-    /// table, verdict, chart legend and export.
+    /// table, verdict, chart and export.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub latency_ns: BTreeMap<String, Spread>,
-    /// Every repetition's latency histogram added together, HdrHistogram V2
-    /// with deflate, base64: the distribution's shape for the percentile
-    /// charts. Its own percentiles are not the cell's: one slow repetition
-    /// sets them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pooled_histogram_v2: Option<String>,
 }
 
 impl Summary {
@@ -76,7 +67,7 @@ impl Summary {
     }
 
     /// Statistics over `repetitions`; `None` when there are none.
-    pub fn of(repetitions: &[Repetition]) -> Result<Option<Summary>> {
+    pub fn of(repetitions: &[Repetition]) -> Option<Summary> {
         let per_item = |value: fn(&Repetition) -> u64| {
             Spread::of(
                 repetitions
@@ -93,12 +84,12 @@ impl Summary {
             cpu_per_item,
             per_item(|r| r.cpu.voluntary_switches + r.cpu.involuntary_switches),
         ) else {
-            return Ok(None);
+            return None;
         };
         let fairness = |shares: fn(&Repetition) -> &[u64]| {
             Spread::of(repetitions.iter().filter_map(|r| min_over_max(shares(r))))
         };
-        Ok(Some(Summary {
+        Some(Summary {
             repetitions: repetitions.len(),
             throughput,
             cpu_ns_per_item,
@@ -106,16 +97,15 @@ impl Summary {
             producer_fairness: fairness(|r| &r.sent_by),
             consumer_fairness: fairness(|r| &r.received_by),
             latency_ns: percentiles(repetitions),
-            pooled_histogram_v2: pooled(repetitions)?,
-        }))
+        })
     }
 }
 
 impl CellResult {
     /// Recomputes the statistics over its repetitions (and with the
     /// re-measured ones, when there are any).
-    pub fn summarize(&mut self) -> crate::Result<()> {
-        self.summary = Summary::of(&self.repetitions)?;
+    pub fn summarize(&mut self) {
+        self.summary = Summary::of(&self.repetitions);
         self.summary_with_remeasured = if self.remeasured.is_empty() {
             None
         } else {
@@ -125,9 +115,8 @@ impl CellResult {
                 .chain(&self.remeasured)
                 .cloned()
                 .collect();
-            Summary::of(&every)?
+            Summary::of(&every)
         };
-        Ok(())
     }
 }
 
@@ -151,22 +140,4 @@ fn percentiles(repetitions: &[Repetition]) -> BTreeMap<String, Spread> {
 fn min_over_max(shares: &[u64]) -> Option<f64> {
     let (min, max) = (shares.iter().min()?, shares.iter().max()?);
     (shares.len() > 1 && *max > 0).then(|| *min as f64 / *max as f64)
-}
-
-/// Every repetition's histogram added together, encoded.
-fn pooled(repetitions: &[Repetition]) -> Result<Option<String>> {
-    let mut merged: Option<Histogram<u64>> = None;
-    for latency in repetitions.iter().filter_map(|r| r.latency.as_ref()) {
-        let histogram = decode(&latency.histogram_v2)?;
-        match &mut merged {
-            None => merged = Some(histogram),
-            Some(total) => total
-                .add(&histogram)
-                .map_err(|err| ReportError::Histogram {
-                    what: "merging latency histograms".into(),
-                    detail: format!("{err:?}"),
-                })?,
-        }
-    }
-    merged.as_ref().map(encode).transpose()
 }

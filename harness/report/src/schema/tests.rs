@@ -100,7 +100,7 @@ pub(crate) fn load_cell(
             }
         })
         .collect();
-    let summary = Summary::of(&repetitions).expect("summarizes");
+    let summary = Summary::of(&repetitions);
     CellResult {
         id: cell.id(),
         scenario: cell.workload.scenario(),
@@ -117,6 +117,7 @@ pub(crate) fn load_cell(
         status: Status::Measured,
         repetitions,
         remeasured: Vec::new(),
+        latency_histogram_v2: None,
         stopped: None,
         summary,
         summary_with_remeasured: None,

@@ -37,7 +37,7 @@ impl Session<'_> {
     ) -> anyhow::Result<Option<Stopped>> {
         let mut round = plan.repetitions;
         let mut capped = false;
-        let mut standing = self.standing(plan.most_repetitions)?;
+        let mut standing = self.standing(plan.most_repetitions);
         while round < plan.most_repetitions && !standing.undecided.is_empty() {
             if started.elapsed() >= plan.deciding_cap {
                 capped = true;
@@ -60,7 +60,7 @@ impl Session<'_> {
                 self.measure(cells[(step + round) % cells.len()], round)?;
             }
             round += 1;
-            standing = self.standing(plan.most_repetitions)?;
+            standing = self.standing(plan.most_repetitions);
             if capped {
                 break;
             }
@@ -86,7 +86,7 @@ impl Session<'_> {
 
     /// Where every row stands now, on the run's main topology regime, as
     /// a report would judge it.
-    fn standing(&self, most: usize) -> anyhow::Result<Standing> {
+    fn standing(&self, most: usize) -> Standing {
         let index: BTreeMap<&str, usize> = self
             .results
             .cells
@@ -94,7 +94,7 @@ impl Session<'_> {
             .enumerate()
             .map(|(index, cell)| (cell.id.as_str(), index))
             .collect();
-        let (view, _) = self.results.clone().in_main_regime()?;
+        let (view, _) = self.results.clone().in_main_regime();
         let mut standing = Standing::default();
         for row in recommend::recommend(&view).rows {
             let cells = row.cells.iter().filter_map(|id| index.get(id.as_str()));
@@ -119,6 +119,6 @@ impl Session<'_> {
         standing
             .undecided
             .retain(|index| !standing.out_of_reach.contains(index));
-        Ok(standing)
+        standing
     }
 }

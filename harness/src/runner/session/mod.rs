@@ -145,7 +145,14 @@ pub fn run(registry: &Registry, mut request: Request) -> anyhow::Result<Measured
                 runner.record_instructions(request.count_instructions, &request.out)?;
             }
         }
-        runner.run(&request.plan, request.time_limit)?;
+        if let Err(err) = runner.run(&request.plan, request.time_limit) {
+            // What the last saves skipped is kept; the run's error comes
+            // first.
+            if let Err(write) = runner.writer.write(&runner.results) {
+                say!("chanlab: warning: {write}");
+            }
+            return Err(err);
+        }
         // Said again at the end, where a long run's reader looks.
         if let Some(Err(reason)) = &runner.go {
             say!("chanlab: warning: {reason}");
@@ -284,6 +291,7 @@ impl<'a> Session<'a> {
                     status: Status::Pending,
                     repetitions: Vec::new(),
                     remeasured: Vec::new(),
+                    latency_histogram_v2: None,
                     stopped: None,
                     summary: None,
                     summary_with_remeasured: None,
@@ -511,7 +519,7 @@ impl<'a> Session<'a> {
             // A pair runs the same size on both builds.
             self.set_size(index, items, ns_per_item);
             self.advance();
-            return Ok(self.writer.write(&self.results)?);
+            return Ok(self.writer.save(&self.results)?);
         }
         let mut cell = self.results.cells[index].cell.clone();
         if let Workload::Load { spec, .. } = &cell.workload
@@ -520,7 +528,7 @@ impl<'a> Session<'a> {
             let items = rates::open_loop_items(rate, self.budget, self.sizing[index].most_items.0);
             self.set_size(index, items, 1e9 / rate);
             self.advance();
-            return Ok(self.writer.write(&self.results)?);
+            return Ok(self.writer.save(&self.results)?);
         }
         if let Workload::Load {
             spec,
@@ -543,7 +551,7 @@ impl<'a> Session<'a> {
             {
                 self.set_size(index, items, ns_per_item);
                 self.advance();
-                return Ok(self.writer.write(&self.results)?);
+                return Ok(self.writer.save(&self.results)?);
             }
         }
         self.progress
@@ -575,7 +583,7 @@ impl<'a> Session<'a> {
             }
         }
         self.advance();
-        Ok(self.writer.write(&self.results)?)
+        Ok(self.writer.save(&self.results)?)
     }
 
     /// Records that cell `index` runs `items` items at about `ns_per_item`.

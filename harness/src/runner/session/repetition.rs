@@ -75,21 +75,23 @@ impl Session<'_> {
                     {
                         // Measured again once; the disturbed run is kept
                         // apart, for the spread with it.
+                        result.merge_histogram(&mut repetition)?;
                         result.remeasured.push(*repetition);
                         remeasuring = true;
                         continue;
                     }
                     result.threads = result.threads.max(repetition.threads);
                     result.oversubscribed = result.threads + background > cores;
+                    result.merge_histogram(&mut repetition)?;
                     result.repetitions.push(*repetition);
-                    result.summarize()?;
+                    result.summarize();
                     result.status = Status::Measured;
                 }
                 Answer::Reply(other) => self.settle(index, other, &during),
                 Answer::Status(status) => self.fail(index, status_during(status, &during)),
             }
             self.advance();
-            return Ok(self.writer.write(&self.results)?);
+            return Ok(self.writer.save(&self.results)?);
         }
     }
 
