@@ -3,8 +3,9 @@
 //! run to stop after the job under way: it keeps every finished
 //! result, renders its report marked partial and says how to resume. The
 //! second ends the process at once, and the worker under way with it; the
-//! results file is valid either way, since it is replaced atomically after
-//! every job. Workers run in their own process group once the handler is
+//! results file is valid either way, since it is replaced atomically, and
+//! holds every job up to its last save, a moment before (saves wait while
+//! writing the file would take more than a tenth of the run). Workers run in their own process group once the handler is
 //! installed, so the terminal's Ctrl-C reaches only the parent, which
 //! decides.
 
@@ -32,7 +33,7 @@ pub fn install() -> anyhow::Result<()> {
             }
             say!(
                 "\nchanlab: interrupted again: stopping now; the results file keeps every \
-                 finished job"
+                 job up to its last save, a moment ago"
             );
             std::process::exit(130);
         }

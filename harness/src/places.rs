@@ -1,11 +1,22 @@
-//! Where chanlab writes when it is not told: a `chanlab` directory in the
-//! cargo target directory its own executable was built in, as criterion
-//! writes under `target/criterion`, so neither a user's source tree nor
-//! cargo's checkout of chanlab gets a file; for an executable outside any
-//! target directory (an installed one), `chanlab` in the working directory.
+//! Where chanlab finds a run's results file, and where it writes when it
+//! is not told: a `chanlab` directory in the cargo target directory its
+//! own executable was built in, as criterion writes under
+//! `target/criterion`, so neither a user's source tree nor cargo's checkout
+//! of chanlab gets a file; for an executable outside any target directory
+//! (an installed one), `chanlab` in the working directory.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+/// A results file named by itself, or by the run directory that holds it
+/// (`path/results.json`).
+pub fn results_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("results.json")
+    } else {
+        path.to_owned()
+    }
+}
 
 /// The directory runs, reports, the verdict cache, the fidelity figures
 /// and the Go worker go to by default: relative to the working directory

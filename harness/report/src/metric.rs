@@ -18,8 +18,8 @@ pub fn scheduled_rate(cell: &CellResult) -> Option<f64> {
 
 /// A latency percentile of `cell` (`p50`, `p99`, `p99.9`, `max`): each
 /// repetition's own, summarized over the repetitions, as its summary holds
-/// it. This is the one definition every table, chart legend, verdict and
-/// export uses; the pooled histogram only draws the distribution's shape.
+/// it. This is the one definition every table, chart, verdict and export
+/// uses; the cell's merged histogram feeds no figure.
 pub fn percentile(cell: &CellResult, name: &str) -> Option<Spread> {
     cell.summary.as_ref()?.percentile_ns(name)
 }

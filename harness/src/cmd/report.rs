@@ -34,7 +34,11 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let files: Vec<PathBuf> = args.results.iter().map(|p| results_file(p)).collect();
+    let files: Vec<PathBuf> = args
+        .results
+        .iter()
+        .map(|p| crate::places::results_file(p))
+        .collect();
     let name = match args.name {
         Some(name) => name,
         None => run_name(&files[0])?,
@@ -53,15 +57,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     render(&name, &files, &out, args.fidelity.as_deref())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `path` itself, or `path/results.json` when `path` is a directory.
-pub(crate) fn results_file(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("results.json")
-    } else {
-        path.to_owned()
-    }
 }
 
 /// The name of the directory that holds `results`.

@@ -9,8 +9,8 @@
 //! status, and the run goes on. Repetitions are interleaved (round 1 visits
 //! every cell, then round 2, each round starting one cell later), so drift
 //! on a noisy machine spreads over every implementation instead of
-//! favouring the ones measured first. The results file is rewritten after
-//! every job.
+//! favouring the ones measured first. The results file is rewritten as the
+//! run goes, and at its end.
 
 use std::process::ExitCode;
 

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use chanlab_report::schema::{Results, SCHEMA_VERSION, write_atomically};
+use anyhow::bail;
+use chanlab_report::schema::{Results, SCHEMA_VERSION, UPGRADED_FROM, write_atomically};
 
 /// Arguments of `chanlab upgrade`.
 #[derive(clap::Args)]
@@ -22,11 +22,18 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let from = super::report::results_file(&args.results);
+    let from = crate::places::results_file(&args.results);
     let results = Results::load(&from)?;
+    if results.schema_version != SCHEMA_VERSION {
+        bail!(
+            "{} is of results schema {}, which measured otherwise: only schemas {UPGRADED_FROM} \
+             to {SCHEMA_VERSION} can be rewritten in this one",
+            from.display(),
+            results.schema_version
+        );
+    }
     let to = args.out.unwrap_or(from);
-    let text = serde_json::to_vec_pretty(&results).context("serializing the results")?;
-    write_atomically(&to, &text)?;
+    write_atomically(&to, &results.to_json()?)?;
     say!("{}: results schema {SCHEMA_VERSION}", to.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -1,8 +1,9 @@
 //! The report's two kinds of chart, drawn as inline SVG with plotters:
 //! horizontal bars with the repetitions' range as whiskers (log scale, so a
-//! 100x spread stays readable), and lines over a log value axis (latency
-//! percentiles on a "nines" axis, the HdrHistogram way, and scaling
-//! curves).
+//! 100x spread stays readable), and lines over a log value axis with the
+//! same whiskers at each point, against latency percentiles on a "nines"
+//! axis (the HdrHistogram way), a count (scaling curves), a rate on a log
+//! axis (offered load) or named steps (capacities, message sizes).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -111,7 +112,8 @@ pub struct Line {
     pub name: String,
     /// The implementation it measures, which picks its colour.
     pub implementation: String,
-    /// Whether it is drawn dashed: a variant on the current-thread runtime.
+    /// Whether it is drawn dashed: a variant on the current-thread runtime,
+    /// dashed in every chart of the page so it reads as one at a glance.
     pub dashed: bool,
     /// `(x, median)`, along the horizontal axis.
     pub points: Vec<(f64, f64)>,
@@ -134,6 +136,7 @@ pub struct Lines {
 }
 
 /// The horizontal axis of a [`Lines`] chart.
+#[derive(Debug, Clone)]
 pub enum XAxis {
     /// Percentiles placed at `-log10(1 - q)`: p90 at 1, p99 at 2, p99.9
     /// at 3; labelled by percentile.

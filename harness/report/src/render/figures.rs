@@ -1,6 +1,6 @@
 //! The charts of one run: latency percentiles, latency against offered
 //! load, scaling curves and sweeps over capacity and message size, and
-//! closed loop against open loop, each line chart split by class group. Throughput
+//! closed loop against open loop; a line chart per class group. Throughput
 //! bars, which merge several runs, are drawn in `mod.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,7 +99,8 @@ fn line(
 
 /// `(nines, median)` and `(nines, min, max)` of each percentile the
 /// repetitions resolve (p99.99 needs ten thousand messages), then the
-/// maximum at the nines of the median message count.
+/// maximum at the nines of the median message count, when that lies
+/// beyond the last percentile.
 fn percentile_curve(cell: &CellResult) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
     let counts: Vec<f64> = cell
         .repetitions
@@ -117,11 +118,9 @@ fn percentile_curve(cell: &CellResult) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>
         .filter(|&(nines, _)| nines <= resolved + 1e-6)
         .filter_map(|(nines, name)| Some((nines, percentile(cell, name)?)))
         .collect();
-    if let Some(max) = percentile(cell, "max") {
-        let last = spreads
-            .last()
-            .map_or(charts::NINES_START, |(nines, _)| *nines);
-        spreads.push((resolved.max(last), max));
+    let last = spreads.last().map_or(0.0, |(nines, _)| *nines);
+    if let Some(max) = percentile(cell, "max").filter(|_| resolved > last + 1e-6) {
+        spreads.push((resolved, max));
     }
     let points = spreads.iter().map(|(x, s)| (*x, s.median)).collect();
     let whiskers = spreads.iter().map(|(x, s)| (*x, s.min, s.max)).collect();
@@ -199,23 +198,39 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     }
     let mut figures = Vec::new();
     for ((title, axis), curves) in families {
-        // Best at the largest count first.
-        for (group, lines) in curves.by_group(|points| -points.last().map_or(0.0, |p| p.1)) {
-            figures.push(Figure {
+        let x_axis = XAxis::Count(axis);
+        figures.extend(throughput_charts(curves, &title, suffix, &x_axis, &colors)?);
+    }
+    Ok(figures)
+}
+
+/// A chart per class group of `curves`, throughput over `x_axis`, the
+/// best at the axis's end first.
+fn throughput_charts(
+    curves: Curves,
+    title: &str,
+    suffix: &str,
+    x_axis: &XAxis,
+    colors: &charts::Colors,
+) -> Result<Vec<Figure>> {
+    curves
+        .by_group(|points| -points.last().map_or(0.0, |p| p.1))
+        .into_iter()
+        .map(|(group, lines)| {
+            Ok(Figure {
                 kind: FigureKind::Scaling,
                 id: String::new(),
                 title: format!("{title}, {group}{suffix}"),
                 svg: charts::lines_svg(&Lines {
                     colors: colors.clone(),
-                    x_axis: XAxis::Count(axis.clone()),
+                    x_axis: x_axis.clone(),
                     y_axis: "items per second (log scale)".into(),
                     lines,
                     format: |v| rate(v),
                 })?,
-            });
-        }
-    }
-    Ok(figures)
+            })
+        })
+        .collect()
 }
 
 /// Throughput of each channel load against its capacity, and against its
@@ -224,7 +239,7 @@ pub(super) fn scaling(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
 pub(super) fn sweeps(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     let colors = colors(source);
     let cores = source.results.machine.cores;
-    // (title, axis name) -> (steps, with their order, -> curves).
+    // (title, axis name) -> the cells and the steps they ran at.
     let mut sweeps: BTreeMap<(String, &'static str), Sweep> = BTreeMap::new();
     for cell in measured(&source.results) {
         let (Workload::Load { spec, .. }, Some(summary)) = (&cell.cell.workload, &cell.summary)
@@ -265,26 +280,19 @@ pub(super) fn sweeps(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
             continue;
         }
         let steps: Vec<String> = sweep.steps.values().cloned().collect();
+        let index: BTreeMap<u64, usize> = sweep
+            .steps
+            .keys()
+            .enumerate()
+            .map(|(index, key)| (*key, index))
+            .collect();
         let mut curves = Curves::default();
         for (cell, step, throughput) in sweep.points {
-            let x = sweep.steps.keys().position(|key| *key == step).unwrap_or(0);
-            curves.add(cell, cores, x as f64, throughput);
+            curves.add(cell, cores, index[&step] as f64, throughput);
         }
-        // Best at the largest step first.
-        for (group, lines) in curves.by_group(|points| -points.last().map_or(0.0, |p| p.1)) {
-            figures.push(Figure {
-                kind: FigureKind::Scaling,
-                id: String::new(),
-                title: format!("{title} by {axis}, {group}{suffix}"),
-                svg: charts::lines_svg(&Lines {
-                    colors: colors.clone(),
-                    x_axis: XAxis::Steps(axis.to_owned(), steps.clone()),
-                    y_axis: "items per second (log scale)".into(),
-                    lines,
-                    format: |v| rate(v),
-                })?,
-            });
-        }
+        let x_axis = XAxis::Steps(axis.to_owned(), steps);
+        let title = format!("{title} by {axis}");
+        figures.extend(throughput_charts(curves, &title, suffix, &x_axis, &colors)?);
     }
     Ok(figures)
 }
@@ -363,7 +371,7 @@ struct Curves(BTreeMap<(Group, String), Curve>);
 struct Curve {
     /// The class group in words.
     group: String,
-    /// A cell of the curve, for its implementation and runtime.
+    /// The implementation, which picks its colour.
     implementation: String,
     /// Whether it ran on the current-thread runtime.
     dashed: bool,
@@ -412,7 +420,7 @@ impl Curves {
             };
             let entry = groups
                 .entry(group)
-                .or_insert_with(|| (curve.group.clone(), Vec::new()));
+                .or_insert_with(|| (curve.group, Vec::new()));
             entry.1.push(Line {
                 name,
                 implementation: curve.implementation,
@@ -451,10 +459,13 @@ fn load_title(cell: &CellResult, spec: &LoadSpec) -> String {
 /// For each load measured in both closed loop and open loop at the common
 /// rate, p99 of each side per implementation.
 pub(super) fn closed_against_open(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
+    /// Each side's name, as its caveats are marked.
+    const SIDES: [&str; 2] = ["closed loop", "open loop"];
     // Load without its measure -> (class group, implementation) ->
-    // [closed, open].
-    type Sides = BTreeMap<(Group, String), [Option<Bar>; 2]>;
+    // [closed, open], each side's bar and caveats.
+    type Sides = BTreeMap<(Group, String), [Option<(Bar, Vec<String>)>; 2]>;
     let mut loads: BTreeMap<String, Sides> = BTreeMap::new();
+    let cores = source.results.machine.cores;
     for cell in measured(&source.results) {
         let Workload::Load { spec, offered } = &cell.cell.workload else {
             continue;
@@ -468,11 +479,15 @@ pub(super) fn closed_against_open(source: &Source, suffix: &str) -> Result<Vec<F
             continue;
         };
         let load = load_title(cell, spec);
+        let caveats = caveat::caveats(cell, cores)
+            .into_iter()
+            .map(|caveat| format!("{} {caveat}", SIDES[side]))
+            .collect();
         loads
             .entry(load)
             .or_default()
             .entry((cell.group(), cell.cell.implementation_label()))
-            .or_default()[side] = Some(Bar::from(p99));
+            .or_default()[side] = Some((Bar::from(p99), caveats));
     }
     let mut figures = Vec::new();
     for (load, implementations) in loads {
@@ -484,11 +499,19 @@ pub(super) fn closed_against_open(source: &Source, suffix: &str) -> Result<Vec<F
             continue;
         }
         // The best open-loop p99 first within each class group.
-        let open = |bars: &[Option<Bar>; 2]| bars[1].map_or(f64::INFINITY, |b| b.median);
+        let open = |sides: &[Option<(Bar, Vec<String>)>; 2]| {
+            sides[1]
+                .as_ref()
+                .map_or(f64::INFINITY, |(bar, _)| bar.median)
+        };
         rows.sort_by(|a, b| a.0.0.cmp(&b.0.0).then(open(&a.1).total_cmp(&open(&b.1))));
         let rows: Vec<(String, Vec<Option<Bar>>)> = rows
             .into_iter()
-            .map(|((_, name), sides)| (name, sides.to_vec()))
+            .map(|((_, name), sides)| {
+                let caveats: Vec<&String> = sides.iter().flatten().flat_map(|(_, c)| c).collect();
+                let bars = sides.iter().map(|side| side.as_ref().map(|(bar, _)| *bar));
+                (caveat::marked(name, &caveats), bars.collect())
+            })
             .collect();
         figures.push(Figure {
             kind: FigureKind::Loop,
@@ -496,7 +519,7 @@ pub(super) fn closed_against_open(source: &Source, suffix: &str) -> Result<Vec<F
             title: format!("{load}{suffix}: p99, closed loop against open loop"),
             svg: charts::bars_svg(&Bars {
                 axis: "p99 latency (log scale)".into(),
-                series: vec!["closed loop".into(), "open loop".into()],
+                series: SIDES.map(str::to_owned).into(),
                 rows,
                 format: |v| duration(v),
             })?,
@@ -510,8 +533,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::schema::tests::load_cell;
-    use crate::schema::tests::results_with;
+    use crate::schema::tests::{load_cell, results_with};
     use crate::topology::Topology;
 
     fn source(cells: Vec<CellResult>) -> Source {
@@ -556,11 +578,19 @@ mod tests {
                 .iter()
                 .any(|&(x, low, high)| at_p99(x) && (low, high) == (p99.min, p99.max))
         );
-        // A hundred messages a repetition resolve p99, not p99.9: the
-        // maximum ends the line there.
+        // A hundred messages a repetition resolve p99, not p99.9, and the
+        // maximum is the hundredth: the line ends at p99.
         assert!(points.iter().all(|&(x, _)| x < 2.0 + 1e-6), "{points:?}");
+        // Three hundred resolve p99 too, and end at the maximum beyond it.
+        let mut cell = cell;
+        for repetition in &mut cell.repetitions {
+            if let Some(latency) = &mut repetition.latency {
+                latency.count = 300;
+            }
+        }
+        let (points, _) = percentile_curve(&cell);
         let max = percentile(&cell, "max").expect("timed");
-        assert_eq!(points.last().map(|p| p.1), Some(max.median));
+        assert_eq!(points.last(), Some(&(300f64.log10(), max.median)));
     }
 
     #[test]

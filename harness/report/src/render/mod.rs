@@ -140,7 +140,7 @@ pub fn methodology(source: &Source, fidelity: Option<&Fidelity>) -> Vec<(String,
         ),
         (
             "What is excluded, and what a figure means".to_owned(),
-            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run less its warm-up's, over the items beyond the warm-up's, so the start-up both runs share (threads, runtime, channel) cancels; a load's oracle is excluded, and in the open loop it includes the producers' pacing. It is the one CPU per item every table shows. Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and every table, chart, verdict, export and the results file's summary (`latency_ns`) show their median over the repetitions: one p99 everywhere. The results file keeps each cell's repetitions' histograms merged at 2 significant digits (`latency_histogram_v2`), to re-cut at other percentiles; no figure here comes from it. Every row and chart label carries its cell's caveats in brackets: oversubscribed (more threads than the machine has cores), short of budget, overloaded (an open-loop cell that achieved under 90% of its offered rate, so its latency is its queue's growth), bimodal and disturbed (both defined under \"Where threads ran\"); a curve names the kinds any of its points carry. Each bar, and each point of a scaling or offered-load curve, carries a whisker: the range of its repetitions. Rows, legends and bars are grouped by class (threads, tasks on each runtime, bridges, then the reference lines) and ordered only within a group: the groups are different questions. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
+            "Excluded from a load's clock: thread start-up, opening the channel, and the oracle. CPU time is the whole worker process's user and system time over the measured run less its warm-up's, over the items beyond the warm-up's, so the start-up both runs share (threads, runtime, channel) cancels; a load's oracle is excluded, and in the open loop it includes the producers' pacing. It is the one CPU per item every table shows. Time per item is the inverse of the median throughput. Latency percentiles (p50, p99, p99.9, max) are each repetition's own, from its HdrHistogram (3 significant digits), and every table, chart, verdict, export and the results file's summary (`latency_ns`) show their median over the repetitions: one p99 everywhere. The results file keeps each cell's repetitions' histograms merged at 2 significant digits (`latency_histogram_v2`), to re-cut at other percentiles; no figure here comes from it. Every row and chart label carries its cell's caveats in brackets: oversubscribed (more threads than the machine has cores), short of budget, overloaded (an open-loop cell that achieved under 90% of its offered rate, so its latency is its queue's growth), bimodal and disturbed (both defined under \"Where threads ran\"); a curve names the kinds any of its points carry. Each bar, and each point of every line chart, carries a whisker: the range of its repetitions. Rows, legends and bars are grouped by class (threads, tasks on each runtime, bridges, then the reference lines) and ordered only within a group: the groups are different questions. Allocations per item count every heap allocation in the worker process, all threads (a per-thread counting allocator, whose uncontended atomic add per allocation every run pays alike; Go: `MemStats.Mallocs`): the measured run's count less its warm-up's, over the items it has beyond the warm-up's, so the setup both runs share cancels.".to_owned(),
         ),
     ];
     paragraphs.push(("Where threads ran".to_owned(), placement(source)));
@@ -259,11 +259,12 @@ pub enum FigureKind {
     Throughput,
     /// Latency percentiles, p50 to max, per implementation.
     Latency,
-    /// Throughput as producers or workers grow.
+    /// Throughput as producers or workers grow, or as a channel load's
+    /// capacity or message size does.
     Scaling,
     /// p99 in closed and open loop side by side.
     Loop,
-    /// p99 against the offered rate, per implementation.
+    /// p99 against the rate achieved, per implementation.
     OfferedLoad,
 }
 
@@ -415,7 +416,7 @@ impl Report {
         let mut figures = self.throughput_figures()?;
         for source in &self.sources {
             let suffix = if self.is_merged() {
-                format!(" on {}", source.machine)
+                format!(" ({})", source.machine)
             } else {
                 String::new()
             };

@@ -1,4 +1,5 @@
-//! Reading a results file, and rewriting one atomically.
+//! Reading a results file (upgrading an older schema's), and rewriting
+//! one atomically as a run goes.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -58,6 +59,15 @@ impl Results {
         Ok(results)
     }
 
+    /// The file's text: JSON without indentation, since a long run's
+    /// results run to tens of megabytes (`jq .` shows them indented).
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(|source| ReportError::Serialize {
+            what: "the results",
+            source,
+        })
+    }
+
     /// What no run writes, naming the cell: a cell twice, or a repetition
     /// with a negative or non-finite figure. `None` when all is plausible.
     fn implausible(&self) -> Option<String> {
@@ -98,9 +108,7 @@ impl Results {
         for cell in &mut self.cells {
             let mut repetitions = std::mem::take(&mut cell.repetitions);
             let mut remeasured = std::mem::take(&mut cell.remeasured);
-            for repetition in repetitions.iter_mut().chain(&mut remeasured) {
-                cell.merge_histogram(repetition)?;
-            }
+            cell.merge_histograms(repetitions.iter_mut().chain(&mut remeasured))?;
             cell.repetitions = repetitions;
             cell.remeasured = remeasured;
             cell.summarize();
@@ -121,8 +129,9 @@ pub struct Writer {
 /// length has passed since it started: a results file grows to tens of
 /// megabytes over a long run, and rewriting it after every job would take
 /// more of the run's time than the jobs. So the file costs at most about a
-/// tenth of the run, and a run killed outright loses at most that tenth of
-/// the time since its last write.
+/// tenth of the run, and a run killed outright loses the jobs since its
+/// last write: at most this many times that write's length, and the job
+/// under way.
 const SAVE_SPACING: u32 = 10;
 
 impl Writer {
@@ -141,9 +150,9 @@ impl Writer {
     }
 
     /// Replaces the file with `results`, as [`Writer::write`] does, unless
-    /// the last write started less than [`SAVE_SPACING`] times its own
-    /// length ago: for the saves after each job, whose last one a
-    /// [`Writer::write`] at the end of the run follows.
+    /// the last write started less than ten times its own length ago: for
+    /// the saves after each job, which a [`Writer::write`] follows at the
+    /// end of the run.
     pub fn save(&mut self, results: &Results) -> Result<()> {
         match self.last {
             Some((at, took)) if at.elapsed() < took * SAVE_SPACING => Ok(()),
@@ -155,11 +164,7 @@ impl Writer {
     /// renamed over it, so a reader never sees half a file.
     pub fn write(&mut self, results: &Results) -> Result<()> {
         let started = Instant::now();
-        let text = serde_json::to_vec_pretty(results).map_err(|source| ReportError::Serialize {
-            what: "the results",
-            source,
-        })?;
-        write_atomically(&self.path, &text)?;
+        write_atomically(&self.path, &results.to_json()?)?;
         self.last = Some((started, started.elapsed()));
         Ok(())
     }

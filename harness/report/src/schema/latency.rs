@@ -66,33 +66,49 @@ impl Latency {
 }
 
 impl CellResult {
-    /// Moves the histogram `repetition` carries, if any, into the cell's
-    /// merged one, at [`MERGED_DIGITS`] significant digits.
-    pub fn merge_histogram(&mut self, repetition: &mut Repetition) -> Result<()> {
-        let Some(encoded) = repetition
-            .latency
-            .as_mut()
-            .and_then(|latency| latency.histogram_v2.take())
-        else {
-            return Ok(());
-        };
+    /// Moves the histograms `repetitions` carry, if any, into the cell's
+    /// merged one, at [`MERGED_DIGITS`] significant digits, which it decodes
+    /// and encodes once.
+    pub fn merge_histograms<'a>(
+        &mut self,
+        repetitions: impl IntoIterator<Item = &'a mut Repetition>,
+    ) -> Result<()> {
         let failed = |detail: String| ReportError::Histogram {
             what: format!("merging a latency histogram into {}", self.id),
             detail,
         };
-        let histogram = decode(&encoded)?;
-        let mut merged = match &self.latency_histogram_v2 {
-            Some(merged) => decode(merged)?,
-            None => Histogram::new(MERGED_DIGITS).map_err(|err| failed(format!("{err:?}")))?,
-        };
-        // A decoded histogram keeps the bounds it was written with.
-        merged.auto(true);
-        for value in histogram.iter_recorded() {
-            merged
-                .record_n(value.value_iterated_to(), value.count_at_value())
-                .map_err(|err| failed(format!("{err:?}")))?;
+        let mut merged: Option<Histogram<u64>> = None;
+        for repetition in repetitions {
+            let Some(encoded) = repetition
+                .latency
+                .as_mut()
+                .and_then(|latency| latency.histogram_v2.take())
+            else {
+                continue;
+            };
+            let histogram = decode(&encoded)?;
+            if merged.is_none() {
+                let mut start = match &self.latency_histogram_v2 {
+                    Some(merged) => decode(merged)?,
+                    None => {
+                        Histogram::new(MERGED_DIGITS).map_err(|err| failed(format!("{err:?}")))?
+                    }
+                };
+                // A decoded histogram keeps the bounds it was written with.
+                start.auto(true);
+                merged = Some(start);
+            }
+            if let Some(merged) = &mut merged {
+                for value in histogram.iter_recorded() {
+                    merged
+                        .record_n(value.value_iterated_to(), value.count_at_value())
+                        .map_err(|err| failed(format!("{err:?}")))?;
+                }
+            }
         }
-        self.latency_histogram_v2 = Some(encode(&merged)?);
+        if let Some(merged) = merged {
+            self.latency_histogram_v2 = Some(encode(&merged)?);
+        }
         Ok(())
     }
 }

@@ -1,9 +1,9 @@
 //! The results file: versioned JSON that says what ran where, with every
 //! repetition (its latency percentiles among its figures) and each cell's
 //! latency histogram, so a report can be re-cut later without re-running.
-//! `chanlab run` rewrites it whole (to a temporary file, then renamed)
-//! after every job, so an interrupted run leaves a valid file with
-//! everything measured so far.
+//! `chanlab run` rewrites it whole (to a temporary file, then renamed) as
+//! it goes and at every stop, so an interrupted run leaves a valid file
+//! with what it measured.
 //!
 //! This module holds the types and their labels; `summary.rs` the
 //! statistics over a cell's repetitions, `latency.rs` the latency

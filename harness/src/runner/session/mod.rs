@@ -1,5 +1,5 @@
 //! A measuring run: the cells of a plan, each sized and then measured in
-//! worker processes, with the results file rewritten after every job.
+//! worker processes, with the results file rewritten as the run goes.
 //!
 //! Every job (a sizing probe, or one measured repetition) runs in a worker
 //! process of this same binary, or the Go worker, under a time limit
@@ -8,7 +8,9 @@
 //! (round 1 visits every cell, then round 2, each round starting one cell
 //! later), so drift on a noisy machine spreads over every implementation
 //! instead of favouring the ones measured first. The results file is
-//! rewritten after every job.
+//! saved after each job (`Writer::save`, which waits while the file would
+//! take more than a tenth of the run) and written at every stop, error and
+//! end.
 //!
 //! With a baseline build ([`Builds`]), every cell runs twice a round, once
 //! on each build's worker, back to back and in alternating order, both at

@@ -75,14 +75,14 @@ impl Session<'_> {
                     {
                         // Measured again once; the disturbed run is kept
                         // apart, for the spread with it.
-                        result.merge_histogram(&mut repetition)?;
+                        result.merge_histograms([&mut *repetition])?;
                         result.remeasured.push(*repetition);
                         remeasuring = true;
                         continue;
                     }
                     result.threads = result.threads.max(repetition.threads);
                     result.oversubscribed = result.threads + background > cores;
-                    result.merge_histogram(&mut repetition)?;
+                    result.merge_histograms([&mut *repetition])?;
                     result.repetitions.push(*repetition);
                     result.summarize();
                     result.status = Status::Measured;
