@@ -44,7 +44,7 @@ pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     for ((scenario, label, _), mut cells) in by_chart {
         // The best p99 (the cell's, as the tables show it) first.
         let p99 = |cell: &CellResult| percentile(cell, "p99").map_or(f64::INFINITY, |p| p.median);
-        cells.sort_by(|a, b| p99(*a).total_cmp(&p99(*b)));
+        cells.sort_by(|a, b| p99(a).total_cmp(&p99(b)));
         let group = cells[0].group_name();
         let lines = cells
             .into_iter()
@@ -80,14 +80,14 @@ fn colors(source: &Source) -> charts::Colors {
     )
 }
 
+/// `(x, median)` along a line.
+type Points = Vec<(f64, f64)>;
+/// `(x, low, high)`: the repetitions' range at each point of a line.
+type Whiskers = Vec<(f64, f64, f64)>;
+
 /// `cell`'s line in a chart: its colour by implementation, dashed on the
 /// current-thread runtime.
-fn line(
-    cell: &CellResult,
-    name: String,
-    points: Vec<(f64, f64)>,
-    whiskers: Vec<(f64, f64, f64)>,
-) -> Line {
+fn line(cell: &CellResult, name: String, points: Points, whiskers: Whiskers) -> Line {
     Line {
         name,
         implementation: cell.cell.implementation.clone(),
@@ -101,7 +101,7 @@ fn line(
 /// repetitions resolve (p99.99 needs ten thousand messages), then the
 /// maximum at the nines of the median message count, when that lies
 /// beyond the last percentile.
-fn percentile_curve(cell: &CellResult) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+fn percentile_curve(cell: &CellResult) -> (Points, Whiskers) {
     let counts: Vec<f64> = cell
         .repetitions
         .iter()
