@@ -18,13 +18,31 @@ use crate::schema::{self, CellResult, Group, Offered, Spread, Workload};
 
 /// One chart per load timed for latency and class group: a curve per
 /// implementation through the median of its repetitions' own
-/// percentiles, each with the range of the repetitions as a whisker.
+/// percentiles, each with the range of the repetitions as a whisker. Of a
+/// load offered fractions of each implementation's own saturation, only
+/// the heaviest fraction gets one: the others differ from it only in the
+/// rate, which the offered-load chart shows.
 pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
     let colors = colors(source);
     let cores = source.results.machine.cores;
+    let own_fraction = |cell: &CellResult| match &cell.cell.workload {
+        Workload::Load {
+            spec,
+            offered: Some(own @ Offered::OwnSaturation { .. }),
+        } => Some((load_title(cell, spec), own.fraction())),
+        _ => None,
+    };
+    let mut heaviest: BTreeMap<String, f64> = BTreeMap::new();
+    for (load, fraction) in measured(&source.results).filter_map(own_fraction) {
+        let most = heaviest.entry(load).or_insert(fraction);
+        *most = most.max(fraction);
+    }
     let mut by_chart: BTreeMap<(String, String, Group), Vec<&CellResult>> = BTreeMap::new();
     for cell in measured(&source.results) {
-        if percentile(cell, "p99").is_none() {
+        let lighter = own_fraction(cell).is_some_and(|(load, fraction)| {
+            heaviest.get(&load).is_some_and(|most| fraction < *most)
+        });
+        if percentile(cell, "p99").is_none() || lighter {
             continue;
         }
         // Cells at their own offered loads share a chart, not a rate.

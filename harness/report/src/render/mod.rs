@@ -296,7 +296,7 @@ impl FigureKind {
                 "Items per second, median of the repetitions (bar) with their range (whisker), on a log scale. Longer is better."
             }
             FigureKind::Latency => {
-                "Per-message latency on a \"nines\" axis (each step right is ten times rarer), a chart per class: each point is the median of the repetitions' own percentile, the one the tables show, with their range as a whisker, from p50 to the maximum (the last point, at the repetitions' median message count; a percentile rarer than one message in that count is left out). Lower is better."
+                "Per-message latency on a \"nines\" axis (each step right is ten times rarer), a chart per class: each point is the median of the repetitions' own percentile, the one the tables show, with their range as a whisker, from p50 to the maximum (the last point, at the repetitions' median message count; a percentile rarer than one message in that count is left out). Lower is better. Of a load offered fractions of each implementation's own saturation, only the heaviest fraction has a chart here; the latency-against-load charts show the others' p99."
             }
             FigureKind::Scaling => {
                 "Median throughput, with the repetitions' range as a whisker, as producers (channel loads) or workers (patterns) grow, and, where a run swept them, as a channel load's capacity or message size grows; on a log scale, a chart per class. Flat is good; a fall as producers grow means contention."
