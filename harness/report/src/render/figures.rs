@@ -66,10 +66,7 @@ pub(super) fn latency(source: &Source, suffix: &str) -> Result<Vec<Figure>> {
         let group = cells[0].group_name();
         let lines = cells
             .into_iter()
-            .map(|cell| {
-                let (points, whiskers) = percentile_curve(cell);
-                line(cell, caveat::labelled(cell, cores), points, whiskers)
-            })
+            .map(|cell| line(cell, caveat::labelled(cell, cores), &percentile_curve(cell)))
             .collect();
         figures.push(Figure {
             kind: FigureKind::Latency,
@@ -98,28 +95,23 @@ fn colors(source: &Source) -> charts::Colors {
     )
 }
 
-/// `(x, median)` along a line.
-type Points = Vec<(f64, f64)>;
-/// `(x, low, high)`: the repetitions' range at each point of a line.
-type Whiskers = Vec<(f64, f64, f64)>;
-
-/// `cell`'s line in a chart: its colour by implementation, dashed on the
-/// current-thread runtime.
-fn line(cell: &CellResult, name: String, points: Points, whiskers: Whiskers) -> Line {
+/// `cell`'s line in a chart, through the median of each `(x, spread)`
+/// with the spread's range as its whisker: its colour by implementation,
+/// dashed on the current-thread runtime.
+fn line(cell: &CellResult, name: String, spreads: &[(f64, Spread)]) -> Line {
     Line {
         name,
         implementation: cell.cell.implementation.clone(),
         dashed: cell.cell.runtime == Some(Runtime::CurrentThread),
-        points,
-        whiskers,
+        points: spreads.iter().map(|(x, s)| (*x, s.median)).collect(),
+        whiskers: spreads.iter().map(|(x, s)| (*x, s.min, s.max)).collect(),
     }
 }
 
-/// `(nines, median)` and `(nines, min, max)` of each percentile the
-/// repetitions resolve (p99.99 needs ten thousand messages), then the
-/// maximum at the nines of the median message count, when that lies
-/// beyond the last percentile.
-fn percentile_curve(cell: &CellResult) -> (Points, Whiskers) {
+/// `(nines, spread)` of each percentile the repetitions resolve (p99.99
+/// needs ten thousand messages), then of the maximum at the nines of the
+/// median message count, when that lies beyond the last percentile.
+fn percentile_curve(cell: &CellResult) -> Vec<(f64, Spread)> {
     let counts: Vec<f64> = cell
         .repetitions
         .iter()
@@ -140,9 +132,7 @@ fn percentile_curve(cell: &CellResult) -> (Points, Whiskers) {
     if let Some(max) = percentile(cell, "max").filter(|_| resolved > last + 1e-6) {
         spreads.push((resolved, max));
     }
-    let points = spreads.iter().map(|(x, s)| (*x, s.median)).collect();
-    let whiskers = spreads.iter().map(|(x, s)| (*x, s.min, s.max)).collect();
-    (points, whiskers)
+    spreads
 }
 
 /// Scaling curves: throughput over producers (loads with as many
@@ -384,32 +374,27 @@ pub(super) fn offered_load(source: &Source, suffix: &str) -> Result<Vec<Figure>>
 /// its class group first, each with the kinds of caveat any of its points
 /// carries.
 #[derive(Default)]
-struct Curves(BTreeMap<(Group, String), Curve>);
+struct Curves<'a>(BTreeMap<(Group, String), Curve<'a>>);
 
-struct Curve {
-    /// The class group in words.
-    group: String,
-    /// The implementation, which picks its colour.
-    implementation: String,
-    /// Whether it ran on the current-thread runtime.
-    dashed: bool,
+struct Curve<'a> {
+    /// A cell of the curve: its group, implementation and runtime are the
+    /// curve's.
+    cell: &'a CellResult,
     /// `(x, the spread over the repetitions)`.
     points: Vec<(f64, Spread)>,
     /// The kinds of caveat its points carry.
     caveats: BTreeSet<&'static str>,
 }
 
-impl Curves {
+impl<'a> Curves<'a> {
     /// Adds `cell`'s point to its implementation's curve: the median of
     /// `spread` at `x`, its range a whisker.
-    fn add(&mut self, cell: &CellResult, cores: usize, x: f64, spread: Spread) {
+    fn add(&mut self, cell: &'a CellResult, cores: usize, x: f64, spread: Spread) {
         let curve = self
             .0
             .entry((cell.group(), cell.cell.implementation_label()))
             .or_insert_with(|| Curve {
-                group: cell.group_name(),
-                implementation: cell.cell.implementation.clone(),
-                dashed: cell.cell.runtime == Some(Runtime::CurrentThread),
+                cell,
                 points: Vec::new(),
                 caveats: BTreeSet::new(),
             });
@@ -438,18 +423,8 @@ impl Curves {
             };
             let entry = groups
                 .entry(group)
-                .or_insert_with(|| (curve.group, Vec::new()));
-            entry.1.push(Line {
-                name,
-                implementation: curve.implementation,
-                dashed: curve.dashed,
-                points: curve.points.iter().map(|(x, s)| (*x, s.median)).collect(),
-                whiskers: curve
-                    .points
-                    .iter()
-                    .map(|(x, s)| (*x, s.min, s.max))
-                    .collect(),
-            });
+                .or_insert_with(|| (curve.cell.group_name(), Vec::new()));
+            entry.1.push(line(curve.cell, name, &curve.points));
         }
         groups
             .into_values()
@@ -584,7 +559,9 @@ mod tests {
     #[test]
     fn a_percentile_chart_draws_the_figures_the_tables_show() {
         let cell = load_cell("crossbeam", 1, 1, &[1e6, 2e6, 3e6]);
-        let (points, whiskers) = percentile_curve(&cell);
+        let Line {
+            points, whiskers, ..
+        } = line(&cell, String::new(), &percentile_curve(&cell));
         let p99 = percentile(&cell, "p99").expect("timed");
         let at_p99 = |x: f64| (x - 2.0).abs() < 1e-6;
         assert!(
@@ -606,7 +583,7 @@ mod tests {
                 latency.count = 300;
             }
         }
-        let (points, _) = percentile_curve(&cell);
+        let points = line(&cell, String::new(), &percentile_curve(&cell)).points;
         let max = percentile(&cell, "max").expect("timed");
         assert_eq!(points.last(), Some(&(300f64.log10(), max.median)));
     }
