@@ -14,6 +14,30 @@ use super::{Results, SCHEMA_VERSION};
 pub const UPGRADED_FROM: u32 = 4;
 use crate::error::{ReportError, Result};
 
+/// The significant digits a results file keeps of a fraction: no figure
+/// is measured closer than that, and the digits past it were 7% of the full
+/// profile's compressed results.
+pub const SIGNIFICANT_DIGITS: usize = 6;
+
+/// serde_json's compact output with fractions rounded to
+/// [`SIGNIFICANT_DIGITS`].
+struct Rounded;
+
+impl serde_json::ser::Formatter for Rounded {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        // serde_json writes a non-finite value as `null` without calling
+        // this, and every finite one reads back from its own exponent form.
+        let rounded = format!("{value:.*e}", SIGNIFICANT_DIGITS - 1)
+            .parse()
+            .unwrap_or(value);
+        serde_json::ser::CompactFormatter.write_f64(writer, rounded)
+    }
+}
+
 impl Results {
     /// Reads a results file, refusing one from a newer schema.
     pub fn load(path: &Path) -> Result<Results> {
@@ -60,12 +84,18 @@ impl Results {
     }
 
     /// The file's text: JSON without indentation, since a long run's
-    /// results run to tens of megabytes (`jq .` shows them indented).
+    /// results run to tens of megabytes (`jq .` shows them indented), and
+    /// with every fraction at [`SIGNIFICANT_DIGITS`].
     pub fn to_json(&self) -> Result<Vec<u8>> {
-        serde_json::to_vec(self).map_err(|source| ReportError::Serialize {
-            what: "the results",
-            source,
-        })
+        let mut text = Vec::new();
+        let mut serializer = serde_json::Serializer::with_formatter(&mut text, Rounded);
+        serde::Serialize::serialize(self, &mut serializer).map_err(|source| {
+            ReportError::Serialize {
+                what: "the results",
+                source,
+            }
+        })?;
+        Ok(text)
     }
 
     /// What no run writes, naming the cell: a cell twice, or a repetition
@@ -236,5 +266,15 @@ mod tests {
         results.command = "chanlab run --profile quick".into();
         writer.save(&results).expect("saves");
         assert!(read().contains("--profile quick"));
+    }
+
+    #[test]
+    fn fractions_are_written_at_six_significant_digits() {
+        let results = results_with(vec![cell_with("crossbeam", &[392_037.691_462_120_4, 1e-9])]);
+        let text = String::from_utf8(results.to_json().expect("serializes")).expect("UTF-8");
+        assert!(text.contains("392038.0"), "{text}");
+        assert!(!text.contains("392037.69"), "{text}");
+        let back: Results = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back.cells[0].repetitions[1].throughput, 1e-9);
     }
 }
