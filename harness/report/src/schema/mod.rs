@@ -547,7 +547,7 @@ pub struct CpuUsage {
 impl CpuUsage {
     /// User and system CPU time together, in nanoseconds.
     pub fn total_ns(&self) -> u64 {
-        self.user_ns + self.system_ns
+        self.user_ns.saturating_add(self.system_ns)
     }
 }
 

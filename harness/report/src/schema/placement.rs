@@ -126,7 +126,7 @@ impl Disturbance {
     pub fn disturbed(&self, elapsed_ns: u64, cores: usize) -> Option<String> {
         if let (Some(steal), Some(tick)) = (self.steal_ns, self.steal_tick_ns) {
             let share = steal as f64 / (elapsed_ns as f64 * cores.max(1) as f64);
-            if steal >= STEAL_TICKS * tick && share >= STEAL_SHARE {
+            if steal >= STEAL_TICKS.saturating_mul(tick) && share >= STEAL_SHARE {
                 return Some(format!(
                     "steal time {:.0}% of the run",
                     (share * 100.0).min(100.0)
@@ -137,7 +137,10 @@ impl Disturbance {
         if pinned.iter().any(|t| t.migrations.is_some_and(|m| m > 0)) {
             return Some("a pinned thread moved to another CPU".to_owned());
         }
-        let waited: u64 = pinned.iter().filter_map(|t| t.runnable_wait_ns).sum();
+        let waited = pinned
+            .iter()
+            .filter_map(|t| t.runnable_wait_ns)
+            .fold(0u64, u64::saturating_add);
         let share = waited as f64 / (elapsed_ns as f64 * pinned.len().max(1) as f64);
         (share >= WAIT_SHARE).then(|| {
             format!(

@@ -82,7 +82,11 @@ impl Summary {
         let (Some(throughput), Some(cpu_ns_per_item), Some(switches_per_item)) = (
             Spread::of(repetitions.iter().map(|r| r.throughput)),
             cpu_per_item,
-            per_item(|r| r.cpu.voluntary_switches + r.cpu.involuntary_switches),
+            per_item(|r| {
+                r.cpu
+                    .voluntary_switches
+                    .saturating_add(r.cpu.involuntary_switches)
+            }),
         ) else {
             return None;
         };
