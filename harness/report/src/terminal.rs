@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use chanlab_workload::Runtime;
 
-use crate::recommend::{Passing, Recommendation, Recommendations};
+use crate::recommend::{MarkWords, Passing, Recommendation, Recommendations};
 use crate::render::{Report, tables};
 use crate::schema::{Class, Results, Status, Verdict};
 
@@ -133,11 +133,17 @@ fn row_lines(row: &Recommendation, name_runtime: bool) -> String {
             .to_owned(),
         None => name.to_owned(),
     };
-    let mut text = wrap(&format!("{head}{}", lead.brief(metric, &strip)), &indent);
+    let mut text = wrap(
+        &format!("{head}{}", lead.brief(metric, &strip, MarkWords::RulesOnly)),
+        &indent,
+    );
     match &row.passing {
         Some(Passing::Ranked(passing)) => {
             text += &wrap(
-                &format!("{indent}passing: {}", passing.brief(metric, &strip)),
+                &format!(
+                    "{indent}passing: {}",
+                    passing.brief(metric, &strip, MarkWords::RulesOnly)
+                ),
                 &indent,
             );
         }

@@ -3,6 +3,7 @@
 //! names it gives.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::metric::Metric;
 use crate::stats::Interval;
@@ -70,9 +71,40 @@ pub struct Lead {
     /// not a clean pass, with what that can do in words: said in the same
     /// row, so a failing implementation is never recommended without it.
     pub warning: Option<String>,
-    /// The gate's mark (`fails R7, R8`) of every implementation ranked
-    /// that does not pass, by name, the leader's included.
-    pub marks: BTreeMap<String, String>,
+    /// The gate's mark of every implementation ranked that does not pass,
+    /// by name, the leader's included.
+    pub marks: BTreeMap<String, Mark>,
+}
+
+/// The gate's mark beside a ranked name that does not pass: `fails R7,
+/// R8: may lose or hang, unreliable timed receive`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// The rules broken, by number: `fails R7, R8` when each is a declared
+    /// known failure, `FAILS R3` when one is not; or `not checked`.
+    pub rules: String,
+    /// What breaking them can do, in a few words; empty when unchecked.
+    pub gist: String,
+}
+
+impl fmt::Display for Mark {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.gist.is_empty() {
+            f.write_str(&self.rules)
+        } else {
+            write!(f, "{}: {}", self.rules, self.gist)
+        }
+    }
+}
+
+/// How much of a [`Mark`] a line shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkWords {
+    /// The rules and what breaking them can do: a report's rankings.
+    Gist,
+    /// The rules only: the terminal summary, which says the verdicts in
+    /// words below the picks.
+    RulesOnly,
 }
 
 impl Lead {
@@ -141,12 +173,16 @@ impl Lead {
     }
 
     /// The lead in a line: `kanal 20.87M/s [fails R7, R8]  clear 1.44x
-    /// [1.24, 1.57]`, the names through `name` (which may shorten them).
-    pub fn brief(&self, metric: Metric, name: &dyn Fn(&str) -> String) -> String {
+    /// [1.24, 1.57]`, the names through `name` (which may shorten them),
+    /// the mark as `words` says.
+    pub fn brief(&self, metric: Metric, name: &dyn Fn(&str) -> String, words: MarkWords) -> String {
         let mark = self
             .marks
             .get(&self.leader)
-            .map_or_else(String::new, |mark| format!(" [{mark}]"));
+            .map_or_else(String::new, |mark| match words {
+                MarkWords::Gist => format!(" [{mark}]"),
+                MarkWords::RulesOnly => format!(" [{}]", mark.rules),
+            });
         let margin = self.margin_text();
         let decision = match self.decision {
             Decision::Clear => format!("clear {margin}"),
@@ -181,7 +217,7 @@ impl Lead {
     }
 
     /// `name`, with the gate's mark when it does not pass: `kanal [fails
-    /// R7, R8]`.
+    /// R7, R8: may lose or hang, unreliable timed receive]`.
     pub fn marked(&self, name: &str) -> String {
         match self.marks.get(name) {
             Some(mark) => format!("{name} [{mark}]"),

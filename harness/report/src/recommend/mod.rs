@@ -380,9 +380,8 @@ fn verdict_of<'a>(verdicts: &'a BTreeMap<String, Verdict>, label: &str) -> Optio
     verdicts.get(label.split('@').next().unwrap_or(label))
 }
 
-/// The gate's mark for a name in a ranking, when it does not pass:
-/// `fails R7, R8` (declared), `FAILS R3`, or `not checked`.
-fn mark(verdicts: &BTreeMap<String, Verdict>, label: &str) -> Option<String> {
+/// The gate's mark for a name in a ranking, when it does not pass.
+fn mark(verdicts: &BTreeMap<String, Verdict>, label: &str) -> Option<Mark> {
     match verdict_of(verdicts, label) {
         Some(verdict) if verdict.passes() => None,
         Some(verdict @ Verdict::Deviates { .. }) => {
@@ -396,9 +395,15 @@ fn mark(verdicts: &BTreeMap<String, Verdict>, label: &str) -> Option<String> {
             } else {
                 "fails"
             };
-            Some(format!("{fails} {}", numbers.join(", ")))
+            Some(Mark {
+                rules: format!("{fails} {}", numbers.join(", ")),
+                gist: verdict.gist(),
+            })
         }
-        Some(_) | None => Some("not checked".to_owned()),
+        Some(_) | None => Some(Mark {
+            rules: "not checked".to_owned(),
+            gist: String::new(),
+        }),
     }
 }
 
@@ -574,4 +579,4 @@ mod lead;
 mod tests;
 
 use lead::MOST_NEEDED;
-pub use lead::{Decision, Lead, Margin, Passing, TIE};
+pub use lead::{Decision, Lead, Margin, Mark, MarkWords, Passing, TIE};

@@ -128,6 +128,11 @@ fn a_leader_that_fails_the_gate_carries_the_warning_in_its_row() {
         text.contains("Warning: kanal fails R7 receivers-gone (declared)"),
         "{text}"
     );
+    let same = |name: &str| name.to_owned();
+    let brief = lead.brief(Metric::Throughput, &same, MarkWords::Gist);
+    assert!(brief.contains("[fails R7: may lose or hang]"), "{brief}");
+    let brief = lead.brief(Metric::Throughput, &same, MarkWords::RulesOnly);
+    assert!(brief.contains("[fails R7]"), "{brief}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::fidelity::{Agreement, Fidelity};
 use crate::format::{duration, rate};
 use crate::metric::{Metric, percentile};
-use crate::recommend::{Passing, Recommendation, Recommendations};
+use crate::recommend::{MarkWords, Passing, Recommendation, Recommendations};
 use crate::schema::{
     CellResult, Class, GO_REFERENCE, Instructions, Results, Spread, Status, Verdict, Workload,
 };
@@ -32,7 +32,7 @@ pub fn answer(recommendations: &Recommendations) -> Table {
         };
         let passing = match &row.passing {
             None => String::new(),
-            Some(Passing::Ranked(passing)) => passing.brief(metric, &same),
+            Some(Passing::Ranked(passing)) => passing.brief(metric, &same, MarkWords::Gist),
             Some(Passing::Only(name, median)) => {
                 format!("{name} {} (the only one)", metric.format(*median))
             }
@@ -41,7 +41,7 @@ pub fn answer(recommendations: &Recommendations) -> Table {
         table.rows.push(vec![
             format!("{} {}", row.scenario, row.workload),
             class_label(row),
-            lead.brief(metric, &same),
+            lead.brief(metric, &same, MarkWords::Gist),
             passing,
         ]);
     }

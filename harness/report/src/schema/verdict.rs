@@ -92,9 +92,25 @@ impl Verdict {
     /// or hang a sender once the receivers leave; may leave a waiter asleep`.
     /// Empty when nothing is broken.
     pub fn consequences(&self) -> String {
-        let mut words: Vec<&str> = self.rules().iter().map(|rule| consequence(rule)).collect();
+        let mut words: Vec<&str> = self
+            .rules()
+            .iter()
+            .map(|rule| consequence(rule).phrase)
+            .collect();
         words.dedup();
         words.join("; ")
+    }
+
+    /// [`consequences`](Self::consequences) in a few words, for a mark
+    /// beside a name: `may lose or hang, may miss a wake-up`.
+    pub fn gist(&self) -> String {
+        let mut words: Vec<&str> = self
+            .rules()
+            .iter()
+            .map(|rule| consequence(rule).gist)
+            .collect();
+        words.dedup();
+        words.join(", ")
     }
 
     /// The verdict in a few words for a table cell: `pass`, `fails R6
@@ -135,23 +151,54 @@ fn rule_number(rule: &str) -> u32 {
         .unwrap_or(u32::MAX)
 }
 
-/// What breaking `rule` can do to a program that uses the channel.
-fn consequence(rule: &str) -> &'static str {
-    match rule_number(rule) {
-        1 => "does not do what it declares",
-        2 => "may reorder values",
-        3 => "may lose or duplicate a value",
-        4 => "may hold more or fewer values than its capacity",
-        5 => "may buffer where it should hand off",
-        6 => "may leave a receiver waiting once the senders leave",
-        7 => "may lose a value or hang a sender once the receivers leave",
-        8 => "a timed receive may panic or wait the wrong time",
-        9 => "may leak a value or drop it twice",
-        10 => "may hang or panic",
-        11 => "try_send and try_recv may say Full or Empty wrongly",
-        12 => "may leave a waiter asleep",
-        _ => "breaks a rule this report does not know",
-    }
+/// What breaking a rule can do to a program that uses the channel.
+struct Consequence {
+    /// In a few words: `may lose or hang`.
+    gist: &'static str,
+    /// In a phrase: `may lose a value or hang a sender once the receivers
+    /// leave`.
+    phrase: &'static str,
+}
+
+/// What breaking `rule` can do.
+fn consequence(rule: &str) -> Consequence {
+    let (gist, phrase) = match rule_number(rule) {
+        1 => ("misdeclared", "does not do what it declares"),
+        2 => ("may reorder", "may reorder values"),
+        3 => ("may lose or duplicate", "may lose or duplicate a value"),
+        4 => (
+            "wrong capacity",
+            "may hold more or fewer values than its capacity",
+        ),
+        5 => (
+            "buffers at capacity 0",
+            "may buffer where it should hand off",
+        ),
+        6 => (
+            "may strand a receiver",
+            "may leave a receiver waiting once the senders leave",
+        ),
+        7 => (
+            "may lose or hang",
+            "may lose a value or hang a sender once the receivers leave",
+        ),
+        8 => (
+            "unreliable timed receive",
+            "a timed receive may panic or wait the wrong time",
+        ),
+        9 => (
+            "may leak or drop twice",
+            "may leak a value or drop it twice",
+        ),
+        10 => ("may hang", "may hang or panic"),
+        11 => (
+            "try_ calls misreport",
+            "try_send and try_recv may say Full or Empty wrongly",
+        ),
+        12 => ("may miss a wake-up", "may leave a waiter asleep"),
+        _ => ("unknown rule", "breaks a rule this report does not know"),
+    };
+    Consequence { gist, phrase }
 }
 
 #[cfg(test)]
@@ -206,6 +253,7 @@ mod tests {
             undeclared.consequences(),
             "may lose or duplicate a value; may lose a value or hang a sender once the receivers leave"
         );
+        assert_eq!(undeclared.gist(), "may lose or duplicate, may lose or hang");
         assert_eq!(
             Verdict::Pass {
                 checked_at: String::new()
