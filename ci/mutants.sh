@@ -11,7 +11,11 @@
 #   1. the reference flavors' conformance suites and coord's own tests;
 #   2. every test of the mutated package (the patterns over coord, every
 #      flavor's suite);
-#   3. the loom models.
+#   3. the loom models (in chanlab-broken for the reference channels, in
+#      chanlab-scenarios for coord).
+# Every pass iterates on what target/mutants holds, so a run cut short (by
+# --minutes, or Ctrl-C) goes on where it stopped when started again; delete
+# target/mutants to start over after the code changed.
 # Builds use the test profile: a mutant is an incremental debug build of one
 # crate and its tests, seconds instead of the release profile's minutes.
 #
@@ -71,7 +75,7 @@ if [[ ! -d "$CARGO_TARGET_DIR/debug" && -d target/debug ]]; then
     mkdir -p "$CARGO_TARGET_DIR"
     cp -r target/debug "$CARGO_TARGET_DIR/"
 fi
-pass -- -E 'test(/reference|coord::/)'
+pass --iterate -- -E 'test(/reference|coord::/)'
 
 survivors() { [[ -s "$out/mutants.out/missed.txt" ]]; }
 if survivors; then
@@ -79,7 +83,8 @@ if survivors; then
 fi
 if survivors; then
     RUSTFLAGS="--cfg chanlab_loom" CARGO_TARGET_DIR="$PWD/target-loom" \
-        pass --iterate --profile release -- -E 'binary(loom)'
+        pass --iterate --profile release --test-package chanlab-broken --test-package chanlab-scenarios \
+        -- -E 'binary(loom)'
 fi
 
 summary="$out/mutants.out/outcomes.json"

@@ -214,7 +214,8 @@ fn waiting_send_futures<A: AsyncFlavor>(
 /// R4 and R12 through cancelled send futures, at every bounded capacity
 /// with room: the capacity is exact again after each case. On a rendezvous
 /// channel (R3, R12): a dropped send future's value reaches no receiver,
-/// and a receiver meets the send future still waiting.
+/// a receiver meets the send future still waiting, and a send future whose
+/// value was taken completes whatever becomes of the others.
 pub(crate) fn cancelled_send_gives_back<A: AsyncFlavor>(
     settings: &Settings,
 ) -> Result<CheckOutcome, Violation> {
@@ -222,6 +223,7 @@ pub(crate) fn cancelled_send_gives_back<A: AsyncFlavor>(
     for capacity in capacities_of::<A>() {
         if capacity == Capacity::RENDEZVOUS {
             rendezvous_send_dropped::<A>(limit)?;
+            rendezvous_taken_then_dropped::<A>(limit)?;
             continue;
         }
         let Some(room) = capacity.bound().filter(|&room| room > 0) else {
@@ -322,6 +324,45 @@ fn rendezvous_send_dropped<A: AsyncFlavor>(limit: Duration) -> Result<(), Violat
             "{capacity}: after a dropped send future and a completed one, a receive future with no sender waiting gave {ghost:?}"
         )
     })
+}
+
+/// Two send futures wait on a rendezvous channel; two receive futures take
+/// their values, and the first send future is dropped before its next
+/// poll. The second's value was taken: it must complete with `Ok`. A
+/// channel whose receive futures do not take a waiting send's value on
+/// their first poll (the sender moves it when polled again) cannot reach
+/// this state, and passes.
+fn rendezvous_taken_then_dropped<A: AsyncFlavor>(limit: Duration) -> Result<(), Violation> {
+    let capacity = Capacity::RENDEZVOUS;
+    let (tx, mut rx) = open_async::<A, u64>(capacity)?;
+    let mut first = Hand::new(tx.send(SENT + 1));
+    let mut second = Hand::new(tx.send(SENT + 2));
+    ensure(
+        first.poll().is_none() && second.poll().is_none(),
+        Rule::Rendezvous,
+        || format!("{capacity}: a send future completed with no receiver"),
+    )?;
+    let mut taken = Vec::new();
+    for _ in 0..2 {
+        let mut recv = Hand::new(rx.recv());
+        recv.poll();
+        match recv.into_output() {
+            Some(Ok(value)) => taken.push(value),
+            _ => return Ok(()),
+        }
+    }
+    drop(first);
+    let completed = drive(&mut second, None::<&mut Hand<'_, ()>>, limit);
+    let sent = second.into_output();
+    ensure(
+        completed && matches!(sent, Some(Ok(()))),
+        Rule::Wakeup,
+        || {
+            format!(
+                "{capacity}: two send futures waited, two receive futures took {taken:?} at once, and the first send future was dropped before its next poll; the second then gave {sent:?} within {limit:?}, not Ok, though its value was taken"
+            )
+        },
+    )
 }
 
 /// Two send futures wait on a full channel; a receive wakes one, which is
