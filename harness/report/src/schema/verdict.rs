@@ -92,25 +92,25 @@ impl Verdict {
     /// or hang a sender once the receivers leave; may leave a waiter asleep`.
     /// Empty when nothing is broken.
     pub fn consequences(&self) -> String {
-        let mut words: Vec<&str> = self
-            .rules()
-            .iter()
-            .map(|rule| consequence(rule).phrase)
-            .collect();
-        words.dedup();
-        words.join("; ")
+        self.consequences_as(|consequence| consequence.phrase, "; ")
     }
 
     /// [`consequences`](Self::consequences) in a few words, for a mark
     /// beside a name: `may lose or hang, may miss a wake-up`.
     pub fn gist(&self) -> String {
+        self.consequences_as(|consequence| consequence.gist, ", ")
+    }
+
+    /// The broken rules' consequences, each in the form `said` picks, once
+    /// each, joined by `separator`.
+    fn consequences_as(&self, said: fn(Consequence) -> &'static str, separator: &str) -> String {
         let mut words: Vec<&str> = self
             .rules()
             .iter()
-            .map(|rule| consequence(rule).gist)
+            .map(|rule| said(consequence(rule)))
             .collect();
         words.dedup();
-        words.join(", ")
+        words.join(separator)
     }
 
     /// The verdict in a few words for a table cell: `pass`, `fails R6
