@@ -305,6 +305,17 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_the_reason() {
+        let token = CancelToken::new();
+        assert!(format!("{token:?}").contains("reason: None"), "{token:?}");
+        token.cancel();
+        assert!(
+            format!("{token:?}").contains("reason: Some(Cancelled)"),
+            "{token:?}"
+        );
+    }
+
+    #[test]
     fn deadline_is_inherited_and_earliest_wins() {
         let clock = std::sync::Arc::new(ManualClock::new());
         let root = CancelToken::new();

@@ -215,7 +215,7 @@ impl<R> Drop for Pooled<R> {
 impl<R: fmt::Debug> fmt::Debug for Pooled<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pooled")
-            .field("resource", &self.resource)
+            .field("resource", &**self)
             .field("broken", &self.broken)
             .finish()
     }
@@ -249,5 +249,14 @@ mod tests {
         );
         assert_eq!(*pool.acquire(), 1, "a healthy one is reused");
         assert_eq!((pool.live(), pool.idle()), (1, 1));
+    }
+
+    #[test]
+    fn debug_shows_the_resource_and_whether_it_broke() {
+        let pool = Pool::new(1, || 7);
+        let mut resource = pool.acquire();
+        resource.mark_broken();
+        let shown = format!("{resource:?}");
+        assert_eq!(shown, "Pooled { resource: 7, broken: true }");
     }
 }
