@@ -51,7 +51,9 @@ impl Flow {
 
     fn admit(&self) {
         let admitted = self.admitted.fetch_add(1, Ordering::SeqCst) + 1;
-        let in_flight = admitted - self.retired.load(Ordering::SeqCst);
+        // A channel that duplicates retires more than was admitted: the
+        // oracle names that, so the count must not overflow first.
+        let in_flight = admitted.saturating_sub(self.retired.load(Ordering::SeqCst));
         self.most_in_flight.fetch_max(in_flight, Ordering::SeqCst);
     }
 
