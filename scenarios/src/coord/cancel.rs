@@ -305,6 +305,78 @@ mod tests {
     }
 
     #[test]
+    fn a_callback_runs_once_on_cancel_and_at_once_when_already_cancelled() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let runs = std::sync::Arc::new(AtomicUsize::new(0));
+        let count = |runs: &std::sync::Arc<AtomicUsize>| {
+            let runs = runs.clone();
+            move || {
+                runs.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        let token = CancelToken::new();
+        token.on_cancel(count(&runs));
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+        token.cancel();
+        token.cancel();
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "once, on the first cancel");
+        token.on_cancel(count(&runs));
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "at once when cancelled");
+    }
+
+    #[test]
+    fn a_dropped_guard_cancels_its_token() {
+        let token = CancelToken::new();
+        drop(token.drop_guard());
+        assert_eq!(token.reason(), Some(CancelReason::Cancelled));
+    }
+
+    #[test]
+    fn until_deadline_counts_down_on_the_tokens_clock() {
+        let clock = std::sync::Arc::new(ManualClock::new());
+        assert_eq!(CancelToken::new().until_deadline(), None);
+        let token = CancelToken::new().child_with_timeout(clock.clone(), Duration::from_secs(1));
+        assert_eq!(token.until_deadline(), Some(Duration::from_secs(1)));
+        clock.advance(Duration::from_millis(300));
+        assert_eq!(token.until_deadline(), Some(Duration::from_millis(700)));
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(token.until_deadline(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn wait_timeout_waits_its_time_and_reports_why_it_ended() {
+        let token = CancelToken::new();
+        let timeout = Duration::from_millis(20);
+        let started = Instant::now();
+        assert_eq!(token.wait_timeout(timeout), None);
+        assert!(started.elapsed() >= timeout, "{:?}", started.elapsed());
+        token.cancel();
+        assert_eq!(
+            token.wait_timeout(Duration::from_secs(3600)),
+            Some(CancelReason::Cancelled)
+        );
+        let clock = std::sync::Arc::new(ManualClock::new());
+        let timed = CancelToken::new().child_with_timeout(clock.clone(), Duration::from_secs(1));
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(
+            timed.wait_timeout(Duration::from_secs(3600)),
+            Some(CancelReason::DeadlineExceeded)
+        );
+    }
+
+    #[test]
+    fn a_child_before_its_deadline_is_kept_for_its_parent_to_cancel() {
+        let clock = std::sync::Arc::new(ManualClock::new());
+        let root = CancelToken::new();
+        let timed = root.child_with_timeout(clock, Duration::from_secs(1));
+        // Deriving another child prunes the children the root no longer
+        // needs; the timed one, before its deadline, is not among them.
+        let _other = root.child();
+        root.cancel();
+        assert_eq!(timed.reason(), Some(CancelReason::Cancelled));
+    }
+
+    #[test]
     fn debug_shows_the_reason() {
         let token = CancelToken::new();
         assert!(format!("{token:?}").contains("reason: None"), "{token:?}");
