@@ -213,6 +213,69 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_of_one_runs_one_task_at_a_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let running = std::sync::Arc::new(AtomicUsize::new(0));
+        let most = std::sync::Arc::new(AtomicUsize::new(0));
+        let mut group = ErrGroup::<()>::with_limit(&CancelToken::new(), NonZeroUsize::MIN);
+        for _ in 0..3 {
+            let (running, most) = (running.clone(), most.clone());
+            group.spawn(move |_| {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            });
+        }
+        assert_eq!(group.started(), 3);
+        assert_eq!(group.wait(), Ok(Ok(())));
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn the_first_error_cancels_the_groups_own_token() {
+        let mut group = ErrGroup::new(&CancelToken::new());
+        group.spawn(|_| Err("first"));
+        assert_eq!(
+            group
+                .token()
+                .wait_timeout(std::time::Duration::from_secs(10)),
+            Some(super::super::CancelReason::Cancelled)
+        );
+        assert_eq!(group.started(), 1);
+        assert_eq!(group.wait(), Ok(Err("first")));
+    }
+
+    #[test]
+    fn an_async_group_returns_the_first_error_through_its_token() {
+        use super::super::Tokio;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let limit = NonZeroUsize::new(2);
+            let mut group = AsyncErrGroup::<&str, Tokio>::new(&CancelToken::new(), limit);
+            group
+                .spawn(|token| async move {
+                    token.cancelled().await;
+                    Err("cancelled")
+                })
+                .await;
+            group.spawn(|_| async { Err("first") }).await;
+            assert_eq!(group.started(), 2);
+            let cancelled = Tokio::timeout(
+                std::time::Duration::from_secs(10),
+                group.token().cancelled(),
+            )
+            .await;
+            assert!(cancelled.is_some(), "the group's token was not cancelled");
+            assert_eq!(group.wait().await, Ok(Err("first")));
+        });
+    }
+
+    #[test]
     fn no_error_is_ok() {
         let mut group = ErrGroup::<()>::with_limit(&CancelToken::new(), NonZeroUsize::MIN);
         for _ in 0..3 {
