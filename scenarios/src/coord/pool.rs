@@ -252,6 +252,35 @@ mod tests {
     }
 
     #[test]
+    fn an_exhausted_pool_waits_its_timeout_and_counts_what_it_holds() {
+        let pool = Pool::new(2, || ());
+        let (first, second) = (pool.acquire(), pool.acquire());
+        assert_eq!((pool.live(), pool.idle()), (2, 0));
+        let timeout = Duration::from_millis(20);
+        let started = std::time::Instant::now();
+        assert!(pool.acquire_timeout(timeout).is_err());
+        assert!(started.elapsed() >= timeout, "{:?}", started.elapsed());
+        drop((first, second));
+        assert_eq!((pool.live(), pool.idle()), (2, 2));
+    }
+
+    #[test]
+    fn a_factory_that_panics_gives_its_slot_back() {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let pool = Pool::new(1, move || {
+            if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                panic!("the first resource cannot be made");
+            }
+            7
+        });
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.acquire()));
+        assert!(panicked.is_err());
+        assert_eq!(pool.live(), 0);
+        let made = pool.acquire_timeout(Duration::from_secs(10));
+        assert_eq!(made.map(|resource| *resource).ok(), Some(7));
+    }
+
+    #[test]
     fn debug_shows_the_resource_and_whether_it_broke() {
         let pool = Pool::new(1, || 7);
         let mut resource = pool.acquire();
