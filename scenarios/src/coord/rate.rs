@@ -164,7 +164,7 @@ mod tests {
         assert_eq!(bucket.try_acquire(), Err(Duration::from_millis(100)));
         bucket.clock().advance(Duration::from_millis(100));
         assert_eq!(bucket.try_acquire(), Ok(Duration::from_millis(100)));
-        assert!(bucket.try_acquire().is_err());
+        assert_eq!(bucket.try_acquire(), Err(Duration::from_millis(100)));
         bucket.clock().advance(Duration::from_secs(10));
         for _ in 0..3 {
             assert!(
@@ -173,6 +173,55 @@ mod tests {
             );
         }
         assert!(bucket.try_acquire().is_err());
+    }
+
+    #[test]
+    fn acquire_sleeps_on_the_clock_until_a_permit_is_due() {
+        let bucket = TokenBucket::new(ManualClock::new(), 10.0, 1).unwrap();
+        assert_eq!(bucket.interval(), Duration::from_millis(100));
+        assert_eq!(bucket.acquire(), Duration::ZERO);
+        assert_eq!(bucket.acquire(), Duration::from_millis(100));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        assert_eq!(
+            runtime.block_on(bucket.acquire_async()),
+            Duration::from_millis(200)
+        );
+    }
+
+    #[test]
+    fn a_ticker_returns_how_many_ticks_it_delivered() {
+        use chanlab_contract::{AsyncReceiver, Receiver};
+        let interval = Duration::from_millis(10);
+        let (run, mut ticks) =
+            ticker::<chanlab_impls::Reference>(std::sync::Arc::new(ManualClock::new()), interval)
+                .unwrap();
+        let ticking = std::thread::spawn(run);
+        for _ in 0..3 {
+            ticks.recv().expect("a tick");
+        }
+        drop(ticks);
+        let sent = ticking.join().expect("the ticker ends with its receiver");
+        assert!(sent >= 3, "{sent} ticks delivered, 3 received");
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let sent = runtime.block_on(async {
+            let (run, mut ticks) = ticker_async::<chanlab_impls::AsyncReference>(
+                std::sync::Arc::new(ManualClock::new()),
+                interval,
+            )
+            .unwrap();
+            let ticking = tokio::spawn(run);
+            for _ in 0..3 {
+                ticks.recv().await.expect("a tick");
+            }
+            drop(ticks);
+            ticking.await.expect("the ticker ends with its receiver")
+        });
+        assert!(sent >= 3, "{sent} ticks delivered, 3 received");
     }
 
     #[test]
