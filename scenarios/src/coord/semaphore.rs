@@ -127,4 +127,27 @@ mod tests {
         drop(b);
         assert_eq!(semaphore.available(), 2);
     }
+
+    #[test]
+    fn a_task_takes_a_free_permit_and_waits_for_a_returned_one() {
+        let semaphore = Semaphore::new(1);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let held = semaphore.acquire_async().await;
+            assert_eq!(semaphore.available(), 0);
+            let waiting = tokio::spawn({
+                let semaphore = semaphore.clone();
+                async move {
+                    let _permit = semaphore.acquire_async().await;
+                }
+            });
+            tokio::task::yield_now().await;
+            assert!(!waiting.is_finished(), "took a permit none had returned");
+            drop(held);
+            waiting.await.expect("the waiting task gets the returned permit");
+        });
+        assert_eq!(semaphore.available(), 1);
+    }
 }
