@@ -238,6 +238,37 @@ mod tests {
     }
 
     #[test]
+    fn a_leader_that_was_joined_says_its_result_was_shared() {
+        let table = Singleflight::new();
+        let mut joined = false;
+        // A joiner that came too late runs a call of its own; try until
+        // one joins, which takes one attempt on an idle machine.
+        for _ in 0..20 {
+            let (about_to_join, joining) = std::sync::mpsc::channel();
+            let table = &table;
+            let (leader, joiner) = std::thread::scope(|scope| {
+                let leader = scope.spawn(move || {
+                    table.run("k", || {
+                        joining.recv().expect("the joiner is coming");
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        1
+                    })
+                });
+                about_to_join.send(()).expect("the leader waits");
+                let joiner = table.run("k", || 2);
+                (leader.join().expect("the leader returns"), joiner)
+            });
+            if joiner.shared {
+                joined = true;
+                assert_eq!(joiner.value, 1);
+                assert!(leader.shared, "joined, but the leader says unshared");
+                break;
+            }
+        }
+        assert!(joined, "no caller joined the call in flight in 20 tries");
+    }
+
+    #[test]
     fn a_panicking_leader_releases_its_key() {
         let table = Singleflight::new();
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
