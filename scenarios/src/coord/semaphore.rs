@@ -146,7 +146,9 @@ mod tests {
             tokio::task::yield_now().await;
             assert!(!waiting.is_finished(), "took a permit none had returned");
             drop(held);
-            waiting.await.expect("the waiting task gets the returned permit");
+            waiting
+                .await
+                .expect("the waiting task gets the returned permit");
         });
         assert_eq!(semaphore.available(), 1);
     }

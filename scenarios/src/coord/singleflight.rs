@@ -241,20 +241,21 @@ mod tests {
     fn a_leader_that_was_joined_says_its_result_was_shared() {
         let table = Singleflight::new();
         let mut joined = false;
-        // A joiner that came too late runs a call of its own; try until
-        // one joins, which takes one attempt on an idle machine.
+        // A caller that comes after the leader finished runs a call of its
+        // own; try until one joins, which takes one attempt on an idle
+        // machine.
         for _ in 0..20 {
-            let (about_to_join, joining) = std::sync::mpsc::channel();
+            let (started, leading) = std::sync::mpsc::channel();
             let table = &table;
             let (leader, joiner) = std::thread::scope(|scope| {
                 let leader = scope.spawn(move || {
                     table.run("k", || {
-                        joining.recv().expect("the joiner is coming");
+                        started.send(()).expect("the joiner waits");
                         std::thread::sleep(std::time::Duration::from_millis(50));
                         1
                     })
                 });
-                about_to_join.send(()).expect("the leader waits");
+                leading.recv().expect("the leader starts");
                 let joiner = table.run("k", || 2);
                 (leader.join().expect("the leader returns"), joiner)
             });
