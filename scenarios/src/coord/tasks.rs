@@ -96,3 +96,21 @@ pub async fn yield_now() {
     })
     .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokio_times_out_only_a_future_slower_than_the_limit() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime");
+        let hour = Duration::from_secs(3600);
+        assert_eq!(runtime.block_on(Tokio::timeout(hour, async { 5 })), Some(5));
+        let never = std::future::pending::<()>();
+        let limit = Duration::from_millis(1);
+        assert_eq!(runtime.block_on(Tokio::timeout(limit, never)), None);
+    }
+}

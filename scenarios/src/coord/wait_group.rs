@@ -88,3 +88,32 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn it_counts_its_threads_and_a_drop_joins_them() {
+        let finished = Arc::new(AtomicBool::new(false));
+        let mut group = WaitGroup::new();
+        group.spawn(|| ());
+        group.spawn({
+            let finished = finished.clone();
+            move || {
+                std::thread::sleep(Duration::from_millis(50));
+                finished.store(true, Ordering::SeqCst);
+            }
+        });
+        assert_eq!(group.started(), 2);
+        drop(group);
+        assert!(
+            finished.load(Ordering::SeqCst),
+            "dropped before its thread ended"
+        );
+    }
+}

@@ -37,3 +37,35 @@ pub(crate) fn wake(wakers: Vec<Waker>) {
         waker.wake();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    use super::*;
+
+    /// A task's waker that counts its wake-ups.
+    struct Counting(AtomicUsize);
+
+    impl Wake for Counting {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn each_task_is_kept_once_and_woken_once_per_change() {
+        let tasks = [0, 1].map(|_| Arc::new(Counting(AtomicUsize::new(0))));
+        let wakers = tasks.clone().map(Waker::from);
+        let mut waiters = Waiters::default();
+        waiters.register(&wakers[0]);
+        waiters.register(&wakers[1]);
+        waiters.register(&wakers[0]);
+        wake(waiters.take());
+        let woken = tasks.each_ref().map(|task| task.0.load(Ordering::SeqCst));
+        assert_eq!(woken, [1, 1]);
+        assert!(waiters.take().is_empty(), "a change takes every waker");
+    }
+}
