@@ -82,17 +82,21 @@ fi
 # A run that resumes numbers its passes after the ones it finds.
 passes=$(find "$out" -maxdepth 1 -name 'pass-*' 2>/dev/null | wc -l)
 hung=()
-finish_pass() {
-    passes=$((passes + 1))
-    rm -rf "$out/pass-$passes"
-    cp -r "$out/mutants.out" "$out/pass-$passes"
+collect_hung() {
     hung=()
     while IFS= read -r name; do
         hung+=(-E "^$(sed 's/[][\\.*^$(){}+?|]/\\&/g' <<<"$name")\$")
     done < <(cat "$out"/pass-*/timeout.txt 2>/dev/null)
 }
+finish_pass() {
+    passes=$((passes + 1))
+    rm -rf "$out/pass-$passes"
+    cp -r "$out/mutants.out" "$out/pass-$passes"
+    collect_hung
+}
 
-pass --iterate -- -E 'test(/reference|coord::/)'
+collect_hung
+pass --iterate "${hung[@]}" -- -E 'test(/reference|coord::/)'
 finish_pass
 survivors() { [[ -s "$out/mutants.out/missed.txt" ]]; }
 if survivors; then
@@ -107,5 +111,7 @@ if survivors; then
 fi
 
 count() { cat "$out"/pass-*/"$1".txt 2>/dev/null | sort -u | wc -l; }
-echo "ci/mutants.sh: caught $(count caught), hung (caught) $(count timeout), unviable $(count unviable)"
-echo "ci/mutants.sh: missed $(wc -l < "$out/mutants.out/missed.txt"): $out/mutants.out/missed.txt"
+total=$(cargo mutants --workspace "${files[@]}" "${shard[@]}" --list | wc -l)
+caught=$(count caught) hung=$(count timeout) unviable=$(count unviable)
+echo "ci/mutants.sh: of $total mutants, caught $caught, hung the tests (caught) $hung, unviable $unviable"
+echo "ci/mutants.sh: not caught: $((total - caught - hung - unviable)) (missed, or not tested when time ran out); the last pass's list is $out/pass-$passes/missed.txt"
