@@ -17,7 +17,7 @@ use crate::error::{ReportError, Result};
 /// The significant digits a results file keeps of a fraction: no figure
 /// is measured closer than that, and the digits past it were 7% of the full
 /// profile's compressed results.
-pub const SIGNIFICANT_DIGITS: usize = 6;
+const SIGNIFICANT_DIGITS: usize = 6;
 
 /// serde_json's compact output with fractions rounded to
 /// [`SIGNIFICANT_DIGITS`].
@@ -85,7 +85,7 @@ impl Results {
 
     /// The file's text: JSON without indentation, since a long run's
     /// results run to tens of megabytes (`jq .` shows them indented), and
-    /// with every fraction at [`SIGNIFICANT_DIGITS`].
+    /// with every fraction at six significant digits.
     pub fn to_json(&self) -> Result<Vec<u8>> {
         let mut text = Vec::new();
         let mut serializer = serde_json::Serializer::with_formatter(&mut text, Rounded);
